@@ -1,0 +1,30 @@
+import { Ed25519Signer, equalBytes } from './ed25519.js'
+import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
+import { SIGNING_CONTEXT } from '../protocol/constants.js'
+import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { decodeMessage, requireLength } from '../protocol/messages.js'
+import { DeviceKey } from '../protocol/pb/tmtp.js'
+
+/** Binds a device's X25519 public key to its Ed25519 identity (spec: "Device keys"). */
+export function signDeviceKey (device: Ed25519Signer, x25519PublicKey: Uint8Array, created: number): Uint8Array {
+  return signMessage(device, SIGNING_CONTEXT.deviceKey, DeviceKey, {
+    device: device.peerId as Uint8Array<ArrayBuffer>,
+    x25519: x25519PublicKey as Uint8Array<ArrayBuffer>,
+    created
+  })
+}
+
+/**
+ * Checks a signed device key presented by `device` (the authenticated remote peer):
+ * WRONG_SIGNER if it names another device, BAD_SIGNATURE if the signature fails.
+ */
+export function openDeviceKey (bytes: Uint8Array, device: Uint8Array): DeviceKey {
+  const signed = decodeSignedPayload(bytes, 'device key')
+  const key = decodeMessage(DeviceKey, signed.payload, 'device key')
+  if (!equalBytes(key.device, device)) {
+    throw new TmtpError(ErrorCode.WRONG_SIGNER, 'device key names another device')
+  }
+  verifySignedPayload(signed, SIGNING_CONTEXT.deviceKey, device, 'device key')
+  requireLength(key.x25519, 32, 'X25519 public key')
+  return key
+}

@@ -1,0 +1,129 @@
+import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { equalBytes, publicKeyFromPeerId } from './ed25519.js'
+import { DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
+import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { decodeMessage, requireLength, requireMaxBytes } from '../protocol/messages.js'
+import { Content, Envelope, EnvelopeHeader } from '../protocol/pb/tmtp.js'
+import type { DirectionKey } from './epoch.js'
+
+/**
+ * Envelopes (spec: "Envelopes"): the encoded header travels as bytes and is the AAD as it
+ * is, so nobody re-encodes it; the plaintext Content is sealed with ChaCha20-Poly1305
+ * under the epoch's key for the envelope's direction, with nonce = baseNonce XOR seq.
+ */
+
+const TAG_BYTES = 16
+const NONCE_BYTES = 12
+
+export interface Opened {
+  header: EnvelopeHeader
+  content: Content
+}
+
+export function messageNonce (baseNonce: Uint8Array, seq: number): Uint8Array {
+  const nonce = Uint8Array.from(baseNonce)
+  const seqBytes = new Uint8Array(NONCE_BYTES)
+  new DataView(seqBytes.buffer).setBigUint64(NONCE_BYTES - 8, BigInt(seq))
+  for (let i = 0; i < NONCE_BYTES; i++) nonce[i] ^= seqBytes[i]
+  return nonce
+}
+
+export function encodeContent (content: Partial<Content>): Uint8Array {
+  const value: Content = {
+    subject: content.subject ?? '',
+    body: content.body ?? '',
+    contentType: content.contentType ?? '',
+    thread: content.thread ?? new Uint8Array(0),
+    replyTo: content.replyTo ?? new Uint8Array(0)
+  }
+  checkContent(value)
+  return Content.encode(value)
+}
+
+function checkContent (content: Content): void {
+  requireMaxBytes(content.subject, MAX_SUBJECT_BYTES, 'subject')
+  requireMaxBytes(content.body, MAX_BODY_BYTES, 'body')
+  requireMaxBytes(content.contentType, 128, 'content type')
+  for (const [field, id] of [['thread', content.thread], ['reply_to', content.replyTo]] as const) {
+    if (id.byteLength !== 0) requireLength(id, MESSAGE_ID_BYTES, field)
+  }
+}
+
+export function decodeContent (bytes: Uint8Array): Content {
+  const content = decodeMessage(Content, bytes, 'content')
+  checkContent(content)
+  if (content.contentType === '') content.contentType = DEFAULT_CONTENT_TYPE
+  return content
+}
+
+/** Seals encoded Content under `key`; returns the encoded Envelope. */
+export function sealEnvelope (key: DirectionKey, header: EnvelopeHeader, content: Uint8Array): Uint8Array {
+  checkHeader(header)
+  const headerBytes = EnvelopeHeader.encode(header)
+  const cipher = createCipheriv('chacha20-poly1305', key.key, messageNonce(key.baseNonce, header.seq), { authTagLength: TAG_BYTES })
+  cipher.setAAD(headerBytes, { plaintextLength: content.byteLength })
+  const ciphertext = Buffer.concat([cipher.update(content), cipher.final(), cipher.getAuthTag()])
+  return Envelope.encode({ header: headerBytes, ciphertext: new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength) })
+}
+
+export interface ParsedEnvelope {
+  header: EnvelopeHeader
+  headerBytes: Uint8Array
+  ciphertext: Uint8Array
+}
+
+/** Decodes an envelope and checks its header's form: BAD_FRAME or UNSUPPORTED_VERSION. */
+export function parseEnvelope (bytes: Uint8Array | Envelope): ParsedEnvelope {
+  const envelope = bytes instanceof Uint8Array ? decodeMessage(Envelope, bytes, 'envelope') : bytes
+  const header = decodeMessage(EnvelopeHeader, envelope.header, 'envelope header')
+  if (header.version !== WIRE_VERSION) throw new TmtpError(ErrorCode.UNSUPPORTED_VERSION, `envelope version ${header.version} is not supported`)
+  checkHeader(header)
+  if (envelope.ciphertext.byteLength < TAG_BYTES) throw new TmtpError(ErrorCode.BAD_FRAME, 'ciphertext shorter than its tag')
+  return { header, headerBytes: envelope.header, ciphertext: envelope.ciphertext }
+}
+
+function checkHeader (header: EnvelopeHeader): void {
+  requireLength(header.id, MESSAGE_ID_BYTES, 'message id')
+  publicKeyFromPeerId(header.sender)
+  publicKeyFromPeerId(header.recipient)
+  if (!Number.isSafeInteger(header.seq) || header.seq < 1) throw new TmtpError(ErrorCode.BAD_FRAME, 'sequence numbers start at 1')
+  if (!Number.isSafeInteger(header.epoch) || header.epoch < 1) throw new TmtpError(ErrorCode.BAD_FRAME, 'epoch numbers start at 1')
+}
+
+export interface CheckEnvelopeOptions {
+  /** The authenticated remote peer: the envelope must come from it. */
+  sender: Uint8Array
+  /** This node. */
+  recipient: Uint8Array
+  now: number
+}
+
+/**
+ * The receiver's checks before it looks up a key (spec: "Receiving an envelope", steps
+ * 3-6): WRONG_RECIPIENT, WRONG_SIGNER, EXPIRED, BAD_TIMESTAMP.
+ */
+export function checkEnvelopeHeader (header: EnvelopeHeader, opts: CheckEnvelopeOptions): void {
+  if (!equalBytes(header.recipient, opts.recipient)) throw new TmtpError(ErrorCode.WRONG_RECIPIENT, 'envelope is for another node')
+  if (!equalBytes(header.sender, opts.sender)) throw new TmtpError(ErrorCode.WRONG_SIGNER, 'envelope names another sender than the peer that sent it')
+  if (header.expires !== 0 && opts.now >= header.expires) throw new TmtpError(ErrorCode.EXPIRED, 'message has expired')
+  if (header.created > opts.now + MAX_CLOCK_SKEW_MS) throw new TmtpError(ErrorCode.BAD_TIMESTAMP, 'message was created in the future')
+}
+
+/** Authenticates and decrypts: DECRYPT_FAILED if the header or ciphertext was altered or the key is wrong. */
+export function decryptEnvelope (key: DirectionKey, parsed: ParsedEnvelope): Content {
+  return decodeContent(decryptContent(key, parsed))
+}
+
+export function decryptContent (key: DirectionKey, parsed: ParsedEnvelope): Uint8Array {
+  const { ciphertext } = parsed
+  const body = ciphertext.subarray(0, ciphertext.byteLength - TAG_BYTES)
+  try {
+    const decipher = createDecipheriv('chacha20-poly1305', key.key, messageNonce(key.baseNonce, parsed.header.seq), { authTagLength: TAG_BYTES })
+    decipher.setAAD(parsed.headerBytes, { plaintextLength: body.byteLength })
+    decipher.setAuthTag(ciphertext.subarray(ciphertext.byteLength - TAG_BYTES))
+    const plain = Buffer.concat([decipher.update(body), decipher.final()])
+    return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength)
+  } catch (err) {
+    throw new TmtpError(ErrorCode.DECRYPT_FAILED, 'envelope does not authenticate', { cause: err })
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Protocol constants of TMTP v1. Each value is fixed by spec/tmtp.md; the section that
+ * fixes it is named beside it. Node-level, configurable limits live in src/node/defaults.ts.
+ */
+
+/** spec: "Stream protocols". */
+export const PROTOCOL_JOIN = '/tmtp/join/1.0.0'
+export const PROTOCOL_DELIVER = '/tmtp/deliver/1.0.0'
+export const PROTOCOL_POST = '/tmtp/post/1.0.0'
+export const PROTOCOL_LEAVE = '/tmtp/leave/1.0.0'
+
+/** spec: "The DHT": TMTP nodes run their own Kademlia network under this prefix. */
+export const DHT_PROTOCOL_PREFIX = '/tmtp'
+
+/** spec: "Framing": the largest frame any TMTP v1 stream carries (length prefix excluded). */
+export const MAX_FRAME_SIZE = 128 * 1024
+
+/** spec: "Framing": join, leave and their answers are small. */
+export const MAX_CONTROL_FRAME_SIZE = 16 * 1024
+
+/** spec: "Framing": a length prefix is a minimal unsigned varint of at most 3 bytes for 128 KiB. */
+export const MAX_VARINT_BYTES = 5
+
+/** spec: "Envelopes": version of the envelope header and of invites. */
+export const WIRE_VERSION = 1
+
+/** spec: "Invites": text form prefix. */
+export const INVITE_TOKEN_PREFIX = 'tmtp1:'
+
+/** spec: "Limits". */
+export const MESSAGE_ID_BYTES = 16
+export const INVITE_SECRET_BYTES = 32
+export const MAX_INVITE_ADDRS = 8
+export const MAX_NAME_BYTES = 128
+export const MAX_REF_BYTES = 256
+export const MAX_SUBJECT_BYTES = 1024
+export const MAX_BODY_BYTES = 64 * 1024
+export const MAX_ACK_IDS = 1024
+
+/** spec: "Time": a timestamp may lie this far in the receiver's future. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+
+/** spec: "Signatures": context strings, each signed as context || 0x00 || payload. */
+export const SIGNING_CONTEXT = {
+  deviceKey: 'tmtp/1/device-key',
+  invite: 'tmtp/1/invite',
+  keyEpoch: 'tmtp/1/key-epoch',
+  ack: 'tmtp/1/ack',
+  leave: 'tmtp/1/leave'
+} as const
+
+export type SigningContext = typeof SIGNING_CONTEXT[keyof typeof SIGNING_CONTEXT]
+
+/** spec: "Key epochs": HPKE info prefix and exporter labels. */
+export const HPKE_INFO_PREFIX = 'tmtp/1/epoch'
+export const EXPORT_LABEL = {
+  siteToDeviceKey: 'tmtp/1 site-to-device key',
+  siteToDeviceNonce: 'tmtp/1 site-to-device nonce',
+  deviceToSiteKey: 'tmtp/1 device-to-site key',
+  deviceToSiteNonce: 'tmtp/1 device-to-site nonce'
+} as const
+
+/** spec: "Content": default content type of a message body. */
+export const DEFAULT_CONTENT_TYPE = 'text/markdown'

@@ -1,0 +1,5 @@
+export * from './constants.js'
+export * from './errors.js'
+export * from './framing.js'
+export * from './messages.js'
+export * as pb from './pb/tmtp.js'
