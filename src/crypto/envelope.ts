@@ -58,12 +58,17 @@ export function decodeContent (bytes: Uint8Array): Content {
 
 /** Seals encoded Content under `key`; returns the encoded Envelope. */
 export function sealEnvelope (key: DirectionKey, header: EnvelopeHeader, content: Uint8Array): Uint8Array {
+  return Envelope.encode(sealEnvelopeMessage(key, header, content))
+}
+
+/** As sealEnvelope, but returns the Envelope message, to embed in a frame without re-decoding. */
+export function sealEnvelopeMessage (key: DirectionKey, header: EnvelopeHeader, content: Uint8Array): Envelope {
   checkHeader(header)
   const headerBytes = EnvelopeHeader.encode(header)
   const cipher = createCipheriv('chacha20-poly1305', key.key, messageNonce(key.baseNonce, header.seq), { authTagLength: TAG_BYTES })
   cipher.setAAD(headerBytes, { plaintextLength: content.byteLength })
   const ciphertext = Buffer.concat([cipher.update(content), cipher.final(), cipher.getAuthTag()])
-  return Envelope.encode({ header: headerBytes, ciphertext: new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength) })
+  return { header: headerBytes, ciphertext: new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength) }
 }
 
 export interface ParsedEnvelope {

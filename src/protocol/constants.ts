@@ -62,3 +62,18 @@ export const EXPORT_LABEL = {
 
 /** spec: "Content": default content type of a message body. */
 export const DEFAULT_CONTENT_TYPE = 'text/markdown'
+
+/** spec: "Deliver": the most envelopes a receiver accepts unacknowledged on one stream. */
+export const MAX_IN_FLIGHT = 1024
+
+/** spec: "Timeouts": a join or leave exchange must complete within this time. */
+export const CONTROL_STREAM_TIMEOUT_MS = 10_000
+
+/** spec: "Timeouts": a sender with envelopes in flight aborts the stream after this long without a receipt. */
+export const RECEIPT_TIMEOUT_MS = 30_000
+
+/** spec: "Timeouts": either side may close a deliver or post stream idle for this long. */
+export const STREAM_IDLE_TIMEOUT_MS = 60_000
+
+/** spec: "Key epochs": the most envelopes sealed under one epoch direction; a sender rotates before. */
+export const MAX_EPOCH_ENVELOPES = 1_000_000

@@ -1,0 +1,66 @@
+import { encodeFrames, FrameDecoder } from '../protocol/framing.js'
+import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import type { Stream } from '@libp2p/interface'
+
+/**
+ * Length-prefixed frames over a libp2p stream (spec: "Framing"). Writes take many frames
+ * at once and become one `send()`, which is what makes a window of envelopes cheap;
+ * back-pressure waits for the stream's 'drain' event (stream.onDrain() stops waiting after
+ * the first drain in @libp2p/utils 7.4, see ../shared/LIBP2P-NOTES.md).
+ */
+export class FramedStream {
+  readonly stream: Stream
+  private readonly decoder: FrameDecoder
+
+  constructor (stream: Stream, maxFrameSize: number) {
+    this.stream = stream
+    this.decoder = new FrameDecoder(maxFrameSize)
+  }
+
+  /** The frames of each chunk read, as a batch; throws TmtpError on a bad or truncated frame. */
+  async * batches (): AsyncGenerator<Uint8Array[]> {
+    for await (const chunk of this.stream) {
+      const frames = this.decoder.push(chunk)
+      if (frames.length > 0) yield frames
+    }
+    this.decoder.end()
+  }
+
+  /** Reads exactly one frame (join, leave); BAD_FRAME if the stream ends first. */
+  async readOne (): Promise<Uint8Array> {
+    const first = await this.batches().next()
+    if (first.done === true) throw new TmtpError(ErrorCode.BAD_FRAME, 'stream ended before a frame arrived')
+    return first.value[0]
+  }
+
+  async write (frames: readonly Uint8Array[]): Promise<void> {
+    if (frames.length === 0) return
+    if (this.stream.send(encodeFrames(frames))) return
+    await waitForDrain(this.stream)
+  }
+
+  async close (): Promise<void> {
+    try {
+      await this.stream.close()
+    } catch (err) {
+      this.stream.abort(err as Error)
+    }
+  }
+
+  abort (err: Error): void {
+    this.stream.abort(err)
+  }
+}
+
+function waitForDrain (stream: Stream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => { cleanup(); resolve() }
+    const onClose = (): void => { cleanup(); reject(new TmtpError(ErrorCode.INTERNAL, 'stream closed while waiting to write')) }
+    const cleanup = (): void => {
+      stream.removeEventListener('drain', onDrain)
+      stream.removeEventListener('close', onClose)
+    }
+    stream.addEventListener('drain', onDrain)
+    stream.addEventListener('close', onClose)
+  })
+}

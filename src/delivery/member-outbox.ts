@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto'
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { encodeContent, sealEnvelopeMessage } from '../crypto/envelope.js'
+import { peerIdFromString, type Ed25519Signer } from '../crypto/ed25519.js'
+import { MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
+import { isTmtpError } from '../protocol/errors.js'
+import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
+import { decodeJson, del, put, type Write } from '../store/database.js'
+import { key, type MemberStore, type PostRecord } from '../store/member-store.js'
+import { NodeError } from './errors.js'
+import { messageIdFromHex } from './ids.js'
+import { Mutex } from './mutex.js'
+import type { EpochCache } from './member-inbox.js'
+import type { OutboundQueue, QueuedEnvelope } from './sender.js'
+
+export interface PostRequest {
+  subject?: string
+  body: string
+  contentType?: string
+  /** Hex ids of the message answered and of its thread's first message. */
+  replyTo?: string
+  thread?: string
+  ttlMs: number
+}
+
+export interface MemberOutboxOptions {
+  store: MemberStore
+  signer: Ed25519Signer
+  epochs: EpochCache
+  now: () => number
+  onQueued: (site: string) => void
+}
+
+/**
+ * The member device's outbox of posts to its sites (spec: "Post"): each post is sealed
+ * under the device-to-site key of the newest epoch from that site, with the device's own
+ * sequence counter written in the same batch, and kept until the site acknowledges it.
+ */
+export class MemberOutbox {
+  private readonly opts: MemberOutboxOptions
+  private readonly lock = new Mutex()
+  private readonly listeners = new Map<string, () => void>()
+
+  constructor (opts: MemberOutboxOptions) {
+    this.opts = opts
+  }
+
+  async post (site: string, req: PostRequest): Promise<PostRecord> {
+    const record = await this.opts.store.site(site)
+    if (record === undefined || record.left !== undefined) throw new NodeError('UNKNOWN_SITE', `not a member of site ${site}`)
+    let content: Uint8Array
+    try {
+      content = encodeContent({
+        subject: req.subject ?? '',
+        body: req.body,
+        contentType: req.contentType ?? '',
+        replyTo: messageIdFromHex(req.replyTo, 'replyTo'),
+        thread: messageIdFromHex(req.thread, 'thread')
+      })
+    } catch (err) {
+      if (isTmtpError(err)) throw new NodeError('INVALID_ARGUMENT', err.message)
+      throw err
+    }
+    const post = await this.lock.run(async () => {
+      const epochs = await this.opts.epochs.load(site)
+      const newest = Math.max(0, ...epochs.keys())
+      const epoch = epochs.get(newest)
+      if (epoch === undefined) throw new NodeError('NO_KEY_EPOCH', 'the site has not set up keys with this device yet: a reply needs a message from the site first')
+      const seq = await this.opts.store.postSeq(site) + 1
+      const now = this.opts.now()
+      const id = new Uint8Array(randomBytes(MESSAGE_ID_BYTES))
+      const envelope = sealEnvelopeMessage(epoch.keys.deviceToSite, {
+        version: WIRE_VERSION,
+        id: id as Uint8Array<ArrayBuffer>,
+        sender: this.opts.signer.peerId as Uint8Array<ArrayBuffer>,
+        recipient: peerIdFromString(site) as Uint8Array<ArrayBuffer>,
+        epoch: newest,
+        seq,
+        created: now,
+        expires: now + req.ttlMs
+      }, content)
+      const post: PostRecord = {
+        id: uint8ArrayToString(id, 'base16'),
+        site,
+        seq,
+        created: now,
+        state: 'queued',
+        at: now,
+        replyTo: req.replyTo ?? '',
+        subject: req.subject ?? ''
+      }
+      // the counter is read from the store, so it is written before the lock is released
+      await this.opts.store.db.write([
+        put(key.postOutbox(site, seq), Push.encode({ envelope })),
+        put(key.postSeq(site), seq),
+        put(key.post(post.id), post)
+      ])
+      return post
+    })
+    this.notify(site)
+    return post
+  }
+
+  private notify (site: string): void {
+    this.listeners.get(site)?.()
+    this.opts.onQueued(site)
+  }
+
+  async hasWork (site: string): Promise<boolean> {
+    return await this.opts.store.hasPosts(site)
+  }
+
+  queue (site: string): OutboundQueue {
+    return {
+      next: async (limit, after, exclude) => {
+        const out: QueuedEnvelope[] = []
+        for await (const [k, frame] of this.opts.store.postOutbox(site, after)) {
+          if (exclude.has(k)) continue
+          const header = EnvelopeHeader.decode(Push.decode(frame).envelope?.header ?? new Uint8Array(0))
+          out.push({ key: k, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, frame })
+          if (out.length >= limit) break
+        }
+        return out
+      },
+      acknowledged: async (entries, _proof, at) => { await this.settle(entries, 'delivered', at) },
+      rejected: async (entry, code) => { await this.settle([entry], 'rejected', this.opts.now(), code) },
+      subscribe: (listener) => {
+        this.listeners.set(site, listener)
+        return () => this.listeners.delete(site)
+      }
+    }
+  }
+
+  private async settle (entries: QueuedEnvelope[], state: PostRecord['state'], at: number, code?: string): Promise<void> {
+    const records = await this.opts.store.db.getMany(entries.map(e => key.post(e.idHex)))
+    const writes: Write[] = []
+    entries.forEach((entry, i) => {
+      writes.push(del(entry.key))
+      const raw = records[i]
+      if (raw !== undefined) writes.push(put(key.post(entry.idHex), { ...decodeJson<PostRecord>(raw), state, at, code }))
+    })
+    await this.opts.store.db.write(writes)
+  }
+}

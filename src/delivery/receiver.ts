@@ -1,0 +1,170 @@
+import { MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES } from '../protocol/constants.js'
+import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
+import { decodeMessage } from '../protocol/messages.js'
+import { Envelope, EnvelopeHeader, Push, Receipt, SignedPayload, type Reject } from '../protocol/pb/tmtp.js'
+import { parseEnvelope, type ParsedEnvelope } from '../crypto/envelope.js'
+import { signAck } from '../crypto/ack.js'
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import type { FramedStream } from './framed-stream.js'
+import type { Ed25519Signer } from '../crypto/ed25519.js'
+import type { Logger } from '@libp2p/interface'
+
+/** An envelope that passed every check and may be stored. */
+export interface Accepted<T> {
+  idHex: string
+  id: Uint8Array
+  parsed: ParsedEnvelope
+  value: T
+}
+
+/**
+ * What the receiving side of a deliver or post stream plugs in (spec: "Receiving an
+ * envelope"): who may send, the checks and decryption, deduplication and the durable store.
+ */
+export interface InboundSink<T> {
+  /** Throws NOT_MEMBER or BLOCKED before anything from the peer is decoded. */
+  admit: (remote: Uint8Array) => Promise<void>
+  /** Verifies and durably stores a signed key epoch; absent where epoch frames are not allowed. */
+  acceptEpoch?: (remote: Uint8Array, signed: Uint8Array) => Promise<void>
+  /** Checks and opens one envelope; throws TmtpError with the reject code. */
+  open: (remote: Uint8Array, parsed: ParsedEnvelope) => T
+  /** For each id (hex), whether it is already stored. */
+  known: (idsHex: string[]) => Promise<boolean[]>
+  /** Stores new envelopes durably, all or nothing; throws STORAGE_FAILURE. */
+  store: (remote: Uint8Array, accepted: Array<Accepted<T>>) => Promise<void>
+}
+
+export interface ReceiverOptions {
+  self: Ed25519Signer
+  remote: Uint8Array
+  log: Logger
+  now?: () => number
+}
+
+/**
+ * Runs the receiving end of one deliver or post stream: envelopes are checked as they
+ * arrive, stored in group-committed batches while reading goes on, and acknowledged with
+ * one signed receipt per batch once the batch is durable.
+ */
+export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSink<T>, opts: ReceiverOptions): Promise<void> {
+  const now = opts.now ?? Date.now
+  const sendError = async (err: TmtpError): Promise<void> => {
+    opts.log('closing stream: %s %s', err.code, err.message)
+    try {
+      await framed.write([Receipt.encode({ error: { code: err.code, detail: err.message } })])
+      await framed.close()
+    } catch {
+      framed.abort(err)
+    }
+  }
+
+  try {
+    await sink.admit(opts.remote)
+  } catch (err) {
+    if (!isTmtpError(err)) throw err
+    await sendError(err)
+    return
+  }
+
+  let pending: Array<Accepted<T>> = []
+  let pendingIds = new Set<string>()
+  let inFlight = 0
+  let flushing: Promise<void> | undefined
+  let failure: TmtpError | undefined
+
+  const flush = async (): Promise<void> => {
+    for (;;) {
+      if (pending.length === 0 || failure !== undefined) return
+      const batch = pending
+      pending = []
+      pendingIds = new Set()
+      const seen = await sink.known(batch.map(a => a.idHex))
+      const fresh = batch.filter((_, i) => !seen[i])
+      await sink.store(opts.remote, fresh)
+      const frames: Uint8Array[] = []
+      for (let i = 0; i < batch.length; i += MAX_ACK_IDS) {
+        const ids = batch.slice(i, i + MAX_ACK_IDS).map(a => a.id)
+        const ack = SignedPayload.decode(signAck(opts.self, opts.remote, ids, now()))
+        frames.push(Receipt.encode({ ack }))
+      }
+      await framed.write(frames)
+      inFlight -= batch.length
+    }
+  }
+
+  const startFlush = (): void => {
+    if (flushing !== undefined || pending.length === 0) return
+    flushing = flush().catch((err: unknown) => {
+      failure = isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'store failed', { cause: err })
+      framed.abort(failure)
+    }).finally(() => {
+      flushing = undefined
+      startFlush()
+    })
+  }
+
+  try {
+    for await (const frames of framed.batches()) {
+      if (failure !== undefined) break
+      const rejects: Uint8Array[] = []
+      for (const frame of frames) {
+        const push = decodeMessage(Push, frame, 'push frame')
+        if (push.epoch !== undefined) {
+          if (sink.acceptEpoch === undefined) throw new TmtpError(ErrorCode.BAD_FRAME, 'key epochs are not sent on this stream')
+          await sink.acceptEpoch(opts.remote, SignedPayload.encode(push.epoch))
+          continue
+        }
+        if (push.envelope === undefined) throw new TmtpError(ErrorCode.BAD_FRAME, 'push frame carries nothing this node knows')
+        if (++inFlight > MAX_IN_FLIGHT) throw new TmtpError(ErrorCode.WINDOW_EXCEEDED, `more than ${MAX_IN_FLIGHT} envelopes unacknowledged`)
+        const outcome = accept(push.envelope, sink, opts.remote)
+        if ('reject' in outcome) {
+          inFlight--
+          rejects.push(Receipt.encode({ reject: outcome.reject as Reject }))
+        } else if (!pendingIds.has(outcome.idHex)) {
+          pending.push(outcome)
+          pendingIds.add(outcome.idHex)
+        } else {
+          inFlight--
+        }
+      }
+      await framed.write(rejects)
+      startFlush()
+    }
+    for (let f = flushing; f !== undefined; f = flushing) await f
+    if (failure !== undefined) return
+    await framed.close()
+  } catch (err) {
+    if (!isTmtpError(err)) {
+      opts.log.error('receiver failed: %e', err)
+      framed.abort(err as Error)
+      return
+    }
+    if (failure === undefined) await sendError(err)
+  }
+}
+
+type Outcome<T> = Accepted<T> | { reject: { id: Uint8Array, code: ErrorCode, detail: string } }
+
+function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array): Outcome<T> {
+  let parsed: ParsedEnvelope | undefined
+  try {
+    parsed = parseEnvelope(envelope)
+    const value = sink.open(remote, parsed)
+    return { id: parsed.header.id, idHex: uint8ArrayToString(parsed.header.id, 'base16'), parsed, value }
+  } catch (err) {
+    if (!isTmtpError(err)) throw err
+    const id = parsed?.header.id ?? readId(envelope)
+    // without a readable id the sender cannot be told which envelope failed
+    if (id === undefined) throw err
+    return { reject: { id, code: err.code, detail: err.message } }
+  }
+}
+
+function readId (envelope: Envelope): Uint8Array | undefined {
+  try {
+    const header = EnvelopeHeader.decode(envelope.header)
+    return header.id.byteLength === MESSAGE_ID_BYTES ? header.id : undefined
+  } catch {
+    return undefined
+  }
+}

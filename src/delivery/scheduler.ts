@@ -1,0 +1,112 @@
+import { backoffDelay, type BackoffOptions } from './backoff.js'
+import type { SenderResult } from './sender.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface SchedulerOptions {
+  backoff: BackoffOptions
+  /** Runs one sending session to the peer (dial, stream, send until drained or failed). */
+  session: (peer: string) => Promise<SenderResult>
+  /** Whether the peer still has envelopes waiting. */
+  hasWork: (peer: string) => Promise<boolean>
+  log: Logger
+}
+
+interface PeerState {
+  running: boolean
+  attempt: number
+  again: boolean
+  timer?: NodeJS.Timeout
+}
+
+/**
+ * Decides when to deliver to each peer (spec: "Retries"): at once when woken (a message
+ * was queued or the peer connected), otherwise after exponential backoff with jitter,
+ * until its outbox is empty. At most one session runs per peer.
+ */
+export class DeliveryScheduler {
+  private readonly opts: SchedulerOptions
+  private readonly peers = new Map<string, PeerState>()
+  private readonly running = new Set<Promise<void>>()
+  private stopped = false
+
+  constructor (opts: SchedulerOptions) {
+    this.opts = opts
+  }
+
+  /** Try the peer now, forgetting its backoff. */
+  wake (peer: string): void {
+    if (this.stopped) return
+    const state = this.state(peer)
+    state.attempt = 0
+    if (state.running) {
+      state.again = true
+      return
+    }
+    clearTimeout(state.timer)
+    state.timer = undefined
+    this.run(peer, state)
+  }
+
+  /** Number of peers with a session running now. */
+  get active (): number {
+    let n = 0
+    for (const s of this.peers.values()) if (s.running) n++
+    return n
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    for (const s of this.peers.values()) clearTimeout(s.timer)
+    await Promise.allSettled([...this.running])
+    this.peers.clear()
+  }
+
+  private state (peer: string): PeerState {
+    let state = this.peers.get(peer)
+    if (state === undefined) {
+      state = { running: false, attempt: 0, again: false }
+      this.peers.set(peer, state)
+    }
+    return state
+  }
+
+  private run (peer: string, state: PeerState): void {
+    state.running = true
+    state.again = false
+    const task = this.opts.session(peer).catch((err: unknown): SenderResult => {
+      this.opts.log('session to %s failed: %e', peer, err)
+      return { drained: false, error: err as never }
+    }).then(async result => {
+      if (result.drained) state.attempt = 0
+      else state.attempt++
+      state.running = false
+      if (this.stopped) return
+      let more = false
+      try {
+        more = await this.opts.hasWork(peer)
+      } catch (err) {
+        this.opts.log('cannot read the outbox of %s: %e', peer, err)
+        more = true
+      }
+      if (this.stopped) return
+      if (!more) {
+        if (!state.again) this.peers.delete(peer)
+        else this.run(peer, state)
+        return
+      }
+      if (state.again || (result.drained && state.attempt === 0)) {
+        this.run(peer, state)
+        return
+      }
+      const delay = backoffDelay(state.attempt - 1, this.opts.backoff)
+      this.opts.log('retrying %s in %d ms (attempt %d)', peer, delay, state.attempt)
+      state.timer = setTimeout(() => {
+        state.timer = undefined
+        if (!state.running && !this.stopped) this.run(peer, state)
+      }, delay)
+    }).finally(() => {
+      this.running.delete(task)
+    })
+    this.running.add(task)
+  }
+}

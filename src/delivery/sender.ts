@@ -1,0 +1,183 @@
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { openAck } from '../crypto/ack.js'
+import { ErrorCode, TmtpError, isTmtpError, receivedCode } from '../protocol/errors.js'
+import { decodeMessage } from '../protocol/messages.js'
+import { Push, Receipt, SignedPayload } from '../protocol/pb/tmtp.js'
+import type { FramedStream } from './framed-stream.js'
+import type { Logger } from '@libp2p/interface'
+
+/** An envelope waiting in an outbox, stored as its ready-to-send Push frame. */
+export interface QueuedEnvelope {
+  key: string
+  idHex: string
+  epoch: number
+  /** An encoded Push{envelope}. */
+  frame: Uint8Array
+}
+
+/**
+ * The sending side's outbox for one peer, as the sender engine sees it (spec: "Deliver").
+ * Expired entries are the queue's business: next() never returns them.
+ */
+export interface OutboundQueue {
+  /** Up to `limit` entries in send order, after key `after` (from the start when undefined), skipping `exclude`. */
+  next: (limit: number, after: string | undefined, exclude: ReadonlySet<string>) => Promise<QueuedEnvelope[]>
+  /** The signed KeyEpoch (SignedPayload bytes) to send before the first envelope of an epoch; absent on post streams. */
+  epochFrame?: (epoch: number) => Promise<Uint8Array>
+  /** Records delivery with the receiver's signed acknowledgement as proof. */
+  acknowledged: (entries: QueuedEnvelope[], proof: Uint8Array, at: number) => Promise<void>
+  /** Records a permanent refusal: the entry leaves the outbox. */
+  rejected: (entry: QueuedEnvelope, code: ErrorCode, detail: string) => Promise<void>
+  /** Calls listener whenever an entry is added; returns the unsubscribe function. */
+  subscribe: (listener: () => void) => () => void
+}
+
+export interface SenderOptions {
+  self: Uint8Array
+  remote: Uint8Array
+  window: number
+  receiptTimeoutMs: number
+  idleTimeoutMs: number
+  log: Logger
+}
+
+/** Why a sending session ended. */
+export type SenderResult = { drained: true } | { drained: false, error: TmtpError }
+
+/**
+ * Runs the sending end of one deliver or post stream: keeps up to `window` envelopes
+ * unacknowledged, writes each refill as one transport write, applies receipts as they
+ * come, and closes once nothing has been queued for the idle timeout.
+ */
+export async function sendEnvelopes (framed: FramedStream, queue: OutboundQueue, opts: SenderOptions): Promise<SenderResult> {
+  const inFlight = new Map<string, QueuedEnvelope>()
+  const inFlightKeys = new Set<string>()
+  const sentEpochs = new Set<number>()
+  let cursor: string | undefined
+  let restart = false
+  let ended: TmtpError | undefined
+  let lastReceipt = Date.now()
+  let wake: (() => void) | undefined
+
+  const signal = (): void => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const sleep = async (ms: number): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>(resolve => {
+      wake = resolve
+      timer = setTimeout(resolve, ms)
+    })
+    clearTimeout(timer)
+  }
+  const unsubscribe = queue.subscribe(() => {
+    restart = true
+    signal()
+  })
+
+  const settle = (entries: QueuedEnvelope[]): void => {
+    for (const e of entries) {
+      inFlight.delete(e.idHex)
+      inFlightKeys.delete(e.key)
+    }
+  }
+
+  const reader = (async () => {
+    for await (const frames of framed.batches()) {
+      const acked: QueuedEnvelope[] = []
+      const proofs: Uint8Array[] = []
+      for (const frame of frames) {
+        const receipt = decodeMessage(Receipt, frame, 'receipt frame')
+        if (receipt.ack !== undefined) {
+          const proof = SignedPayload.encode(receipt.ack)
+          const body = openAck(proof, opts.self, opts.remote)
+          const entries = body.ids.map(id => inFlight.get(uint8ArrayToString(id, 'base16'))).filter(e => e !== undefined)
+          if (entries.length > 0) {
+            acked.push(...entries)
+            for (let i = 0; i < entries.length; i++) proofs.push(proof)
+          }
+        } else if (receipt.reject !== undefined) {
+          const entry = inFlight.get(uint8ArrayToString(receipt.reject.id, 'base16'))
+          if (entry !== undefined) {
+            await queue.rejected(entry, receivedCode(receipt.reject.code), receipt.reject.detail)
+            settle([entry])
+          }
+        } else if (receipt.error !== undefined) {
+          throw new TmtpError(receivedCode(receipt.error.code), `receiver closed the stream: ${receipt.error.detail}`)
+        } else {
+          throw new TmtpError(ErrorCode.BAD_FRAME, 'receipt frame carries nothing this node knows')
+        }
+      }
+      lastReceipt = Date.now()
+      await applyAcks(queue, acked, proofs)
+      settle(acked)
+      signal()
+    }
+    throw new TmtpError(ErrorCode.INTERNAL, 'receiver closed the stream')
+  })().catch((err: unknown) => {
+    ended = isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'stream failed', { cause: err })
+    signal()
+  })
+
+  try {
+    for (;;) {
+      if (ended !== undefined) return { drained: false, error: ended }
+      if (restart) {
+        cursor = undefined
+        restart = false
+      }
+      if (inFlight.size < opts.window) {
+        const entries = await queue.next(opts.window - inFlight.size, cursor, inFlightKeys)
+        if (entries.length > 0) {
+          const frames: Uint8Array[] = []
+          for (const e of entries) {
+            if (queue.epochFrame !== undefined && !sentEpochs.has(e.epoch)) {
+              frames.push(Push.encode({ epoch: SignedPayload.decode(await queue.epochFrame(e.epoch)) }))
+              sentEpochs.add(e.epoch)
+            }
+            frames.push(e.frame)
+            if (inFlight.size === 0) lastReceipt = Date.now()
+            inFlight.set(e.idHex, e)
+            inFlightKeys.add(e.key)
+          }
+          cursor = entries[entries.length - 1].key
+          await framed.write(frames)
+          continue
+        }
+      }
+      if (inFlight.size === 0) {
+        const before = restart
+        await sleep(opts.idleTimeoutMs)
+        if (!restart && !before && inFlight.size === 0 && ended === undefined) {
+          await framed.close()
+          return { drained: true }
+        }
+      } else {
+        await sleep(Math.max(1, lastReceipt + opts.receiptTimeoutMs - Date.now()))
+        if (inFlight.size > 0 && Date.now() - lastReceipt >= opts.receiptTimeoutMs && ended === undefined) {
+          ended = new TmtpError(ErrorCode.TIMEOUT, `no receipt for ${opts.receiptTimeoutMs} ms`)
+        }
+      }
+    }
+  } catch (err) {
+    ended ??= isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'sending failed', { cause: err })
+    return { drained: false, error: ended }
+  } finally {
+    unsubscribe()
+    if (ended !== undefined) framed.abort(ended)
+    await reader
+  }
+}
+
+/** One outbox update per proof, so a batch acknowledgement is one write. */
+async function applyAcks (queue: OutboundQueue, acked: QueuedEnvelope[], proofs: Uint8Array[]): Promise<void> {
+  let start = 0
+  while (start < acked.length) {
+    let end = start + 1
+    while (end < acked.length && proofs[end] === proofs[start]) end++
+    await queue.acknowledged(acked.slice(start, end), proofs[start], Date.now())
+    start = end
+  }
+}

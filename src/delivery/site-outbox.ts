@@ -1,0 +1,393 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { createKeyEpoch, type EpochKeys } from '../crypto/epoch.js'
+import { encodeContent, sealEnvelopeMessage } from '../crypto/envelope.js'
+import { peerIdFromString } from '../crypto/ed25519.js'
+import { MAX_EPOCH_ENVELOPES, MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
+import { isTmtpError, type ErrorCode } from '../protocol/errors.js'
+import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
+import { NodeError } from './errors.js'
+import { key, type DeliveryState, type EpochRecord, type MemberRecord, type SiteStore, type StatusRecord } from '../store/site-store.js'
+import { decodeJson, del, put, type Write } from '../store/database.js'
+import { epochKeysFromRecord, epochKeysToRecord } from './epochs.js'
+import { messageIdFromHex } from './ids.js'
+import { Mutex } from './mutex.js'
+import type { OutboundQueue, QueuedEnvelope } from './sender.js'
+import type { Ed25519Signer } from '../crypto/ed25519.js'
+
+export type Urgency = 'very-low' | 'low' | 'normal' | 'high'
+
+/** Outbox keys sort by this rank first, so higher urgency goes first (spec: "Deliver"). */
+export const URGENCY_RANK: Record<Urgency, number> = { high: 0, normal: 1, low: 2, 'very-low': 3 }
+
+export interface SendRequest {
+  /** Member ids or site user references. */
+  to: string[]
+  subject: string
+  body: string
+  contentType?: string
+  ttlMs?: number
+  urgency?: Urgency
+  /** A newer message with the same topic replaces an undelivered older one for the same member. */
+  topic?: string
+  /** A retried send with the same key returns the first send's result and sends nothing. */
+  idempotencyKey?: string
+  /** Ids (hex) of the thread's first message and of the message answered. */
+  thread?: string
+  replyTo?: string
+}
+
+export interface SendResult {
+  id: string
+  created: number
+  expires: number
+  recipients: Array<{ member: string, device: string }>
+  /** True when an earlier send with the same idempotency key is returned. */
+  duplicate: boolean
+}
+
+export interface SiteEvent {
+  type: DeliveryState
+  id: string
+  device: string
+  member: string
+  at: number
+  code?: string
+}
+
+export interface SiteOutboxOptions {
+  store: SiteStore
+  signer: Ed25519Signer
+  epochAgeMs: number
+  defaultTtlMs: number
+  maxTtlMs: number
+  now: () => number
+  /** A device has new envelopes queued. */
+  onQueued: (device: string) => void
+  onEvent: (event: SiteEvent) => void
+}
+
+interface DeviceState {
+  seq: number
+  x25519: string
+  epoch?: { record: EpochRecord, keys: EpochKeys }
+}
+
+const MAX_TOPIC_LENGTH = 256
+const MAX_IDEMPOTENCY_KEY_LENGTH = 256
+const SWEEP_BATCH = 1000
+
+/**
+ * The site's outbox (spec: "Sending"): seals each message once per recipient device under
+ * the device's current key epoch, writes envelopes, statuses and counters in one atomic
+ * batch, and serves each device's queue to the sender engine.
+ */
+export class SiteOutbox {
+  private readonly opts: SiteOutboxOptions
+  private readonly store: SiteStore
+  private readonly lock = new Mutex()
+  private readonly devices = new Map<string, DeviceState>()
+  private readonly listeners = new Map<string, Set<() => void>>()
+
+  constructor (opts: SiteOutboxOptions) {
+    this.opts = opts
+    this.store = opts.store
+  }
+
+  async send (req: SendRequest): Promise<SendResult> {
+    const ttl = req.ttlMs ?? this.opts.defaultTtlMs
+    validateSend(req, ttl, this.opts.maxTtlMs)
+    let content: Uint8Array
+    try {
+      content = encodeContent({
+        subject: req.subject,
+        body: req.body,
+        contentType: req.contentType ?? '',
+        thread: messageIdFromHex(req.thread, 'thread'),
+        replyTo: messageIdFromHex(req.replyTo, 'replyTo')
+      })
+    } catch (err) {
+      if (isTmtpError(err)) throw new NodeError('INVALID_ARGUMENT', err.message)
+      throw err
+    }
+    const rank = URGENCY_RANK[req.urgency ?? 'normal']
+
+    const { done, result, devices } = await this.lock.run(async () => {
+      if (req.idempotencyKey !== undefined) {
+        const earlier = await this.store.db.getJson<string>(key.idempotency(req.idempotencyKey))
+        if (earlier !== undefined) return { done: Promise.resolve(), result: await this.earlierSend(earlier), devices: [] }
+      }
+      const members = await this.resolve(req.to)
+      const now = this.opts.now()
+      const idBytes = new Uint8Array(randomBytes(MESSAGE_ID_BYTES))
+      const id = uint8ArrayToString(idBytes, 'base16')
+      const expires = now + ttl
+      const writes: Write[] = []
+      const recipients: SendResult['recipients'] = []
+      const touched: string[] = []
+      for (const member of members) {
+        if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes)
+        for (const device of member.devices) {
+          const state = await this.deviceState(device)
+          const epoch = await this.currentEpoch(device, state, now, writes)
+          const seq = ++state.seq
+          epoch.record.sealed++
+          const envelope = sealEnvelopeMessage(epoch.keys.siteToDevice, {
+            version: WIRE_VERSION,
+            id: idBytes as Uint8Array<ArrayBuffer>,
+            sender: this.opts.signer.peerId as Uint8Array<ArrayBuffer>,
+            recipient: peerIdFromString(device) as Uint8Array<ArrayBuffer>,
+            epoch: epoch.record.epoch,
+            seq,
+            created: now,
+            expires
+          }, content)
+          const status: StatusRecord = { device, member: member.id, seq, rank, state: 'queued', at: now }
+          writes.push(
+            put(key.outbox(device, rank, seq), Push.encode({ envelope })),
+            put(key.status(id, device), status),
+            put(key.seq(device), seq),
+            put(key.epoch(device, epoch.record.epoch), epoch.record)
+          )
+          recipients.push({ member: member.id, device })
+          touched.push(device)
+        }
+      }
+      if (recipients.length === 0) throw new NodeError('NO_DEVICES', 'none of the recipients has a device')
+      writes.push(put(key.message(id), {
+        id,
+        created: now,
+        expires,
+        urgency: req.urgency ?? 'normal',
+        topic: req.topic,
+        subject: req.subject,
+        members: members.map(m => m.id),
+        idempotencyKey: req.idempotencyKey
+      }))
+      if (req.idempotencyKey !== undefined) writes.push(put(key.idempotency(req.idempotencyKey), id))
+      // enqueued inside the lock: batches reach LevelDB in the order their counters were taken
+      const done = this.store.db.write(writes).catch((err: unknown) => {
+        for (const d of touched) this.devices.delete(d)
+        throw err
+      })
+      return { done, result: { id, created: now, expires, recipients, duplicate: false }, devices: touched }
+    })
+    await done
+    for (const device of new Set(devices)) this.notify(device)
+    return result
+  }
+
+  private async earlierSend (id: string): Promise<SendResult> {
+    const message = await this.store.message(id)
+    const statuses = await this.store.statuses(id)
+    if (message === undefined) throw new NodeError('UNKNOWN_MESSAGE', `message ${id} is gone`)
+    return {
+      id,
+      created: message.created,
+      expires: message.expires,
+      recipients: statuses.map(s => ({ member: s.member, device: s.device })),
+      duplicate: true
+    }
+  }
+
+  private async resolve (to: string[]): Promise<MemberRecord[]> {
+    const found = new Map<string, MemberRecord>()
+    for (const name of to) {
+      const member = await this.store.member(name) ?? await this.store.memberByRef(name)
+      if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(name)}`)
+      found.set(member.id, member)
+    }
+    return [...found.values()]
+  }
+
+  private async replaceTopic (member: MemberRecord, topic: string, id: string, now: number, writes: Write[]): Promise<void> {
+    const topicKey = key.topic(member.id, topic)
+    const previous = await this.store.db.getJson<string>(topicKey)
+    writes.push(put(topicKey, id))
+    if (previous === undefined) return
+    for (const device of member.devices) {
+      const status = await this.store.db.getJson<StatusRecord>(key.status(previous, device))
+      if (status?.state !== 'queued') continue
+      writes.push(
+        del(key.outbox(device, status.rank, status.seq)),
+        put(key.status(previous, device), { ...status, state: 'replaced', at: now, detail: `replaced by ${id}` })
+      )
+      this.opts.onEvent({ type: 'replaced', id: previous, device, member: member.id, at: now })
+    }
+  }
+
+  private async deviceState (device: string): Promise<DeviceState> {
+    let state = this.devices.get(device)
+    if (state === undefined) {
+      const record = await this.store.device(device)
+      if (record === undefined) throw new NodeError('UNKNOWN_MEMBER', `device ${device} is not a member device`)
+      const epoch = await this.store.latestEpoch(device)
+      state = {
+        seq: await this.store.seq(device),
+        x25519: record.x25519,
+        epoch: epoch === undefined ? undefined : { record: epoch, keys: epochKeysFromRecord(epoch) }
+      }
+      this.devices.set(device, state)
+    }
+    return state
+  }
+
+  /** The epoch to seal under now, starting a new one when the current is old, full or for another key. */
+  private async currentEpoch (device: string, state: DeviceState, now: number, writes: Write[]): Promise<NonNullable<DeviceState['epoch']>> {
+    const current = state.epoch
+    if (current !== undefined && now < current.record.expires && current.record.sealed < MAX_EPOCH_ENVELOPES && current.record.x25519 === state.x25519) {
+      return current
+    }
+    const number = (current?.record.epoch ?? (await this.store.latestEpoch(device))?.epoch ?? 0) + 1
+    const made = await createKeyEpoch({
+      site: this.opts.signer,
+      device: peerIdFromString(device),
+      deviceX25519: uint8ArrayFromString(state.x25519, 'base16'),
+      epoch: number,
+      created: now,
+      expires: now + this.opts.epochAgeMs
+    })
+    const record: EpochRecord = {
+      epoch: number,
+      created: now,
+      expires: now + this.opts.epochAgeMs,
+      x25519: state.x25519,
+      signed: uint8ArrayToString(made.signed, 'base16'),
+      sealed: 0,
+      ...epochKeysToRecord(made.keys)
+    }
+    state.epoch = { record, keys: made.keys }
+    writes.push(put(key.epoch(device, number), record))
+    return state.epoch
+  }
+
+  /** Forgets a device's cached state (it left, rejoined with a new key, or was removed). */
+  forget (device: string): void {
+    this.devices.delete(device)
+  }
+
+  private notify (device: string): void {
+    for (const listener of this.listeners.get(device) ?? []) listener()
+    this.opts.onQueued(device)
+  }
+
+  async hasWork (device: string): Promise<boolean> {
+    return await this.store.hasOutbox(device)
+  }
+
+  /** The sender engine's view of one device's outbox. */
+  queue (device: string): OutboundQueue {
+    return {
+      next: async (limit, after, exclude) => await this.next(device, limit, after, exclude),
+      epochFrame: async (epoch) => {
+        const record = await this.store.epoch(device, epoch)
+        if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `epoch ${epoch} of ${device} is missing`)
+        return uint8ArrayFromString(record.signed, 'base16')
+      },
+      acknowledged: async (entries, proof, at) => { await this.settle(device, entries, 'delivered', at, { ack: proof }) },
+      rejected: async (entry, code, detail) => { await this.settle(device, [entry], 'rejected', this.opts.now(), { code, detail }) },
+      subscribe: (listener) => {
+        let set = this.listeners.get(device)
+        if (set === undefined) {
+          set = new Set()
+          this.listeners.set(device, set)
+        }
+        set.add(listener)
+        return () => {
+          set.delete(listener)
+          if (set.size === 0) this.listeners.delete(device)
+        }
+      }
+    }
+  }
+
+  private async next (device: string, limit: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<QueuedEnvelope[]> {
+    const now = this.opts.now()
+    const out: QueuedEnvelope[] = []
+    const expired: QueuedEnvelope[] = []
+    for await (const [k, frame] of this.store.outbox(device, after)) {
+      if (exclude.has(k)) continue
+      const entry = toQueued(k, frame)
+      if (entry.expires !== 0 && now >= entry.expires) expired.push(entry)
+      else out.push(entry)
+      if (out.length >= limit || expired.length >= SWEEP_BATCH) break
+    }
+    if (expired.length > 0) await this.settle(device, expired, 'expired', now, { code: 'EXPIRED' })
+    return out
+  }
+
+  /** Moves entries out of the outbox into a final state, in one write. */
+  private async settle (device: string, entries: QueuedEnvelope[], state: DeliveryState, at: number, extra: { ack?: Uint8Array, code?: ErrorCode | string, detail?: string }): Promise<void> {
+    const writes: Write[] = []
+    let ackKey: string | undefined
+    if (extra.ack !== undefined) {
+      ackKey = createHash('sha256').update(extra.ack).digest('hex')
+      writes.push(put(key.ack(ackKey), extra.ack))
+    }
+    const statuses = await this.store.db.getMany(entries.map(e => key.status(e.idHex, device)))
+    const events: SiteEvent[] = []
+    entries.forEach((entry, i) => {
+      writes.push(del(entry.key))
+      const raw = statuses[i]
+      if (raw === undefined) return
+      const status = decodeJson<StatusRecord>(raw)
+      const next: StatusRecord = { ...status, state, at, ack: ackKey, code: extra.code, detail: extra.detail }
+      writes.push(put(key.status(entry.idHex, device), next))
+      events.push({ type: state, id: entry.idHex, device, member: status.member, at, code: extra.code })
+    })
+    await this.store.db.write(writes)
+    for (const event of events) this.opts.onEvent(event)
+  }
+
+  /** Marks every expired envelope in every outbox expired (the retry loop only sees reachable devices). */
+  async sweepExpired (): Promise<number> {
+    const now = this.opts.now()
+    let count = 0
+    for await (const device of this.store.devicesWithOutbox()) {
+      let batch: QueuedEnvelope[] = []
+      for await (const [k, frame] of this.store.outbox(device)) {
+        const entry = toQueued(k, frame)
+        if (entry.expires !== 0 && now >= entry.expires) batch.push(entry)
+        if (batch.length >= SWEEP_BATCH) {
+          await this.settle(device, batch, 'expired', now, { code: 'EXPIRED' })
+          count += batch.length
+          batch = []
+        }
+      }
+      if (batch.length > 0) await this.settle(device, batch, 'expired', now, { code: 'EXPIRED' })
+      count += batch.length
+    }
+    return count
+  }
+
+  /** Drops a device's queued envelopes (it left or was removed): their status becomes dropped. */
+  async dropDevice (device: string, detail: string): Promise<void> {
+    const entries: QueuedEnvelope[] = []
+    for await (const [k, frame] of this.store.outbox(device)) entries.push(toQueued(k, frame))
+    for (let i = 0; i < entries.length; i += SWEEP_BATCH) {
+      await this.settle(device, entries.slice(i, i + SWEEP_BATCH), 'dropped', this.opts.now(), { detail })
+    }
+    this.forget(device)
+  }
+}
+
+function toQueued (k: string, frame: Uint8Array): QueuedEnvelope & { expires: number } {
+  const push = Push.decode(frame)
+  const header = EnvelopeHeader.decode(push.envelope?.header ?? new Uint8Array(0))
+  return { key: k, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, expires: header.expires, frame }
+}
+
+function validateSend (req: SendRequest, ttl: number, maxTtl: number): void {
+  if (!Array.isArray(req.to) || req.to.length === 0 || !req.to.every(t => typeof t === 'string' && t !== '')) {
+    throw new NodeError('INVALID_ARGUMENT', 'to must list at least one member id or reference')
+  }
+  if (typeof req.subject !== 'string' || typeof req.body !== 'string') throw new NodeError('INVALID_ARGUMENT', 'subject and body must be strings')
+  if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > maxTtl) throw new NodeError('INVALID_ARGUMENT', `ttl must be between 1 ms and ${maxTtl} ms`)
+  if (req.urgency !== undefined && !(req.urgency in URGENCY_RANK)) throw new NodeError('INVALID_ARGUMENT', 'urgency must be very-low, low, normal or high')
+  if (req.topic !== undefined && (typeof req.topic !== 'string' || req.topic === '' || req.topic.length > MAX_TOPIC_LENGTH)) {
+    throw new NodeError('INVALID_ARGUMENT', `topic must be 1 to ${MAX_TOPIC_LENGTH} characters`)
+  }
+  if (req.idempotencyKey !== undefined && (typeof req.idempotencyKey !== 'string' || req.idempotencyKey === '' || req.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw new NodeError('INVALID_ARGUMENT', `idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
+  }
+}

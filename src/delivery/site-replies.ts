@@ -1,0 +1,64 @@
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { checkEnvelopeHeader, decryptEnvelope } from '../crypto/envelope.js'
+import { peerIdToString } from '../crypto/ed25519.js'
+import { DEFAULT_CONTENT_TYPE } from '../protocol/constants.js'
+import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { put } from '../store/database.js'
+import { key, type ReplyRecord, type SiteStore } from '../store/site-store.js'
+import { epochKeysFromRecord } from './epochs.js'
+import type { InboundSink } from './receiver.js'
+import type { EpochKeys } from '../crypto/epoch.js'
+import type { Content } from '../protocol/pb/tmtp.js'
+
+export interface SiteRepliesOptions {
+  store: SiteStore
+  self: Uint8Array
+  now: () => number
+  onReply: (reply: ReplyRecord) => void
+}
+
+/**
+ * The site's end of one /tmtp/post/1.0.0 stream (spec: "Post"): only member devices may
+ * post; each envelope opens under the device-to-site key of an epoch the site issued to
+ * that device.
+ */
+export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content> {
+  const epochs = new Map<number, EpochKeys>()
+  let who = { member: '', ref: '' }
+  return {
+    admit: async (remote) => {
+      const peer = peerIdToString(remote)
+      const device = await opts.store.device(peer)
+      if (device === undefined) throw new TmtpError(ErrorCode.NOT_MEMBER, 'not a member device of this site')
+      const member = await opts.store.member(device.member)
+      who = { member: device.member, ref: member?.ref ?? '' }
+      for (const record of await opts.store.epochs(peer)) epochs.set(record.epoch, epochKeysFromRecord(record))
+    },
+    open: (remote, parsed) => {
+      checkEnvelopeHeader(parsed.header, { sender: remote, recipient: opts.self, now: opts.now() })
+      const keys = epochs.get(parsed.header.epoch)
+      if (keys === undefined) throw new TmtpError(ErrorCode.UNKNOWN_EPOCH, `epoch ${parsed.header.epoch} was not issued to this device`)
+      return decryptEnvelope(keys.deviceToSite, parsed)
+    },
+    known: async (ids) => (await opts.store.db.getMany(ids.map(key.replyId))).map(v => v !== undefined),
+    store: async (remote, accepted) => {
+      const peer = peerIdToString(remote)
+      const received = opts.now()
+      const replies: ReplyRecord[] = accepted.map(a => ({
+        id: a.idHex,
+        device: peer,
+        member: who.member,
+        ref: who.ref,
+        subject: a.value.subject,
+        body: a.value.body,
+        contentType: a.value.contentType === '' ? DEFAULT_CONTENT_TYPE : a.value.contentType,
+        thread: uint8ArrayToString(a.value.thread, 'base16'),
+        replyTo: uint8ArrayToString(a.value.replyTo, 'base16'),
+        created: a.parsed.header.created,
+        received
+      }))
+      await opts.store.db.write(replies.flatMap(r => [put(key.reply(received, r.id), r), put(key.replyId(r.id), key.reply(received, r.id))]))
+      for (const r of replies) opts.onReply(r)
+    }
+  }
+}

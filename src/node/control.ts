@@ -1,0 +1,64 @@
+import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
+import { FramedStream } from '../delivery/framed-stream.js'
+import { CONTROL_STREAM_TIMEOUT_MS, MAX_CONTROL_FRAME_SIZE } from '../protocol/constants.js'
+import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
+import type { TmtpLibp2p } from './libp2p.js'
+import type { Connection, Logger, Stream } from '@libp2p/interface'
+
+/** The remote peer of a connection as PeerId bytes (always Ed25519 for TMTP nodes). */
+export function remoteBytes (connection: Connection): Uint8Array {
+  return connection.remotePeer.toMultihash().bytes
+}
+
+/**
+ * Serves one request/response control stream (join, leave: spec "Stream protocols"): one
+ * frame in, one frame out, within CONTROL_STREAM_TIMEOUT_MS. `respond` turns a TmtpError
+ * into the protocol's answer with its code.
+ */
+export async function serveControl (
+  stream: Stream,
+  handle: (frame: Uint8Array) => Promise<Uint8Array>,
+  answerError: (err: TmtpError) => Uint8Array,
+  log: Logger
+): Promise<void> {
+  const framed = new FramedStream(stream, MAX_CONTROL_FRAME_SIZE)
+  const timer = setTimeout(() => framed.abort(new TmtpError(ErrorCode.TIMEOUT, 'control exchange timed out')), CONTROL_STREAM_TIMEOUT_MS)
+  try {
+    let answer: Uint8Array
+    try {
+      answer = await handle(await framed.readOne())
+    } catch (err) {
+      if (!isTmtpError(err)) throw err
+      log('refused %s request: %s %s', stream.protocol, err.code, err.message)
+      answer = answerError(err)
+    }
+    await framed.write([answer])
+    await framed.close()
+  } catch (err) {
+    log.error('%s stream failed: %e', stream.protocol, err)
+    framed.abort(err as Error)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Opens a control stream to `peer`, writes one frame and reads the one answer. */
+export async function requestControl (libp2p: TmtpLibp2p, peer: string, protocol: string, frame: Uint8Array): Promise<Uint8Array> {
+  const signal = AbortSignal.timeout(CONTROL_STREAM_TIMEOUT_MS)
+  const stream = await libp2p.dialProtocol(libp2pPeerIdFromString(peer), protocol, { signal })
+  const framed = new FramedStream(stream, MAX_CONTROL_FRAME_SIZE)
+  const onAbort = (): void => framed.abort(new TmtpError(ErrorCode.TIMEOUT, `${protocol} exchange timed out`))
+  signal.addEventListener('abort', onAbort)
+  try {
+    await framed.write([frame])
+    const answer = await framed.readOne()
+    await framed.close()
+    return answer
+  } catch (err) {
+    framed.abort(err as Error)
+    if (signal.aborted) throw new TmtpError(ErrorCode.TIMEOUT, `${protocol} exchange timed out`)
+    throw err
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Every configurable default of a TMTP node, in one place. The README's configuration
+ * reference and docs list these values; change them together.
+ */
+export const DEFAULTS = {
+  /** Listen on loopback only unless told otherwise: a node is reachable only where its operator says. */
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  /** Envelopes a sender keeps unacknowledged on one stream (spec: "Deliver"; at most MAX_IN_FLIGHT). */
+  window: 256,
+  /** Retry delays: exponential from 1 s with full jitter, capped at 5 minutes (spec: "Retries"). */
+  retryBaseMs: 1_000,
+  retryCapMs: 5 * 60_000,
+  /** Default time to live of a message sent without one: 7 days. */
+  ttlMs: 7 * 24 * 3600_000,
+  /** Longest time to live a send may ask for: 30 days. */
+  maxTtlMs: 30 * 24 * 3600_000,
+  /** Default lifetime of an invite: 7 days. */
+  inviteTtlMs: 7 * 24 * 3600_000,
+  /** Age after which a site starts a new key epoch for a device: 7 days (spec: "Key epochs"). */
+  epochAgeMs: 7 * 24 * 3600_000,
+  /** Join attempts accepted per peer per minute (spec: "Limits"). */
+  joinsPerMinute: 10,
+  /** Inbound streams per connection per TMTP protocol. */
+  maxInboundStreams: 8,
+  /** Power-loss-safe writes (fsync per group-committed batch). Off: a process crash still loses nothing. */
+  fsync: false,
+  /** Connection limits. Sites serve many members; a member device keeps few connections. */
+  site: { maxConnections: 10_000, inboundConnectionThreshold: 1_000, maxIncomingPendingConnections: 256 },
+  member: { maxConnections: 64, inboundConnectionThreshold: 16, maxIncomingPendingConnections: 16 },
+  /** A member checks its joined sites' reachability, and resends unacknowledged replies, this often. */
+  reconnectIntervalMs: 60_000,
+  /** The site scans its outbox for expired messages this often. */
+  expirySweepMs: 60_000
+} as const

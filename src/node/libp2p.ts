@@ -1,0 +1,45 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Ed25519Signer } from '../crypto/ed25519.js'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { PeerId } from '@libp2p/interface'
+
+export type TmtpLibp2p = Libp2p<{ identify: Identify, ping: Ping }>
+
+export interface Libp2pOptions {
+  signer: Ed25519Signer
+  listen: string[]
+  connections: { maxConnections: number, inboundConnectionThreshold: number, maxIncomingPendingConnections: number }
+  /** Refuse these peers at the connection level, before any stream is opened. */
+  denyPeer?: (peer: PeerId) => boolean
+}
+
+/** A TCP + Noise + Yamux libp2p node with identify and ping, not yet started. */
+export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p> {
+  const raw = new Uint8Array(64)
+  raw.set(opts.signer.seed)
+  raw.set(opts.signer.publicKey, 32)
+  const deny = opts.denyPeer
+  return await createLibp2p({
+    privateKey: privateKeyFromRaw(raw),
+    start: false,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { ...opts.connections },
+    connectionGater: deny === undefined
+      ? {}
+      : {
+          denyInboundEncryptedConnection: async (peer: PeerId) => deny(peer),
+          denyOutboundConnection: async (peer: PeerId) => deny(peer)
+        },
+    services: { identify: identify(), ping: ping() }
+  })
+}

@@ -1,0 +1,391 @@
+import '../polyfill.js'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { signDeviceKey } from '../crypto/device-key.js'
+import { peerIdToString, type Ed25519Signer } from '../crypto/ed25519.js'
+import { decryptEnvelope, parseEnvelope } from '../crypto/envelope.js'
+import { parseInviteToken } from '../crypto/invite.js'
+import { signLeave } from '../crypto/leave.js'
+import type { X25519KeyPair } from '../crypto/x25519.js'
+import { NodeError } from '../delivery/errors.js'
+import { FramedStream } from '../delivery/framed-stream.js'
+import { EpochCache, memberInboxSink } from '../delivery/member-inbox.js'
+import { MemberOutbox } from '../delivery/member-outbox.js'
+import { receiveEnvelopes } from '../delivery/receiver.js'
+import { DeliveryScheduler } from '../delivery/scheduler.js'
+import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
+import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { ErrorCode, TmtpError, receivedCode } from '../protocol/errors.js'
+import { decodeMessage } from '../protocol/messages.js'
+import { JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
+import { Database, put } from '../store/database.js'
+import { key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
+import { requestControl, remoteBytes } from './control.js'
+import { DEFAULTS } from './defaults.js'
+import { DATABASE_DIR, loadEncryptionKey, loadIdentity } from './identity.js'
+import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
+
+export interface MemberNodeOptions {
+  dataDir: string
+  /** Display name of this device, shown to sites. */
+  deviceName?: string
+  /** libp2p listen multiaddrs: sites dial member devices to deliver. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  fsync?: boolean
+  retryBaseMs?: number
+  retryCapMs?: number
+  /** Time to live of replies. @default 7 days */
+  replyTtlMs?: number
+  now?: () => number
+}
+
+/** A message in the inbox, opened. */
+export interface InboxMessage {
+  id: string
+  site: string
+  siteName: string
+  seq: number
+  subject: string
+  body: string
+  contentType: string
+  thread: string
+  replyTo: string
+  created: number
+  expires: number
+  received: number
+  read: boolean
+}
+
+export interface MemberNodeEvents {
+  message: CustomEvent<InboxMessage>
+}
+
+export interface JoinResult {
+  site: string
+  siteName: string
+  member: string
+}
+
+/** A running TMTP member node: a device of a member of one or more sites. */
+export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
+  readonly peerId: string
+  readonly libp2p: TmtpLibp2p
+  multiaddrs: () => string[]
+  join: (token: string) => Promise<JoinResult>
+  sites: () => Promise<SiteRecord[]>
+  leave: (site: string) => Promise<{ site: string, notified: boolean, code?: string }>
+  block: (peer: string, reason?: string) => Promise<void>
+  unblock: (peer: string) => Promise<void>
+  blocked: () => Promise<Array<{ peer: string, at: number, reason: string }>>
+  inbox: (opts?: { site?: string, unread?: boolean }) => Promise<InboxMessage[]>
+  read: (id: string) => Promise<InboxMessage>
+  markRead: (id: string, read?: boolean) => Promise<void>
+  reply: (id: string, req: { body: string, subject?: string }) => Promise<PostRecord>
+  post: (id: string) => Promise<PostRecord>
+  stop: () => Promise<void>
+}
+
+class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements MemberNode {
+  readonly peerId: string
+  readonly libp2p: TmtpLibp2p
+  private readonly db: Database
+  private readonly store: MemberStore
+  private readonly signer: Ed25519Signer
+  private readonly encryption: X25519KeyPair
+  private readonly epochs: EpochCache
+  private readonly outbox: MemberOutbox
+  private readonly scheduler: DeliveryScheduler
+  private readonly options: MemberNodeOptions
+  private readonly now: () => number
+  private readonly blockedPeers = new Set<string>()
+  private readonly log = logger('tmtp:member')
+  private reconnectTimer?: NodeJS.Timeout
+
+  constructor (signer: Ed25519Signer, encryption: X25519KeyPair, libp2p: TmtpLibp2p, db: Database, options: MemberNodeOptions) {
+    super()
+    this.signer = signer
+    this.encryption = encryption
+    this.peerId = peerIdToString(signer.peerId)
+    this.libp2p = libp2p
+    this.db = db
+    this.options = options
+    this.now = options.now ?? Date.now
+    this.store = new MemberStore(db)
+    this.epochs = new EpochCache(this.store)
+    this.outbox = new MemberOutbox({
+      store: this.store,
+      signer,
+      epochs: this.epochs,
+      now: this.now,
+      onQueued: site => { this.scheduler.wake(site) }
+    })
+    this.scheduler = new DeliveryScheduler({
+      backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
+      hasWork: async site => await this.outbox.hasWork(site),
+      session: async site => await this.postTo(site),
+      log: this.log
+    })
+  }
+
+  /** Peers refused at the connection level (libp2p connection gater). */
+  isBlocked (peer: string): boolean {
+    return this.blockedPeers.has(peer)
+  }
+
+  async start (): Promise<void> {
+    for (const [peer] of await this.store.blocked()) this.blockedPeers.add(peer)
+    await this.libp2p.handle(PROTOCOL_DELIVER, async (stream, connection) => {
+      stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
+      const sink = memberInboxSink({
+        store: this.store,
+        self: this.signer.peerId,
+        devicePrivateKey: this.encryption.privateKey,
+        now: this.now,
+        epochs: this.epochs,
+        onMessage: (record, content) => {
+          this.store.site(record.site).then(site => {
+            this.safeDispatchEvent('message', { detail: toMessage(record, content, site?.name ?? '') })
+          }).catch(() => {})
+        }
+      })
+      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log, now: this.now })
+    }, { maxInboundStreams: DEFAULTS.maxInboundStreams })
+    await this.libp2p.start()
+    this.connectSites()
+    this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
+    this.reconnectTimer.unref()
+  }
+
+  /**
+   * Connects to every joined site: a site delivers to a device as soon as it connects, and
+   * replies waiting in the outbox go out.
+   */
+  private connectSites (): void {
+    this.store.sites().then(async sites => {
+      for (const site of sites) {
+        if (site.left !== undefined) continue
+        await this.dialSite(site).catch(err => { this.log('site %s unreachable: %e', site.peerId, err) })
+        this.scheduler.wake(site.peerId)
+      }
+    }).catch(err => { this.log.error('cannot list sites: %e', err) })
+  }
+
+  private async dialSite (site: SiteRecord): Promise<void> {
+    const peer = libp2pPeerIdFromString(site.peerId)
+    if (this.libp2p.getConnections(peer).length > 0) return
+    if (site.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: site.addrs.map(a => multiaddr(a)) })
+    await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+  }
+
+  private async postTo (site: string): Promise<SenderResult> {
+    const record = await this.store.site(site)
+    if (record === undefined || record.left !== undefined) return { drained: true }
+    await this.dialSite(record)
+    const peer = libp2pPeerIdFromString(site)
+    const stream = await this.libp2p.dialProtocol(peer, PROTOCOL_POST, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
+    return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(site), {
+      self: this.signer.peerId,
+      remote: peer.toMultihash().bytes,
+      window: DEFAULTS.window,
+      receiptTimeoutMs: RECEIPT_TIMEOUT_MS,
+      // replies are rare: let the stream go as soon as the outbox is empty
+      idleTimeoutMs: 0,
+      log: this.log
+    })
+  }
+
+  multiaddrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  async join (token: string): Promise<JoinResult> {
+    if (typeof token !== 'string') throw new NodeError('INVALID_ARGUMENT', 'an invite token is a string')
+    const { invite, signed } = parseInviteToken(token, this.now())
+    const site = peerIdToString(invite.site)
+    if (this.blockedPeers.has(site)) throw new TmtpError(ErrorCode.BLOCKED, 'you blocked this site: unblock it first')
+    const addrs: string[] = []
+    for (const bytes of invite.addrs) {
+      try {
+        addrs.push(multiaddr(bytes).toString())
+      } catch {
+        // a hint that does not parse is ignored; the DHT or a later connection may help
+      }
+    }
+    const peer = libp2pPeerIdFromString(site)
+    if (addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: addrs.map(a => multiaddr(a)) })
+    const request = JoinRequest.encode({
+      invite: signed as Uint8Array<ArrayBuffer>,
+      deviceKey: signDeviceKey(this.signer, this.encryption.publicKey, this.now()) as Uint8Array<ArrayBuffer>,
+      deviceName: this.options.deviceName ?? ''
+    })
+    const response = decodeMessage(JoinResponse, await requestControl(this.libp2p, site, PROTOCOL_JOIN, request), 'join response')
+    const code = receivedCode(response.code)
+    if (code !== ErrorCode.OK) throw new TmtpError(code, `the site refused the join: ${response.detail}`)
+    const record: SiteRecord = {
+      peerId: site,
+      name: response.siteName !== '' ? response.siteName : invite.siteName,
+      member: response.memberId,
+      addrs,
+      joined: this.now()
+    }
+    await this.db.write([put(key.site(site), record)])
+    this.scheduler.wake(site)
+    return { site, siteName: record.name, member: record.member }
+  }
+
+  async sites (): Promise<SiteRecord[]> {
+    return await this.store.sites()
+  }
+
+  /**
+   * Leaves a site: tells it (signed), then blocks it locally whatever it answered, so that
+   * nothing from it is accepted again (spec: "/tmtp/leave/1.0.0").
+   */
+  async leave (site: string): Promise<{ site: string, notified: boolean, code?: string }> {
+    const record = await this.requireSite(site)
+    let notified = false
+    let code: string | undefined
+    try {
+      const answer = decodeMessage(Result, await requestControl(this.libp2p, site, PROTOCOL_LEAVE, signLeave(this.signer, libp2pPeerIdFromString(site).toMultihash().bytes, this.now())), 'leave result')
+      code = receivedCode(answer.code)
+      notified = code === ErrorCode.OK
+    } catch (err) {
+      code = err instanceof TmtpError ? err.code : 'UNREACHABLE'
+      this.log('could not tell %s about leaving: %e', site, err)
+    }
+    await this.db.write([put(key.site(site), { ...record, left: this.now() })])
+    await this.block(site, 'left the site')
+    this.epochs.forget(site)
+    return { site, notified, code }
+  }
+
+  async block (peer: string, reason = 'blocked by the member'): Promise<void> {
+    try {
+      libp2pPeerIdFromString(peer)
+    } catch {
+      throw new NodeError('INVALID_ARGUMENT', `not a PeerId: ${JSON.stringify(peer)}`)
+    }
+    await this.db.write([put(key.block(peer), { at: this.now(), reason })])
+    this.blockedPeers.add(peer)
+    for (const connection of this.libp2p.getConnections(libp2pPeerIdFromString(peer))) {
+      await connection.close().catch(() => {})
+    }
+  }
+
+  async unblock (peer: string): Promise<void> {
+    await this.db.write([{ key: key.block(peer) }])
+    this.blockedPeers.delete(peer)
+  }
+
+  async blocked (): Promise<Array<{ peer: string, at: number, reason: string }>> {
+    return (await this.store.blocked()).map(([peer, b]) => ({ peer, at: b.at, reason: b.reason }))
+  }
+
+  private async requireSite (site: string): Promise<SiteRecord> {
+    const record = typeof site === 'string' ? await this.store.site(site) : undefined
+    if (record === undefined) throw new NodeError('UNKNOWN_SITE', `not a member of site ${JSON.stringify(site)}`)
+    return record
+  }
+
+  async inbox (opts: { site?: string, unread?: boolean } = {}): Promise<InboxMessage[]> {
+    const names = new Map((await this.store.sites()).map(s => [s.peerId, s.name]))
+    const out: InboxMessage[] = []
+    for await (const record of this.store.inbox(opts.site)) {
+      if (opts.unread === true && record.read) continue
+      out.push(await this.open(record, names.get(record.site) ?? ''))
+    }
+    return out
+  }
+
+  async read (id: string): Promise<InboxMessage> {
+    const record = typeof id === 'string' ? await this.store.inboxById(id) : undefined
+    if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox`)
+    if (!record.read) await this.db.write([put(key.inbox(record.site, record.seq), { ...record, read: true })])
+    const site = await this.store.site(record.site)
+    return await this.open({ ...record, read: true }, site?.name ?? '')
+  }
+
+  async markRead (id: string, read = true): Promise<void> {
+    const record = typeof id === 'string' ? await this.store.inboxById(id) : undefined
+    if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox`)
+    await this.db.write([put(key.inbox(record.site, record.seq), { ...record, read })])
+  }
+
+  /** Opens a stored envelope with its epoch's key: the inbox keeps messages sealed. */
+  private async open (record: InboxRecord, siteName: string): Promise<InboxMessage> {
+    const epoch = (await this.epochs.load(record.site)).get(record.epoch)
+    if (epoch === undefined) throw new NodeError('NO_KEY_EPOCH', `the key epoch of message ${record.id} is missing`)
+    const content = decryptEnvelope(epoch.keys.siteToDevice, parseEnvelope(Buffer.from(record.envelope, 'base64')))
+    return toMessage(record, content, siteName)
+  }
+
+  async reply (id: string, req: { body: string, subject?: string }): Promise<PostRecord> {
+    const original = await this.read(id)
+    return await this.outbox.post(original.site, {
+      subject: req.subject ?? (original.subject.startsWith('Re: ') ? original.subject : `Re: ${original.subject}`),
+      body: req.body,
+      replyTo: original.id,
+      thread: original.thread !== '' ? original.thread : original.id,
+      ttlMs: this.options.replyTtlMs ?? DEFAULTS.ttlMs
+    })
+  }
+
+  async post (id: string): Promise<PostRecord> {
+    const record = typeof id === 'string' ? await this.store.post(id) : undefined
+    if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no reply ${JSON.stringify(id)}`)
+    return record
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.reconnectTimer)
+    await this.scheduler.stop()
+    await this.libp2p.stop()
+    await this.db.close()
+  }
+}
+
+function toMessage (record: InboxRecord, content: Content, siteName: string): InboxMessage {
+  return {
+    id: record.id,
+    site: record.site,
+    siteName,
+    seq: record.seq,
+    subject: content.subject,
+    body: content.body,
+    contentType: content.contentType,
+    thread: uint8ArrayToString(content.thread, 'base16'),
+    replyTo: uint8ArrayToString(content.replyTo, 'base16'),
+    created: record.created,
+    expires: record.expires,
+    received: record.received,
+    read: record.read
+  }
+}
+
+/** Creates and starts a member node on its data folder (creating its keys on first start). */
+export async function createMemberNode (options: MemberNodeOptions): Promise<MemberNode> {
+  const signer = await loadIdentity(options.dataDir)
+  const encryption = await loadEncryptionKey(options.dataDir)
+  const db = await Database.open(join(options.dataDir, DATABASE_DIR), { fsync: options.fsync ?? DEFAULTS.fsync })
+  try {
+    // the gater needs the node's block list, and the node needs the libp2p the gater is part of
+    const ref: { node?: TmtpMemberNode } = {}
+    const libp2p = await createTmtpLibp2p({
+      signer,
+      listen: options.listen ?? [...DEFAULTS.listen],
+      connections: DEFAULTS.member,
+      denyPeer: peer => ref.node?.isBlocked(peer.toString()) ?? false
+    })
+    const node = ref.node = new TmtpMemberNode(signer, encryption, libp2p, db, options)
+    await node.start()
+    return node
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+}

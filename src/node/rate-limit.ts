@@ -1,0 +1,30 @@
+/**
+ * A fixed-window counter per key, for join attempts and similar (spec: "Limits"). The map
+ * is bounded: past maxKeys the oldest windows are forgotten, so a flood of new peers cannot
+ * grow memory without bound.
+ */
+export class RateLimiter {
+  private readonly limit: number
+  private readonly windowMs: number
+  private readonly maxKeys: number
+  private readonly windows = new Map<string, { start: number, count: number }>()
+
+  constructor (limit: number, windowMs: number, maxKeys = 10_000) {
+    this.limit = limit
+    this.windowMs = windowMs
+    this.maxKeys = maxKeys
+  }
+
+  /** Counts one attempt; false when the key is over its limit in the current window. */
+  allow (key: string, now = Date.now()): boolean {
+    let w = this.windows.get(key)
+    if (w === undefined || now - w.start >= this.windowMs) {
+      this.windows.delete(key)
+      w = { start: now, count: 0 }
+      this.windows.set(key, w)
+      if (this.windows.size > this.maxKeys) this.windows.delete(this.windows.keys().next().value as string)
+    }
+    w.count++
+    return w.count <= this.limit
+  }
+}

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto'
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { openDeviceKey } from '../crypto/device-key.js'
+import { peerIdToString, type Ed25519Signer } from '../crypto/ed25519.js'
+import { createInviteToken, inviteSecretHash, openInvite } from '../crypto/invite.js'
+import { openLeave } from '../crypto/leave.js'
+import { NodeError } from '../delivery/errors.js'
+import { Mutex } from '../delivery/mutex.js'
+import { INVITE_SECRET_BYTES, MAX_NAME_BYTES, MAX_REF_BYTES } from '../protocol/constants.js'
+import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
+import { JoinRequest, JoinResponse } from '../protocol/pb/tmtp.js'
+import { del, put, type Write } from '../store/database.js'
+import { key, type DeviceRecord, type InviteRecord, type MemberRecord, type SiteStore } from '../store/site-store.js'
+import { RateLimiter } from './rate-limit.js'
+import type { SiteOutbox } from '../delivery/site-outbox.js'
+
+export interface SiteMembershipOptions {
+  store: SiteStore
+  outbox: SiteOutbox
+  signer: Ed25519Signer
+  siteName: string
+  inviteTtlMs: number
+  joinsPerMinute: number
+  now: () => number
+  /** The site's current dialable addresses (binary multiaddrs), put into invites as hints. */
+  addrs: () => Uint8Array[]
+}
+
+export interface InviteRequest {
+  ref?: string
+  expiresInMs?: number
+}
+
+export interface IssuedInvite {
+  token: string
+  ref: string
+  expires: number
+}
+
+export interface MemberView {
+  id: string
+  ref: string
+  created: number
+  devices: Array<{ peerId: string, name: string, joined: number }>
+}
+
+/**
+ * Membership at the site (spec: "/tmtp/join/1.0.0", "/tmtp/leave/1.0.0"): invites, joins,
+ * leaves and removals. Joins run one at a time so that a one-time invite is redeemed once.
+ */
+export class SiteMembership {
+  private readonly opts: SiteMembershipOptions
+  private readonly store: SiteStore
+  private readonly lock = new Mutex()
+  private readonly joinLimiter: RateLimiter
+
+  constructor (opts: SiteMembershipOptions) {
+    this.opts = opts
+    this.store = opts.store
+    this.joinLimiter = new RateLimiter(opts.joinsPerMinute, 60_000)
+  }
+
+  async createInvite (req: InviteRequest = {}): Promise<IssuedInvite> {
+    const ref = req.ref ?? ''
+    if (typeof ref !== 'string') throw new NodeError('INVALID_ARGUMENT', 'ref must be a string')
+    try {
+      requireMaxBytes(ref, MAX_REF_BYTES, 'ref')
+    } catch {
+      throw new NodeError('INVALID_ARGUMENT', `ref must be at most ${MAX_REF_BYTES} bytes`)
+    }
+    const ttl = req.expiresInMs ?? this.opts.inviteTtlMs
+    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new NodeError('INVALID_ARGUMENT', 'expiry must be a positive number of milliseconds')
+    const now = this.opts.now()
+    const secret = new Uint8Array(randomBytes(INVITE_SECRET_BYTES))
+    const expires = now + ttl
+    const token = createInviteToken(this.opts.signer, {
+      addrs: this.opts.addrs(),
+      secret,
+      expires,
+      ref,
+      siteName: this.opts.siteName
+    })
+    const hash = uint8ArrayToString(inviteSecretHash(secret), 'base16')
+    const record: InviteRecord = { hash, ref, created: now, expires }
+    await this.store.db.write([put(key.invite(hash), record)])
+    return { token, ref, expires }
+  }
+
+  /** Handles one JoinRequest frame from `remote`; returns the JoinResponse frame or throws TmtpError. */
+  async join (frame: Uint8Array, remote: Uint8Array, addrs: string[]): Promise<Uint8Array> {
+    const peer = peerIdToString(remote)
+    if (!this.joinLimiter.allow(peer, this.opts.now())) throw new TmtpError(ErrorCode.RATE_LIMITED, 'too many join attempts: wait a minute')
+    const request = decodeMessage(JoinRequest, frame, 'join request')
+    const invite = openInvite(request.invite, this.opts.signer.peerId, this.opts.now())
+    const deviceKey = openDeviceKey(request.deviceKey, remote)
+    requireMaxBytes(request.deviceName, MAX_NAME_BYTES, 'device name')
+    const hash = uint8ArrayToString(inviteSecretHash(invite.secret), 'base16')
+
+    const member = await this.lock.run(async () => {
+      const record = await this.store.invite(hash)
+      if (record === undefined) throw new TmtpError(ErrorCode.INVITE_UNKNOWN, 'this site did not issue that invite')
+      if (record.used !== undefined) {
+        // the same device asking again (its first answer was lost) gets the same answer
+        if (record.used.device === peer && await this.store.device(peer) !== undefined) return record.used.member
+        throw new TmtpError(ErrorCode.INVITE_USED, 'invite already used')
+      }
+      const now = this.opts.now()
+      const writes: Write[] = []
+      let member = invite.ref === '' ? undefined : await this.store.memberByRef(invite.ref)
+      if (member === undefined) {
+        member = { id: newMemberId(), ref: invite.ref, created: now, devices: [] }
+        if (invite.ref !== '') writes.push(put(key.ref(invite.ref), member.id))
+      }
+      const previous = await this.store.device(peer)
+      if (previous !== undefined && previous.member !== member.id) {
+        writes.push(...await this.detachDevice(previous))
+      }
+      if (!member.devices.includes(peer)) member = { ...member, devices: [...member.devices, peer] }
+      const device: DeviceRecord = {
+        peerId: peer,
+        member: member.id,
+        x25519: uint8ArrayToString(deviceKey.x25519, 'base16'),
+        name: request.deviceName,
+        joined: now,
+        addrs
+      }
+      writes.push(
+        put(key.member(member.id), member),
+        put(key.device(peer), device),
+        put(key.invite(hash), { ...record, used: { at: now, device: peer, member: member.id } })
+      )
+      await this.store.db.write(writes)
+      this.opts.outbox.forget(peer)
+      return member.id
+    })
+    return JoinResponse.encode({ code: ErrorCode.OK, memberId: member, siteName: this.opts.siteName, detail: '' })
+  }
+
+  /** Handles one signed Leave frame from `remote`; returns the Result frame or throws TmtpError. */
+  async leave (frame: Uint8Array, remote: Uint8Array): Promise<void> {
+    openLeave(frame, this.opts.signer.peerId, remote)
+    const peer = peerIdToString(remote)
+    await this.lock.run(async () => {
+      const device = await this.store.device(peer)
+      if (device === undefined) throw new TmtpError(ErrorCode.NOT_MEMBER, 'not a member device of this site')
+      await this.store.db.write(await this.detachDevice(device))
+    })
+    await this.opts.outbox.dropDevice(peer, 'the device left the site')
+  }
+
+  /** Removes a member (by id or reference) and all its devices; their queued messages are dropped. */
+  async removeMember (idOrRef: string): Promise<MemberView> {
+    const removed = await this.lock.run(async () => {
+      const member = await this.store.member(idOrRef) ?? await this.store.memberByRef(idOrRef)
+      if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(idOrRef)}`)
+      const view = await this.view(member)
+      const writes: Write[] = [del(key.member(member.id))]
+      if (member.ref !== '') writes.push(del(key.ref(member.ref)))
+      for (const peer of member.devices) writes.push(del(key.device(peer)))
+      await this.store.db.write(writes)
+      return view
+    })
+    for (const device of removed.devices) await this.opts.outbox.dropDevice(device.peerId, 'the member was removed')
+    return removed
+  }
+
+  async members (): Promise<MemberView[]> {
+    const out: MemberView[] = []
+    for await (const member of this.store.members()) out.push(await this.view(member))
+    return out
+  }
+
+  async member (idOrRef: string): Promise<MemberView> {
+    const member = await this.store.member(idOrRef) ?? await this.store.memberByRef(idOrRef)
+    if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(idOrRef)}`)
+    return await this.view(member)
+  }
+
+  private async view (member: MemberRecord): Promise<MemberView> {
+    const devices = []
+    for (const peer of member.devices) {
+      const d = await this.store.device(peer)
+      if (d !== undefined) devices.push({ peerId: d.peerId, name: d.name, joined: d.joined })
+    }
+    return { id: member.id, ref: member.ref, created: member.created, devices }
+  }
+
+  /** Writes that take a device out of its member (the member record stays, possibly without devices). */
+  private async detachDevice (device: DeviceRecord): Promise<Write[]> {
+    const writes: Write[] = [del(key.device(device.peerId))]
+    const member = await this.store.member(device.member)
+    if (member !== undefined) {
+      writes.push(put(key.member(member.id), { ...member, devices: member.devices.filter(d => d !== device.peerId) }))
+    }
+    return writes
+  }
+}
+
+function newMemberId (): string {
+  return 'm' + randomBytes(8).toString('hex')
+}

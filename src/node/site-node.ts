@@ -1,0 +1,283 @@
+import '../polyfill.js'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { peerIdToString } from '../crypto/ed25519.js'
+import { NodeError } from '../delivery/errors.js'
+import { FramedStream } from '../delivery/framed-stream.js'
+import { receiveEnvelopes } from '../delivery/receiver.js'
+import { DeliveryScheduler } from '../delivery/scheduler.js'
+import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
+import { SiteOutbox, type SendRequest, type SendResult, type SiteEvent } from '../delivery/site-outbox.js'
+import { siteRepliesSink } from '../delivery/site-replies.js'
+import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { ErrorCode } from '../protocol/errors.js'
+import { JoinResponse, Result } from '../protocol/pb/tmtp.js'
+import { Database, put } from '../store/database.js'
+import { key, SiteStore, type DeliveryState, type ReplyRecord } from '../store/site-store.js'
+import { DEFAULTS } from './defaults.js'
+import { DATABASE_DIR, loadIdentity } from './identity.js'
+import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
+import { remoteBytes, serveControl } from './control.js'
+import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
+import type { Ed25519Signer } from '../crypto/ed25519.js'
+
+export interface SiteNodeOptions {
+  /** The node's data folder: identity key and LevelDB. */
+  dataDir: string
+  /** Display name of the site, shown to members. */
+  name?: string
+  /** libp2p listen multiaddrs. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** fsync every batch (power-loss safe). @default false */
+  fsync?: boolean
+  /** Envelopes in flight per device stream. @default 256 */
+  window?: number
+  retryBaseMs?: number
+  retryCapMs?: number
+  defaultTtlMs?: number
+  maxTtlMs?: number
+  inviteTtlMs?: number
+  epochAgeMs?: number
+  joinsPerMinute?: number
+  /** The clock, for tests of expiry. @default Date.now */
+  now?: () => number
+}
+
+export interface MessageStatus {
+  id: string
+  created: number
+  expires: number
+  subject: string
+  urgency: string
+  topic?: string
+  devices: Array<{ device: string, member: string, seq: number, state: DeliveryState, at: number, code?: string, detail?: string, proof?: string }>
+}
+
+export interface SiteNodeEvents {
+  delivery: CustomEvent<SiteEvent>
+  reply: CustomEvent<ReplyRecord>
+}
+
+/** A running TMTP site node (spec: "Roles"). */
+export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
+  readonly peerId: string
+  readonly libp2p: TmtpLibp2p
+  multiaddrs: () => string[]
+  createInvite: (req?: InviteRequest) => Promise<IssuedInvite>
+  send: (req: SendRequest) => Promise<SendResult>
+  message: (id: string) => Promise<MessageStatus>
+  members: () => Promise<MemberView[]>
+  member: (idOrRef: string) => Promise<MemberView>
+  removeMember: (idOrRef: string) => Promise<MemberView>
+  replies: (opts?: { after?: string, limit?: number }) => Promise<Array<ReplyRecord & { cursor: string }>>
+  /** Counts of outbox entries and of active deliveries. */
+  stats: () => Promise<{ queued: number, activeDeliveries: number }>
+  stop: () => Promise<void>
+}
+
+class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode {
+  readonly peerId: string
+  readonly libp2p: TmtpLibp2p
+  private readonly db: Database
+  private readonly store: SiteStore
+  private readonly outbox: SiteOutbox
+  private readonly membership: SiteMembership
+  private readonly scheduler: DeliveryScheduler
+  private readonly signer: Ed25519Signer
+  private readonly log = logger('tmtp:site')
+  private sweepTimer?: NodeJS.Timeout
+
+  constructor (signer: Ed25519Signer, libp2p: TmtpLibp2p, db: Database, options: SiteNodeOptions) {
+    super()
+    const now = options.now ?? Date.now
+    this.signer = signer
+    this.peerId = peerIdToString(signer.peerId)
+    this.libp2p = libp2p
+    this.db = db
+    this.store = new SiteStore(db)
+    this.outbox = new SiteOutbox({
+      store: this.store,
+      signer,
+      epochAgeMs: options.epochAgeMs ?? DEFAULTS.epochAgeMs,
+      defaultTtlMs: options.defaultTtlMs ?? DEFAULTS.ttlMs,
+      maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs,
+      now,
+      onQueued: device => { this.scheduler.wake(device) },
+      onEvent: event => { this.safeDispatch('delivery', event) }
+    })
+    this.membership = new SiteMembership({
+      store: this.store,
+      outbox: this.outbox,
+      signer,
+      siteName: options.name ?? 'TMTP site',
+      inviteTtlMs: options.inviteTtlMs ?? DEFAULTS.inviteTtlMs,
+      joinsPerMinute: options.joinsPerMinute ?? DEFAULTS.joinsPerMinute,
+      now,
+      addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes)
+    })
+    const window = options.window ?? DEFAULTS.window
+    this.scheduler = new DeliveryScheduler({
+      backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
+      hasWork: async device => await this.outbox.hasWork(device),
+      session: async device => await this.deliver(device, window),
+      log: this.log
+    })
+  }
+
+  private safeDispatch<K extends keyof SiteNodeEvents> (type: K, detail: SiteNodeEvents[K]['detail']): void {
+    try {
+      this.safeDispatchEvent(type, { detail })
+    } catch (err) {
+      this.log.error('an event listener threw: %e', err)
+    }
+  }
+
+  async start (): Promise<void> {
+    const maxInboundStreams = DEFAULTS.maxInboundStreams
+    await this.libp2p.handle(PROTOCOL_JOIN, async (stream, connection) => {
+      const addrs = [connection.remoteAddr.toString()]
+      await serveControl(stream, async frame => await this.membership.join(frame, remoteBytes(connection), addrs),
+        err => JoinResponse.encode({ code: err.code, memberId: '', siteName: '', detail: err.message }), this.log)
+    }, { maxInboundStreams })
+    await this.libp2p.handle(PROTOCOL_LEAVE, async (stream, connection) => {
+      await serveControl(stream, async frame => {
+        await this.membership.leave(frame, remoteBytes(connection))
+        return Result.encode({ code: ErrorCode.OK, detail: '' })
+      }, err => Result.encode({ code: err.code, detail: err.message }), this.log)
+    }, { maxInboundStreams })
+    await this.libp2p.handle(PROTOCOL_POST, async (stream, connection) => {
+      const sink = siteRepliesSink({
+        store: this.store,
+        self: this.signer.peerId,
+        now: Date.now,
+        onReply: reply => { this.safeDispatch('reply', reply) }
+      })
+      stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS
+      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log })
+    }, { maxInboundStreams })
+
+    // a member device that connects gets its queued messages at once (spec: "Retries")
+    this.libp2p.addEventListener('peer:connect', event => {
+      this.scheduler.wake(event.detail.toString())
+    })
+    this.libp2p.addEventListener('peer:identify', event => {
+      const { peerId, listenAddrs } = event.detail
+      this.rememberAddrs(peerId.toString(), listenAddrs.map(a => a.toString())).catch(err => { this.log.error('cannot store addresses: %e', err) })
+    })
+    await this.libp2p.start()
+
+    await this.outbox.sweepExpired()
+    for await (const device of this.store.devicesWithOutbox()) {
+      const record = await this.store.device(device)
+      if (record === undefined) {
+        await this.outbox.dropDevice(device, 'the device is no longer a member')
+        continue
+      }
+      await this.libp2p.peerStore.merge(libp2pPeerIdFromString(device), { multiaddrs: record.addrs.map(a => multiaddr(a)) })
+      this.scheduler.wake(device)
+    }
+    this.sweepTimer = setInterval(() => {
+      this.outbox.sweepExpired().catch(err => { this.log.error('expiry sweep failed: %e', err) })
+    }, DEFAULTS.expirySweepMs)
+    this.sweepTimer.unref()
+  }
+
+  /** Keeps a member device's listen addresses, so a restarted site can dial it again. */
+  private async rememberAddrs (peer: string, addrs: string[]): Promise<void> {
+    const device = await this.store.device(peer)
+    if (device === undefined || addrs.length === 0) return
+    const same = addrs.length === device.addrs.length && addrs.every(a => device.addrs.includes(a))
+    if (!same) await this.db.write([put(key.device(peer), { ...device, addrs })])
+  }
+
+  private async deliver (device: string, window: number): Promise<SenderResult> {
+    const record = await this.store.device(device)
+    if (record === undefined) {
+      await this.outbox.dropDevice(device, 'the device is no longer a member')
+      return { drained: true }
+    }
+    const peer = libp2pPeerIdFromString(device)
+    if (record.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: record.addrs.map(a => multiaddr(a)) })
+    const stream = await this.libp2p.dialProtocol(peer, PROTOCOL_DELIVER, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
+    return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(device), {
+      self: this.signer.peerId,
+      remote: peer.toMultihash().bytes,
+      window,
+      receiptTimeoutMs: RECEIPT_TIMEOUT_MS,
+      idleTimeoutMs: STREAM_IDLE_TIMEOUT_MS,
+      log: this.log
+    })
+  }
+
+  multiaddrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  createInvite = async (req?: InviteRequest): Promise<IssuedInvite> => await this.membership.createInvite(req)
+  send = async (req: SendRequest): Promise<SendResult> => await this.outbox.send(req)
+  members = async (): Promise<MemberView[]> => await this.membership.members()
+  member = async (idOrRef: string): Promise<MemberView> => await this.membership.member(idOrRef)
+  removeMember = async (idOrRef: string): Promise<MemberView> => await this.membership.removeMember(idOrRef)
+
+  async message (id: string): Promise<MessageStatus> {
+    const record = typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? await this.store.message(id) : undefined
+    if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)}`)
+    const statuses = await this.store.statuses(id)
+    const proofs = await this.db.getMany(statuses.map(s => s.ack === undefined ? 'ack:' : key.ack(s.ack)))
+    return {
+      id,
+      created: record.created,
+      expires: record.expires,
+      subject: record.subject,
+      urgency: record.urgency,
+      topic: record.topic,
+      devices: statuses.map((s, i) => ({
+        device: s.device,
+        member: s.member,
+        seq: s.seq,
+        state: s.state,
+        at: s.at,
+        code: s.code,
+        detail: s.detail,
+        proof: proofs[i] === undefined ? undefined : uint8ArrayToString(proofs[i], 'base64')
+      }))
+    }
+  }
+
+  async replies (opts: { after?: string, limit?: number } = {}): Promise<Array<ReplyRecord & { cursor: string }>> {
+    const out: Array<ReplyRecord & { cursor: string }> = []
+    for await (const [cursor, reply] of this.store.replies(opts.after, opts.limit ?? 100)) out.push({ ...reply, cursor })
+    return out
+  }
+
+  async stats (): Promise<{ queued: number, activeDeliveries: number }> {
+    return { queued: await this.db.count('ob:'), activeDeliveries: this.scheduler.active }
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.sweepTimer)
+    await this.scheduler.stop()
+    await this.libp2p.stop()
+    await this.db.close()
+  }
+}
+
+/** Creates and starts a site node on its data folder (creating the identity on first start). */
+export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNode> {
+  const signer = await loadIdentity(options.dataDir)
+  const db = await Database.open(join(options.dataDir, DATABASE_DIR), { fsync: options.fsync ?? DEFAULTS.fsync })
+  try {
+    const libp2p = await createTmtpLibp2p({ signer, listen: options.listen ?? [...DEFAULTS.listen], connections: DEFAULTS.site })
+    const node = new TmtpSiteNode(signer, libp2p, db, options)
+    await node.start()
+    return node
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+}

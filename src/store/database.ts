@@ -1,0 +1,183 @@
+import { mkdir } from 'node:fs/promises'
+import { Level } from 'level'
+import { ErrorCode, TmtpError } from '../protocol/errors.js'
+
+/** One write of a batch. A value of undefined deletes the key. */
+export interface Write {
+  key: string
+  value?: Uint8Array
+}
+
+export interface DatabaseOptions {
+  /** fsync every batch before it counts as written: power-loss safe (spec: "Durability"). */
+  fsync: boolean
+}
+
+interface Pending {
+  writes: Write[]
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+export function encodeJson (value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value))
+}
+
+export function decodeJson<T> (bytes: Uint8Array): T {
+  return JSON.parse(decoder.decode(bytes)) as T
+}
+
+/** A write of a JSON record, or of raw bytes as they are. */
+export function put (key: string, value: unknown): Write {
+  return { key, value: value instanceof Uint8Array ? value : encodeJson(value) }
+}
+
+export function del (key: string): Write {
+  return { key }
+}
+
+/**
+ * A LevelDB with group commit: writes requested while a batch is being written are
+ * gathered into the next batch, so many concurrent writers cost one write (and, with
+ * fsync, one fsync). A failed write rejects every waiter with STORAGE_FAILURE: nothing of
+ * that batch may be acknowledged.
+ */
+export class Database {
+  private readonly level: Level<string, Uint8Array>
+  private readonly sync: boolean
+  private queue: Pending[] = []
+  private writing = false
+  private failure?: Error
+
+  private constructor (level: Level<string, Uint8Array>, options: DatabaseOptions) {
+    this.level = level
+    this.sync = options.fsync
+  }
+
+  static async open (path: string, options: DatabaseOptions): Promise<Database> {
+    await mkdir(path, { recursive: true, mode: 0o700 })
+    const level = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    try {
+      await level.open()
+    } catch (err) {
+      throw storageError(err, `cannot open the database at ${path}`)
+    }
+    return new Database(level, options)
+  }
+
+  async get (key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.level.get(key)
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
+  }
+
+  async getJson<T> (key: string): Promise<T | undefined> {
+    const bytes = await this.get(key)
+    return bytes === undefined ? undefined : decodeJson<T>(bytes)
+  }
+
+  async getMany (keys: string[]): Promise<Array<Uint8Array | undefined>> {
+    if (keys.length === 0) return []
+    try {
+      return await this.level.getMany(keys)
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
+  }
+
+  /** Entries whose keys start with prefix, in key order, from after `after` if given. */
+  async * entries (prefix: string, options: { after?: string, limit?: number, reverse?: boolean } = {}): AsyncGenerator<[string, Uint8Array]> {
+    const range = {
+      gt: options.after ?? prefix,
+      lt: prefix + '\xff',
+      limit: options.limit ?? -1,
+      reverse: options.reverse ?? false
+    }
+    if (options.reverse === true && options.after !== undefined) {
+      range.gt = prefix
+      range.lt = options.after
+    }
+    try {
+      for await (const entry of this.level.iterator(range)) yield entry
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
+  }
+
+  /** The first entry whose key starts with prefix (after `after`; the last one with reverse), if any. */
+  async first (prefix: string, options: { after?: string, reverse?: boolean } = {}): Promise<[string, Uint8Array] | undefined> {
+    const iterator = this.level.iterator({ gt: options.after ?? prefix, lt: prefix + '\xff', limit: 1, reverse: options.reverse ?? false })
+    try {
+      return await iterator.next()
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  /** The number of keys that start with prefix (a scan of keys only). */
+  async count (prefix: string): Promise<number> {
+    let n = 0
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      for await (const _ of this.level.keys({ gt: prefix, lt: prefix + '\xff' })) n++
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
+    return n
+  }
+
+  /** Writes atomically, gathered with concurrent writes into one LevelDB batch. */
+  async write (writes: Write[]): Promise<void> {
+    if (writes.length === 0) return
+    if (this.failure !== undefined) throw this.failure
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ writes, resolve, reject })
+      if (!this.writing) this.flush().catch(() => {})
+    })
+  }
+
+  private async flush (): Promise<void> {
+    this.writing = true
+    while (this.queue.length > 0) {
+      const batch = this.queue
+      this.queue = []
+      const ops = []
+      for (const p of batch) {
+        for (const w of p.writes) {
+          ops.push(w.value === undefined ? { type: 'del' as const, key: w.key } : { type: 'put' as const, key: w.key, value: w.value })
+        }
+      }
+      try {
+        await this.level.batch(ops, { sync: this.sync })
+        for (const p of batch) p.resolve()
+      } catch (err) {
+        const failure = storageError(err, 'database write failed')
+        for (const p of batch) p.reject(failure)
+      }
+    }
+    this.writing = false
+  }
+
+  async close (): Promise<void> {
+    while (this.writing || this.queue.length > 0) await new Promise(resolve => setImmediate(resolve))
+    this.failure = new TmtpError(ErrorCode.STORAGE_FAILURE, 'database is closed')
+    await this.level.close()
+  }
+}
+
+function storageError (err: unknown, message: string): TmtpError {
+  const detail = err instanceof Error ? `: ${err.message}` : ''
+  return new TmtpError(ErrorCode.STORAGE_FAILURE, message + detail, { cause: err })
+}
+
+/** A fixed-width decimal so that keys sort numerically. */
+export function pad (n: number, width = 16): string {
+  return n.toString().padStart(width, '0')
+}

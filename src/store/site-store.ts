@@ -1,0 +1,190 @@
+import { Database, decodeJson, pad } from './database.js'
+import type { StoredEpochKeys } from './epoch-keys.js'
+
+/**
+ * The site's LevelDB layout (spec: "Roles and state"). One database, keys by prefix:
+ *
+ *   inv:<sha256(secret) hex>            InviteRecord
+ *   mem:<member id>                     MemberRecord
+ *   ref:<user reference>                member id
+ *   dev:<device PeerId>                 DeviceRecord
+ *   seq:<device PeerId>                 last sequence number sealed for the device
+ *   ep:<device PeerId>:<epoch>          EpochRecord (with the exported keys: the site cannot re-derive them)
+ *   ob:<device PeerId>:<rank>:<seq>     outbox: the encoded Push{envelope}; rank orders urgency
+ *   st:<message id hex>:<device PeerId> StatusRecord, one per message and device
+ *   msg:<message id hex>                MessageRecord
+ *   idem:<idempotency key>              message id hex of an earlier send with that key
+ *   tp:<member id>:<topic>              message id hex of the newest message with that topic
+ *   ack:<sha256 of proof hex>           a signed acknowledgement (SignedPayload bytes)
+ *   rp:<received time>:<id hex>         ReplyRecord
+ *   rid:<id hex>                        rp key of that reply (deduplication)
+ */
+
+export interface InviteRecord {
+  hash: string
+  ref: string
+  created: number
+  expires: number
+  used?: { at: number, device: string, member: string }
+}
+
+export interface MemberRecord {
+  id: string
+  ref: string
+  created: number
+  devices: string[]
+}
+
+export interface DeviceRecord {
+  peerId: string
+  member: string
+  x25519: string
+  name: string
+  joined: number
+  addrs: string[]
+}
+
+export interface EpochRecord extends StoredEpochKeys {
+  epoch: number
+  created: number
+  expires: number
+  /** The device's X25519 key the epoch was encapsulated to, hex. */
+  x25519: string
+  /** SignedPayload bytes of the KeyEpoch, hex. */
+  signed: string
+  sealed: number
+}
+
+export type DeliveryState = 'queued' | 'delivered' | 'expired' | 'rejected' | 'dropped' | 'replaced'
+
+export interface StatusRecord {
+  device: string
+  member: string
+  seq: number
+  rank: number
+  state: DeliveryState
+  /** When the state was reached. */
+  at: number
+  code?: string
+  detail?: string
+  /** Key of the signed acknowledgement that proves delivery. */
+  ack?: string
+}
+
+export interface MessageRecord {
+  id: string
+  created: number
+  expires: number
+  urgency: string
+  topic?: string
+  subject: string
+  members: string[]
+  idempotencyKey?: string
+}
+
+export interface ReplyRecord {
+  id: string
+  device: string
+  member: string
+  ref: string
+  subject: string
+  body: string
+  contentType: string
+  thread: string
+  replyTo: string
+  created: number
+  received: number
+}
+
+export const key = {
+  invite: (hash: string) => `inv:${hash}`,
+  member: (id: string) => `mem:${id}`,
+  ref: (ref: string) => `ref:${ref}`,
+  device: (peer: string) => `dev:${peer}`,
+  seq: (peer: string) => `seq:${peer}`,
+  epoch: (peer: string, epoch: number) => `ep:${peer}:${pad(epoch)}`,
+  epochPrefix: (peer: string) => `ep:${peer}:`,
+  outbox: (peer: string, rank: number, seq: number) => `ob:${peer}:${rank}:${pad(seq)}`,
+  outboxPrefix: (peer: string) => `ob:${peer}:`,
+  status: (id: string, peer: string) => `st:${id}:${peer}`,
+  statusPrefix: (id: string) => `st:${id}:`,
+  message: (id: string) => `msg:${id}`,
+  idempotency: (k: string) => `idem:${k}`,
+  topic: (member: string, topic: string) => `tp:${member}:${topic}`,
+  ack: (hash: string) => `ack:${hash}`,
+  reply: (received: number, id: string) => `rp:${pad(received)}:${id}`,
+  replyId: (id: string) => `rid:${id}`
+}
+
+/** Typed reads over the site's database; writes are composed by callers and committed together. */
+export class SiteStore {
+  readonly db: Database
+
+  constructor (db: Database) {
+    this.db = db
+  }
+
+  invite = async (hash: string): Promise<InviteRecord | undefined> => await this.db.getJson(key.invite(hash))
+  member = async (id: string): Promise<MemberRecord | undefined> => await this.db.getJson(key.member(id))
+  device = async (peer: string): Promise<DeviceRecord | undefined> => await this.db.getJson(key.device(peer))
+  message = async (id: string): Promise<MessageRecord | undefined> => await this.db.getJson(key.message(id))
+  epoch = async (peer: string, epoch: number): Promise<EpochRecord | undefined> => await this.db.getJson(key.epoch(peer, epoch))
+
+  async memberByRef (ref: string): Promise<MemberRecord | undefined> {
+    const id = await this.db.getJson<string>(key.ref(ref))
+    return id === undefined ? undefined : await this.member(id)
+  }
+
+  async seq (peer: string): Promise<number> {
+    return await this.db.getJson<number>(key.seq(peer)) ?? 0
+  }
+
+  async latestEpoch (peer: string): Promise<EpochRecord | undefined> {
+    const last = await this.db.first(key.epochPrefix(peer), { reverse: true })
+    return last === undefined ? undefined : decodeJson<EpochRecord>(last[1])
+  }
+
+  async epochs (peer: string): Promise<EpochRecord[]> {
+    const out: EpochRecord[] = []
+    for await (const [, value] of this.db.entries(key.epochPrefix(peer))) out.push(decodeJson<EpochRecord>(value))
+    return out
+  }
+
+  async statuses (id: string): Promise<StatusRecord[]> {
+    const out: StatusRecord[] = []
+    for await (const [, value] of this.db.entries(key.statusPrefix(id))) out.push(decodeJson<StatusRecord>(value))
+    return out
+  }
+
+  async * members (): AsyncGenerator<MemberRecord> {
+    for await (const [, value] of this.db.entries('mem:')) yield decodeJson<MemberRecord>(value)
+  }
+
+  async * devices (): AsyncGenerator<DeviceRecord> {
+    for await (const [, value] of this.db.entries('dev:')) yield decodeJson<DeviceRecord>(value)
+  }
+
+  async * replies (after?: string, limit?: number): AsyncGenerator<[string, ReplyRecord]> {
+    for await (const [k, value] of this.db.entries('rp:', { after, limit })) yield [k, decodeJson<ReplyRecord>(value)]
+  }
+
+  async hasOutbox (peer: string): Promise<boolean> {
+    return await this.db.first(key.outboxPrefix(peer)) !== undefined
+  }
+
+  async * outbox (peer: string, after?: string, limit?: number): AsyncGenerator<[string, Uint8Array]> {
+    yield * this.db.entries(key.outboxPrefix(peer), { after, limit })
+  }
+
+  /** Every device with something in its outbox, once each. */
+  async * devicesWithOutbox (): AsyncGenerator<string> {
+    let after: string | undefined
+    for (;;) {
+      const found = await this.db.first('ob:', { after })
+      if (found === undefined) return
+      const peer = found[0].split(':')[1]
+      yield peer
+      after = `ob:${peer}:\xff`
+    }
+  }
+}
