@@ -1,4 +1,5 @@
 import { Ed25519Signer, equalBytes } from './ed25519.js'
+import { isUsableX25519PublicKey } from './x25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
 import { SIGNING_CONTEXT } from '../protocol/constants.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
@@ -26,5 +27,6 @@ export function openDeviceKey (bytes: Uint8Array, device: Uint8Array): DeviceKey
   }
   verifySignedPayload(signed, SIGNING_CONTEXT.deviceKey, device, 'device key')
   requireLength(key.x25519, 32, 'X25519 public key')
+  if (!isUsableX25519PublicKey(key.x25519)) throw new TmtpError(ErrorCode.BAD_FRAME, 'X25519 public key is of small order')
   return key
 }

@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { equalBytes, publicKeyFromPeerId } from './ed25519.js'
-import { DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
+import { DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_CLOCK_SKEW_MS, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeMessage, requireLength, requireMaxBytes } from '../protocol/messages.js'
+import { decodeCanonical, decodeMessage, requireLength, requireMaxBytes } from '../protocol/messages.js'
 import { Content, Envelope, EnvelopeHeader } from '../protocol/pb/tmtp.js'
 import type { DirectionKey } from './epoch.js'
 
@@ -43,7 +43,7 @@ export function encodeContent (content: Partial<Content>): Uint8Array {
 function checkContent (content: Content): void {
   requireMaxBytes(content.subject, MAX_SUBJECT_BYTES, 'subject')
   requireMaxBytes(content.body, MAX_BODY_BYTES, 'body')
-  requireMaxBytes(content.contentType, 128, 'content type')
+  requireMaxBytes(content.contentType, MAX_CONTENT_TYPE_BYTES, 'content type')
   for (const [field, id] of [['thread', content.thread], ['reply_to', content.replyTo]] as const) {
     if (id.byteLength !== 0) requireLength(id, MESSAGE_ID_BYTES, field)
   }
@@ -79,7 +79,7 @@ export interface ParsedEnvelope {
 
 /** Decodes an envelope and checks its header's form: BAD_FRAME or UNSUPPORTED_VERSION. */
 export function parseEnvelope (bytes: Uint8Array | Envelope): ParsedEnvelope {
-  const envelope = bytes instanceof Uint8Array ? decodeMessage(Envelope, bytes, 'envelope') : bytes
+  const envelope = bytes instanceof Uint8Array ? decodeCanonical(Envelope, bytes, 'envelope') : bytes
   const header = decodeMessage(EnvelopeHeader, envelope.header, 'envelope header')
   if (header.version !== WIRE_VERSION) throw new TmtpError(ErrorCode.UNSUPPORTED_VERSION, `envelope version ${header.version} is not supported`)
   checkHeader(header)
@@ -105,7 +105,7 @@ export interface CheckEnvelopeOptions {
 
 /**
  * The receiver's checks before it looks up a key (spec: "Receiving an envelope", steps
- * 3-6): WRONG_RECIPIENT, WRONG_SIGNER, EXPIRED, BAD_TIMESTAMP.
+ * 4, 5, 7 and 8): WRONG_RECIPIENT, WRONG_SIGNER, EXPIRED, BAD_TIMESTAMP.
  */
 export function checkEnvelopeHeader (header: EnvelopeHeader, opts: CheckEnvelopeOptions): void {
   if (!equalBytes(header.recipient, opts.recipient)) throw new TmtpError(ErrorCode.WRONG_RECIPIENT, 'envelope is for another node')

@@ -80,12 +80,18 @@ function checkEpochNumber (epoch: number): void {
 /** Site side: encapsulates to the device and signs the epoch. */
 export async function createKeyEpoch (opts: CreateEpochOptions): Promise<OpenedEpoch & { signed: Uint8Array }> {
   checkEpochNumber(opts.epoch)
-  const recipientPublicKey = await suite.kem.deserializePublicKey(opts.deviceX25519.slice().buffer)
-  const sender = await suite.createSenderContext({
-    recipientPublicKey,
-    info: epochInfo(opts.site.peerId, opts.device, opts.epoch).buffer as ArrayBuffer,
-    ekm: opts.ephemeralIkm?.slice().buffer
-  })
+  let sender
+  try {
+    const recipientPublicKey = await suite.kem.deserializePublicKey(opts.deviceX25519.slice().buffer)
+    sender = await suite.createSenderContext({
+      recipientPublicKey,
+      info: epochInfo(opts.site.peerId, opts.device, opts.epoch).buffer as ArrayBuffer,
+      ekm: opts.ephemeralIkm?.slice().buffer
+    })
+  } catch (err) {
+    // only a device key that is not a usable X25519 point gets here
+    throw new TmtpError(ErrorCode.BAD_FRAME, 'cannot encapsulate to the device key', { cause: err })
+  }
   const epoch: KeyEpoch = {
     site: opts.site.peerId as Uint8Array<ArrayBuffer>,
     device: opts.device as Uint8Array<ArrayBuffer>,

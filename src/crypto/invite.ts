@@ -3,7 +3,7 @@ import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } fr
 import { Ed25519Signer, equalBytes, publicKeyFromPeerId } from './ed25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
 import { INVITE_SECRET_BYTES, INVITE_TOKEN_PREFIX, MAX_INVITE_ADDRS, MAX_NAME_BYTES, MAX_REF_BYTES, SIGNING_CONTEXT, WIRE_VERSION } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
 import { decodeMessage, requireLength, requireMaxBytes } from '../protocol/messages.js'
 import { Invite } from '../protocol/pb/tmtp.js'
 
@@ -38,8 +38,9 @@ export function createInviteToken (site: Ed25519Signer, fields: InviteFields): s
 
 /**
  * Parses and verifies an invite token as a member does before joining: BAD_TOKEN for
- * text that is not a token, UNSUPPORTED_VERSION for another version, BAD_SIGNATURE if the
- * site did not sign it, EXPIRED if it has expired at `now`.
+ * text that is not a token or whose bytes are not a well-formed invite, UNSUPPORTED_VERSION
+ * for another version, BAD_SIGNATURE if the site did not sign it, EXPIRED if it has expired
+ * at `now`.
  */
 export function parseInviteToken (token: string, now: number): ParsedInvite {
   const text = token.trim()
@@ -54,7 +55,13 @@ export function parseInviteToken (token: string, now: number): ParsedInvite {
   } catch (err) {
     throw new TmtpError(ErrorCode.BAD_TOKEN, 'invite token is not base64url', { cause: err })
   }
-  return { invite: openInvite(signed, undefined, now), signed }
+  try {
+    return { invite: openInvite(signed, undefined, now), signed }
+  } catch (err) {
+    // spec/tmtp.proto: a token whose bytes are not a well-formed invite is BAD_TOKEN
+    if (isTmtpError(err, ErrorCode.BAD_FRAME)) throw new TmtpError(ErrorCode.BAD_TOKEN, `invite token is malformed: ${err.message}`, { cause: err })
+    throw err
+  }
 }
 
 /**

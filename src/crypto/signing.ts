@@ -1,7 +1,7 @@
 import { SIGNATURE_BYTES, Ed25519Signer, publicKeyFromPeerId, verifyEd25519 } from './ed25519.js'
 import { type SigningContext } from '../protocol/constants.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeMessage } from '../protocol/messages.js'
+import { decodeCanonical } from '../protocol/messages.js'
 import { SignedPayload } from '../protocol/pb/tmtp.js'
 import type { MessageCodec } from '../protocol/messages.js'
 
@@ -26,7 +26,7 @@ export function signMessage<T> (signer: Ed25519Signer, context: SigningContext, 
 }
 
 export function decodeSignedPayload (bytes: Uint8Array, what: string): SignedPayload {
-  const signed = decodeMessage(SignedPayload, bytes, what)
+  const signed = decodeCanonical(SignedPayload, bytes, what)
   if (signed.signature.byteLength !== SIGNATURE_BYTES) {
     throw new TmtpError(ErrorCode.BAD_SIGNATURE, `${what} signature must be ${SIGNATURE_BYTES} bytes`)
   }

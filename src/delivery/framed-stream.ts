@@ -1,6 +1,7 @@
 import { encodeFrames, FrameDecoder } from '../protocol/framing.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import type { Stream } from '@libp2p/interface'
+import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
  * Length-prefixed frames over a libp2p stream (spec: "Framing"). Writes take many frames
@@ -19,7 +20,7 @@ export class FramedStream {
 
   /** The frames of each chunk read, as a batch; throws TmtpError on a bad or truncated frame. */
   async * batches (): AsyncGenerator<Uint8Array[]> {
-    for await (const chunk of this.stream) {
+    for await (const chunk of readChunks(this.stream)) {
       const frames = this.decoder.push(chunk)
       if (frames.length > 0) yield frames
     }
@@ -49,6 +50,50 @@ export class FramedStream {
 
   abort (err: Error): void {
     this.stream.abort(err)
+  }
+}
+
+/**
+ * The stream's data until its readable end ends. The stream's own async iterator (@libp2p/utils
+ * 7.4) ends only on a 'remoteCloseWrite' event it sees: when the remote closed its end before
+ * reading began (a handler that awaits something first, a post stream with nothing to send)
+ * it never ends, and a receiver waits until the idle timeout. This reader goes by the
+ * stream's `readableEnded` state instead, which no late start can miss.
+ */
+async function * readChunks (stream: Stream): AsyncGenerator<Uint8Array | Uint8ArrayList> {
+  const chunks: Array<Uint8Array | Uint8ArrayList> = []
+  let failure: Error | undefined
+  let wake: (() => void) | undefined
+  const signal = (): void => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const onMessage = (event: StreamMessageEvent): void => { chunks.push(event.data); signal() }
+  const onClose = (event: StreamCloseEvent): void => { failure ??= event.error; signal() }
+  stream.addEventListener('message', onMessage)
+  stream.addEventListener('end', signal)
+  stream.addEventListener('close', onClose)
+  try {
+    for (;;) {
+      const chunk = chunks.shift()
+      if (chunk !== undefined) {
+        yield chunk
+        continue
+      }
+      // buffered data is dispatched in a microtask after a 'message' listener is added:
+      // 'end' comes only once the buffer is empty
+      if (failure !== undefined) throw failure
+      if (stream.readableEnded) {
+        if (stream.status === 'aborted' || stream.status === 'reset') throw new TmtpError(ErrorCode.INTERNAL, `stream ${stream.status}`)
+        return
+      }
+      await new Promise<void>(resolve => { wake = resolve })
+    }
+  } finally {
+    stream.removeEventListener('message', onMessage)
+    stream.removeEventListener('end', signal)
+    stream.removeEventListener('close', onClose)
   }
 }
 

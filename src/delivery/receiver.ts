@@ -1,6 +1,6 @@
 import { MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES } from '../protocol/constants.js'
-import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
-import { decodeMessage } from '../protocol/messages.js'
+import { ErrorCode, TmtpError, codeToWire, isTmtpError } from '../protocol/errors.js'
+import { decodeCanonical } from '../protocol/messages.js'
 import { Envelope, EnvelopeHeader, Push, Receipt, SignedPayload, type Reject } from '../protocol/pb/tmtp.js'
 import { parseEnvelope, type ParsedEnvelope } from '../crypto/envelope.js'
 import { signAck } from '../crypto/ack.js'
@@ -51,7 +51,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   const sendError = async (err: TmtpError): Promise<void> => {
     opts.log('closing stream: %s %s', err.code, err.message)
     try {
-      await framed.write([Receipt.encode({ error: { code: err.code, detail: err.message } })])
+      await framed.write([Receipt.encode({ error: { code: codeToWire(err.code), detail: err.message } })])
       await framed.close()
     } catch {
       framed.abort(err)
@@ -108,7 +108,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
       if (failure !== undefined) break
       const rejects: Uint8Array[] = []
       for (const frame of frames) {
-        const push = decodeMessage(Push, frame, 'push frame')
+        const push = decodeCanonical(Push, frame, 'push frame')
         if (push.epoch !== undefined) {
           if (sink.acceptEpoch === undefined) throw new TmtpError(ErrorCode.BAD_FRAME, 'key epochs are not sent on this stream')
           await sink.acceptEpoch(opts.remote, SignedPayload.encode(push.epoch))
@@ -143,7 +143,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   }
 }
 
-type Outcome<T> = Accepted<T> | { reject: { id: Uint8Array, code: ErrorCode, detail: string } }
+type Outcome<T> = Accepted<T> | { reject: { id: Uint8Array, code: number, detail: string } }
 
 function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array): Outcome<T> {
   let parsed: ParsedEnvelope | undefined
@@ -156,7 +156,7 @@ function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array
     const id = parsed?.header.id ?? readId(envelope)
     // without a readable id the sender cannot be told which envelope failed
     if (id === undefined) throw err
-    return { reject: { id, code: err.code, detail: err.message } }
+    return { reject: { id, code: codeToWire(err.code), detail: err.message } }
   }
 }
 

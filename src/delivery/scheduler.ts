@@ -54,6 +54,10 @@ export class DeliveryScheduler {
     return n
   }
 
+  /**
+   * Starts no more sessions. Running sessions end when their streams close, so the node
+   * closes its connections before it awaits the returned promise.
+   */
   async stop (): Promise<void> {
     this.stopped = true
     for (const s of this.peers.values()) clearTimeout(s.timer)

@@ -1,7 +1,7 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { openAck } from '../crypto/ack.js'
-import { ErrorCode, TmtpError, isTmtpError, receivedCode } from '../protocol/errors.js'
-import { decodeMessage } from '../protocol/messages.js'
+import { ErrorCode, TmtpError, isTmtpError, codeFromWire } from '../protocol/errors.js'
+import { decodeCanonical } from '../protocol/messages.js'
 import { Push, Receipt, SignedPayload } from '../protocol/pb/tmtp.js'
 import type { FramedStream } from './framed-stream.js'
 import type { Logger } from '@libp2p/interface'
@@ -89,7 +89,7 @@ export async function sendEnvelopes (framed: FramedStream, queue: OutboundQueue,
       const acked: QueuedEnvelope[] = []
       const proofs: Uint8Array[] = []
       for (const frame of frames) {
-        const receipt = decodeMessage(Receipt, frame, 'receipt frame')
+        const receipt = decodeCanonical(Receipt, frame, 'receipt frame')
         if (receipt.ack !== undefined) {
           const proof = SignedPayload.encode(receipt.ack)
           const body = openAck(proof, opts.self, opts.remote)
@@ -101,11 +101,11 @@ export async function sendEnvelopes (framed: FramedStream, queue: OutboundQueue,
         } else if (receipt.reject !== undefined) {
           const entry = inFlight.get(uint8ArrayToString(receipt.reject.id, 'base16'))
           if (entry !== undefined) {
-            await queue.rejected(entry, receivedCode(receipt.reject.code), receipt.reject.detail)
+            await queue.rejected(entry, codeFromWire(receipt.reject.code), receipt.reject.detail)
             settle([entry])
           }
         } else if (receipt.error !== undefined) {
-          throw new TmtpError(receivedCode(receipt.error.code), `receiver closed the stream: ${receipt.error.detail}`)
+          throw new TmtpError(codeFromWire(receipt.error.code), `receiver closed the stream: ${receipt.error.detail}`)
         } else {
           throw new TmtpError(ErrorCode.BAD_FRAME, 'receipt frame carries nothing this node knows')
         }

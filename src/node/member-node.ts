@@ -18,9 +18,9 @@ import { MemberOutbox } from '../delivery/member-outbox.js'
 import { receiveEnvelopes } from '../delivery/receiver.js'
 import { DeliveryScheduler } from '../delivery/scheduler.js'
 import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
-import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
-import { ErrorCode, TmtpError, receivedCode } from '../protocol/errors.js'
-import { decodeMessage } from '../protocol/messages.js'
+import { MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { ErrorCode, TmtpError, codeFromWire } from '../protocol/errors.js'
+import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
 import { JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
 import { key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
@@ -224,8 +224,10 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       deviceName: this.options.deviceName ?? ''
     })
     const response = decodeMessage(JoinResponse, await requestControl(this.libp2p, site, PROTOCOL_JOIN, request), 'join response')
-    const code = receivedCode(response.code)
+    const code = codeFromWire(response.code)
     if (code !== ErrorCode.OK) throw new TmtpError(code, `the site refused the join: ${response.detail}`)
+    requireMaxBytes(response.memberId, MAX_MEMBER_ID_BYTES, 'member id')
+    requireMaxBytes(response.siteName, MAX_NAME_BYTES, 'site name')
     const record: SiteRecord = {
       peerId: site,
       name: response.siteName !== '' ? response.siteName : invite.siteName,
@@ -252,7 +254,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     let code: string | undefined
     try {
       const answer = decodeMessage(Result, await requestControl(this.libp2p, site, PROTOCOL_LEAVE, signLeave(this.signer, libp2pPeerIdFromString(site).toMultihash().bytes, this.now())), 'leave result')
-      code = receivedCode(answer.code)
+      code = codeFromWire(answer.code)
       notified = code === ErrorCode.OK
     } catch (err) {
       code = err instanceof TmtpError ? err.code : 'UNREACHABLE'
@@ -343,8 +345,9 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
 
   async stop (): Promise<void> {
     clearInterval(this.reconnectTimer)
-    await this.scheduler.stop()
+    const sessions = this.scheduler.stop()
     await this.libp2p.stop()
+    await sessions
     await this.db.close()
   }
 }

@@ -7,7 +7,7 @@ import { openLeave } from '../crypto/leave.js'
 import { NodeError } from '../delivery/errors.js'
 import { Mutex } from '../delivery/mutex.js'
 import { INVITE_SECRET_BYTES, MAX_NAME_BYTES, MAX_REF_BYTES } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { ErrorCode, TmtpError, codeToWire } from '../protocol/errors.js'
 import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
 import { JoinRequest, JoinResponse } from '../protocol/pb/tmtp.js'
 import { del, put, type Write } from '../store/database.js'
@@ -92,9 +92,9 @@ export class SiteMembership {
     const peer = peerIdToString(remote)
     if (!this.joinLimiter.allow(peer, this.opts.now())) throw new TmtpError(ErrorCode.RATE_LIMITED, 'too many join attempts: wait a minute')
     const request = decodeMessage(JoinRequest, frame, 'join request')
+    requireMaxBytes(request.deviceName, MAX_NAME_BYTES, 'device name')
     const invite = openInvite(request.invite, this.opts.signer.peerId, this.opts.now())
     const deviceKey = openDeviceKey(request.deviceKey, remote)
-    requireMaxBytes(request.deviceName, MAX_NAME_BYTES, 'device name')
     const hash = uint8ArrayToString(inviteSecretHash(invite.secret), 'base16')
 
     const member = await this.lock.run(async () => {
@@ -134,7 +134,7 @@ export class SiteMembership {
       this.opts.outbox.forget(peer)
       return member.id
     })
-    return JoinResponse.encode({ code: ErrorCode.OK, memberId: member, siteName: this.opts.siteName, detail: '' })
+    return JoinResponse.encode({ code: codeToWire(ErrorCode.OK), memberId: member, siteName: this.opts.siteName, detail: '' })
   }
 
   /** Handles one signed Leave frame from `remote`; returns the Result frame or throws TmtpError. */

@@ -14,7 +14,7 @@ import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
 import { SiteOutbox, type SendRequest, type SendResult, type SiteEvent } from '../delivery/site-outbox.js'
 import { siteRepliesSink } from '../delivery/site-replies.js'
 import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
-import { ErrorCode } from '../protocol/errors.js'
+import { ErrorCode, codeToWire } from '../protocol/errors.js'
 import { JoinResponse, Result } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
 import { key, SiteStore, type DeliveryState, type ReplyRecord } from '../store/site-store.js'
@@ -141,13 +141,13 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     await this.libp2p.handle(PROTOCOL_JOIN, async (stream, connection) => {
       const addrs = [connection.remoteAddr.toString()]
       await serveControl(stream, async frame => await this.membership.join(frame, remoteBytes(connection), addrs),
-        err => JoinResponse.encode({ code: err.code, memberId: '', siteName: '', detail: err.message }), this.log)
+        err => JoinResponse.encode({ code: codeToWire(err.code), memberId: '', siteName: '', detail: err.message }), this.log)
     }, { maxInboundStreams })
     await this.libp2p.handle(PROTOCOL_LEAVE, async (stream, connection) => {
       await serveControl(stream, async frame => {
         await this.membership.leave(frame, remoteBytes(connection))
-        return Result.encode({ code: ErrorCode.OK, detail: '' })
-      }, err => Result.encode({ code: err.code, detail: err.message }), this.log)
+        return Result.encode({ code: codeToWire(ErrorCode.OK), detail: '' })
+      }, err => Result.encode({ code: codeToWire(err.code), detail: err.message }), this.log)
     }, { maxInboundStreams })
     await this.libp2p.handle(PROTOCOL_POST, async (stream, connection) => {
       const sink = siteRepliesSink({
@@ -261,8 +261,9 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
 
   async stop (): Promise<void> {
     clearInterval(this.sweepTimer)
-    await this.scheduler.stop()
+    const sessions = this.scheduler.stop()
     await this.libp2p.stop()
+    await sessions
     await this.db.close()
   }
 }

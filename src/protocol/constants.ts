@@ -18,7 +18,7 @@ export const MAX_FRAME_SIZE = 128 * 1024
 /** spec: "Framing": join, leave and their answers are small. */
 export const MAX_CONTROL_FRAME_SIZE = 16 * 1024
 
-/** spec: "Framing": a length prefix is a minimal unsigned varint of at most 3 bytes for 128 KiB. */
+/** spec: "Framing": a decoder reads at most this many prefix bytes (128 KiB itself needs 3). */
 export const MAX_VARINT_BYTES = 5
 
 /** spec: "Envelopes": version of the envelope header and of invites. */
@@ -35,6 +35,8 @@ export const MAX_NAME_BYTES = 128
 export const MAX_REF_BYTES = 256
 export const MAX_SUBJECT_BYTES = 1024
 export const MAX_BODY_BYTES = 64 * 1024
+export const MAX_CONTENT_TYPE_BYTES = 128
+export const MAX_MEMBER_ID_BYTES = 128
 export const MAX_ACK_IDS = 1024
 
 /** spec: "Time": a timestamp may lie this far in the receiver's future. */

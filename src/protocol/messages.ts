@@ -1,4 +1,5 @@
 import { ErrorCode, TmtpError } from './errors.js'
+import * as pb from './pb/tmtp.js'
 import type { DecodeOptions } from 'protons-runtime'
 
 /** What protons generates for each message: a namespace with encode and decode. */
@@ -14,10 +15,28 @@ export interface MessageCodec<T> {
  */
 export function decodeMessage<T> (codec: MessageCodec<T>, bytes: Uint8Array, what: string, opts?: Partial<DecodeOptions<NoInfer<T>>>): T {
   try {
+    const schema = WIRE_SCHEMAS.get(codec)
+    if (schema !== undefined) checkWire(bytes, schema)
     return codec.decode(bytes, opts)
   } catch (err) {
     throw new TmtpError(ErrorCode.BAD_FRAME, `malformed ${what}: ${(err as Error).message}`, { cause: err })
   }
+}
+
+/**
+ * Decodes a message that must be canonically encoded (spec: "Encoding"): the wrappers
+ * Envelope, SignedPayload, Push and Receipt. A protobuf decoder accepts many encodings of
+ * one message (a tag with another wire type, fields repeated or out of order, unknown
+ * fields); requiring the one canonical encoding makes every altered bit of these frames
+ * an error rather than a silent equivalent.
+ */
+export function decodeCanonical<T> (codec: MessageCodec<T>, bytes: Uint8Array, what: string, opts?: Partial<DecodeOptions<NoInfer<T>>>): T {
+  const value = decodeMessage(codec, bytes, what, opts)
+  const again = codec.encode(value)
+  if (again.byteLength !== bytes.byteLength || Buffer.compare(again, bytes) !== 0) {
+    throw new TmtpError(ErrorCode.BAD_FRAME, `${what} is not canonically encoded`)
+  }
+  return value
 }
 
 /** Throws BAD_FRAME unless bytes has exactly the given length. */
@@ -33,5 +52,102 @@ const encoder = new TextEncoder()
 export function requireMaxBytes (value: string, max: number, what: string): void {
   if (value.length > max || encoder.encode(value).byteLength > max) {
     throw new TmtpError(ErrorCode.BAD_FRAME, `${what} exceeds ${max} bytes`)
+  }
+}
+
+/*
+ * The protons decoders read a known field by its declared type whatever wire type the tag
+ * says, read a uint64 varint by the length of its value rather than by its bytes, and skip
+ * a uint32 varint of 6 to 9 bytes by a fixed 5 bytes. So a frame with a field of the wrong
+ * wire type (three bits of every tag) decodes as if it were right, and a non-minimal or
+ * overlong varint shifts every field after it: bytes that another implementation reads
+ * differently, or refuses. checkWire refuses those frames before protons sees them. It
+ * follows spec/tmtp.proto; test/protocol/messages.spec.ts checks it against that file.
+ */
+
+const VARINT = 0
+const I64 = 1
+const LEN = 2
+const I32 = 5
+/** A uint32 or enum field: a minimal varint of at most 5 bytes. */
+const U32 = 'u32'
+/** A uint64 field: a minimal varint of at most 8 bytes (protons reads values below 2^56). */
+const U64 = 'u64'
+
+/** By field number: U32, U64, LEN (bytes, string) or the schema of an embedded message. */
+interface WireSchema { readonly [field: number]: typeof U32 | typeof U64 | typeof LEN | WireSchema }
+
+const SIGNED_PAYLOAD: WireSchema = { 1: LEN, 2: LEN }
+const ENVELOPE: WireSchema = { 1: LEN, 2: LEN }
+const REJECT: WireSchema = { 1: LEN, 2: U32, 3: LEN }
+const STREAM_ERROR: WireSchema = { 1: U32, 2: LEN }
+
+const WIRE_SCHEMAS = new Map<object, WireSchema>([
+  [pb.SignedPayload, SIGNED_PAYLOAD],
+  [pb.DeviceKey, { 1: LEN, 2: LEN, 3: U64 }],
+  [pb.Invite, { 1: U32, 2: LEN, 3: LEN, 4: LEN, 5: U64, 6: LEN, 7: LEN }],
+  [pb.JoinRequest, { 1: LEN, 2: LEN, 3: LEN }],
+  [pb.JoinResponse, { 1: U32, 2: LEN, 3: LEN, 4: LEN }],
+  [pb.KeyEpoch, { 1: LEN, 2: LEN, 3: U64, 4: LEN, 5: U64, 6: U64 }],
+  [pb.EnvelopeHeader, { 1: U32, 2: LEN, 3: LEN, 4: LEN, 5: U64, 6: U64, 7: U64, 8: U64 }],
+  [pb.Envelope, ENVELOPE],
+  [pb.Content, { 1: LEN, 2: LEN, 3: LEN, 4: LEN, 5: LEN }],
+  [pb.AckBody, { 1: LEN, 2: LEN, 3: LEN, 4: U64 }],
+  [pb.Reject, REJECT],
+  [pb.StreamError, STREAM_ERROR],
+  [pb.Push, { 1: SIGNED_PAYLOAD, 2: ENVELOPE }],
+  [pb.Receipt, { 1: SIGNED_PAYLOAD, 2: REJECT, 3: STREAM_ERROR }],
+  [pb.Leave, { 1: LEN, 2: LEN, 3: U64 }],
+  [pb.Result, { 1: U32, 2: LEN }]
+])
+
+/** Reads a varint of at most maxBytes bytes; returns its value (exact below 2^53) and the next offset. */
+function readVarint (bytes: Uint8Array, pos: number, maxBytes: number, minimal: boolean, what: string): [number, number] {
+  let value = 0
+  for (let i = 0; i < maxBytes; i++) {
+    if (pos + i >= bytes.byteLength) throw new Error(`truncated ${what}`)
+    const b = bytes[pos + i]
+    value += (b & 0x7f) * 2 ** (7 * i)
+    if (b < 0x80) {
+      if (minimal && i > 0 && b === 0) throw new Error(`${what} is not minimally encoded`)
+      return [value, pos + i + 1]
+    }
+  }
+  throw new Error(`${what} is longer than ${maxBytes} bytes`)
+}
+
+/** Throws unless every field has the wire type of its declaration (unknown fields: any but groups). */
+function checkWire (bytes: Uint8Array, schema: WireSchema): void {
+  let pos = 0
+  while (pos < bytes.byteLength) {
+    const [tag, start] = readVarint(bytes, pos, 5, false, 'tag')
+    const field = Math.floor(tag / 8)
+    const wireType = tag % 8
+    if (field < 1 || field > 0x1fffffff) throw new Error(`field number ${field} is out of range`)
+    const declared = schema[field]
+    const expected = declared === undefined ? wireType : declared === U32 || declared === U64 ? VARINT : LEN
+    if (wireType !== expected) throw new Error(`field ${field} has wire type ${wireType}, not ${expected}`)
+    switch (wireType) {
+      case VARINT:
+        pos = declared === undefined
+          ? readVarint(bytes, start, 10, false, 'varint')[1]
+          : readVarint(bytes, start, declared === U32 ? 5 : 8, true, `field ${field}`)[1]
+        break
+      case I64:
+        pos = start + 8
+        break
+      case I32:
+        pos = start + 4
+        break
+      case LEN: {
+        const [length, from] = readVarint(bytes, start, 5, false, 'length')
+        pos = from + length
+        if (pos <= bytes.byteLength && typeof declared === 'object') checkWire(bytes.subarray(from, pos), declared)
+        break
+      }
+      default:
+        throw new Error(`wire type ${wireType} is not allowed`)
+    }
+    if (pos > bytes.byteLength) throw new Error(`field ${field} runs past the end`)
   }
 }

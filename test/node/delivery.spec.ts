@@ -1,49 +1,129 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createMemberNode, type MemberNode } from '../../src/node/member-node.js'
-import { createSiteNode, type SiteNode } from '../../src/node/site-node.js'
+import { isTmtpError } from '../../src/protocol/errors.js'
+import { TestNet, delay, waitFor } from '../support/nodes.js'
 
-async function waitFor<T> (check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
+describe('node: delivery', () => {
+  let net: TestNet
 
-describe('site to member delivery', () => {
-  let dir: string
-  let site: SiteNode | undefined
-  let member: MemberNode | undefined
+  beforeEach(async () => { net = await TestNet.create() })
+  afterEach(async () => { await net.cleanup() })
 
-  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'tmtp-')) })
-  afterEach(async () => {
-    await member?.stop()
-    await site?.stop()
-    member = site = undefined
-    await rm(dir, { recursive: true, force: true })
-  })
-
-  it('joins, delivers, replies', async () => {
-    site = await createSiteNode({ dataDir: join(dir, 'site'), name: 'Example' })
-    member = await createMemberNode({ dataDir: join(dir, 'member'), deviceName: 'laptop' })
+  it('joins, delivers a message end to end with proof of delivery, and carries the reply back', async () => {
+    const site = await net.site('Example')
+    const member = await net.member('laptop')
     const invite = await site.createInvite({ ref: 'alice' })
     const joined = await member.join(invite.token)
     assert.equal(joined.siteName, 'Example')
+    assert.equal(joined.site, site.peerId)
+
     const sent = await site.send({ to: ['alice'], subject: 'Hello', body: '**hi**' })
-    const inbox = await waitFor(async () => { const i = await member!.inbox(); return i.length > 0 && i })
-    assert.equal(inbox[0].id, sent.id)
-    assert.equal(inbox[0].body, '**hi**')
-    const status = await waitFor(async () => { const s = await site!.message(sent.id); return s.devices[0].state === 'delivered' && s })
-    assert.ok(status.devices[0].proof)
+    const inbox = await waitFor('the message', async () => { const i = await member.inbox(); return i.length > 0 && i })
+    assert.deepEqual(inbox.map(m => [m.id, m.subject, m.body, m.contentType, m.seq, m.read]), [[sent.id, 'Hello', '**hi**', 'text/markdown', 1, false]])
+    const status = await waitFor('delivered status', async () => { const s = await site.message(sent.id); return s.devices[0].state === 'delivered' && s })
+    assert.equal(status.devices[0].device, member.peerId)
+    assert.ok(status.devices[0].proof !== undefined && status.devices[0].proof.length > 0, 'the signed acknowledgement is kept')
+
+    const read = await member.read(sent.id)
+    assert.equal(read.read, true)
+    assert.equal((await member.inbox({ unread: true })).length, 0)
+
     const post = await member.reply(sent.id, { body: 'thanks' })
-    const replies = await waitFor(async () => { const r = await site!.replies(); return r.length > 0 && r })
-    assert.equal(replies[0].id, post.id)
-    assert.equal(replies[0].body, 'thanks')
-    assert.equal(replies[0].replyTo, sent.id)
+    const replies = await waitFor('the reply', async () => { const r = await site.replies(); return r.length > 0 && r })
+    assert.deepEqual(replies.map(r => [r.id, r.body, r.subject, r.replyTo, r.thread, r.member, r.ref]), [[post.id, 'thanks', 'Re: Hello', sent.id, sent.id, joined.member, 'alice']])
+    await waitFor('the reply acknowledged', async () => (await member.post(post.id)).state === 'delivered')
+  })
+
+  it('delivers to every device of a member', async () => {
+    const site = await net.site()
+    const phone = await net.member('phone')
+    const laptop = await net.member('laptop')
+    const first = await phone.join((await site.createInvite({ ref: 'bob' })).token)
+    const second = await laptop.join((await site.createInvite({ ref: 'bob' })).token)
+    assert.equal(first.member, second.member, 'the second device joins the same member')
+    const members = await site.members()
+    assert.equal(members.length, 1)
+    assert.deepEqual(members[0].devices.map(d => d.peerId).sort(), [phone.peerId, laptop.peerId].sort())
+
+    const sent = await site.send({ to: [first.member], subject: 's', body: 'b' })
+    assert.equal(sent.recipients.length, 2)
+    for (const device of [phone, laptop]) {
+      await waitFor('the message on each device', async () => (await device.inbox()).some(m => m.id === sent.id))
+    }
+    const status = await waitFor('both delivered', async () => { const s = await site.message(sent.id); return s.devices.every(d => d.state === 'delivered') && s })
+    assert.equal(status.devices.length, 2)
+  })
+
+  it('sends the higher urgency first and numbers messages per device in sealing order', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'carol' })).token)
+    await net.stop(member)
+    const low = await site.send({ to: ['carol'], subject: 'low', body: '', urgency: 'very-low' })
+    const normal = await site.send({ to: ['carol'], subject: 'normal', body: '' })
+    const high = await site.send({ to: ['carol'], subject: 'high', body: '', urgency: 'high' })
+    const back = await net.member('member')
+    const inbox = await waitFor('three messages', async () => { const i = await back.inbox(); return i.length === 3 && i })
+    // the inbox orders by sequence number: gaps and order are visible to the member
+    assert.deepEqual(inbox.map(m => m.id), [low.id, normal.id, high.id])
+    const delivered = await Promise.all([low, normal, high].map(async m => (await site.message(m.id)).devices[0].at))
+    assert.ok(delivered[2] <= delivered[1] && delivered[1] <= delivered[0], 'high was acknowledged no later than normal, normal no later than very-low')
+  })
+
+  it('replaces an undelivered message with a newer one of the same topic', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'dave' })).token)
+    await net.stop(member)
+    const old = await site.send({ to: ['dave'], subject: 'score 1-0', body: '', topic: 'score' })
+    const other = await site.send({ to: ['dave'], subject: 'unrelated', body: '' })
+    const fresh = await site.send({ to: ['dave'], subject: 'score 2-0', body: '', topic: 'score' })
+    assert.equal((await site.message(old.id)).devices[0].state, 'replaced')
+    const back = await net.member('member')
+    const inbox = await waitFor('two messages', async () => { const i = await back.inbox(); return i.length === 2 && i })
+    assert.deepEqual(inbox.map(m => m.id), [other.id, fresh.id])
+    await delay(200)
+    assert.equal((await back.inbox()).length, 2, 'the replaced message never arrives')
+  })
+
+  it('honours idempotency keys: a retried send sends nothing new', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'erin' })).token)
+    const first = await site.send({ to: ['erin'], subject: 'once', body: '', idempotencyKey: 'order-17' })
+    const again = await site.send({ to: ['erin'], subject: 'once', body: '', idempotencyKey: 'order-17' })
+    assert.equal(again.id, first.id)
+    assert.equal(again.duplicate, true)
+    await waitFor('the message', async () => (await member.inbox()).length === 1)
+    await delay(200)
+    assert.equal((await member.inbox()).length, 1)
+  })
+
+  it('reports an expired message expired and never puts it in the inbox', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'frank' })).token)
+    await net.stop(member)
+    const shortLived = await site.send({ to: ['frank'], subject: 'gone soon', body: '', ttlMs: 100 })
+    const lasting = await site.send({ to: ['frank'], subject: 'stays', body: '' })
+    await delay(200)
+    const back = await net.member('member')
+    await waitFor('the lasting message', async () => (await back.inbox()).some(m => m.id === lasting.id))
+    const status = await site.message(shortLived.id)
+    assert.equal(status.devices[0].state, 'expired')
+    assert.equal(status.devices[0].code, 'EXPIRED')
+    assert.deepEqual((await back.inbox()).map(m => m.id), [lasting.id])
+  })
+
+  it('rejects bad sends with stable codes', async () => {
+    const site = await net.site()
+    await assert.rejects(site.send({ to: ['nobody'], subject: 's', body: 'b' }), (err: Error & { code?: string }) => err.code === 'UNKNOWN_MEMBER')
+    await assert.rejects(site.send({ to: [], subject: 's', body: 'b' }), (err: Error & { code?: string }) => err.code === 'INVALID_ARGUMENT')
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'gina' })).token)
+    await assert.rejects(site.send({ to: ['gina'], subject: 's', body: 'x'.repeat(64 * 1024 + 1) }), (err: Error & { code?: string }) => err.code === 'INVALID_ARGUMENT')
+    await assert.rejects(site.send({ to: ['gina'], subject: 's', body: 'b', ttlMs: -1 }), (err: Error & { code?: string }) => err.code === 'INVALID_ARGUMENT')
+    await assert.rejects(site.message('not-an-id'), (err: Error & { code?: string }) => err.code === 'UNKNOWN_MESSAGE')
+    await assert.rejects(member.reply('00'.repeat(16), { body: 'b' }), (err: Error & { code?: string }) => err.code === 'UNKNOWN_MESSAGE')
+    assert.equal(isTmtpError(new Error('x')), false)
   })
 })

@@ -686,7 +686,7 @@ export namespace JoinRequest {
 }
 
 export interface JoinResponse {
-  code: ErrorCode
+  code: number
   memberId: string
   siteName: string
   detail: string
@@ -702,9 +702,9 @@ export namespace JoinResponse {
           w.fork()
         }
 
-        if (obj.code != null && __ErrorCodeValues[obj.code] !== 0) {
+        if ((obj.code != null && obj.code !== 0)) {
           w.uint32(8)
-          ErrorCode.codec().encode(obj.code, w)
+          w.uint32(obj.code)
         }
 
         if ((obj.memberId != null && obj.memberId !== '')) {
@@ -727,7 +727,7 @@ export namespace JoinResponse {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          code: ErrorCode.OK,
+          code: 0,
           memberId: '',
           siteName: '',
           detail: ''
@@ -740,7 +740,7 @@ export namespace JoinResponse {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.code = ErrorCode.codec().decode(reader)
+              obj.code = reader.uint32()
               break
             }
             case 2: {
@@ -773,7 +773,7 @@ export namespace JoinResponse {
             case 1: {
               yield {
                 field: `${prefix}.code`,
-                value: ErrorCode.codec().decode(reader)
+                value: reader.uint32()
               }
               break
             }
@@ -812,7 +812,7 @@ export namespace JoinResponse {
 
   export interface JoinResponseCodeFieldEvent {
     field: '$.code'
-    value: ErrorCode
+    value: number
   }
 
   export interface JoinResponseMemberIdFieldEvent {
@@ -1769,7 +1769,7 @@ export namespace AckBody {
 
 export interface Reject {
   id: Uint8Array<ArrayBuffer>
-  code: ErrorCode
+  code: number
   detail: string
 }
 
@@ -1788,9 +1788,9 @@ export namespace Reject {
           w.bytes(obj.id)
         }
 
-        if (obj.code != null && __ErrorCodeValues[obj.code] !== 0) {
+        if ((obj.code != null && obj.code !== 0)) {
           w.uint32(16)
-          ErrorCode.codec().encode(obj.code, w)
+          w.uint32(obj.code)
         }
 
         if ((obj.detail != null && obj.detail !== '')) {
@@ -1804,7 +1804,7 @@ export namespace Reject {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           id: uint8ArrayAlloc(0),
-          code: ErrorCode.OK,
+          code: 0,
           detail: ''
         }
 
@@ -1819,7 +1819,7 @@ export namespace Reject {
               break
             }
             case 2: {
-              obj.code = ErrorCode.codec().decode(reader)
+              obj.code = reader.uint32()
               break
             }
             case 3: {
@@ -1851,7 +1851,7 @@ export namespace Reject {
             case 2: {
               yield {
                 field: `${prefix}.code`,
-                value: ErrorCode.codec().decode(reader)
+                value: reader.uint32()
               }
               break
             }
@@ -1881,7 +1881,7 @@ export namespace Reject {
 
   export interface RejectCodeFieldEvent {
     field: '$.code'
-    value: ErrorCode
+    value: number
   }
 
   export interface RejectDetailFieldEvent {
@@ -1903,7 +1903,7 @@ export namespace Reject {
 }
 
 export interface StreamError {
-  code: ErrorCode
+  code: number
   detail: string
 }
 
@@ -1917,9 +1917,9 @@ export namespace StreamError {
           w.fork()
         }
 
-        if (obj.code != null && __ErrorCodeValues[obj.code] !== 0) {
+        if ((obj.code != null && obj.code !== 0)) {
           w.uint32(8)
-          ErrorCode.codec().encode(obj.code, w)
+          w.uint32(obj.code)
         }
 
         if ((obj.detail != null && obj.detail !== '')) {
@@ -1932,7 +1932,7 @@ export namespace StreamError {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          code: ErrorCode.OK,
+          code: 0,
           detail: ''
         }
 
@@ -1943,7 +1943,7 @@ export namespace StreamError {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.code = ErrorCode.codec().decode(reader)
+              obj.code = reader.uint32()
               break
             }
             case 2: {
@@ -1968,7 +1968,7 @@ export namespace StreamError {
             case 1: {
               yield {
                 field: `${prefix}.code`,
-                value: ErrorCode.codec().decode(reader)
+                value: reader.uint32()
               }
               break
             }
@@ -1993,7 +1993,7 @@ export namespace StreamError {
 
   export interface StreamErrorCodeFieldEvent {
     field: '$.code'
-    value: ErrorCode
+    value: number
   }
 
   export interface StreamErrorDetailFieldEvent {
@@ -2313,7 +2313,7 @@ export namespace Receipt {
 
   export interface ReceiptRejectCodeFieldEvent {
     field: '$.reject.code'
-    value: ErrorCode
+    value: number
   }
 
   export interface ReceiptRejectDetailFieldEvent {
@@ -2323,7 +2323,7 @@ export namespace Receipt {
 
   export interface ReceiptErrorCodeFieldEvent {
     field: '$.error.code'
-    value: ErrorCode
+    value: number
   }
 
   export interface ReceiptErrorDetailFieldEvent {
@@ -2480,7 +2480,7 @@ export namespace Leave {
 }
 
 export interface Result {
-  code: ErrorCode
+  code: number
   detail: string
 }
 
@@ -2494,9 +2494,9 @@ export namespace Result {
           w.fork()
         }
 
-        if (obj.code != null && __ErrorCodeValues[obj.code] !== 0) {
+        if ((obj.code != null && obj.code !== 0)) {
           w.uint32(8)
-          ErrorCode.codec().encode(obj.code, w)
+          w.uint32(obj.code)
         }
 
         if ((obj.detail != null && obj.detail !== '')) {
@@ -2509,7 +2509,7 @@ export namespace Result {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          code: ErrorCode.OK,
+          code: 0,
           detail: ''
         }
 
@@ -2520,7 +2520,7 @@ export namespace Result {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.code = ErrorCode.codec().decode(reader)
+              obj.code = reader.uint32()
               break
             }
             case 2: {
@@ -2545,7 +2545,7 @@ export namespace Result {
             case 1: {
               yield {
                 field: `${prefix}.code`,
-                value: ErrorCode.codec().decode(reader)
+                value: reader.uint32()
               }
               break
             }
@@ -2570,7 +2570,7 @@ export namespace Result {
 
   export interface ResultCodeFieldEvent {
     field: '$.code'
-    value: ErrorCode
+    value: number
   }
 
   export interface ResultDetailFieldEvent {

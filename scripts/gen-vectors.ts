@@ -1,0 +1,797 @@
+/**
+ * Generates the TMTP v1 test vectors in spec/vectors/*.json (spec/vectors/README.md says
+ * what each file holds). Everything comes from the fixed keys, times, ids and randomness
+ * below, so running it twice writes identical files: `npm run vectors`.
+ *
+ * test/spec/vectors.spec.ts imports buildVectors() and checks that the files on disk are
+ * exactly what this script builds now; the files are written only when run as main.
+ */
+import '../src/polyfill.js'
+import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto'
+import { mkdirSync, readdirSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  createInviteToken, createKeyEpoch, Ed25519Signer, encodeContent, epochInfo, inviteSecretHash, messageNonce,
+  openKeyEpoch, peerIdToString, sealEnvelope, signAck, signDeviceKey, signingInput, signLeave, signMessage,
+  x25519FromPrivateKey
+} from '../src/crypto/index.js'
+import type { DirectionKey, EpochKeys, X25519KeyPair } from '../src/crypto/index.js'
+import {
+  DEFAULT_CONTENT_TYPE, encodeFrame, encodeFrames, EXPORT_LABEL, HPKE_INFO_PREFIX, INVITE_TOKEN_PREFIX,
+  MAX_CLOCK_SKEW_MS, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, SIGNING_CONTEXT, WIRE_VERSION
+} from '../src/protocol/index.js'
+import type { SigningContext } from '../src/protocol/index.js'
+import { Content, Envelope, EnvelopeHeader, Invite, Push, Receipt, SignedPayload } from '../src/protocol/pb/tmtp.js'
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+export type JsonObject = { [key: string]: Json }
+
+export const VECTOR_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../spec/vectors')
+
+/** The exact text of a vector file. */
+export function serializeVector (value: Json): string {
+  return JSON.stringify(value, null, 2) + '\n'
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixed inputs. The hex strings were once taken from SHA-256 of a label; they are only
+// arbitrary fixed bytes now.
+
+const SITE_SEED = '1d25380a7cf33490b5890ee0ab1401c29e046bdb99904b96770bc841a2211a37'
+const DEVICE_SEED = '481731191204f63154a3effea090751806ba1d9859e0419e63135babcc75ec3c'
+const DEVICE_X25519_PRIVATE = 'd7fca6afaefd363381e732161216e507607a3036b0bacd5fb995d4533e85f112'
+const OTHER_SITE_SEED = '7be8109b9b066117ee414b12bee7999127241af62c45a6dbf2e313a080b34734'
+const OTHER_DEVICE_SEED = 'e1a473cd13dff1f7dfa247f1396817cf6fb8b2d7ca5e5df446c235ee690b685b'
+const OTHER_DEVICE_X25519_PRIVATE = '68de8c0478acccb169c7adad083aea6444029edc70021995decbb2d09a32d287'
+
+const INVITE_SECRET = 'fc98c2c98eaf65609ae14f9f989974f47c50a4b439d1d914c1a0af427ee997d3'
+const INVITE_SECRET_2 = 'b33fca65eba6166820b9e011b06861db7df86fc88ed5d065267d8635ac6f899d'
+
+const EPOCH_1_IKM = '10cd441d0ebf588356350ad588bf9543650649c98df72ca017ee6576f16a69bd'
+const EPOCH_2_IKM = '4a179d9f338830b62ae87176f7a55de0834e97103e5fd919e6f82dda8ea6baca'
+const OTHER_IKM = 'fa2ee6a1ebadcc2e8eaae4099e44293cd3b40ceaff220afd36d3c449ea63d371'
+
+const MESSAGE_IDS = [
+  'cde5f911e68b7f1653f7067d1b0e6df5',
+  '3c45ddaabf0377a246b5848392cf1186',
+  'abad3aae987a06e4d3ba70d12eabb2ea',
+  '4769dfab0091b210e0a4041af2f961da',
+  'cbefe87a1e7465b8076826a0c0e8bcce',
+  'a949f698975e48b01fc5087610fb488d',
+  'b10f651ac7aee3d646c663905f5264b1',
+  '9fc127107b79b0ddb2add2efb63bbbc1'
+]
+
+/** 2025-11-26T00:00:00Z */
+const T0 = 1764115200000
+const MINUTE = 60_000
+const DAY = 86_400_000
+
+const SITE_ADDRS = ['/ip4/192.0.2.10/tcp/4001', '/ip6/2001:db8::10/tcp/4001', '/dns4/site.example/tcp/4001']
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+export function hex (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+export function fromHex (text: string): Uint8Array {
+  if (!/^(?:[0-9a-f]{2})*$/.test(text)) throw new TypeError(`not lowercase hex: ${text.slice(0, 40)}`)
+  return Uint8Array.from(Buffer.from(text, 'hex'))
+}
+
+const utf8 = new TextEncoder()
+
+function concatBytes (...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.byteLength
+  }
+  return out
+}
+
+function u16 (n: number): Uint8Array {
+  return Uint8Array.of(n >> 8, n & 0xff)
+}
+
+/** A copy of bytes with bit `mask` of byte `offset` flipped. */
+function flipBit (bytes: Uint8Array, offset: number, mask = 0x01): Uint8Array {
+  const out = Uint8Array.from(bytes)
+  out[offset] ^= mask
+  return out
+}
+
+function indexOf (haystack: Uint8Array, needle: Uint8Array): number {
+  const at = Buffer.from(haystack).indexOf(Buffer.from(needle))
+  if (at < 0) throw new Error('sub-sequence not found')
+  return at
+}
+
+/** A protons message object as JSON: proto field names, bytes as hex, numbers as numbers. */
+export function messageJson (value: unknown): Json {
+  if (value instanceof Uint8Array) return hex(value)
+  if (Array.isArray(value)) return value.map(messageJson)
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value
+  if (value != null && typeof value === 'object') {
+    const out: JsonObject = {}
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue
+      out[k.replace(/[A-Z]/g, c => '_' + c.toLowerCase())] = messageJson(v)
+    }
+    return out
+  }
+  throw new TypeError(`cannot represent ${String(value)} as JSON`)
+}
+
+function signerJson (signer: Ed25519Signer): JsonObject {
+  return {
+    ed25519_seed: hex(signer.seed),
+    ed25519_public_key: hex(signer.publicKey),
+    peer_id: hex(signer.peerId),
+    peer_id_base58: peerIdToString(signer.peerId)
+  }
+}
+
+function deviceJson (signer: Ed25519Signer, x: X25519KeyPair): JsonObject {
+  return { ...signerJson(signer), x25519_private_key: hex(x.privateKey), x25519_public_key: hex(x.publicKey) }
+}
+
+/** The parts of SignedPayload bytes, as every signed-message vector records them. */
+function signedJson (context: SigningContext, signed: Uint8Array): JsonObject {
+  const { payload, signature } = SignedPayload.decode(signed)
+  return {
+    payload: hex(payload),
+    signing_input: hex(signingInput(context, payload)),
+    signature: hex(signature),
+    signed_payload: hex(signed)
+  }
+}
+
+function directionJson (key: DirectionKey): JsonObject {
+  return { key: hex(key.keyBytes), base_nonce: hex(key.baseNonce) }
+}
+
+function exportsJson (keys: EpochKeys): JsonObject {
+  return { site_to_device: directionJson(keys.siteToDevice), device_to_site: directionJson(keys.deviceToSite) }
+}
+
+// ---------------------------------------------------------------------------------------
+// RFC 9180 written out with node:crypto, only to record the intermediate values of each
+// key epoch. The epochs themselves are made by src/crypto (@hpke/core); buildVectors
+// throws if the two disagree on the exported values.
+
+const KEM_ID = 0x0020 // DHKEM(X25519, HKDF-SHA256)
+const KDF_ID = 0x0001 // HKDF-SHA256
+const AEAD_ID = 0x0003 // ChaCha20-Poly1305
+const MODE_BASE = 0x00
+const KEM_SUITE_ID = concatBytes(utf8.encode('KEM'), u16(KEM_ID))
+const HPKE_SUITE_ID = concatBytes(utf8.encode('HPKE'), u16(KEM_ID), u16(KDF_ID), u16(AEAD_ID))
+const HPKE_V1 = utf8.encode('HPKE-v1')
+
+function hkdfExtract (salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', salt).update(ikm).digest())
+}
+
+function hkdfExpand (prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length)
+  let block = new Uint8Array(0)
+  for (let i = 1, offset = 0; offset < length; i++) {
+    block = new Uint8Array(createHmac('sha256', prk).update(block).update(info).update(Uint8Array.of(i)).digest())
+    out.set(block.subarray(0, Math.min(block.byteLength, length - offset)), offset)
+    offset += block.byteLength
+  }
+  return out
+}
+
+function labeledExtract (suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
+  return hkdfExtract(salt, concatBytes(HPKE_V1, suiteId, utf8.encode(label), ikm))
+}
+
+function labeledExpand (suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
+  return hkdfExpand(prk, concatBytes(u16(length), HPKE_V1, suiteId, utf8.encode(label), info), length)
+}
+
+const X25519_PKCS8_PREFIX = fromHex('302e020100300506032b656e04220420')
+const X25519_SPKI_PREFIX = fromHex('302a300506032b656e032100')
+
+function x25519 (privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return new Uint8Array(diffieHellman({
+    privateKey: createPrivateKey({ key: Buffer.from(concatBytes(X25519_PKCS8_PREFIX, privateKey)), format: 'der', type: 'pkcs8' }),
+    publicKey: createPublicKey({ key: Buffer.from(concatBytes(X25519_SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' })
+  }))
+}
+
+export interface HpkeTrace {
+  ephemeralPrivateKey: Uint8Array
+  enc: Uint8Array
+  dh: Uint8Array
+  kemContext: Uint8Array
+  sharedSecret: Uint8Array
+  keyScheduleContext: Uint8Array
+  secret: Uint8Array
+  exporterSecret: Uint8Array
+}
+
+/** RFC 9180 base mode, sender side, with the ephemeral key from DeriveKeyPair(ikm). */
+export function hpkeTrace (ikm: Uint8Array, recipientPublicKey: Uint8Array, info: Uint8Array): HpkeTrace {
+  const empty = new Uint8Array(0)
+  const dkpPrk = labeledExtract(KEM_SUITE_ID, empty, 'dkp_prk', ikm)
+  const ephemeralPrivateKey = labeledExpand(KEM_SUITE_ID, dkpPrk, 'sk', empty, 32)
+  const enc = x25519FromPrivateKey(ephemeralPrivateKey).publicKey
+  const dh = x25519(ephemeralPrivateKey, recipientPublicKey)
+  const kemContext = concatBytes(enc, recipientPublicKey)
+  const eaePrk = labeledExtract(KEM_SUITE_ID, empty, 'eae_prk', dh)
+  const sharedSecret = labeledExpand(KEM_SUITE_ID, eaePrk, 'shared_secret', kemContext, 32)
+  const pskIdHash = labeledExtract(HPKE_SUITE_ID, empty, 'psk_id_hash', empty)
+  const infoHash = labeledExtract(HPKE_SUITE_ID, empty, 'info_hash', info)
+  const keyScheduleContext = concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHash)
+  const secret = labeledExtract(HPKE_SUITE_ID, sharedSecret, 'secret', empty)
+  const exporterSecret = labeledExpand(HPKE_SUITE_ID, secret, 'exp', keyScheduleContext, 32)
+  return { ephemeralPrivateKey, enc, dh, kemContext, sharedSecret, keyScheduleContext, secret, exporterSecret }
+}
+
+/** RFC 9180 Export(exporter_context, L). */
+export function hpkeExport (exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
+  return labeledExpand(HPKE_SUITE_ID, exporterSecret, 'sec', exporterContext, length)
+}
+
+function assertSame (what: string, a: Uint8Array, b: Uint8Array): void {
+  if (hex(a) !== hex(b)) throw new Error(`vector generation: ${what} differs (${hex(a)} != ${hex(b)})`)
+}
+
+// ---------------------------------------------------------------------------------------
+// The vectors
+
+interface Fixture {
+  site: Ed25519Signer
+  device: Ed25519Signer
+  deviceX: X25519KeyPair
+  otherSite: Ed25519Signer
+  otherDevice: Ed25519Signer
+  otherDeviceX: X25519KeyPair
+  ids: Uint8Array[]
+}
+
+function fixture (): Fixture {
+  return {
+    site: new Ed25519Signer(fromHex(SITE_SEED)),
+    device: new Ed25519Signer(fromHex(DEVICE_SEED)),
+    deviceX: x25519FromPrivateKey(fromHex(DEVICE_X25519_PRIVATE)),
+    otherSite: new Ed25519Signer(fromHex(OTHER_SITE_SEED)),
+    otherDevice: new Ed25519Signer(fromHex(OTHER_DEVICE_SEED)),
+    otherDeviceX: x25519FromPrivateKey(fromHex(OTHER_DEVICE_X25519_PRIVATE)),
+    ids: MESSAGE_IDS.map(fromHex)
+  }
+}
+
+function inviteVectors (f: Fixture): JsonObject {
+  const cases = [
+    {
+      name: 'invite with addresses, user reference and site name',
+      addrs: SITE_ADDRS,
+      secret: fromHex(INVITE_SECRET),
+      expires: T0 + 7 * DAY,
+      ref: 'user-4711',
+      siteName: 'Café Example'
+    },
+    {
+      name: 'minimal invite: no addresses, empty ref and site_name (omitted on the wire)',
+      addrs: [],
+      secret: fromHex(INVITE_SECRET_2),
+      expires: T0 + DAY,
+      ref: '',
+      siteName: ''
+    }
+  ]
+  return {
+    description: 'Invites (spec: "Invites"). A site signs an Invite; the token text is "tmtp1:" + unpadded base64url of the SignedPayload bytes. A member parses the token at time `now` and verifies it; the site stores only SHA-256(secret).',
+    version: 1,
+    signing_context: SIGNING_CONTEXT.invite,
+    token_prefix: INVITE_TOKEN_PREFIX,
+    site: signerJson(f.site),
+    vectors: cases.map(c => {
+      const addrs = c.addrs.map(a => multiaddr(a).bytes)
+      const token = createInviteToken(f.site, { addrs, secret: c.secret, expires: c.expires, ref: c.ref, siteName: c.siteName })
+      const signed = Uint8Array.from(Buffer.from(token.slice(INVITE_TOKEN_PREFIX.length), 'base64url'))
+      const invite: Invite = { version: WIRE_VERSION, site: f.site.peerId as Uint8Array<ArrayBuffer>, addrs: addrs as Array<Uint8Array<ArrayBuffer>>, secret: c.secret as Uint8Array<ArrayBuffer>, expires: c.expires, ref: c.ref, siteName: c.siteName }
+      assertSame('invite payload', SignedPayload.decode(signed).payload, Invite.encode(invite))
+      assertSame('SHA-256 of the secret', inviteSecretHash(c.secret), new Uint8Array(createHash('sha256').update(c.secret).digest()))
+      return {
+        name: c.name,
+        invite: messageJson(invite),
+        addrs_text: c.addrs,
+        ...signedJson(SIGNING_CONTEXT.invite, signed),
+        token,
+        secret_sha256: hex(inviteSecretHash(c.secret)),
+        now: T0
+      }
+    })
+  }
+}
+
+function deviceKeyVectors (f: Fixture): JsonObject {
+  const signed = signDeviceKey(f.device, f.deviceX.publicKey, T0)
+  return {
+    description: 'Device keys (spec: "Device keys"): a member device binds its X25519 public key to its Ed25519 identity by signing a DeviceKey. The site checks it with the PeerId of the device that sent the join request.',
+    version: 1,
+    signing_context: SIGNING_CONTEXT.deviceKey,
+    device: deviceJson(f.device, f.deviceX),
+    vectors: [{
+      name: 'device key',
+      device_key: messageJson({ device: f.device.peerId, x25519: f.deviceX.publicKey, created: T0 }),
+      ...signedJson(SIGNING_CONTEXT.deviceKey, signed)
+    }]
+  }
+}
+
+interface EpochCase { name: string, epoch: number, created: number, expires: number, ikm: string }
+
+const EPOCH_CASES: EpochCase[] = [
+  { name: 'epoch 1', epoch: 1, created: T0, expires: T0 + 7 * DAY, ikm: EPOCH_1_IKM },
+  { name: 'epoch 4294967297 (uint64 beyond 32 bits in info and on the wire)', epoch: 2 ** 32 + 1, created: T0 + 7 * DAY, expires: T0 + 14 * DAY, ikm: EPOCH_2_IKM }
+]
+
+async function makeEpoch (f: Fixture, c: EpochCase): Promise<{ json: JsonObject, signed: Uint8Array, keys: EpochKeys }> {
+  const ikm = fromHex(c.ikm)
+  const made = await createKeyEpoch({ site: f.site, device: f.device.peerId, deviceX25519: f.deviceX.publicKey, epoch: c.epoch, created: c.created, expires: c.expires, ephemeralIkm: ikm })
+  const opened = await openKeyEpoch(made.signed, { site: f.site.peerId, device: f.device.peerId, devicePrivateKey: f.deviceX.privateKey })
+  const info = epochInfo(f.site.peerId, f.device.peerId, c.epoch)
+  const trace = hpkeTrace(ikm, f.deviceX.publicKey, info)
+  assertSame('enc', trace.enc, made.epoch.enc)
+  for (const [dir, keyLabel, nonceLabel] of [
+    ['siteToDevice', EXPORT_LABEL.siteToDeviceKey, EXPORT_LABEL.siteToDeviceNonce],
+    ['deviceToSite', EXPORT_LABEL.deviceToSiteKey, EXPORT_LABEL.deviceToSiteNonce]
+  ] as const) {
+    assertSame(`${dir} key`, hpkeExport(trace.exporterSecret, utf8.encode(keyLabel), 32), made.keys[dir].keyBytes)
+    assertSame(`${dir} base nonce`, hpkeExport(trace.exporterSecret, utf8.encode(nonceLabel), 12), made.keys[dir].baseNonce)
+    assertSame(`${dir} key (device)`, opened.keys[dir].keyBytes, made.keys[dir].keyBytes)
+    assertSame(`${dir} base nonce (device)`, opened.keys[dir].baseNonce, made.keys[dir].baseNonce)
+  }
+  const json: JsonObject = {
+    name: c.name,
+    epoch: c.epoch,
+    created: c.created,
+    expires: c.expires,
+    ephemeral_ikm: c.ikm,
+    info: hex(info),
+    hpke: {
+      ephemeral_private_key: hex(trace.ephemeralPrivateKey),
+      enc: hex(trace.enc),
+      dh: hex(trace.dh),
+      kem_context: hex(trace.kemContext),
+      shared_secret: hex(trace.sharedSecret),
+      key_schedule_context: hex(trace.keyScheduleContext),
+      secret: hex(trace.secret),
+      exporter_secret: hex(trace.exporterSecret)
+    },
+    key_epoch: messageJson(made.epoch),
+    ...signedJson(SIGNING_CONTEXT.keyEpoch, made.signed),
+    exports: exportsJson(made.keys)
+  }
+  return { json, signed: made.signed, keys: made.keys }
+}
+
+async function keyEpochVectors (f: Fixture): Promise<JsonObject> {
+  const vectors: Json[] = []
+  for (const c of EPOCH_CASES) vectors.push((await makeEpoch(f, c)).json)
+  return {
+    description: 'Key epochs (spec: "Key epochs"): the site encapsulates to the device\'s X25519 key with HPKE base mode (RFC 9180: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305), the ephemeral key pair being DeriveKeyPair(ephemeral_ikm) so that the vector is fixed, signs the KeyEpoch, and both sides export a 32-byte key and a 12-byte base nonce per direction.',
+    version: 1,
+    signing_context: SIGNING_CONTEXT.keyEpoch,
+    hpke_suite: { mode: MODE_BASE, kem_id: KEM_ID, kdf_id: KDF_ID, aead_id: AEAD_ID },
+    info_prefix: HPKE_INFO_PREFIX,
+    export_contexts: {
+      site_to_device: { key: EXPORT_LABEL.siteToDeviceKey, key_length: 32, base_nonce: EXPORT_LABEL.siteToDeviceNonce, base_nonce_length: 12 },
+      device_to_site: { key: EXPORT_LABEL.deviceToSiteKey, key_length: 32, base_nonce: EXPORT_LABEL.deviceToSiteNonce, base_nonce_length: 12 }
+    },
+    site: signerJson(f.site),
+    device: deviceJson(f.device, f.deviceX),
+    vectors
+  }
+}
+
+interface EnvelopeCase {
+  name: string
+  direction: 'site_to_device' | 'device_to_site'
+  header: EnvelopeHeader
+  content: Content
+}
+
+function sealCase (keys: EpochKeys, c: EnvelopeCase, now: number): { json: JsonObject, envelope: Uint8Array } {
+  const key = c.direction === 'site_to_device' ? keys.siteToDevice : keys.deviceToSite
+  const contentBytes = encodeContent(c.content)
+  const envelope = sealEnvelope(key, c.header, contentBytes)
+  const decoded = Envelope.decode(envelope)
+  const opened: Content = { ...c.content, contentType: c.content.contentType === '' ? DEFAULT_CONTENT_TYPE : c.content.contentType }
+  return {
+    envelope,
+    json: {
+      name: c.name,
+      direction: c.direction,
+      key: hex(key.keyBytes),
+      base_nonce: hex(key.baseNonce),
+      header: messageJson(c.header),
+      header_bytes: hex(decoded.header),
+      nonce: hex(messageNonce(key.baseNonce, c.header.seq)),
+      content: messageJson(c.content),
+      content_bytes: hex(contentBytes),
+      ciphertext: hex(decoded.ciphertext),
+      envelope: hex(envelope),
+      now,
+      opened_content: messageJson(opened)
+    }
+  }
+}
+
+function header (from: Ed25519Signer, to: Ed25519Signer, id: Uint8Array, epoch: number, seq: number, created: number, expires: number): EnvelopeHeader {
+  return { version: WIRE_VERSION, id: id as Uint8Array<ArrayBuffer>, sender: from.peerId as Uint8Array<ArrayBuffer>, recipient: to.peerId as Uint8Array<ArrayBuffer>, epoch, seq, created, expires }
+}
+
+function content (subject: string, body: string, contentType = '', thread?: Uint8Array, replyTo?: Uint8Array): Content {
+  return { subject, body, contentType, thread: (thread ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, replyTo: (replyTo ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> }
+}
+
+function envelopeCases (f: Fixture): EnvelopeCase[] {
+  const [id1, id2, id3, id4, id5] = f.ids
+  const sent = T0 + MINUTE
+  return [
+    {
+      name: 'site to device, first message of the epoch, default content type, expires in 7 days',
+      direction: 'site_to_device',
+      header: header(f.site, f.device, id1, 1, 1, sent, sent + 7 * DAY),
+      content: content('Welcome', 'Hello and welcome to **Café Example**.')
+    },
+    {
+      name: 'site to device, in a thread and replying, never expires (expires = 0)',
+      direction: 'site_to_device',
+      header: header(f.site, f.device, id2, 1, 2, sent + MINUTE, 0),
+      content: content('Re: Welcome', 'Your question is answered below.', '', id1, id1)
+    },
+    {
+      name: 'device to site, a reply with content type text/plain',
+      direction: 'device_to_site',
+      header: header(f.device, f.site, id3, 1, 1, sent + 2 * MINUTE, sent + 2 * MINUTE + DAY),
+      content: content('Re: Welcome', 'Thanks!', 'text/plain', id1, id2)
+    },
+    {
+      name: 'site to device, empty subject and body (empty plaintext: the ciphertext is the tag alone)',
+      direction: 'site_to_device',
+      header: header(f.site, f.device, id4, 1, 3, sent + 3 * MINUTE, 0),
+      content: content('', '')
+    },
+    {
+      name: 'site to device, non-ASCII Markdown body, seq 0x0102030405 (the nonce XOR touches five bytes)',
+      direction: 'site_to_device',
+      header: header(f.site, f.device, id5, 1, 0x0102030405, sent + 4 * MINUTE, sent + 30 * DAY),
+      content: content('Grüße — 日本語', '# Grüße 👋\n\n*Ünïcödé* and **日本語**, a [link](https://site.example/ä?q=1).\n\n- one\n- two\n', 'text/markdown')
+    }
+  ]
+}
+
+async function envelopeVectors (f: Fixture): Promise<JsonObject> {
+  const epoch = await makeEpoch(f, EPOCH_CASES[0])
+  return {
+    description: 'Envelopes (spec: "Envelopes"): the encoded EnvelopeHeader is the AAD, exactly as carried in Envelope.header; the encoded Content is sealed with ChaCha20-Poly1305 (RFC 8439) under the key of the envelope\'s direction, nonce = base_nonce XOR the 12-byte big-endian seq; the 16-byte tag is appended to the ciphertext. The keys are those of key-epoch.json, "epoch 1".',
+    version: 1,
+    site: signerJson(f.site),
+    device: deviceJson(f.device, f.deviceX),
+    key_epoch: { epoch: 1, signed_payload: hex(epoch.signed), exports: exportsJson(epoch.keys) },
+    vectors: envelopeCases(f).map(c => sealCase(epoch.keys, c, c.header.created + 1000).json)
+  }
+}
+
+function ackVectors (f: Fixture): JsonObject {
+  const cases = [
+    { name: 'device acknowledges one envelope of the site', signer: f.device, sender: f.site, ids: [f.ids[0]], time: T0 + 2 * MINUTE },
+    { name: 'device acknowledges a batch of three envelopes of the site', signer: f.device, sender: f.site, ids: [f.ids[1], f.ids[3], f.ids[4]], time: T0 + 5 * MINUTE },
+    { name: 'site acknowledges one envelope posted by the device', signer: f.site, sender: f.device, ids: [f.ids[2]], time: T0 + 3 * MINUTE }
+  ]
+  return {
+    description: 'Acknowledgements (spec: "Acknowledgements"): the receiver of envelopes signs an AckBody listing the ids it has durably stored. The sender opens it with its own PeerId as sender and the PeerId of the peer that sent the receipt as receiver.',
+    version: 1,
+    signing_context: SIGNING_CONTEXT.ack,
+    site: signerJson(f.site),
+    device: signerJson(f.device),
+    vectors: cases.map(c => ({
+      name: c.name,
+      ack: messageJson({ sender: c.sender.peerId, receiver: c.signer.peerId, ids: c.ids, time: c.time }),
+      ...signedJson(SIGNING_CONTEXT.ack, signAck(c.signer, c.sender.peerId, c.ids, c.time))
+    }))
+  }
+}
+
+function leaveVectors (f: Fixture): JsonObject {
+  const time = T0 + 3 * DAY
+  return {
+    description: 'Leave (spec: "/tmtp/leave/1.0.0"): a member device signs a Leave naming the site; the site opens it with its own PeerId and the PeerId of the device that sent it.',
+    version: 1,
+    signing_context: SIGNING_CONTEXT.leave,
+    site: signerJson(f.site),
+    device: signerJson(f.device),
+    vectors: [{
+      name: 'device leaves the site',
+      leave: messageJson({ site: f.site.peerId, device: f.device.peerId, time }),
+      ...signedJson(SIGNING_CONTEXT.leave, signLeave(f.device, f.site.peerId, time))
+    }]
+  }
+}
+
+/** An unsigned LEB128 varint, minimally encoded. */
+function varintBytes (value: number): Uint8Array {
+  const out: number[] = []
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80)
+    value = Math.floor(value / 128)
+  }
+  out.push(value)
+  return Uint8Array.from(out)
+}
+
+/** Frame body of the given length: byte i is i mod 256. */
+function pattern (length: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => i & 0xff)
+}
+
+/** The offsets in `stream` after which a decoder fed one byte at a time returns each frame. */
+function frameEnds (frames: Uint8Array[]): number[] {
+  const ends: number[] = []
+  let offset = 0
+  for (const frame of frames) {
+    offset += encodeFrame(frame).byteLength
+    ends.push(offset)
+  }
+  return ends
+}
+
+async function framingVectors (f: Fixture): Promise<JsonObject> {
+  const single = [0, 1, 127, 128, 300, 16384].map(length => {
+    const frame = pattern(length)
+    const encoded = encodeFrame(frame)
+    return {
+      name: `frame of ${length} bytes`,
+      length,
+      frame: hex(frame),
+      length_prefix: hex(encoded.subarray(0, encoded.byteLength - length)),
+      encoded: hex(encoded)
+    }
+  })
+  const parts = [pattern(3), pattern(0), pattern(128), pattern(1), pattern(300)]
+  const concatenated = {
+    name: 'five frames (3, 0, 128, 1 and 300 bytes) in one write',
+    frames: parts.map(hex),
+    encoded: hex(encodeFrames(parts)),
+    frame_ends: frameEnds(parts)
+  }
+
+  const epoch = await makeEpoch(f, EPOCH_CASES[0])
+  const cases = envelopeCases(f)
+  const envelopes = cases.slice(0, 2).map(c => sealCase(epoch.keys, c, 0).envelope)
+  const pushes = [
+    Push.encode({ epoch: SignedPayload.decode(epoch.signed) }),
+    ...envelopes.map(e => Push.encode({ envelope: Envelope.decode(e) }))
+  ]
+  const receipts = [Receipt.encode({ ack: SignedPayload.decode(signAck(f.device, f.site.peerId, [f.ids[0], f.ids[1]], T0 + 3 * MINUTE)) })]
+  return {
+    description: 'Framing (spec: "Framing"): every frame is an unsigned LEB128 varint length prefix, minimally encoded, followed by that many bytes. A decoder may receive any split of the stream; fed one byte at a time it returns each frame as soon as its last byte (or, for an empty frame, its prefix) arrives.',
+    version: 1,
+    max_frame_size: MAX_FRAME_SIZE,
+    max_control_frame_size: MAX_CONTROL_FRAME_SIZE,
+    frames: single,
+    concatenated,
+    streams: [
+      {
+        name: 'deliver stream, site to device: Push{epoch} then Push{envelope} for the first two envelope.json vectors',
+        message: 'Push',
+        frames: pushes.map(hex),
+        encoded: hex(encodeFrames(pushes)),
+        frame_ends: frameEnds(pushes)
+      },
+      {
+        name: 'deliver stream, device to site: Receipt{ack} acknowledging those two envelopes',
+        message: 'Receipt',
+        frames: receipts.map(hex),
+        encoded: hex(encodeFrames(receipts)),
+        frame_ends: frameEnds(receipts)
+      }
+    ]
+  }
+}
+
+async function negativeVectors (f: Fixture): Promise<JsonObject> {
+  const cases: JsonObject[] = []
+  const add = (name: string, operation: string, input: JsonObject, error: string, original?: JsonObject, notes?: string): void => {
+    const c: JsonObject = { name, operation, input, error }
+    if (original !== undefined) c.original = original
+    if (notes !== undefined) c.notes = notes
+    cases.push(c)
+  }
+
+  const epoch1 = await makeEpoch(f, EPOCH_CASES[0])
+  const keys = epoch1.keys.siteToDevice
+  const sent = T0 + 10 * MINUTE
+  const expires = sent + DAY
+  const [, , , , , id6, id7, id8] = f.ids
+  const seal = (h: EnvelopeHeader, body = 'Hello'): Uint8Array => sealEnvelope(keys, h, encodeContent({ subject: 'Test', body }))
+  const receive = (envelope: Uint8Array, now: number, recipient = f.device): JsonObject => ({
+    envelope: hex(envelope),
+    sender: hex(f.site.peerId),
+    recipient: hex(recipient.peerId),
+    now,
+    key: hex(keys.keyBytes),
+    base_nonce: hex(keys.baseNonce)
+  })
+  const good = seal(header(f.site, f.device, id6, 1, 7, sent, expires))
+  const goodHeader = Envelope.decode(good).header
+  const now = sent + MINUTE
+
+  // tampered header: flip the lowest bit of the first byte of the message id
+  const idOffset = indexOf(good, goodHeader) + indexOf(goodHeader, id6)
+  add('tampered header: one bit of the message id flipped', 'receive_envelope', receive(flipBit(good, idOffset), now), 'DECRYPT_FAILED',
+    { envelope: hex(good) }, `bit 0x01 of byte ${idOffset} of the envelope (the first byte of the id inside the header) flipped; the header still decodes and passes every check`)
+  const ctOffset = good.byteLength - 20
+  add('tampered ciphertext: one bit flipped', 'receive_envelope', receive(flipBit(good, ctOffset), now), 'DECRYPT_FAILED',
+    { envelope: hex(good) }, `bit 0x01 of byte ${ctOffset} of the envelope (inside the ciphertext, before the tag) flipped`)
+  const tagOffset = good.byteLength - 1
+  add('tampered tag: one bit flipped', 'receive_envelope', receive(flipBit(good, tagOffset), now), 'DECRYPT_FAILED',
+    { envelope: hex(good) }, 'bit 0x01 of the last byte of the envelope (the last byte of the tag) flipped')
+
+  // wrong recipient key: the epoch opened with another X25519 private key derives other keys
+  const wrong = await openKeyEpoch(epoch1.signed, { site: f.site.peerId, device: f.device.peerId, devicePrivateKey: f.otherDeviceX.privateKey })
+  add('wrong recipient key: epoch opened with another X25519 private key, then the envelope', 'open_key_epoch_then_receive_envelope', {
+    signed_epoch: hex(epoch1.signed),
+    site: hex(f.site.peerId),
+    device: hex(f.device.peerId),
+    device_x25519_private_key: hex(f.otherDeviceX.privateKey),
+    direction: 'site_to_device',
+    envelope: hex(good),
+    sender: hex(f.site.peerId),
+    recipient: hex(f.device.peerId),
+    now
+  }, 'DECRYPT_FAILED', { device_x25519_private_key: hex(f.deviceX.privateKey) },
+  `HPKE base mode does not authenticate the recipient: opening the epoch succeeds but derives other keys (site_to_device key ${hex(wrong.keys.siteToDevice.keyBytes)}, base nonce ${hex(wrong.keys.siteToDevice.baseNonce)}), under which the envelope does not authenticate`)
+
+  add('expired envelope: now equals expires', 'receive_envelope', receive(good, expires), 'EXPIRED', { now: expires - 1 })
+  const future = seal(header(f.site, f.device, id7, 1, 8, sent, 0))
+  add('envelope created in the future beyond the allowed clock skew', 'receive_envelope', receive(future, sent - MAX_CLOCK_SKEW_MS - 1), 'BAD_TIMESTAMP',
+    { now: sent - MAX_CLOCK_SKEW_MS }, `created - now = ${MAX_CLOCK_SKEW_MS + 1} ms, one more than the allowed skew of ${MAX_CLOCK_SKEW_MS} ms`)
+  const forOther = seal(header(f.site, f.otherDevice, id8, 1, 9, sent, expires))
+  add('envelope for another recipient', 'receive_envelope', receive(forOther, now), 'WRONG_RECIPIENT', { recipient: hex(f.otherDevice.peerId) })
+  const otherSender = seal(header(f.otherSite, f.device, id8, 1, 10, sent, expires))
+  add('envelope naming another sender than the peer that sent it', 'receive_envelope', receive(otherSender, now), 'WRONG_SIGNER', { sender: hex(f.otherSite.peerId) })
+  const v2 = seal({ ...header(f.site, f.device, id8, 1, 11, sent, expires), version: 2 })
+  add('envelope header version 2', 'receive_envelope', receive(v2, now), 'UNSUPPORTED_VERSION', undefined, 'sealed correctly under the epoch key; only the version is unknown')
+
+  // invites
+  const inviteExpires = T0 + DAY
+  const inviteFields = { addrs: [multiaddr(SITE_ADDRS[0]).bytes], secret: fromHex(INVITE_SECRET), expires: inviteExpires, ref: 'user-4711', siteName: 'Café Example' }
+  const token = createInviteToken(f.site, inviteFields)
+  const tokenBody = token.slice(INVITE_TOKEN_PREFIX.length)
+  const invite = Uint8Array.from(Buffer.from(tokenBody, 'base64url'))
+  add('expired invite (site verifies it): now equals expires', 'open_invite', { signed_payload: hex(invite), site: hex(f.site.peerId), now: inviteExpires }, 'EXPIRED', { now: inviteExpires - 1 })
+  add('expired invite token (member parses it): now equals expires', 'parse_invite_token', { token, now: inviteExpires }, 'EXPIRED', { now: inviteExpires - 1 })
+  const inviteSigOffset = invite.byteLength - 64
+  add('invite with one signature bit flipped', 'open_invite', { signed_payload: hex(flipBit(invite, inviteSigOffset)), site: null, now: T0 }, 'BAD_SIGNATURE',
+    { signed_payload: hex(invite) }, `bit 0x01 of byte ${inviteSigOffset} (the first byte of the signature) flipped`)
+  const otherInvite = Uint8Array.from(Buffer.from(createInviteToken(f.otherSite, inviteFields).slice(INVITE_TOKEN_PREFIX.length), 'base64url'))
+  add('invite of another site presented to this site', 'open_invite', { signed_payload: hex(otherInvite), site: hex(f.site.peerId), now: T0 }, 'WRONG_SIGNER',
+    { site: hex(f.otherSite.peerId) }, 'validly signed by the other site')
+  const inviteV2 = signMessage(f.site, SIGNING_CONTEXT.invite, Invite, { version: 2, site: f.site.peerId as Uint8Array<ArrayBuffer>, addrs: [], secret: fromHex(INVITE_SECRET) as Uint8Array<ArrayBuffer>, expires: inviteExpires, ref: '', siteName: '' })
+  add('invite version 2', 'open_invite', { signed_payload: hex(inviteV2), site: null, now: T0 }, 'UNSUPPORTED_VERSION', undefined, 'validly signed by the site; only the version is unknown')
+  add('token prefix tmtp2:', 'parse_invite_token', { token: 'tmtp2:' + tokenBody, now: T0 }, 'UNSUPPORTED_VERSION', { token })
+  add('token without the tmtp prefix', 'parse_invite_token', { token: 'https://site.example/join', now: T0 }, 'BAD_TOKEN')
+  add('token with a character outside base64url', 'parse_invite_token', { token: INVITE_TOKEN_PREFIX + tokenBody.slice(0, 10) + '+' + tokenBody.slice(11), now: T0 }, 'BAD_TOKEN',
+    undefined, 'the 11th character replaced by "+" (base64, not base64url)')
+  const badLength = tokenBody.slice(0, tokenBody.length - ((tokenBody.length - 1) % 4))
+  add('token whose base64url text has an impossible length (1 mod 4)', 'parse_invite_token', { token: INVITE_TOKEN_PREFIX + badLength, now: T0 }, 'BAD_TOKEN')
+  add('token that is empty after the prefix', 'parse_invite_token', { token: INVITE_TOKEN_PREFIX, now: T0 }, 'BAD_TOKEN')
+  add('token that is base64url but not protobuf', 'parse_invite_token', { token: INVITE_TOKEN_PREFIX + 'Cg', now: T0 }, 'BAD_TOKEN',
+    undefined, 'the single byte 0x0a: field 1, length-delimited, with its length missing')
+  const noSecret = signMessage(f.site, SIGNING_CONTEXT.invite, Invite, { version: 1, site: f.site.peerId as Uint8Array<ArrayBuffer>, addrs: [], secret: new Uint8Array(16), expires: inviteExpires, ref: '', siteName: '' })
+  add('token of a signed invite whose secret is 16 bytes, not 32', 'parse_invite_token', { token: INVITE_TOKEN_PREFIX + Buffer.from(noSecret).toString('base64url'), now: T0 }, 'BAD_TOKEN',
+    undefined, 'validly signed by the site; the fields are malformed')
+
+  // key epochs
+  const epochSigOffset = epoch1.signed.byteLength - 64
+  const openEpoch = (signed: Uint8Array): JsonObject => ({
+    signed_payload: hex(signed), site: hex(f.site.peerId), device: hex(f.device.peerId), device_x25519_private_key: hex(f.deviceX.privateKey)
+  })
+  add('key epoch with one signature bit flipped', 'open_key_epoch', openEpoch(flipBit(epoch1.signed, epochSigOffset)), 'BAD_SIGNATURE',
+    { signed_payload: hex(epoch1.signed) }, `bit 0x01 of byte ${epochSigOffset} (the first byte of the signature) flipped`)
+  const payload = SignedPayload.decode(epoch1.signed).payload
+  const forged = SignedPayload.encode({ payload, signature: f.otherSite.sign(signingInput(SIGNING_CONTEXT.keyEpoch, payload)) as Uint8Array<ArrayBuffer> })
+  add('key epoch naming the site but signed by another key', 'open_key_epoch', openEpoch(forged), 'BAD_SIGNATURE', { signed_payload: hex(epoch1.signed) },
+    'the KeyEpoch payload of key-epoch.json "epoch 1", signed by the other site\'s key')
+  const otherEpoch = await createKeyEpoch({ site: f.otherSite, device: f.device.peerId, deviceX25519: f.deviceX.publicKey, epoch: 1, created: T0, expires: T0 + 7 * DAY, ephemeralIkm: fromHex(OTHER_IKM) })
+  add('key epoch naming another site', 'open_key_epoch', openEpoch(otherEpoch.signed), 'WRONG_SIGNER', { site: hex(f.otherSite.peerId) },
+    `made and validly signed by the other site (ephemeral_ikm ${OTHER_IKM})`)
+
+  // acknowledgements, device keys, leave
+  const ack = signAck(f.device, f.site.peerId, [f.ids[0]], T0 + 2 * MINUTE)
+  const ackSigOffset = ack.byteLength - 64
+  add('acknowledgement with one signature bit flipped', 'open_ack', { signed_payload: hex(flipBit(ack, ackSigOffset)), sender: hex(f.site.peerId), receiver: hex(f.device.peerId) }, 'BAD_SIGNATURE',
+    { signed_payload: hex(ack) }, `bit 0x01 of byte ${ackSigOffset} (the first byte of the signature) flipped`)
+  add('acknowledgement of another sender\'s envelopes', 'open_ack', { signed_payload: hex(ack), sender: hex(f.otherSite.peerId), receiver: hex(f.device.peerId) }, 'WRONG_RECIPIENT', { sender: hex(f.site.peerId) })
+  add('acknowledgement naming another receiver than the peer that sent it', 'open_ack', { signed_payload: hex(ack), sender: hex(f.site.peerId), receiver: hex(f.otherDevice.peerId) }, 'WRONG_SIGNER', { receiver: hex(f.device.peerId) })
+  const deviceKey = signDeviceKey(f.device, f.deviceX.publicKey, T0)
+  const dkSigOffset = deviceKey.byteLength - 64
+  add('device key with one signature bit flipped', 'open_device_key', { signed_payload: hex(flipBit(deviceKey, dkSigOffset)), device: hex(f.device.peerId) }, 'BAD_SIGNATURE',
+    { signed_payload: hex(deviceKey) }, `bit 0x01 of byte ${dkSigOffset} (the first byte of the signature) flipped`)
+  add('device key presented by another device', 'open_device_key', { signed_payload: hex(deviceKey), device: hex(f.otherDevice.peerId) }, 'WRONG_SIGNER', { device: hex(f.device.peerId) })
+  const leave = signLeave(f.device, f.site.peerId, T0 + 3 * DAY)
+  const leaveSigOffset = leave.byteLength - 64
+  add('leave with one signature bit flipped', 'open_leave', { signed_payload: hex(flipBit(leave, leaveSigOffset)), site: hex(f.site.peerId), device: hex(f.device.peerId) }, 'BAD_SIGNATURE',
+    { signed_payload: hex(leave) }, `bit 0x01 of byte ${leaveSigOffset} (the first byte of the signature) flipped`)
+  add('leave for another site', 'open_leave', { signed_payload: hex(leave), site: hex(f.otherSite.peerId), device: hex(f.device.peerId) }, 'WRONG_RECIPIENT', { site: hex(f.site.peerId) })
+
+  // framing
+  const frame300 = encodeFrame(pattern(300))
+  add('truncated frame: stream ends one byte before the end of a 300-byte frame', 'decode_frames', { stream: hex(frame300.subarray(0, frame300.byteLength - 1)), max_frame_size: MAX_FRAME_SIZE }, 'BAD_FRAME',
+    { stream: hex(frame300) }, 'the error is raised at end of stream')
+  add('truncated length prefix: stream ends inside the varint', 'decode_frames', { stream: hex(frame300.subarray(0, 1)), max_frame_size: MAX_FRAME_SIZE }, 'BAD_FRAME',
+    { stream: hex(frame300) }, 'the error is raised at end of stream')
+  add('oversize frame: length prefix of max_frame_size + 1, no body needed', 'decode_frames', { stream: hex(varintBytes(MAX_FRAME_SIZE + 1)), max_frame_size: MAX_FRAME_SIZE }, 'FRAME_TOO_LARGE',
+    undefined, 'the error is raised as soon as the length prefix is read, before any body byte')
+  add('oversize control frame: length prefix of 16385 on a stream limited to 16384', 'decode_frames', { stream: hex(varintBytes(MAX_CONTROL_FRAME_SIZE + 1)), max_frame_size: MAX_CONTROL_FRAME_SIZE }, 'FRAME_TOO_LARGE',
+    undefined, 'the error is raised as soon as the length prefix is read, before any body byte')
+  add('non-minimal length prefix: 1 encoded as 0x81 0x00', 'decode_frames', { stream: '810001', max_frame_size: MAX_FRAME_SIZE }, 'BAD_FRAME', { stream: '0101' })
+  add('non-minimal length prefix: 0 encoded as 0x80 0x00', 'decode_frames', { stream: '8000', max_frame_size: MAX_FRAME_SIZE }, 'BAD_FRAME', { stream: '00' })
+  add('length prefix longer than 5 bytes', 'decode_frames', { stream: '80808080800100', max_frame_size: MAX_FRAME_SIZE }, 'BAD_FRAME')
+
+  return {
+    description: 'Negative vectors: each case names an operation (spec/vectors/README.md defines them), its inputs, and the error code the operation must fail with. Where present, `original` lists the inputs that, substituted into `input`, make the same operation succeed.',
+    version: 1,
+    max_clock_skew_ms: MAX_CLOCK_SKEW_MS,
+    keys: {
+      site: signerJson(f.site),
+      device: deviceJson(f.device, f.deviceX),
+      other_site: signerJson(f.otherSite),
+      other_device: deviceJson(f.otherDevice, f.otherDeviceX)
+    },
+    cases
+  }
+}
+
+/** Builds every vector file, keyed by file name, without writing anything. */
+export async function buildVectors (): Promise<Record<string, Json>> {
+  const f = fixture()
+  return {
+    'invite.json': inviteVectors(f),
+    'device-key.json': deviceKeyVectors(f),
+    'key-epoch.json': await keyEpochVectors(f),
+    'envelope.json': await envelopeVectors(f),
+    'ack.json': ackVectors(f),
+    'leave.json': leaveVectors(f),
+    'framing.json': await framingVectors(f),
+    'negative.json': await negativeVectors(f)
+  }
+}
+
+export async function writeVectors (dir = VECTOR_DIR): Promise<string[]> {
+  const vectors = await buildVectors()
+  mkdirSync(dir, { recursive: true })
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith('.json') && !(name in vectors)) unlinkSync(join(dir, name))
+  }
+  for (const [name, value] of Object.entries(vectors)) writeFileSync(join(dir, name), serializeVector(value))
+  return Object.keys(vectors)
+}
+
+function isMain (): boolean {
+  const script = process.argv[1]
+  if (script == null) return false
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url
+  } catch {
+    return false
+  }
+}
+
+if (isMain()) {
+  const names = await writeVectors()
+  console.log(`wrote ${names.map(n => join('spec/vectors', n)).join(', ')}`)
+}
