@@ -62,6 +62,7 @@ export class FramedStream {
  */
 async function * readChunks (stream: Stream): AsyncGenerator<Uint8Array | Uint8ArrayList> {
   const chunks: Array<Uint8Array | Uint8ArrayList> = []
+  let closed = false
   let failure: Error | undefined
   let wake: (() => void) | undefined
   const signal = (): void => {
@@ -70,7 +71,11 @@ async function * readChunks (stream: Stream): AsyncGenerator<Uint8Array | Uint8A
     w?.()
   }
   const onMessage = (event: StreamMessageEvent): void => { chunks.push(event.data); signal() }
-  const onClose = (event: StreamCloseEvent): void => { failure ??= event.error; signal() }
+  const onClose = (event: StreamCloseEvent): void => {
+    closed = true
+    failure ??= event.error
+    signal()
+  }
   stream.addEventListener('message', onMessage)
   stream.addEventListener('end', signal)
   stream.addEventListener('close', onClose)
@@ -84,7 +89,7 @@ async function * readChunks (stream: Stream): AsyncGenerator<Uint8Array | Uint8A
       // buffered data is dispatched in a microtask after a 'message' listener is added:
       // 'end' comes only once the buffer is empty
       if (failure !== undefined) throw failure
-      if (stream.readableEnded) {
+      if (closed || stream.readableEnded) {
         if (stream.status === 'aborted' || stream.status === 'reset') throw new TmtpError(ErrorCode.INTERNAL, `stream ${stream.status}`)
         return
       }

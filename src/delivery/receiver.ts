@@ -66,7 +66,9 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
     return
   }
 
-  let pending: Array<Accepted<T>> = []
+  // envelopes to acknowledge once durable; `accepted` is absent for a refused envelope that
+  // turned out to be stored already (spec: "Receiving an envelope", step 6)
+  let pending: Array<{ id: Uint8Array, idHex: string, accepted?: Accepted<T> }> = []
   let pendingIds = new Set<string>()
   let inFlight = 0
   let flushing: Promise<void> | undefined
@@ -79,7 +81,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
       pending = []
       pendingIds = new Set()
       const seen = await sink.known(batch.map(a => a.idHex))
-      const fresh = batch.filter((_, i) => !seen[i])
+      const fresh = batch.flatMap((entry, i) => entry.accepted !== undefined && !seen[i] ? [entry.accepted] : [])
       await sink.store(opts.remote, fresh)
       const frames: Uint8Array[] = []
       for (let i = 0; i < batch.length; i += MAX_ACK_IDS) {
@@ -103,10 +105,28 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
     })
   }
 
+  /** Reject frames for refused envelopes, except those already stored: they are acknowledged again. */
+  const rejectOrReack = async (refused: Array<{ id: Uint8Array, code: number, detail: string }>): Promise<Uint8Array[]> => {
+    if (refused.length === 0) return []
+    const stored = await sink.known(refused.map(r => uint8ArrayToString(r.id, 'base16')))
+    const frames: Uint8Array[] = []
+    refused.forEach((r, i) => {
+      const idHex = uint8ArrayToString(r.id, 'base16')
+      if (stored[i] && !pendingIds.has(idHex)) {
+        pending.push({ id: r.id, idHex })
+        pendingIds.add(idHex)
+      } else {
+        inFlight--
+        frames.push(Receipt.encode({ reject: r as Reject }))
+      }
+    })
+    return frames
+  }
+
   try {
     for await (const frames of framed.batches()) {
       if (failure !== undefined) break
-      const rejects: Uint8Array[] = []
+      const refused: Array<{ id: Uint8Array, code: number, detail: string }> = []
       for (const frame of frames) {
         const push = decodeCanonical(Push, frame, 'push frame')
         if (push.epoch !== undefined) {
@@ -118,16 +138,15 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
         if (++inFlight > MAX_IN_FLIGHT) throw new TmtpError(ErrorCode.WINDOW_EXCEEDED, `more than ${MAX_IN_FLIGHT} envelopes unacknowledged`)
         const outcome = accept(push.envelope, sink, opts.remote)
         if ('reject' in outcome) {
-          inFlight--
-          rejects.push(Receipt.encode({ reject: outcome.reject as Reject }))
+          refused.push(outcome.reject)
         } else if (!pendingIds.has(outcome.idHex)) {
-          pending.push(outcome)
+          pending.push({ id: outcome.id, idHex: outcome.idHex, accepted: outcome })
           pendingIds.add(outcome.idHex)
         } else {
           inFlight--
         }
       }
-      await framed.write(rejects)
+      await framed.write(await rejectOrReack(refused))
       startFlush()
     }
     for (let f = flushing; f !== undefined; f = flushing) await f
