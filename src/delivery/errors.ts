@@ -12,6 +12,7 @@ export type NodeErrorCode =
   | 'IDENTITY_UNSAFE'
   | 'WRONG_ROLE'
   | 'NO_KEY_EPOCH'
+  | 'UNREACHABLE'
 
 export class NodeError extends Error {
   override readonly name = 'NodeError'

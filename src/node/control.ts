@@ -1,4 +1,5 @@
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
+import { NodeError } from '../delivery/errors.js'
 import { FramedStream } from '../delivery/framed-stream.js'
 import { CONTROL_STREAM_TIMEOUT_MS, MAX_CONTROL_FRAME_SIZE } from '../protocol/constants.js'
 import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
@@ -45,7 +46,12 @@ export async function serveControl (
 /** Opens a control stream to `peer`, writes one frame and reads the one answer. */
 export async function requestControl (libp2p: TmtpLibp2p, peer: string, protocol: string, frame: Uint8Array): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(CONTROL_STREAM_TIMEOUT_MS)
-  const stream = await libp2p.dialProtocol(libp2pPeerIdFromString(peer), protocol, { signal })
+  let stream: Stream
+  try {
+    stream = await libp2p.dialProtocol(libp2pPeerIdFromString(peer), protocol, { signal })
+  } catch (err) {
+    throw new NodeError('UNREACHABLE', `cannot reach ${peer}: ${(err as Error).message}`)
+  }
   const framed = new FramedStream(stream, MAX_CONTROL_FRAME_SIZE)
   const onAbort = (): void => framed.abort(new TmtpError(ErrorCode.TIMEOUT, `${protocol} exchange timed out`))
   signal.addEventListener('abort', onAbort)

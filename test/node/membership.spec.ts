@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict'
+import { readdir, stat } from 'node:fs/promises'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { toString as uint8ArrayToString, fromString as uint8ArrayFromString } from 'uint8arrays'
+import { Ed25519Signer, peerIdFromString as peerIdBytes } from '../../src/crypto/ed25519.js'
+import { createKeyEpoch } from '../../src/crypto/epoch.js'
+import { createInviteToken } from '../../src/crypto/invite.js'
+import { encodeContent, sealEnvelopeMessage } from '../../src/crypto/envelope.js'
+import { FramedStream } from '../../src/delivery/framed-stream.js'
+import { loadEncryptionKey, loadIdentity } from '../../src/node/identity.js'
+import { createTmtpLibp2p } from '../../src/node/libp2p.js'
+import { DEFAULTS } from '../../src/node/defaults.js'
+import { MAX_FRAME_SIZE, PROTOCOL_DELIVER } from '../../src/protocol/constants.js'
+import { ErrorCode, codeFromWire, isTmtpError } from '../../src/protocol/errors.js'
+import { Push, Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
+import { TestNet, delay, waitFor } from '../support/nodes.js'
+import type { MemberNode } from '../../src/node/member-node.js'
+
+function hasCode (code: string) {
+  return (err: unknown): boolean => {
+    assert.equal((err as { code?: string }).code, code, `expected ${code}, got ${String(err)}`)
+    return true
+  }
+}
+
+/**
+ * A node that is not a joined site, speaking the deliver protocol correctly otherwise: it
+ * knows the member's X25519 key, signs a valid epoch and seals a valid envelope.
+ */
+async function rogueDeliver (net: TestNet, member: MemberNode, memberDir: string): Promise<ErrorCode> {
+  const signer = Ed25519Signer.generate()
+  const libp2p = await createTmtpLibp2p({ signer, listen: ['/ip4/127.0.0.1/tcp/0'], connections: DEFAULTS.site })
+  await libp2p.start()
+  try {
+    const device = peerIdBytes(member.peerId)
+    const x25519 = await loadEncryptionKey(memberDir)
+    const now = Date.now()
+    const epoch = await createKeyEpoch({ site: signer, device, deviceX25519: x25519.publicKey, epoch: 1, created: now, expires: now + 60_000 })
+    const envelope = sealEnvelopeMessage(epoch.keys.siteToDevice, {
+      version: 1, id: new Uint8Array(16).fill(7), sender: signer.peerId as Uint8Array<ArrayBuffer>, recipient: device as Uint8Array<ArrayBuffer>, epoch: 1, seq: 1, created: now, expires: 0
+    }, encodeContent({ subject: 'spam', body: 'buy now' }))
+    await libp2p.peerStore.merge(peerIdFromString(member.peerId), { multiaddrs: member.libp2p.getMultiaddrs() })
+    const stream = await libp2p.dialProtocol(peerIdFromString(member.peerId), PROTOCOL_DELIVER)
+    const framed = new FramedStream(stream, MAX_FRAME_SIZE)
+    await framed.write([Push.encode({ epoch: SignedPayload.decode(epoch.signed) }), Push.encode({ envelope })])
+    const receipt = Receipt.decode(await framed.readOne())
+    assert.ok(receipt.error !== undefined, 'the member answers with a stream error')
+    return codeFromWire(receipt.error.code)
+  } finally {
+    await libp2p.stop()
+  }
+}
+
+describe('node: membership', () => {
+  let net: TestNet
+
+  beforeEach(async () => { net = await TestNet.create() })
+  afterEach(async () => { await net.cleanup() })
+
+  it('creates owner-only key files once and keeps the identity across restarts', async () => {
+    const site = await net.site('s')
+    const id = site.peerId
+    await net.stop(site)
+    const again = await net.site('s')
+    assert.equal(again.peerId, id)
+    const member = await net.member('m')
+    for (const dir of [net.path('s'), net.path('m')]) {
+      assert.equal((await stat(dir)).mode & 0o077, 0, `${dir} is owner-only`)
+      for (const file of (await readdir(dir)).filter(f => f.endsWith('.key'))) {
+        assert.equal((await stat(`${dir}/${file}`)).mode & 0o777, 0o600, `${file} is 0600`)
+      }
+    }
+    assert.deepEqual((await readdir(net.path('m'))).filter(f => f.endsWith('.key')).sort(), ['encryption.key', 'identity.key'])
+    assert.notEqual(member.peerId, id)
+  })
+
+  it('refuses a reused invite, an expired invite, a forged invite, and records nothing', async () => {
+    const site = await net.site()
+    const first = await net.member('first')
+    const second = await net.member('second')
+    const invite = await site.createInvite({ ref: 'u1' })
+    await first.join(invite.token)
+    await assert.rejects(second.join(invite.token), hasCode(ErrorCode.INVITE_USED))
+
+    const shortLived = await site.createInvite({ ref: 'u2', expiresInMs: 50 })
+    await delay(100)
+    // the member checks expiry itself before asking the site
+    await assert.rejects(second.join(shortLived.token), hasCode(ErrorCode.EXPIRED))
+
+    // an invite naming the site, with a fresh secret, signed by another key
+    const forger = Ed25519Signer.generate()
+    const body = uint8ArrayFromString(invite.token.slice('tmtp1:'.length), 'base64url')
+    const genuine = SignedPayload.decode(body)
+    const forgedSignature = SignedPayload.encode({ payload: genuine.payload, signature: forger.sign(genuine.payload) as Uint8Array<ArrayBuffer> })
+    await assert.rejects(second.join('tmtp1:' + uint8ArrayToString(forgedSignature, 'base64url')), hasCode(ErrorCode.BAD_SIGNATURE))
+
+    // a well-signed invite of a "site" that runs no node, pointing at this site's address:
+    // the Noise handshake proves the peer there is someone else
+    const stranger = createInviteToken(forger, { addrs: site.libp2p.getMultiaddrs().map(a => a.bytes), secret: new Uint8Array(32).fill(3), expires: Date.now() + 60_000 })
+    await assert.rejects(second.join(stranger), hasCode('UNREACHABLE'))
+
+    // signed by the site itself, but with a secret it never issued (or has forgotten)
+    const siteKey = await loadIdentity(net.path('site'))
+    const unissued = createInviteToken(siteKey, { addrs: site.libp2p.getMultiaddrs().map(a => a.bytes), secret: new Uint8Array(32).fill(9), expires: Date.now() + 60_000 })
+    await assert.rejects(second.join(unissued), hasCode(ErrorCode.INVITE_UNKNOWN))
+
+    // an altered token: one character changed
+    const altered = invite.token.slice(0, 20) + (invite.token[20] === 'A' ? 'B' : 'A') + invite.token.slice(21)
+    await assert.rejects(second.join(altered), (err: unknown) => isTmtpError(err))
+
+    const members = await site.members()
+    assert.equal(members.length, 1)
+    assert.deepEqual(members[0].devices.map(d => d.peerId), [first.peerId])
+    assert.deepEqual(await second.sites(), [])
+  })
+
+  it('answers a repeated join of the same device with the same member', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    const invite = await site.createInvite()
+    const a = await member.join(invite.token)
+    const b = await member.join(invite.token)
+    assert.equal(a.member, b.member)
+    assert.equal((await site.members()).length, 1)
+  })
+
+  it('refuses deliveries from a node that is not a joined site, before storing anything', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite()).token)
+    assert.equal(await rogueDeliver(net, member, net.path('member')), ErrorCode.NOT_MEMBER)
+    assert.deepEqual(await member.inbox(), [])
+  })
+
+  it('leaving tells the site, which drops the device and its queue, and blocks the site', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    const joined = await member.join((await site.createInvite({ ref: 'leaver' })).token)
+    const sent = await site.send({ to: ['leaver'], subject: 'before', body: '' })
+    await waitFor('the first message', async () => (await member.inbox()).length === 1)
+    const left = await member.leave(joined.site)
+    assert.deepEqual(left, { site: joined.site, notified: true, code: 'OK' })
+    assert.deepEqual((await site.member('leaver')).devices, [])
+    await assert.rejects(site.send({ to: ['leaver'], subject: 'after', body: '' }), hasCode('NO_DEVICES'))
+    assert.ok((await member.blocked()).some(b => b.peer === site.peerId))
+    const record = (await member.sites()).find(s => s.peerId === site.peerId)
+    assert.ok(record?.left !== undefined)
+    // the site cannot even connect any more
+    await assert.rejects(site.libp2p.dialProtocol(peerIdFromString(member.peerId), PROTOCOL_DELIVER))
+    assert.deepEqual((await member.inbox()).map(m => m.id), [sent.id])
+  })
+
+  it('refuses a blocked site: its messages stay queued and never reach the inbox', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'blocker' })).token)
+    await member.block(site.peerId)
+    const sent = await site.send({ to: ['blocker'], subject: 'blocked', body: '' })
+    await delay(500)
+    assert.equal((await site.message(sent.id)).devices[0].state, 'queued')
+    assert.deepEqual(await member.inbox(), [])
+    await member.unblock(site.peerId)
+    await waitFor('delivery once unblocked', async () => (await site.message(sent.id)).devices[0].state === 'delivered')
+  })
+
+  it('removes a member on the site: queued messages are dropped', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'gone' })).token)
+    await net.stop(member)
+    const sent = await site.send({ to: ['gone'], subject: 'x', body: '' })
+    const removed = await site.removeMember('gone')
+    assert.equal(removed.ref, 'gone')
+    assert.equal((await site.message(sent.id)).devices[0].state, 'dropped')
+    await assert.rejects(site.member('gone'), hasCode('UNKNOWN_MEMBER'))
+    assert.equal((await site.stats()).queued, 0)
+  })
+})
