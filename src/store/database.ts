@@ -58,9 +58,9 @@ export class Database {
   }
 
   static async open (path: string, options: DatabaseOptions): Promise<Database> {
-    await mkdir(path, { recursive: true, mode: 0o700 })
     const level = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     try {
+      await mkdir(path, { recursive: true, mode: 0o700 })
       await level.open()
     } catch (err) {
       throw storageError(err, `cannot open the database at ${path}`)

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { logger } from '@libp2p/logger'
+import { DeliveryScheduler } from '../../src/delivery/scheduler.js'
+import { ErrorCode, TmtpError } from '../../src/protocol/errors.js'
+import { waitFor } from '../support/nodes.js'
+import type { SenderResult } from '../../src/delivery/sender.js'
+
+describe('delivery/scheduler', () => {
+  let scheduler: DeliveryScheduler | undefined
+  afterEach(async () => { await scheduler?.stop() })
+
+  it('retries a failing peer with backoff until its outbox is empty, one session at a time', async () => {
+    const starts: number[] = []
+    let work = true
+    let running = 0
+    let maxRunning = 0
+    scheduler = new DeliveryScheduler({
+      backoff: { baseMs: 20, capMs: 80 },
+      log: logger('test'),
+      hasWork: async () => work,
+      session: async (): Promise<SenderResult> => {
+        running++
+        maxRunning = Math.max(maxRunning, running)
+        starts.push(Date.now())
+        await new Promise(resolve => setTimeout(resolve, 5))
+        running--
+        if (starts.length < 5) return { drained: false, error: new TmtpError(ErrorCode.TIMEOUT, 'unreachable') }
+        work = false
+        return { drained: true }
+      }
+    })
+    scheduler.wake('peer')
+    scheduler.wake('peer')
+    await waitFor('five attempts', async () => starts.length >= 5 && scheduler?.active === 0, 5000)
+    assert.equal(maxRunning, 1)
+    await new Promise(resolve => setTimeout(resolve, 200))
+    assert.equal(starts.length, 5, 'no session once the outbox is empty')
+  })
+
+  it('a wake forgets the backoff and tries at once', async () => {
+    let attempts = 0
+    scheduler = new DeliveryScheduler({
+      backoff: { baseMs: 60_000, capMs: 60_000 },
+      log: logger('test'),
+      hasWork: async () => attempts < 2,
+      session: async (): Promise<SenderResult> => {
+        attempts++
+        return attempts === 1 ? { drained: false, error: new TmtpError(ErrorCode.TIMEOUT, 'x') } : { drained: true }
+      }
+    })
+    scheduler.wake('peer')
+    await waitFor('first attempt', async () => attempts === 1 && scheduler?.active === 0, 2000)
+    scheduler.wake('peer')
+    await waitFor('second attempt at once', async () => attempts === 2, 2000)
+  })
+})

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Database, decodeJson, put } from '../../src/store/database.js'
+import { ErrorCode, isTmtpError } from '../../src/protocol/errors.js'
+
+describe('store/database', () => {
+  let dir: string
+  let db: Database | undefined
+
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'tmtp-db-')) })
+  afterEach(async () => {
+    await db?.close().catch(() => {})
+    db = undefined
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  for (const fsync of [false, true]) {
+    it(`gathers concurrent writes and keeps them across reopening (fsync ${String(fsync)})`, async () => {
+      db = await Database.open(join(dir, 'db'), { fsync })
+      await Promise.all(Array.from({ length: 500 }, async (_, i) => await db!.write([put(`k:${String(i).padStart(4, '0')}`, { i })])))
+      await db.write([{ key: 'k:0000' }])
+      await db.close()
+      db = await Database.open(join(dir, 'db'), { fsync })
+      assert.equal(await db.count('k:'), 499)
+      assert.equal(await db.get('k:0000'), undefined)
+      const last = await db.first('k:', { reverse: true })
+      assert.deepEqual(last === undefined ? undefined : decodeJson(last[1]), { i: 499 })
+    })
+  }
+
+  it('reports STORAGE_FAILURE when the folder cannot be created', async () => {
+    // a path below a regular file fails for root too, where permissions would not
+    const file = join(dir, 'file')
+    await writeFile(file, 'x')
+    await assert.rejects(Database.open(join(file, 'db'), { fsync: false }), (err: unknown) => isTmtpError(err, ErrorCode.STORAGE_FAILURE))
+  })
+
+  it('rejects writes after close with STORAGE_FAILURE', async () => {
+    db = await Database.open(join(dir, 'db'), { fsync: false })
+    await db.close()
+    await assert.rejects(db.write([put('a', { a: 1 })]), (err: unknown) => isTmtpError(err, ErrorCode.STORAGE_FAILURE))
+  })
+})
