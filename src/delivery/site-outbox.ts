@@ -51,6 +51,8 @@ export interface SiteEvent {
   id: string
   device: string
   member: string
+  /** When the message was sent; at - created is the delivery latency. */
+  created: number
   at: number
   code?: string
 }
@@ -142,7 +144,7 @@ export class SiteOutbox {
             created: now,
             expires
           }, content)
-          const status: StatusRecord = { device, member: member.id, seq, rank, state: 'queued', at: now }
+          const status: StatusRecord = { device, member: member.id, created: now, seq, rank, state: 'queued', at: now }
           writes.push(
             put(key.outbox(device, rank, seq), Push.encode({ envelope })),
             put(key.status(id, device), status),
@@ -212,7 +214,7 @@ export class SiteOutbox {
         del(key.outbox(device, status.rank, status.seq)),
         put(key.status(previous, device), { ...status, state: 'replaced', at: now, detail: `replaced by ${id}` })
       )
-      this.opts.onEvent({ type: 'replaced', id: previous, device, member: member.id, at: now })
+      this.opts.onEvent({ type: 'replaced', id: previous, device, member: member.id, created: status.created, at: now })
     }
   }
 
@@ -333,7 +335,7 @@ export class SiteOutbox {
       const status = decodeJson<StatusRecord>(raw)
       const next: StatusRecord = { ...status, state, at, ack: ackKey, code: extra.code, detail: extra.detail }
       writes.push(put(key.status(entry.idHex, device), next))
-      events.push({ type: state, id: entry.idHex, device, member: status.member, at, code: extra.code })
+      events.push({ type: state, id: entry.idHex, device, member: status.member, created: status.created, at, code: extra.code })
     })
     await this.store.db.write(writes)
     for (const event of events) this.opts.onEvent(event)

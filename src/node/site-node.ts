@@ -57,9 +57,17 @@ export interface MessageStatus {
   devices: Array<{ device: string, member: string, seq: number, state: DeliveryState, at: number, code?: string, detail?: string, proof?: string }>
 }
 
+/** The end of one delivery session to a device: ok when its queue drained, else the error code. */
+export interface SessionEvent {
+  device: string
+  ok: boolean
+  code?: string
+}
+
 export interface SiteNodeEvents {
   delivery: CustomEvent<SiteEvent>
   reply: CustomEvent<ReplyRecord>
+  session: CustomEvent<SessionEvent>
 }
 
 /** A running TMTP site node (spec: "Roles"). */
@@ -123,7 +131,16 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     this.scheduler = new DeliveryScheduler({
       backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
       hasWork: async device => await this.outbox.hasWork(device),
-      session: async device => await this.deliver(device, window),
+      session: async device => {
+        try {
+          const result = await this.deliver(device, window)
+          this.safeDispatch('session', { device, ok: result.drained, code: result.drained ? undefined : result.error.code })
+          return result
+        } catch (err) {
+          this.safeDispatch('session', { device, ok: false, code: (err as { code?: string }).code ?? 'UNREACHABLE' })
+          throw err
+        }
+      },
       log: this.log
     })
   }

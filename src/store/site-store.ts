@@ -60,6 +60,8 @@ export type DeliveryState = 'queued' | 'delivered' | 'expired' | 'rejected' | 'd
 export interface StatusRecord {
   device: string
   member: string
+  /** When the message was sent (sealed and queued). */
+  created: number
   seq: number
   rank: number
   state: DeliveryState
