@@ -64,6 +64,12 @@ export interface SessionEvent {
   code?: string
 }
 
+export interface SiteStats {
+  queued: number
+  activeDeliveries: number
+  states: Record<DeliveryState, number>
+}
+
 export interface SiteNodeEvents {
   delivery: CustomEvent<SiteEvent>
   reply: CustomEvent<ReplyRecord>
@@ -82,8 +88,8 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   member: (idOrRef: string) => Promise<MemberView>
   removeMember: (idOrRef: string) => Promise<MemberView>
   replies: (opts?: { after?: string, limit?: number }) => Promise<Array<ReplyRecord & { cursor: string }>>
-  /** Counts of outbox entries and of active deliveries. */
-  stats: () => Promise<{ queued: number, activeDeliveries: number }>
+  /** Outbox entries, active delivery sessions, and per-device statuses by state (a scan: not for hot paths). */
+  stats: () => Promise<SiteStats>
   stop: () => Promise<void>
 }
 
@@ -272,8 +278,10 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     return out
   }
 
-  async stats (): Promise<{ queued: number, activeDeliveries: number }> {
-    return { queued: await this.db.count('ob:'), activeDeliveries: this.scheduler.active }
+  async stats (): Promise<SiteStats> {
+    const states: Record<DeliveryState, number> = { queued: 0, delivered: 0, expired: 0, rejected: 0, dropped: 0, replaced: 0 }
+    for await (const status of this.store.allStatuses()) states[status.state]++
+    return { queued: await this.db.count('ob:'), activeDeliveries: this.scheduler.active, states }
   }
 
   async stop (): Promise<void> {

@@ -158,6 +158,10 @@ export class SiteStore {
     return out
   }
 
+  async * allStatuses (): AsyncGenerator<StatusRecord> {
+    for await (const [, value] of this.db.entries('st:')) yield decodeJson<StatusRecord>(value)
+  }
+
   async * members (): AsyncGenerator<MemberRecord> {
     for await (const [, value] of this.db.entries('mem:')) yield decodeJson<MemberRecord>(value)
   }
