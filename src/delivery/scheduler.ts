@@ -76,41 +76,51 @@ export class DeliveryScheduler {
 
   private run (peer: string, state: PeerState): void {
     state.running = true
-    state.again = false
-    const task = this.opts.session(peer).catch((err: unknown): SenderResult => {
-      this.opts.log('session to %s failed: %e', peer, err)
-      return { drained: false, error: err as never }
-    }).then(async result => {
-      if (result.drained) state.attempt = 0
-      else state.attempt++
+    const task = this.loop(peer, state).finally(() => {
       state.running = false
-      if (this.stopped) return
-      let more = false
-      try {
-        more = await this.opts.hasWork(peer)
-      } catch (err) {
-        this.opts.log('cannot read the outbox of %s: %e', peer, err)
-        more = true
-      }
-      if (this.stopped) return
-      if (!more) {
-        if (!state.again) this.peers.delete(peer)
-        else this.run(peer, state)
+      this.running.delete(task)
+    })
+    this.running.add(task)
+  }
+
+  /** Sessions back to back while there is work; on failure, one backoff timer and return. */
+  private async loop (peer: string, state: PeerState): Promise<void> {
+    for (;;) {
+      state.again = false
+      // a connect wakes every device, most with nothing queued: no session, no stream then
+      if (!await this.hasWork(peer)) {
+        if (state.again) continue
+        if (this.peers.get(peer) === state) this.peers.delete(peer)
         return
       }
-      if (state.again || (result.drained && state.attempt === 0)) {
-        this.run(peer, state)
-        return
+      if (this.stopped) return
+      const result = await this.opts.session(peer).catch((err: unknown): SenderResult => {
+        this.opts.log('session to %s failed: %e', peer, err)
+        return { drained: false, error: err as never }
+      })
+      if (this.stopped) return
+      if (result.drained) {
+        state.attempt = 0
+        continue
       }
+      state.attempt++
+      if (state.again) continue
       const delay = backoffDelay(state.attempt - 1, this.opts.backoff)
       this.opts.log('retrying %s in %d ms (attempt %d)', peer, delay, state.attempt)
       state.timer = setTimeout(() => {
         state.timer = undefined
         if (!state.running && !this.stopped) this.run(peer, state)
       }, delay)
-    }).finally(() => {
-      this.running.delete(task)
-    })
-    this.running.add(task)
+      return
+    }
+  }
+
+  private async hasWork (peer: string): Promise<boolean> {
+    try {
+      return await this.opts.hasWork(peer)
+    } catch (err) {
+      this.opts.log('cannot read the outbox of %s: %e', peer, err)
+      return true
+    }
   }
 }

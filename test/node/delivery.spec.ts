@@ -33,6 +33,17 @@ describe('node: delivery', () => {
     await waitFor('the reply acknowledged', async () => (await member.post(post.id)).state === 'delivered')
   })
 
+  it('delivers with power-loss-safe (fsync) writes on both sides', async () => {
+    const site = await net.site('site', { fsync: true })
+    const member = await net.member('member', { fsync: true })
+    await member.join((await site.createInvite({ ref: 'sync' })).token)
+    const sent = await Promise.all(Array.from({ length: 200 }, async (_, i) => await site.send({ to: ['sync'], subject: `m${i}`, body: 'x'.repeat(1024) })))
+    await waitFor('all 200', async () => (await member.inbox()).length === 200)
+    const stats = await waitFor('all acknowledged', async () => { const s = await site.stats(); return s.queued === 0 && s })
+    assert.equal(stats.states.delivered, 200)
+    assert.deepEqual(new Set((await member.inbox()).map(m => m.id)), new Set(sent.map(s => s.id)))
+  })
+
   it('delivers to every device of a member', async () => {
     const site = await net.site()
     const phone = await net.member('phone')
