@@ -73,32 +73,36 @@ const I32 = 5
 const U32 = 'u32'
 /** A uint64 field: a minimal varint of at most 8 bytes (protons reads values below 2^56). */
 const U64 = 'u64'
+/** A string field: length-delimited, valid UTF-8 (the protons reader would replace bad bytes silently). */
+const STR = 'str'
 
-/** By field number: U32, U64, LEN (bytes, string) or the schema of an embedded message. */
-interface WireSchema { readonly [field: number]: typeof U32 | typeof U64 | typeof LEN | WireSchema }
+/** By field number: U32, U64, LEN (bytes), STR or the schema of an embedded message. */
+interface WireSchema { readonly [field: number]: typeof U32 | typeof U64 | typeof LEN | typeof STR | WireSchema }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 const SIGNED_PAYLOAD: WireSchema = { 1: LEN, 2: LEN }
 const ENVELOPE: WireSchema = { 1: LEN, 2: LEN }
-const REJECT: WireSchema = { 1: LEN, 2: U32, 3: LEN }
-const STREAM_ERROR: WireSchema = { 1: U32, 2: LEN }
+const REJECT: WireSchema = { 1: LEN, 2: U32, 3: STR }
+const STREAM_ERROR: WireSchema = { 1: U32, 2: STR }
 
 const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.SignedPayload, SIGNED_PAYLOAD],
   [pb.DeviceKey, { 1: LEN, 2: LEN, 3: U64 }],
-  [pb.Invite, { 1: U32, 2: LEN, 3: LEN, 4: LEN, 5: U64, 6: LEN, 7: LEN }],
-  [pb.JoinRequest, { 1: LEN, 2: LEN, 3: LEN }],
-  [pb.JoinResponse, { 1: U32, 2: LEN, 3: LEN, 4: LEN }],
+  [pb.Invite, { 1: U32, 2: LEN, 3: LEN, 4: LEN, 5: U64, 6: STR, 7: STR }],
+  [pb.JoinRequest, { 1: LEN, 2: LEN, 3: STR }],
+  [pb.JoinResponse, { 1: U32, 2: STR, 3: STR, 4: STR }],
   [pb.KeyEpoch, { 1: LEN, 2: LEN, 3: U64, 4: LEN, 5: U64, 6: U64 }],
   [pb.EnvelopeHeader, { 1: U32, 2: LEN, 3: LEN, 4: LEN, 5: U64, 6: U64, 7: U64, 8: U64 }],
   [pb.Envelope, ENVELOPE],
-  [pb.Content, { 1: LEN, 2: LEN, 3: LEN, 4: LEN, 5: LEN }],
+  [pb.Content, { 1: STR, 2: STR, 3: STR, 4: LEN, 5: LEN }],
   [pb.AckBody, { 1: LEN, 2: LEN, 3: LEN, 4: U64 }],
   [pb.Reject, REJECT],
   [pb.StreamError, STREAM_ERROR],
   [pb.Push, { 1: SIGNED_PAYLOAD, 2: ENVELOPE }],
   [pb.Receipt, { 1: SIGNED_PAYLOAD, 2: REJECT, 3: STREAM_ERROR }],
   [pb.Leave, { 1: LEN, 2: LEN, 3: U64 }],
-  [pb.Result, { 1: U32, 2: LEN }]
+  [pb.Result, { 1: U32, 2: STR }]
 ])
 
 /** Reads a varint of at most maxBytes bytes; returns its value (exact below 2^53) and the next offset. */
@@ -143,6 +147,7 @@ function checkWire (bytes: Uint8Array, schema: WireSchema): void {
         const [length, from] = readVarint(bytes, start, 5, false, 'length')
         pos = from + length
         if (pos <= bytes.byteLength && typeof declared === 'object') checkWire(bytes.subarray(from, pos), declared)
+        if (pos <= bytes.byteLength && declared === STR) utf8.decode(bytes.subarray(from, pos))
         break
       }
       default:
