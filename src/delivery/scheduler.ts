@@ -33,7 +33,23 @@ export class DeliveryScheduler {
     this.opts = opts
   }
 
-  /** Try the peer now, forgetting its backoff. */
+  /**
+   * Something new was queued for the peer: deliver now unless a session is running (it
+   * picks the new envelopes up) or the peer is backing off (an unreachable peer is not
+   * dialled once per message; its retry timer stands).
+   */
+  nudge (peer: string): void {
+    if (this.stopped) return
+    const state = this.state(peer)
+    if (state.running) {
+      state.again = true
+      return
+    }
+    if (state.timer !== undefined) return
+    this.run(peer, state)
+  }
+
+  /** The peer connected, or is otherwise known to be reachable: try now, forgetting the backoff. */
   wake (peer: string): void {
     if (this.stopped) return
     const state = this.state(peer)

@@ -5,12 +5,17 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { tmtpDht, type TmtpDhtInit } from '../discovery/dht.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { PeerId } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 
-export type TmtpLibp2p = Libp2p<{ identify: Identify, ping: Ping }>
+/** `dht` is present exactly when createTmtpLibp2p was given the `dht` option. */
+export type TmtpLibp2p = Libp2p<TmtpServices>
+// a type literal, not an interface: libp2p's ServiceMap constraint needs an index signature
+type TmtpServices = { identify: Identify, ping: Ping, dht?: KadDHT }
 
 export interface Libp2pOptions {
   signer: Ed25519Signer
@@ -18,6 +23,8 @@ export interface Libp2pOptions {
   connections: { maxConnections: number, inboundConnectionThreshold: number, maxIncomingPendingConnections: number }
   /** Refuse these peers at the connection level, before any stream is opened. */
   denyPeer?: (peer: PeerId) => boolean
+  /** Run the TMTP DHT (src/discovery/dht.ts) as the `dht` service. Without it the node has no DHT. */
+  dht?: TmtpDhtInit
 }
 
 /** A TCP + Noise + Yamux libp2p node with identify and ping, not yet started. */
@@ -26,7 +33,7 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
   raw.set(opts.signer.seed)
   raw.set(opts.signer.publicKey, 32)
   const deny = opts.denyPeer
-  return await createLibp2p({
+  return await createLibp2p<TmtpServices>({
     privateKey: privateKeyFromRaw(raw),
     start: false,
     addresses: { listen: opts.listen },
@@ -40,6 +47,8 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
           denyInboundEncryptedConnection: async (peer: PeerId) => deny(peer),
           denyOutboundConnection: async (peer: PeerId) => deny(peer)
         },
-    services: { identify: identify(), ping: ping() }
+    services: opts.dht === undefined
+      ? { identify: identify(), ping: ping() }
+      : { identify: identify(), ping: ping(), dht: tmtpDht(opts.dht) }
   })
 }

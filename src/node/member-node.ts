@@ -121,7 +121,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       signer,
       epochs: this.epochs,
       now: this.now,
-      onQueued: site => { this.scheduler.wake(site) }
+      onQueued: site => { this.scheduler.nudge(site) }
     })
     this.scheduler = new DeliveryScheduler({
       backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },

@@ -120,7 +120,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
       defaultTtlMs: options.defaultTtlMs ?? DEFAULTS.ttlMs,
       maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs,
       now,
-      onQueued: device => { this.scheduler.wake(device) },
+      onQueued: device => { this.scheduler.nudge(device) },
       onEvent: event => { this.safeDispatch('delivery', event) }
     })
     this.membership = new SiteMembership({

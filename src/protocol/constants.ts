@@ -48,7 +48,8 @@ export const SIGNING_CONTEXT = {
   invite: 'tmtp/1/invite',
   keyEpoch: 'tmtp/1/key-epoch',
   ack: 'tmtp/1/ack',
-  leave: 'tmtp/1/leave'
+  leave: 'tmtp/1/leave',
+  addressRecord: 'tmtp/1/address-record'
 } as const
 
 export type SigningContext = typeof SIGNING_CONTEXT[keyof typeof SIGNING_CONTEXT]

@@ -102,7 +102,8 @@ const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.Push, { 1: SIGNED_PAYLOAD, 2: ENVELOPE }],
   [pb.Receipt, { 1: SIGNED_PAYLOAD, 2: REJECT, 3: STREAM_ERROR }],
   [pb.Leave, { 1: LEN, 2: LEN, 3: U64 }],
-  [pb.Result, { 1: U32, 2: STR }]
+  [pb.Result, { 1: U32, 2: STR }],
+  [pb.AddressRecord, { 1: LEN, 2: LEN, 3: U64, 4: U64 }]
 ])
 
 /** Reads a varint of at most maxBytes bytes; returns its value (exact below 2^53) and the next offset. */

@@ -53,4 +53,21 @@ describe('delivery/scheduler', () => {
     scheduler.wake('peer')
     await waitFor('second attempt at once', async () => attempts === 2, 2000)
   })
+  it('a nudge does not cut a backoff short: an unreachable peer is not dialled once per message', async () => {
+    let attempts = 0
+    scheduler = new DeliveryScheduler({
+      backoff: { baseMs: 60_000, capMs: 60_000 },
+      log: logger('test'),
+      hasWork: async () => true,
+      session: async (): Promise<SenderResult> => {
+        attempts++
+        return { drained: false, error: new TmtpError(ErrorCode.TIMEOUT, 'unreachable') }
+      }
+    })
+    scheduler.nudge('peer')
+    await waitFor('first attempt', async () => attempts === 1 && scheduler?.active === 0, 2000)
+    for (let i = 0; i < 20; i++) scheduler.nudge('peer')
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.equal(attempts, 1)
+  })
 })

@@ -1,0 +1,31 @@
+import { errorResponses, messageIdParams, time } from '../../schemas.js'
+import type { FastifyPluginAsync } from 'fastify'
+import type { MemberNode } from '../../../node/member-node.js'
+
+export const postRecord = {
+  type: 'object',
+  required: ['id', 'site', 'seq', 'created', 'state', 'at', 'replyTo', 'subject'],
+  properties: {
+    id: { type: 'string' },
+    site: { type: 'string' },
+    seq: { type: 'integer' },
+    created: time,
+    state: { type: 'string', enum: ['queued', 'delivered', 'rejected'] },
+    at: time,
+    code: { type: 'string' },
+    replyTo: { type: 'string' },
+    subject: { type: 'string' }
+  }
+} as const
+
+/** GET /v1/posts/:id: a reply this device sent, with its delivery state. */
+export const postRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, { node }) => {
+  app.get<{ Params: { id: string } }>('/v1/posts/:id', {
+    schema: {
+      tags: ['inbox'],
+      summary: 'A reply sent by this device, with its delivery state',
+      params: messageIdParams,
+      response: { 200: { description: 'the reply and its delivery state', ...postRecord }, ...errorResponses(400, 404) }
+    }
+  }, async request => await node.post(request.params.id))
+}

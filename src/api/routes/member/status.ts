@@ -1,0 +1,42 @@
+import { errorResponses } from '../../schemas.js'
+import type { FastifyPluginAsync } from 'fastify'
+import type { MemberNode } from '../../../node/member-node.js'
+
+const count = { type: 'integer', minimum: 0 } as const
+
+/** GET /v1/status: the device's identity, addresses, joined sites and unread messages. */
+export const memberStatusRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, { node }) => {
+  app.get('/v1/status', {
+    schema: {
+      tags: ['status'],
+      summary: 'Device identity, addresses, sites and unread count',
+      response: {
+        200: {
+          description: 'the device status',
+          type: 'object',
+          required: ['role', 'peerId', 'listen', 'connectedPeers', 'sites', 'unread'],
+          properties: {
+            role: { type: 'string', enum: ['member'] },
+            peerId: { type: 'string' },
+            listen: { type: 'array', items: { type: 'string' } },
+            connectedPeers: count,
+            sites: { ...count, description: 'sites joined and not left' },
+            unread: count
+          }
+        },
+        ...errorResponses()
+      }
+    }
+  }, async () => {
+    const sites = await node.sites()
+    const unread = await node.inbox({ unread: true })
+    return {
+      role: 'member',
+      peerId: node.peerId,
+      listen: node.multiaddrs(),
+      connectedPeers: node.libp2p.getPeers().length,
+      sites: sites.filter(s => s.left === undefined).length,
+      unread: unread.length
+    }
+  })
+}

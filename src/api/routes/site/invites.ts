@@ -1,0 +1,45 @@
+import { BODY_ERRORS, errorResponses, time } from '../../schemas.js'
+import type { FastifyPluginAsync } from 'fastify'
+import type { SiteNode } from '../../../node/site-node.js'
+
+interface InviteBody {
+  ref?: string
+  expiresInSeconds?: number
+}
+
+/** POST /v1/invites. */
+export const inviteRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
+  app.post<{ Body: InviteBody | undefined }>('/v1/invites', {
+    schema: {
+      tags: ['members'],
+      summary: 'Issue a one-time invite token',
+      description: 'The body is optional. A ref binds the invite to the site\'s own user reference: every device that joins with an invite for it is a device of the same member.',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ref: { type: 'string', maxLength: 256, description: 'the site\'s user reference (at most 256 UTF-8 bytes)' },
+          expiresInSeconds: { type: 'integer', minimum: 1, maximum: 365 * 24 * 3600, description: 'default the node\'s (7 days)' }
+        }
+      },
+      response: {
+        201: {
+          description: 'the invite: give the token to the member',
+          type: 'object',
+          required: ['token', 'ref', 'expires'],
+          properties: { token: { type: 'string' }, ref: { type: 'string' }, expires: time }
+        },
+        ...errorResponses(...BODY_ERRORS)
+      }
+    },
+    // no body at all means "no options"
+    preValidation: async request => { request.body ??= {} }
+  }, async (request, reply) => {
+    const body = request.body ?? {}
+    const invite = await node.createInvite({
+      ref: body.ref,
+      expiresInMs: body.expiresInSeconds === undefined ? undefined : body.expiresInSeconds * 1000
+    })
+    return await reply.code(201).send(invite)
+  })
+}

@@ -1,0 +1,61 @@
+import { errorResponses, memberRef, time } from '../../schemas.js'
+import type { FastifyPluginAsync } from 'fastify'
+import type { SiteNode } from '../../../node/site-node.js'
+
+export const memberView = {
+  type: 'object',
+  required: ['id', 'ref', 'created', 'devices'],
+  properties: {
+    id: { type: 'string' },
+    ref: { type: 'string' },
+    created: time,
+    devices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['peerId', 'name', 'joined'],
+        properties: { peerId: { type: 'string' }, name: { type: 'string' }, joined: time }
+      }
+    }
+  }
+} as const
+
+const refParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ref'],
+  properties: { ref: { ...memberRef, description: 'member id or user reference' } }
+} as const
+
+/** GET /v1/members, GET and DELETE /v1/members/:ref. */
+export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
+  app.get('/v1/members', {
+    schema: {
+      tags: ['members'],
+      summary: 'List members and their devices',
+      response: {
+        200: { description: 'every member', type: 'object', required: ['members'], properties: { members: { type: 'array', items: memberView } } },
+        ...errorResponses()
+      }
+    }
+  }, async () => ({ members: await node.members() }))
+
+  app.get<{ Params: { ref: string } }>('/v1/members/:ref', {
+    schema: {
+      tags: ['members'],
+      summary: 'One member, by member id or user reference',
+      params: refParams,
+      response: { 200: { description: 'the member', ...memberView }, ...errorResponses(400, 404) }
+    }
+  }, async request => await node.member(request.params.ref))
+
+  app.delete<{ Params: { ref: string } }>('/v1/members/:ref', {
+    schema: {
+      tags: ['members'],
+      summary: 'Remove a member and all its devices',
+      description: 'Messages still queued for its devices are dropped. Answers the removed member.',
+      params: refParams,
+      response: { 200: { description: 'the member as it was before removal', ...memberView }, ...errorResponses(400, 404) }
+    }
+  }, async request => await node.removeMember(request.params.ref))
+}

@@ -1,0 +1,115 @@
+import { BODY_ERRORS, errorResponses, memberRef, messageId, messageIdParams, time } from '../../schemas.js'
+import type { FastifyPluginAsync } from 'fastify'
+import type { Urgency } from '../../../delivery/site-outbox.js'
+import type { SiteNode } from '../../../node/site-node.js'
+
+export interface SendBody {
+  to: string[]
+  subject: string
+  body: string
+  contentType?: string
+  ttlSeconds?: number
+  urgency?: Urgency
+  topic?: string
+  thread?: string
+  replyTo?: string
+}
+
+/** The longest TTL the schema lets through; the node refuses more than its own maximum (400 INVALID_ARGUMENT). */
+const MAX_TTL_SECONDS = 365 * 24 * 3600
+
+const sendBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['to', 'subject', 'body'],
+  properties: {
+    to: { type: 'array', minItems: 1, maxItems: 1000, items: memberRef, description: 'member ids or user references' },
+    subject: { type: 'string', maxLength: 1024 },
+    body: { type: 'string', maxLength: 65536 },
+    contentType: { type: 'string', maxLength: 128, description: 'MIME type of body; empty means text/plain' },
+    ttlSeconds: { type: 'integer', minimum: 1, maximum: MAX_TTL_SECONDS, description: 'time to live; default the node\'s (7 days)' },
+    urgency: { type: 'string', enum: ['very-low', 'low', 'normal', 'high'] },
+    topic: { type: 'string', minLength: 1, maxLength: 256, description: 'a newer message with the same topic replaces an undelivered older one' },
+    thread: messageId,
+    replyTo: messageId
+  }
+} as const
+
+const sendResult = {
+  type: 'object',
+  required: ['id', 'created', 'expires', 'recipients', 'duplicate'],
+  properties: {
+    id: { type: 'string' },
+    created: time,
+    expires: time,
+    recipients: {
+      type: 'array',
+      items: { type: 'object', required: ['member', 'device'], properties: { member: { type: 'string' }, device: { type: 'string' } } }
+    },
+    duplicate: { type: 'boolean', description: 'true when an earlier send with the same Idempotency-Key is returned' }
+  }
+} as const
+
+const messageStatus = {
+  type: 'object',
+  required: ['id', 'created', 'expires', 'subject', 'urgency', 'devices'],
+  properties: {
+    id: { type: 'string' },
+    created: time,
+    expires: time,
+    subject: { type: 'string' },
+    urgency: { type: 'string' },
+    topic: { type: 'string' },
+    devices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['device', 'member', 'seq', 'state', 'at'],
+        properties: {
+          device: { type: 'string' },
+          member: { type: 'string' },
+          seq: { type: 'integer' },
+          state: { type: 'string', enum: ['queued', 'delivered', 'expired', 'rejected', 'dropped', 'replaced'] },
+          at: time,
+          code: { type: 'string' },
+          detail: { type: 'string' },
+          proof: { type: 'string', description: 'the device\'s signed acknowledgement, base64' }
+        }
+      }
+    }
+  }
+} as const
+
+/** POST /v1/messages, GET /v1/messages/:id. */
+export const messageRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
+  app.post<{ Body: SendBody, Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
+    schema: {
+      tags: ['messages'],
+      summary: 'Send a message to members',
+      description: 'Seals the message for every device of every recipient and queues it. A retry with the same Idempotency-Key returns the first result (duplicate: true) and sends nothing.',
+      headers: {
+        type: 'object',
+        properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 256 } }
+      },
+      body: sendBody,
+      response: { 202: { description: 'queued (or, with a known Idempotency-Key, the earlier send)', ...sendResult }, ...errorResponses(...BODY_ERRORS, 404, 422) }
+    }
+  }, async (request, reply) => {
+    const { ttlSeconds, ...rest } = request.body
+    const result = await node.send({
+      ...rest,
+      ttlMs: ttlSeconds === undefined ? undefined : ttlSeconds * 1000,
+      idempotencyKey: request.headers['idempotency-key']
+    })
+    return await reply.code(202).send(result)
+  })
+
+  app.get<{ Params: { id: string } }>('/v1/messages/:id', {
+    schema: {
+      tags: ['messages'],
+      summary: 'Delivery status of a message, per device',
+      params: messageIdParams,
+      response: { 200: { description: 'the message and its state on every device', ...messageStatus }, ...errorResponses(400, 404) }
+    }
+  }, async request => await node.message(request.params.id))
+}

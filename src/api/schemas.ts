@@ -1,0 +1,62 @@
+/**
+ * JSON schema fragments shared by the routes of both APIs. Request schemas are strict
+ * (`additionalProperties: false`, bounded strings); response schemas list every field the
+ * library returns, because fastify serializes responses with them (unlisted fields are
+ * dropped) and @fastify/swagger documents them.
+ */
+
+/** Any string that names a member: a member id or the site's user reference (MAX_REF_BYTES). */
+export const memberRef = { type: 'string', minLength: 1, maxLength: 256 } as const
+
+/** A libp2p PeerId as text (base58btc or base32 CID). */
+export const peerId = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9]+$' } as const
+
+/** A TMTP message id: 128 bits as 32 lowercase hex digits. */
+export const messageId = { type: 'string', pattern: '^[0-9a-f]{32}$', minLength: 32, maxLength: 32 } as const
+
+/** Path parameters of a route on one message: `:id`. */
+export const messageIdParams = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: messageId } } as const
+
+/** Milliseconds since the Unix epoch. */
+export const time = { type: 'integer', description: 'milliseconds since the Unix epoch' } as const
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'stable error code: match on it, never on the message' },
+        message: { type: 'string' }
+      }
+    }
+  }
+} as const
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'INVALID_REQUEST (schema, JSON) or INVALID_ARGUMENT (refused by the node)',
+  401: 'UNAUTHORIZED: missing or wrong bearer token',
+  404: 'NOT_FOUND, or UNKNOWN_MEMBER / UNKNOWN_MESSAGE / UNKNOWN_SITE',
+  409: 'NO_KEY_EPOCH',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
+  422: 'NO_DEVICES, or a protocol error code (a site refused the join: INVITE_USED, EXPIRED, BAD_TOKEN...)',
+  429: 'RATE_LIMITED',
+  500: 'INTERNAL',
+  502: 'UNREACHABLE: the peer could not be reached',
+  504: 'TIMEOUT: the peer did not answer in time'
+}
+
+/** Error responses for a route's schema (every route may answer 401, 429 and 500). */
+export function errorResponses (...statuses: number[]): Record<number, unknown> {
+  const out: Record<number, unknown> = {}
+  for (const status of [...new Set([...statuses, 401, 429, 500])].sort()) {
+    out[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'error', ...errorSchema }
+  }
+  return out
+}
+
+/** Errors of any route with a JSON body. */
+export const BODY_ERRORS = [400, 413, 415] as const

@@ -1,0 +1,65 @@
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { installBearerAuth } from './auth.js'
+import { frameworkErrorHandler, installErrorHandlers } from './errors.js'
+import { installOpenApi, type OpenApiInfo } from './openapi.js'
+import { installRateLimit, type RateLimitOptions } from './rate-limit.js'
+
+export interface ApiLimits {
+  /** Largest request body in bytes; larger is 413 BODY_TOO_LARGE. @default 256 KiB */
+  bodyLimit?: number
+  /** Requests per client address and window; unlimited when not set. */
+  rateLimit?: RateLimitOptions
+}
+
+/** Options common to the site API and the member API. */
+export interface ApiOptions {
+  /** The bearer token clients must send (at least 16 characters). */
+  token: string
+  limits?: ApiLimits
+  /**
+   * A pino-compatible logger for errors the API did not expect. @default none (silent)
+   * Request lines are never logged: their headers carry the token.
+   */
+  logger?: FastifyBaseLogger
+}
+
+export const DEFAULT_BODY_LIMIT = 256 * 1024
+
+/**
+ * A fastify instance with what both APIs share: strict JSON-only bodies, schema validation
+ * without type coercion or silent removal of unknown fields, the one error shape, bearer
+ * auth, the optional rate limit, and the OpenAPI document at GET /openapi.json. The routes
+ * go in `routes`, registered after @fastify/swagger so that it sees them.
+ */
+export function createApiServer (options: ApiOptions, info: OpenApiInfo, routes: (app: FastifyInstance) => Promise<void>): FastifyInstance {
+  const bodyLimit = options.limits?.bodyLimit ?? DEFAULT_BODY_LIMIT
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) throw new TypeError('limits.bodyLimit must be a positive integer')
+  const app = fastify({
+    ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    // ids longer than any schema allows still reach the schema (400), not a 404
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // a client's request id header is not trusted, nor echoed into logs
+    requestIdHeader: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
+    frameworkErrors: frameworkErrorHandler
+  })
+  // JSON only: text/plain bodies are 415, not strings handed to the schema. An empty JSON
+  // body is no body (routes whose body is optional take it; the others answer 400).
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined)
+    else json(request, body as string, done)
+  })
+  installErrorHandlers(app)
+  if (options.limits?.rateLimit !== undefined) installRateLimit(app, options.limits.rateLimit)
+  installBearerAuth(app, options.token)
+  installOpenApi(app, info)
+  app.register(async instance => { await routes(instance) })
+  return app as unknown as FastifyInstance
+}

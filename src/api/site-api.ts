@@ -1,0 +1,69 @@
+import { SiteMetrics } from './metrics.js'
+import { healthRoutes } from './routes/health.js'
+import { inviteRoutes } from './routes/site/invites.js'
+import { memberRoutes } from './routes/site/members.js'
+import { messageRoutes } from './routes/site/messages.js'
+import { metricsRoutes } from './routes/site/metrics.js'
+import { replyRoutes } from './routes/site/replies.js'
+import { siteStatusRoutes } from './routes/site/status.js'
+import { webhookRoutes } from './routes/site/webhook.js'
+import { createApiServer, type ApiOptions } from './server.js'
+import { WebhookDispatcher, forwardSiteEvents, type WebhookConfig } from './webhooks.js'
+import type { FastifyInstance } from 'fastify'
+import type { SiteNode } from '../node/site-node.js'
+
+export interface SiteApiOptions extends ApiOptions {
+  node: SiteNode
+  /** The site's display name, shown by GET /v1/status. */
+  name?: string
+  /** Where to POST delivery receipts and replies; none when not set. */
+  webhook?: WebhookConfig
+}
+
+export const SITE_API_INFO = {
+  title: 'TMTP site node API',
+  description: 'The local HTTP API of a TMTP site node, for the site\'s web backend: send messages to members, follow their delivery, issue invites, manage members, read replies. Every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. Errors are `{ error: { code, message } }` with a stable code.',
+  tags: [
+    { name: 'health', description: 'liveness' },
+    { name: 'status', description: 'node status and metrics' },
+    { name: 'messages', description: 'sending and delivery status' },
+    { name: 'members', description: 'invites and members' },
+    { name: 'replies', description: 'replies from members' },
+    { name: 'webhooks', description: 'receipts and replies pushed to the backend' }
+  ]
+}
+
+/**
+ * The site node's local HTTP API (not listening: the caller does `await api.listen(...)`).
+ * Closing the API stops its webhooks and metrics, not the node.
+ */
+export function createSiteApi (options: SiteApiOptions): FastifyInstance {
+  const { node } = options
+  const webhooks = options.webhook === undefined ? undefined : new WebhookDispatcher(options.webhook, { log: options.logger })
+  const metrics = new SiteMetrics(node, webhooks)
+  const unforward = webhooks === undefined ? undefined : forwardSiteEvents(node, webhooks)
+  let app: FastifyInstance
+  try {
+    app = createApiServer(options, SITE_API_INFO, async app => {
+      await app.register(healthRoutes, { role: 'site', peerId: node.peerId })
+      await app.register(siteStatusRoutes, { node, name: options.name })
+      await app.register(metricsRoutes, { metrics })
+      await app.register(messageRoutes, { node })
+      await app.register(inviteRoutes, { node })
+      await app.register(memberRoutes, { node })
+      await app.register(replyRoutes, { node })
+      await app.register(webhookRoutes, { webhooks })
+    })
+  } catch (err) {
+    unforward?.()
+    webhooks?.stop()
+    metrics.stop()
+    throw err
+  }
+  app.addHook('onClose', async () => {
+    unforward?.()
+    webhooks?.stop()
+    metrics.stop()
+  })
+  return app
+}

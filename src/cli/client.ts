@@ -1,0 +1,130 @@
+import { join } from 'node:path'
+import { loadConfig, readRuntime, readToken, RUNTIME_FILE, type Role, type TmtpConfig } from './config.js'
+import { CliError, EXIT, type ExitCode } from './errors.js'
+
+/** The protocol's error codes (spec/tmtp.proto ErrorCode): a refusal by the protocol or a peer. */
+const PROTOCOL_CODES = new Set([
+  'BAD_FRAME', 'FRAME_TOO_LARGE', 'UNSUPPORTED_VERSION', 'BAD_SIGNATURE', 'WRONG_SIGNER', 'WRONG_RECIPIENT',
+  'DECRYPT_FAILED', 'EXPIRED', 'UNKNOWN_EPOCH', 'NOT_MEMBER', 'BLOCKED', 'INVITE_UNKNOWN', 'INVITE_USED',
+  'RATE_LIMITED', 'STORAGE_FAILURE', 'TIMEOUT', 'BAD_TOKEN', 'BAD_TIMESTAMP', 'WINDOW_EXCEEDED',
+  'UNREACHABLE', 'NO_DEVICES', 'NO_KEY_EPOCH'
+])
+
+export type Query = Record<string, string | number | boolean | undefined>
+
+export interface RequestOptions {
+  body?: unknown
+  headers?: Record<string, string>
+  query?: Query
+  /** Statuses that are not errors (besides 2xx): the parsed body is returned. */
+  accept?: number[]
+}
+
+/** The exit code for an error answer of the local API: by HTTP status, refined by the error code. */
+export function exitCodeFor (status: number, code: string): ExitCode {
+  if (status === 401 || status === 403) return EXIT.AUTH
+  if (code === 'NOT_RUNNING') return EXIT.NOT_RUNNING
+  if (PROTOCOL_CODES.has(code)) return EXIT.REFUSED
+  if (status === 404 || code.startsWith('UNKNOWN_')) return EXIT.NOT_FOUND
+  if (status === 400 || status === 413 || status === 415 || code === 'INVALID_ARGUMENT' || code === 'WRONG_ROLE') return EXIT.USAGE
+  if (status >= 500) return EXIT.INTERNAL
+  return EXIT.REFUSED
+}
+
+/**
+ * A client of a node's local HTTP API (bearer token). The token is a private field: it
+ * never appears in an error, a log line or JSON.stringify(client).
+ */
+export class ApiClient {
+  readonly url: string
+  readonly timeoutMs: number
+  readonly #token: string
+
+  constructor (url: string, token: string, timeoutMs = 30_000) {
+    this.url = url.replace(/\/+$/, '')
+    this.#token = token
+    this.timeoutMs = timeoutMs
+  }
+
+  async request<T = unknown> (method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const url = new URL(this.url + path)
+    for (const [name, value] of Object.entries(opts.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value))
+    }
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'application/json', connection: 'close', ...opts.headers }
+    if (opts.body !== undefined) headers['content-type'] = 'application/json'
+    let response: Response
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: AbortSignal.timeout(this.timeoutMs)
+      })
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause
+      if ((err as Error).name === 'TimeoutError') {
+        throw new CliError(EXIT.INTERNAL, 'TIMEOUT', `the node's API at ${this.url} did not answer ${method} ${path} within ${this.timeoutMs / 1000} s`, { cause: err })
+      }
+      throw new CliError(EXIT.NOT_RUNNING, 'NOT_RUNNING', `the node's API at ${this.url} does not answer (${cause?.code ?? (err as Error).message}): is "tmtp start" running?`, { cause: err })
+    }
+    const text = await response.text()
+    let body: unknown
+    try {
+      body = text === '' ? undefined : JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    if (response.ok || opts.accept?.includes(response.status) === true) return body as T
+    const error = (body as { error?: { code?: unknown, message?: unknown } } | undefined)?.error
+    const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`
+    let message = typeof error?.message === 'string' ? error.message : `${method} ${path}: HTTP ${response.status}`
+    if (response.status === 401 || response.status === 403) {
+      message = `the node refused the API token (${message}): api.token in the data folder does not match the running node's`
+    }
+    throw new CliError(exitCodeFor(response.status, code), code, message)
+  }
+
+  async get<T = unknown> (path: string, query?: Query): Promise<T> {
+    return await this.request<T>('GET', path, { query })
+  }
+
+  async post<T = unknown> (path: string, body: unknown, headers?: Record<string, string>): Promise<T> {
+    return await this.request<T>('POST', path, { body, headers })
+  }
+
+  async delete<T = unknown> (path: string): Promise<T> {
+    return await this.request<T>('DELETE', path)
+  }
+
+  toJSON (): { url: string } {
+    return { url: this.url }
+  }
+}
+
+export interface Connection {
+  dir: string
+  config: TmtpConfig
+  client: ApiClient
+}
+
+/**
+ * The running node of a data folder: its config, and a client of its API (URL from api.json,
+ * token from api.token). `role` is the role the command needs.
+ */
+export async function connect (dir: string, role?: Role, command?: string): Promise<Connection> {
+  const config = await loadConfig(dir)
+  if (role !== undefined && config.role !== role) {
+    throw new CliError(EXIT.USAGE, 'WRONG_ROLE', `${command !== undefined ? `"tmtp ${command}"` : 'this command'} needs a ${role} node, but ${dir} is a ${config.role} node`)
+  }
+  const runtime = await readRuntime(dir)
+  if (runtime === undefined) {
+    throw new CliError(EXIT.NOT_RUNNING, 'NOT_RUNNING', `the ${config.role} node of ${dir} is not running (no live ${join(dir, RUNTIME_FILE)}): start it with "tmtp start --data ${dir}"`)
+  }
+  return { dir, config, client: new ApiClient(runtime.url, await readToken(dir)) }
+}
+
+/** Encodes one path segment (a member reference, a PeerId, a message id). */
+export function seg (value: string): string {
+  return encodeURIComponent(value)
+}

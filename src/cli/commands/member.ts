@@ -1,0 +1,165 @@
+import type { Command } from 'commander'
+import { connect, seg } from '../client.js'
+import { usageError } from '../errors.js'
+import { fields, formatTime, table } from '../output.js'
+import { command, context, type CommonOptions } from './common.js'
+
+/** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
+
+export interface JoinResponse {
+  site: string
+  siteName: string
+  member: string
+}
+
+export interface InboxMessage {
+  id: string
+  site: string
+  siteName: string
+  seq: number
+  subject: string
+  body: string
+  contentType: string
+  thread: string
+  replyTo: string
+  created: number
+  expires: number
+  received: number
+  read: boolean
+}
+
+export interface SiteEntry {
+  peerId: string
+  name: string
+  member: string
+  addrs: string[]
+  joined: number
+  left?: number
+}
+
+export interface PostResponse {
+  id: string
+  site?: string
+  state?: string
+}
+
+function joinCommand (): Command {
+  return command('join', 'member: join a site with the invite token it gave you')
+    .argument('<token>', 'the invite token (from "tmtp invite" at the site)')
+    .action(async (token: string, opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'join')
+      const joined = await client.post<JoinResponse>('/v1/join', { token: token.trim() })
+      out.result(joined, () => `joined ${joined.siteName !== '' ? `"${joined.siteName}" ` : ''}(site ${joined.site}) as member ${joined.member}`)
+    })
+}
+
+function inboxCommand (): Command {
+  return command('inbox', 'member: list the messages in the inbox')
+    .option('--unread', 'only messages not read yet')
+    .action(async (opts: CommonOptions & { unread?: boolean }) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'inbox')
+      const { messages } = await client.get<{ messages: InboxMessage[] }>('/v1/inbox', { unread: opts.unread === true ? 'true' : undefined })
+      out.result({ messages }, () => messages.length === 0
+        ? (opts.unread === true ? 'no unread messages' : 'the inbox is empty')
+        : table(['', 'id', 'from', 'received', 'subject'], messages.map(m => [
+          m.read ? '' : '*',
+          m.id,
+          m.siteName !== '' ? m.siteName : m.site,
+          formatTime(m.received),
+          m.subject
+        ])))
+    })
+}
+
+function readCommand (): Command {
+  return command('read', 'member: show a message (and mark it read)')
+    .argument('<id>', 'the message id (from "tmtp inbox")')
+    .action(async (id: string, opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'read')
+      const m = await client.get<InboxMessage>(`/v1/inbox/${seg(id)}`)
+      out.result(m, () => [
+        fields([
+          ['from', m.siteName !== '' ? `${m.siteName} (${m.site})` : m.site],
+          ['subject', m.subject],
+          ['sent', formatTime(m.created)],
+          ['received', formatTime(m.received)],
+          ['id', m.id],
+          ['type', m.contentType !== '' && m.contentType !== 'text/plain' ? m.contentType : undefined],
+          ['in reply to', /^0*$/.test(m.replyTo) ? undefined : m.replyTo]
+        ]),
+        '',
+        m.body
+      ].join('\n'))
+    })
+}
+
+function replyCommand (): Command {
+  return command('reply', 'member: reply to a message; the reply goes to the site that sent it')
+    .argument('<id>', 'the message id')
+    .requiredOption('--body <text>', 'the reply')
+    .option('--subject <text>', 'the subject (default "Re: " and the original subject)')
+    .action(async (id: string, opts: CommonOptions & { body: string, subject?: string }) => {
+      const { dir, out } = context(opts)
+      if (opts.body === '') throw usageError('--body must not be empty')
+      const { client } = await connect(dir, 'member', 'reply')
+      const body: Record<string, unknown> = { body: opts.body }
+      if (opts.subject !== undefined) body.subject = opts.subject
+      const posted = await client.post<PostResponse>(`/v1/inbox/${seg(id)}/reply`, body)
+      out.note('reply queued: it is sent to the site now, or retried until the site acknowledges it')
+      out.result(posted, () => posted.id)
+    })
+}
+
+function sitesCommand (): Command {
+  return command('sites', 'member: list the sites this device joined')
+    .action(async (opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'sites')
+      const answer = await client.get<{ sites: SiteEntry[] } | SiteEntry[]>('/v1/sites')
+      const sites = Array.isArray(answer) ? answer : answer.sites
+      out.result({ sites }, () => sites.length === 0
+        ? 'no sites yet: join one with "tmtp join TOKEN"'
+        : table(['site', 'name', 'member', 'joined', 'left'], sites.map(s => [s.peerId, s.name, s.member, formatTime(s.joined), formatTime(s.left)]), 80))
+    })
+}
+
+function leaveCommand (): Command {
+  return command('leave', 'member: leave a site (it is told, and blocked here for good)')
+    .argument('<site>', 'the site\'s peer id (from "tmtp sites")')
+    .action(async (site: string, opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'leave')
+      const left = await client.delete<{ site: string, notified: boolean, code?: string } | undefined>(`/v1/sites/${seg(site)}`)
+      const result = left ?? { site, notified: false }
+      out.result(result, () => `left site ${result.site}${result.notified ? '' : ` (the site could not be told${result.code !== undefined ? `: ${result.code}` : ''}; it is blocked here anyway)`}`)
+    })
+}
+
+function blockCommand (): Command {
+  return command('block', 'member: refuse every connection and message from a peer')
+    .argument('<peer>', 'a peer id')
+    .action(async (peer: string, opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'block')
+      await client.post('/v1/blocks', { peer })
+      out.result({ peer, blocked: true }, () => `blocked ${peer}`)
+    })
+}
+
+function unblockCommand (): Command {
+  return command('unblock', 'member: accept a blocked peer again')
+    .argument('<peer>', 'a peer id')
+    .action(async (peer: string, opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'unblock')
+      await client.delete(`/v1/blocks/${seg(peer)}`)
+      out.result({ peer, blocked: false }, () => `unblocked ${peer}`)
+    })
+}
+
+export function memberCommands (): Command[] {
+  return [joinCommand(), inboxCommand(), readCommand(), replyCommand(), sitesCommand(), leaveCommand(), blockCommand(), unblockCommand()]
+}

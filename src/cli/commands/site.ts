@@ -1,0 +1,227 @@
+import { readFile } from 'node:fs/promises'
+import { Option, type Command } from 'commander'
+import { connect, seg } from '../client.js'
+import { formatSpan, parseDuration, toSeconds } from '../duration.js'
+import { usageError } from '../errors.js'
+import { fields, formatTime, table } from '../output.js'
+import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
+
+/** Site commands: invite, send, message, members, remove-member, replies. */
+
+export interface InviteResponse {
+  token: string
+  ref: string
+  expires: number
+}
+
+export interface SendResponse {
+  id: string
+  created: number
+  expires: number
+  recipients: Array<{ member: string, device: string }>
+  duplicate: boolean
+}
+
+export interface DeviceStatus {
+  device: string
+  member: string
+  seq: number
+  state: string
+  at: number
+  code?: string
+  detail?: string
+  proof?: string
+}
+
+export interface MessageStatusResponse {
+  id: string
+  created: number
+  expires: number
+  subject: string
+  urgency: string
+  topic?: string
+  devices: DeviceStatus[]
+}
+
+export interface MemberView {
+  id: string
+  ref: string
+  created: number
+  devices: Array<{ peerId: string, name: string, joined: number }>
+}
+
+export interface Reply {
+  id: string
+  device: string
+  member: string
+  ref: string
+  subject: string
+  body: string
+  contentType: string
+  thread: string
+  replyTo: string
+  created: number
+  received: number
+  cursor?: string
+}
+
+export interface RepliesResponse {
+  replies: Reply[]
+  next?: string | null
+}
+
+const URGENCIES = ['very-low', 'low', 'normal', 'high']
+
+function inviteCommand (): Command {
+  return command('invite', 'site: issue a one-time invite token (printed on stdout) for a member to join')
+    .option('--ref <userref>', 'the member\'s user reference at the site (another device of the same member: the same ref)')
+    .option('--expires <duration>', 'lifetime of the invite, e.g. 30m, 2h, 7d (default: the node\'s, 7 days)', parseDuration)
+    .action(async (opts: CommonOptions & { ref?: string, expires?: number }) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'site', 'invite')
+      const body: Record<string, unknown> = {}
+      if (opts.ref !== undefined) body.ref = opts.ref
+      if (opts.expires !== undefined) body.expiresInSeconds = toSeconds(opts.expires)
+      const invite = await client.post<InviteResponse>('/v1/invites', body)
+      out.note(`invite${invite.ref !== '' ? ` for ${invite.ref}` : ''}, valid until ${formatTime(invite.expires)}; the member runs: tmtp join <token>`)
+      out.result(invite, () => invite.token)
+    })
+}
+
+async function readBody (file: string): Promise<string> {
+  try {
+    if (file === '-') {
+      const chunks: Buffer[] = []
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks).toString('utf8')
+    }
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    throw usageError(`cannot read the body from ${file}: ${(err as Error).message}`)
+  }
+}
+
+interface SendOptions extends CommonOptions {
+  to: string[]
+  subject: string
+  body?: string
+  file?: string
+  contentType?: string
+  ttl?: number
+  urgency?: string
+  topic?: string
+  idempotencyKey?: string
+}
+
+function sendCommand (): Command {
+  return command('send', 'site: send a message to members (by member id or user reference); prints its id')
+    .requiredOption('--to <refs>', 'recipients, comma-separated (repeatable)', parseList)
+    .requiredOption('--subject <text>', 'the subject')
+    .option('--body <text>', 'the body')
+    .option('--file <path>', 'read the body from a file (- for stdin)')
+    .option('--content-type <type>', 'media type of the body (default text/plain)')
+    .option('--ttl <duration>', 'drop the message if not delivered within this, e.g. 2h, 7d (default 7 days)', parseDuration)
+    .addOption(new Option('--urgency <urgency>', 'delivery order: higher goes first').choices(URGENCIES))
+    .option('--topic <topic>', 'a newer message with the same topic replaces an undelivered older one')
+    .option('--idempotency-key <key>', 'a retried send with the same key sends nothing and returns the first id')
+    .action(async (opts: SendOptions) => {
+      const { dir, out } = context(opts)
+      if ((opts.body === undefined) === (opts.file === undefined)) throw usageError('give the body with exactly one of --body TEXT or --file PATH')
+      const body = opts.body ?? await readBody(opts.file as string)
+      const { client } = await connect(dir, 'site', 'send')
+      const request: Record<string, unknown> = { to: opts.to, subject: opts.subject, body }
+      if (opts.contentType !== undefined) request.contentType = opts.contentType
+      if (opts.ttl !== undefined) request.ttlSeconds = toSeconds(opts.ttl)
+      if (opts.urgency !== undefined) request.urgency = opts.urgency
+      if (opts.topic !== undefined) request.topic = opts.topic
+      const headers = opts.idempotencyKey !== undefined ? { 'idempotency-key': opts.idempotencyKey } : undefined
+      const sent = await client.post<SendResponse>('/v1/messages', request, headers)
+      const devices = sent.recipients.length
+      out.note(`${sent.duplicate ? 'already sent (same idempotency key)' : 'queued'} for ${devices} device${devices === 1 ? '' : 's'}; see it with: tmtp message ${sent.id}`)
+      out.result(sent, () => sent.id)
+    })
+}
+
+function messageCommand (): Command {
+  return command('message', 'site: show a message\'s delivery state on each recipient device')
+    .argument('<id>', 'the message id')
+    .action(async (id: string, opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'site', 'message')
+      const status = await client.get<MessageStatusResponse>(`/v1/messages/${seg(id)}`)
+      out.result(status, () => [
+        fields([
+          ['id', status.id],
+          ['subject', status.subject],
+          ['sent', formatTime(status.created)],
+          ['expires', formatTime(status.expires)],
+          ['urgency', status.urgency],
+          ['topic', status.topic]
+        ]),
+        '',
+        table(['member', 'device', 'seq', 'state', 'since', 'after', 'receipt'], status.devices.map(d => [
+          d.member,
+          d.device,
+          d.seq,
+          d.state + (d.code !== undefined ? ` (${d.code})` : ''),
+          formatTime(d.at),
+          d.state === 'queued' ? '' : formatSpan(d.at - status.created),
+          d.proof !== undefined ? 'signed' : ''
+        ]), 80)
+      ].join('\n'))
+    })
+}
+
+function membersCommand (): Command {
+  return command('members', 'site: list members and their devices')
+    .action(async (opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'site', 'members')
+      const { members } = await client.get<{ members: MemberView[] }>('/v1/members')
+      out.result({ members }, () => members.length === 0
+        ? 'no members yet: issue an invite with "tmtp invite --ref USERREF"'
+        : table(['member', 'ref', 'since', 'devices'], members.map(m => [
+          m.id,
+          m.ref,
+          formatTime(m.created),
+          m.devices.map(d => d.name !== '' ? `${d.peerId} (${d.name})` : d.peerId).join(', ')
+        ]), 200))
+    })
+}
+
+function removeMemberCommand (): Command {
+  return command('remove-member', 'site: remove a member and all its devices; its queued messages are dropped')
+    .argument('<member>', 'member id or user reference')
+    .action(async (member: string, opts: CommonOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'site', 'remove-member')
+      const removed = await client.delete<MemberView | undefined>(`/v1/members/${seg(member)}`)
+      out.result(removed ?? { removed: member }, () => `removed member ${removed?.ref ?? member}`)
+    })
+}
+
+function repliesCommand (): Command {
+  return command('replies', 'site: list replies received from members, oldest first')
+    .option('--after <cursor>', 'only replies after this cursor (the "next" of an earlier page)')
+    .option('--limit <n>', 'at most this many (default 100)', parsePositiveInt)
+    .action(async (opts: CommonOptions & { after?: string, limit?: number }) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'site', 'replies')
+      const page = await client.get<RepliesResponse>('/v1/replies', { after: opts.after, limit: opts.limit })
+      if (page.next !== undefined && page.next !== null && page.next !== '') out.note(`more may follow: tmtp replies --after ${page.next}`)
+      out.result(page, () => page.replies.length === 0
+        ? 'no replies'
+        : table(['received', 'from', 'subject', 'body', 'in reply to', 'id'], page.replies.map(r => [
+          formatTime(r.received),
+          r.ref !== '' ? r.ref : r.member,
+          r.subject,
+          r.body,
+          r.replyTo,
+          r.id
+        ]), 40))
+    })
+}
+
+export function siteCommands (): Command[] {
+  return [inviteCommand(), sendCommand(), messageCommand(), membersCommand(), removeMemberCommand(), repliesCommand()]
+}

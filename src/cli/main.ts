@@ -1,0 +1,61 @@
+// the entry point of the tmtp command (bin/tmtp.js imports it): the Node 20 polyfill first
+import '../polyfill.js'
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError } from 'commander'
+import { demoCommand } from './commands/demo.js'
+import { initCommand } from './commands/init.js'
+import { memberCommands } from './commands/member.js'
+import { siteCommands } from './commands/site.js'
+import { startCommand } from './commands/start.js'
+import { statusCommand } from './commands/status.js'
+import { EXIT } from './errors.js'
+import { reportError } from './output.js'
+
+function version (): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+}
+
+const EXIT_CODES = `
+Exit codes:
+  0  done
+  1  bad usage or argument, wrong role, bad or existing config
+  2  the node is not running
+  3  the API token was refused
+  4  not found (member, message, site)
+  5  refused by the protocol or a peer (bad or used invite, blocked, unreachable)
+  6  internal error
+  7  tmtp demo: something did not arrive exactly once`
+
+export function createProgram (): Command {
+  const program = new Command('tmtp')
+    .description('TMTP: federated peer-to-peer messaging from sites to their members')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES)
+    .exitOverride()
+  const commands = [initCommand(), startCommand(), statusCommand(), ...siteCommands(), ...memberCommands(), demoCommand()]
+  for (const cmd of commands) program.addCommand(cmd.copyInheritedSettings(program))
+  return program
+}
+
+/** Runs the command line; resolves with the process exit code (never throws). */
+export async function main (argv: string[] = process.argv): Promise<number> {
+  const program = createProgram()
+  try {
+    await program.parseAsync(argv)
+    return EXIT.OK
+  } catch (err) {
+    // commander has printed its own message (usage error, --help, --version)
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
+    return reportError(err, argv.includes('--json'))
+  }
+}
+
+const code = await main()
+// exit once stdout is flushed: a node's libp2p or a keep-alive socket must not keep the command alive
+process.stdout.once('error', () => { process.exit(code) })
+process.stdout.write('', () => { process.exit(code) })

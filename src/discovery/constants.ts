@@ -1,0 +1,46 @@
+import { DHT_PROTOCOL_PREFIX } from '../protocol/constants.js'
+
+/**
+ * Constants of TMTP discovery (spec/tmtp.md, "The DHT"). Values fixed by the spec are
+ * marked with their subsection; node settings (publish interval, lifetime, timeouts) are
+ * defaults that a node may change.
+ */
+
+/**
+ * spec: "The DHT", protocol id. kad-dht 16 takes `protocol` as the complete protocol id
+ * (its default is '/ipfs/kad/1.0.0'), not as a prefix, so the id is built here.
+ */
+export const DHT_PROTOCOL = `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`
+
+/** spec: "Address records", key: the namespace kad-dht dispatches validators and selectors on. */
+export const ADDRESS_RECORD_NAMESPACE = 'tmtp-addr'
+
+/** spec: "Address records", key: key = "/tmtp-addr/" || PeerId (38 bytes, binary). */
+export const ADDRESS_RECORD_KEY_PREFIX = `/${ADDRESS_RECORD_NAMESPACE}/`
+
+/** spec: "Address records", limits: addresses per record. */
+export const MAX_RECORD_ADDRS = 16
+
+/** spec: "Address records", limits: bytes of one binary multiaddr (a DNS name of 253 bytes fits). */
+export const MAX_RECORD_ADDR_BYTES = 512
+
+/** spec: "Address records", limits: `expires` lies at most this far after `now` (clock skew added). */
+export const MAX_RECORD_LIFETIME_MS = 48 * 3600_000
+
+/** Node setting (spec: "Refresh and expiry"): lifetime of the records a node signs. */
+export const DEFAULT_RECORD_LIFETIME_MS = 2 * 3600_000
+
+/** Node setting (spec: "Refresh and expiry"): a node republishes its record this often. */
+export const DEFAULT_REPUBLISH_INTERVAL_MS = 30 * 60_000
+
+/** Node setting: a lookup gives up after this long. */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 10_000
+
+/** Node setting: one publication (dht.put to the closest servers) gives up after this long. */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
+
+/**
+ * Node setting: kad-dht's self-query interval right after start (its default is 1 s; the
+ * first query of a new node waits for it, ../shared/LIBP2P-NOTES.md trap 5).
+ */
+export const DEFAULT_INITIAL_QUERY_SELF_INTERVAL_MS = 1_000
