@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http'
 import { NodeError, type NodeErrorCode } from '../delivery/errors.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /**
@@ -148,4 +150,17 @@ export function installErrorHandlers (app: FastifyInstance): void {
 /** For the `frameworkErrors` server option: errors raised before a route is found. */
 export function frameworkErrorHandler (err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   answer(err, request, reply)
+}
+
+/**
+ * For the `clientErrorHandler` server option: HTTP that does not parse never reaches fastify.
+ * Answers in the same shape, and logs nothing: fastify's default handler logs the error with
+ * its raw packet, which may hold the Authorization header.
+ */
+export function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const message = status === 408 ? 'request timed out' : status === 431 ? 'request headers too large' : 'malformed HTTP request'
+  const body = JSON.stringify(errorBody('INVALID_REQUEST', message))
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }

@@ -1,6 +1,6 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { installBearerAuth } from './auth.js'
-import { frameworkErrorHandler, installErrorHandlers } from './errors.js'
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js'
 import { installOpenApi, type OpenApiInfo } from './openapi.js'
 import { installRateLimit, type RateLimitOptions } from './rate-limit.js'
 
@@ -44,9 +44,11 @@ export function createApiServer (options: ApiOptions, info: OpenApiInfo, routes:
     requestIdHeader: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // while closing, requests in flight finish normally (fastify's 503 would not have the error shape)
+    return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
-    frameworkErrors: frameworkErrorHandler
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler
   })
   // JSON only: text/plain bodies are 415, not strings handed to the schema. An empty JSON
   // body is no body (routes whose body is optional take it; the others answer 400).

@@ -25,11 +25,16 @@ export function createOutput (json: boolean, out: NodeJS.WritableStream = proces
   }
 }
 
+const FILE_ERRORS = new Set(['EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC', 'IDENTITY_UNSAFE'])
+
 /** Prints an error on stderr (as { error: { code, message, exitCode } } with --json) and returns its exit code. */
 export function reportError (error: unknown, json: boolean, err: NodeJS.WritableStream = process.stderr): number {
+  const code = (error as { code?: unknown } | undefined)?.code
+  // a data folder or file the user named that cannot be used is their call to fix
+  const exitCode = typeof code === 'string' && FILE_ERRORS.has(code) ? EXIT.USAGE : EXIT.INTERNAL
   const cli = error instanceof CliError
     ? error
-    : new CliError(EXIT.INTERNAL, (error as { code?: string } | undefined)?.code ?? 'INTERNAL', error instanceof Error ? error.message : String(error))
+    : new CliError(exitCode, typeof code === 'string' ? code : 'INTERNAL', error instanceof Error ? error.message : String(error))
   if (json) {
     err.write(JSON.stringify({ error: { code: cli.code, message: cli.message, exitCode: cli.exitCode } }) + '\n')
   } else {

@@ -78,6 +78,7 @@ interface DeviceState {
 const MAX_TOPIC_LENGTH = 256
 const MAX_IDEMPOTENCY_KEY_LENGTH = 256
 const SWEEP_BATCH = 1000
+const MEMBER_CACHE_SIZE = 10_000
 
 /**
  * The site's outbox (spec: "Sending"): seals each message once per recipient device under
@@ -89,6 +90,8 @@ export class SiteOutbox {
   private readonly store: SiteStore
   private readonly lock = new Mutex()
   private readonly devices = new Map<string, DeviceState>()
+  /** Members by id and by reference, as sends name them; cleared on every membership change. */
+  private readonly members = new Map<string, MemberRecord>()
   private readonly listeners = new Map<string, Set<() => void>>()
 
   constructor (opts: SiteOutboxOptions) {
@@ -195,8 +198,13 @@ export class SiteOutbox {
   private async resolve (to: string[]): Promise<MemberRecord[]> {
     const found = new Map<string, MemberRecord>()
     for (const name of to) {
-      const member = await this.store.member(name) ?? await this.store.memberByRef(name)
-      if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(name)}`)
+      let member = this.members.get(name)
+      if (member === undefined) {
+        member = await this.store.member(name) ?? await this.store.memberByRef(name)
+        if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(name)}`)
+        if (this.members.size >= MEMBER_CACHE_SIZE) this.members.clear()
+        this.members.set(name, member)
+      }
       found.set(member.id, member)
     }
     return [...found.values()]
@@ -266,6 +274,11 @@ export class SiteOutbox {
   /** Forgets a device's cached state (it left, rejoined with a new key, or was removed). */
   forget (device: string): void {
     this.devices.delete(device)
+  }
+
+  /** Forgets cached members after a join, leave or removal. */
+  membersChanged (): void {
+    this.members.clear()
   }
 
   private notify (device: string): void {

@@ -132,6 +132,7 @@ export class SiteMembership {
       )
       await this.store.db.write(writes)
       this.opts.outbox.forget(peer)
+      this.opts.outbox.membersChanged()
       return member.id
     })
     return JoinResponse.encode({ code: codeToWire(ErrorCode.OK), memberId: member, siteName: this.opts.siteName, detail: '' })
@@ -145,6 +146,7 @@ export class SiteMembership {
       const device = await this.store.device(peer)
       if (device === undefined) throw new TmtpError(ErrorCode.NOT_MEMBER, 'not a member device of this site')
       await this.store.db.write(await this.detachDevice(device))
+      this.opts.outbox.membersChanged()
     })
     await this.opts.outbox.dropDevice(peer, 'the device left the site')
   }
@@ -159,6 +161,7 @@ export class SiteMembership {
       if (member.ref !== '') writes.push(del(key.ref(member.ref)))
       for (const peer of member.devices) writes.push(del(key.device(peer)))
       await this.store.db.write(writes)
+      this.opts.outbox.membersChanged()
       return view
     })
     for (const device of removed.devices) await this.opts.outbox.dropDevice(device.peerId, 'the member was removed')

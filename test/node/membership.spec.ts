@@ -173,6 +173,7 @@ describe('node: membership', () => {
     assert.equal(removed.ref, 'gone')
     assert.equal((await site.message(sent.id)).devices[0].state, 'dropped')
     await assert.rejects(site.member('gone'), hasCode('UNKNOWN_MEMBER'))
+    await assert.rejects(site.send({ to: ['gone'], subject: 'y', body: '' }), hasCode('UNKNOWN_MEMBER'))
     assert.equal((await site.stats()).queued, 0)
   })
 })
