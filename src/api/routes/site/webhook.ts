@@ -9,7 +9,7 @@ export const webhookRoutes: FastifyPluginAsync<{ webhooks?: WebhookDispatcher }>
     schema: {
       tags: ['webhooks'],
       summary: 'Webhook configuration and queue',
-      description: 'The URL is shown without its query string. Events are signed: see X-TMTP-Signature in the README.',
+      description: 'The URL is shown without its query string. Events are signed: see X-TMTP-Signature in docs/api.md.',
       response: {
         200: {
           description: 'the webhook, or url null when none is configured',
