@@ -46,6 +46,7 @@ export async function findAddresses (dht: KadDHT, peer: PeerId, options: FindAdd
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS)
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
   let best: VerifiedAddressRecord | undefined
+  let bestBytes: Uint8Array = new Uint8Array(0)
   let responses = 0
   let errors = 0
   let failure: { error: LookupError, cause?: unknown } | undefined
@@ -58,7 +59,11 @@ export async function findAddresses (dht: KadDHT, peer: PeerId, options: FindAdd
       log('ignoring an address record of %p: %s', peer, record.message)
       return
     }
-    if (best === undefined || record.seq > best.seq) best = record
+    // spec "Selection": highest seq; of equal seq, the greatest bytes
+    if (best === undefined || record.seq > best.seq || (record.seq === best.seq && Buffer.compare(value, bestBytes) > 0)) {
+      best = record
+      bestBytes = value
+    }
   }
 
   try {

@@ -2,7 +2,7 @@ import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { equalBytes } from '../crypto/ed25519.js'
 import { addressRecordKey, signAddressRecord } from './address-record.js'
-import { DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_RECORD_LIFETIME_MS, DEFAULT_REPUBLISH_INTERVAL_MS, MAX_RECORD_ADDRS, MAX_RECORD_LIFETIME_MS } from './constants.js'
+import { DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_RECORD_LIFETIME_MS, DEFAULT_REPUBLISH_INTERVAL_MS, MAX_RECORD_ADDRS, MAX_RECORD_ADDR_BYTES, MAX_RECORD_LIFETIME_MS } from './constants.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2pEvents, Startable, TypedEventTarget } from '@libp2p/interface'
@@ -63,14 +63,14 @@ export interface AddressPublisherEvents {
 
 const DEFAULT_RETRY_INTERVAL_MS = 60_000
 
-/** The addresses this node publishes: its own, without /p2p/<self>, no relay addresses, at most 16. */
+/** The addresses this node publishes: its own, without /p2p/<self>, no relay addresses, none over 512 bytes, at most 16. */
 export function publishableAddrs (addrs: Multiaddr[]): Multiaddr[] {
   const out = new Map<string, Multiaddr>()
   for (const addr of addrs) {
     const codes = addr.getComponents().map(c => c.code)
     if (codes.includes(P2P_CIRCUIT_CODE)) continue
     const own = codes.at(-1) === P2P_CODE ? addr.decapsulateCode(P2P_CODE) : addr
-    if (own.getComponents().length === 0) continue
+    if (own.getComponents().length === 0 || own.bytes.byteLength > MAX_RECORD_ADDR_BYTES) continue
     out.set(own.toString(), own)
   }
   return [...out.values()].slice(0, MAX_RECORD_ADDRS)
@@ -199,7 +199,13 @@ export class AddressPublisher extends TypedEventEmitter<AddressPublisherEvents> 
     const now = this.now()
     result.seq = Math.max(now, this.lastSeq + 1)
     this.lastSeq = result.seq
-    const record = signAddressRecord(this.signer, addrs, result.seq, now + this.recordLifetimeMs)
+    let record: Uint8Array
+    try {
+      record = signAddressRecord(this.signer, addrs, result.seq, now + this.recordLifetimeMs)
+    } catch (err) {
+      // an address the record cannot carry (longer than 512 bytes, not canonical)
+      return this.finish({ ...result, error: 'FAILED', cause: err })
+    }
     result.record = record
     this.lastPublished = addrs.map(a => a.toString()).join(' ')
     const timeout = AbortSignal.timeout(this.publishTimeoutMs)
