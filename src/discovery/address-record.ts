@@ -5,6 +5,7 @@ import { MAX_CLOCK_SKEW_MS, SIGNING_CONTEXT } from '../protocol/constants.js'
 import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
 import { decodeMessage } from '../protocol/messages.js'
 import { AddressRecord } from '../protocol/pb/tmtp.js'
+import { decodeMultiaddr } from './multiaddr.js'
 import { ADDRESS_RECORD_KEY_PREFIX, MAX_RECORD_ADDRS, MAX_RECORD_ADDR_BYTES, MAX_RECORD_LIFETIME_MS } from './constants.js'
 import type { AbortOptions } from '@libp2p/interface'
 
@@ -194,18 +195,7 @@ function parseAddr (bytes: Uint8Array, index: number): Multiaddr {
   if (bytes.byteLength === 0 || bytes.byteLength > MAX_RECORD_ADDR_BYTES) {
     throw new TmtpError(ErrorCode.BAD_FRAME, `${what} must be 1 to ${MAX_RECORD_ADDR_BYTES} bytes`)
   }
-  let ma: Multiaddr
-  let again: Uint8Array
-  try {
-    // a copy: @multiformats/multiaddr 13 reads a subarray past its end (into the bytes that
-    // follow it in the record), and keeps the bytes it was given as the address's encoding
-    ma = multiaddr(Uint8Array.from(bytes))
-    again = multiaddr(ma.toString()).bytes
-  } catch (err) {
-    throw new TmtpError(ErrorCode.BAD_FRAME, `${what} is not a multiaddr`, { cause: err })
-  }
-  // only the encoding of the address's text form counts: no trailing or non-canonical bytes
-  if (!equalBytes(again, bytes)) throw new TmtpError(ErrorCode.BAD_FRAME, `${what} is not a canonical multiaddr`)
+  const ma = decodeMultiaddr(bytes, what)
   if (ma.getComponents().at(-1)?.code === P2P_CODE) throw new TmtpError(ErrorCode.BAD_FRAME, `${what} must not end with /p2p`)
   return ma
 }

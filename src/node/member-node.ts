@@ -12,6 +12,7 @@ import { parseInviteToken } from '../crypto/invite.js'
 import { signLeave } from '../crypto/leave.js'
 import type { X25519KeyPair } from '../crypto/x25519.js'
 import { NodeError } from '../delivery/errors.js'
+import { decodeMultiaddr } from '../discovery/multiaddr.js'
 import { FramedStream } from '../delivery/framed-stream.js'
 import { EpochCache, memberInboxSink } from '../delivery/member-inbox.js'
 import { MemberOutbox } from '../delivery/member-outbox.js'
@@ -209,13 +210,13 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     const site = peerIdToString(invite.site)
     if (this.blockedPeers.has(site)) throw new TmtpError(ErrorCode.BLOCKED, 'you blocked this site: unblock it first')
     const addrs: string[] = []
-    for (const bytes of invite.addrs) {
+    invite.addrs.forEach((bytes, i) => {
       try {
-        addrs.push(multiaddr(bytes).toString())
+        addrs.push(decodeMultiaddr(bytes, `invite addrs[${i}]`).toString())
       } catch {
         // a hint that does not parse is ignored; the DHT or a later connection may help
       }
-    }
+    })
     const peer = libp2pPeerIdFromString(site)
     if (addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: addrs.map(a => multiaddr(a)) })
     const request = JoinRequest.encode({
