@@ -1,10 +1,11 @@
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { NodeError } from '../delivery/errors.js'
 import { FramedStream } from '../delivery/framed-stream.js'
-import { CONTROL_STREAM_TIMEOUT_MS, MAX_CONTROL_FRAME_SIZE } from '../protocol/constants.js'
+import { CONTROL_STREAM_TIMEOUT_MS, MAX_CONTROL_FRAME_SIZE, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
 import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
 import type { TmtpLibp2p } from './libp2p.js'
-import type { Connection, Logger, Stream } from '@libp2p/interface'
+import type { Discovery } from '../discovery/discovery.js'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 
 /** The remote peer of a connection as PeerId bytes (always Ed25519 for TMTP nodes). */
 export function remoteBytes (connection: Connection): Uint8Array {
@@ -43,12 +44,34 @@ export async function serveControl (
   }
 }
 
+/**
+ * Opens a stream to a peer at the addresses known for it; if that fails and the node runs
+ * the DHT, looks the peer's current addresses up and tries once more (spec: "Lookups").
+ */
+export async function dialWithLookup (libp2p: TmtpLibp2p, discovery: Discovery | undefined, peer: PeerId, protocol: string): Promise<Stream> {
+  try {
+    return await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+  } catch (err) {
+    if (discovery === undefined) throw err
+    // the peer may connect to us while we look it up: then the lookup is moot
+    const connected = new AbortController()
+    const onConnect = (event: CustomEvent<PeerId>): void => { if (event.detail.equals(peer)) connected.abort() }
+    libp2p.addEventListener('peer:connect', onConnect)
+    try {
+      if (!await discovery.locate(peer, connected.signal) && !connected.signal.aborted) throw err
+    } finally {
+      libp2p.removeEventListener('peer:connect', onConnect)
+    }
+    return await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+  }
+}
+
 /** Opens a control stream to `peer`, writes one frame and reads the one answer. */
-export async function requestControl (libp2p: TmtpLibp2p, peer: string, protocol: string, frame: Uint8Array): Promise<Uint8Array> {
+export async function requestControl (libp2p: TmtpLibp2p, discovery: Discovery | undefined, peer: string, protocol: string, frame: Uint8Array): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(CONTROL_STREAM_TIMEOUT_MS)
   let stream: Stream
   try {
-    stream = await libp2p.dialProtocol(libp2pPeerIdFromString(peer), protocol, { signal })
+    stream = await dialWithLookup(libp2p, discovery, libp2pPeerIdFromString(peer), protocol)
   } catch (err) {
     throw new NodeError('UNREACHABLE', `cannot reach ${peer}: ${(err as Error).message}`)
   }

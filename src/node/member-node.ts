@@ -25,7 +25,8 @@ import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
 import { JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
 import { key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
-import { requestControl, remoteBytes } from './control.js'
+import { dialWithLookup, requestControl, remoteBytes } from './control.js'
+import { Discovery } from '../discovery/discovery.js'
 import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadEncryptionKey, loadIdentity } from './identity.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
@@ -41,6 +42,16 @@ export interface MemberNodeOptions {
   retryCapMs?: number
   /** Time to live of replies. @default 7 days */
   replyTtlMs?: number
+  /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. @default [] */
+  bootstrap?: string[]
+  /** Run the TMTP DHT (as a client) to find sites that moved, and publish this device's addresses. @default true */
+  dht?: boolean
+  /**
+   * Connect to the joined sites on start and every minute (they deliver at once to a device
+   * that connects) and use them as DHT bootstrap peers. Off, the device relies on the sites
+   * finding it through the DHT. @default true
+   */
+  connectToSites?: boolean
   now?: () => number
 }
 
@@ -104,6 +115,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   private readonly now: () => number
   private readonly blockedPeers = new Set<string>()
   private readonly log = logger('tmtp:member')
+  private discovery?: Discovery
   private reconnectTimer?: NodeJS.Timeout
 
   constructor (signer: Ed25519Signer, encryption: X25519KeyPair, libp2p: TmtpLibp2p, db: Database, options: MemberNodeOptions) {
@@ -156,9 +168,19 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log, now: this.now })
     }, { maxInboundStreams: DEFAULTS.maxInboundStreams })
     await this.libp2p.start()
-    this.connectSites()
-    this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
-    this.reconnectTimer.unref()
+    const connect = this.options.connectToSites ?? true
+    if (this.libp2p.services.dht !== undefined) {
+      // joined sites are DHT servers: good bootstrap peers for a device
+      const sites = connect ? (await this.store.sites()).filter(s => s.left === undefined) : []
+      const bootstrap = [...(this.options.bootstrap ?? []), ...sites.flatMap(s => s.addrs.map(a => `${a}/p2p/${s.peerId}`))]
+      this.discovery = new Discovery(this.libp2p, { signer: this.signer, bootstrap, publish: true })
+      await this.discovery.start()
+    }
+    if (connect) {
+      this.connectSites()
+      this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
+      this.reconnectTimer.unref()
+    }
   }
 
   /**
@@ -179,7 +201,13 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     const peer = libp2pPeerIdFromString(site.peerId)
     if (this.libp2p.getConnections(peer).length > 0) return
     if (site.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: site.addrs.map(a => multiaddr(a)) })
-    await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    try {
+      await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    } catch (err) {
+      // the site moved: find where it is now (spec: "Lookups")
+      if (this.discovery === undefined || !await this.discovery.locate(peer)) throw err
+      await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    }
   }
 
   private async postTo (site: string): Promise<SenderResult> {
@@ -187,7 +215,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     if (record === undefined || record.left !== undefined) return { drained: true }
     await this.dialSite(record)
     const peer = libp2pPeerIdFromString(site)
-    const stream = await this.libp2p.dialProtocol(peer, PROTOCOL_POST, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    const stream = await dialWithLookup(this.libp2p, this.discovery, peer, PROTOCOL_POST)
     stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
     return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(site), {
       self: this.signer.peerId,
@@ -224,7 +252,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       deviceKey: signDeviceKey(this.signer, this.encryption.publicKey, this.now()) as Uint8Array<ArrayBuffer>,
       deviceName: this.options.deviceName ?? ''
     })
-    const response = decodeMessage(JoinResponse, await requestControl(this.libp2p, site, PROTOCOL_JOIN, request), 'join response')
+    const response = decodeMessage(JoinResponse, await requestControl(this.libp2p, this.discovery, site, PROTOCOL_JOIN, request), 'join response')
     const code = codeFromWire(response.code)
     if (code !== ErrorCode.OK) throw new TmtpError(code, `the site refused the join: ${response.detail}`)
     requireMaxBytes(response.memberId, MAX_MEMBER_ID_BYTES, 'member id')
@@ -254,7 +282,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     let notified = false
     let code: string | undefined
     try {
-      const answer = decodeMessage(Result, await requestControl(this.libp2p, site, PROTOCOL_LEAVE, signLeave(this.signer, libp2pPeerIdFromString(site).toMultihash().bytes, this.now())), 'leave result')
+      const answer = decodeMessage(Result, await requestControl(this.libp2p, this.discovery, site, PROTOCOL_LEAVE, signLeave(this.signer, libp2pPeerIdFromString(site).toMultihash().bytes, this.now())), 'leave result')
       code = codeFromWire(answer.code)
       notified = code === ErrorCode.OK
     } catch (err) {
@@ -347,6 +375,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   async stop (): Promise<void> {
     clearInterval(this.reconnectTimer)
     const sessions = this.scheduler.stop()
+    await this.discovery?.stop()
     await this.libp2p.stop()
     await sessions
     await this.db.close()
@@ -383,7 +412,8 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
       signer,
       listen: options.listen ?? [...DEFAULTS.listen],
       connections: DEFAULTS.member,
-      denyPeer: peer => ref.node?.isBlocked(peer.toString()) ?? false
+      denyPeer: peer => ref.node?.isBlocked(peer.toString()) ?? false,
+      dht: options.dht === false ? undefined : { role: 'member' }
     })
     const node = ref.node = new TmtpMemberNode(signer, encryption, libp2p, db, options)
     await node.start()

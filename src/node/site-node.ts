@@ -21,7 +21,8 @@ import { key, SiteStore, type DeliveryState, type ReplyRecord } from '../store/s
 import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadIdentity } from './identity.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
-import { remoteBytes, serveControl } from './control.js'
+import { dialWithLookup, remoteBytes, serveControl } from './control.js'
+import { Discovery } from '../discovery/discovery.js'
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
 
@@ -43,6 +44,10 @@ export interface SiteNodeOptions {
   inviteTtlMs?: number
   epochAgeMs?: number
   joinsPerMinute?: number
+  /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. @default [] */
+  bootstrap?: string[]
+  /** Run the TMTP DHT (as a server) to find member devices that moved, and be found. @default true */
+  dht?: boolean
   /** The clock, for tests of expiry. @default Date.now */
   now?: () => number
 }
@@ -102,6 +107,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   private readonly membership: SiteMembership
   private readonly scheduler: DeliveryScheduler
   private readonly signer: Ed25519Signer
+  private readonly discovery?: Discovery
   private readonly log = logger('tmtp:site')
   private sweepTimer?: NodeJS.Timeout
 
@@ -113,6 +119,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     this.libp2p = libp2p
     this.db = db
     this.store = new SiteStore(db)
+    this.discovery = libp2p.services.dht === undefined ? undefined : new Discovery(libp2p, { signer, bootstrap: options.bootstrap ?? [], publish: true })
     this.outbox = new SiteOutbox({
       store: this.store,
       signer,
@@ -192,6 +199,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
       this.rememberAddrs(peerId.toString(), listenAddrs.map(a => a.toString())).catch(err => { this.log.error('cannot store addresses: %e', err) })
     })
     await this.libp2p.start()
+    await this.discovery?.start()
 
     await this.outbox.sweepExpired()
     for await (const device of this.store.devicesWithOutbox()) {
@@ -225,7 +233,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     }
     const peer = libp2pPeerIdFromString(device)
     if (record.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: record.addrs.map(a => multiaddr(a)) })
-    const stream = await this.libp2p.dialProtocol(peer, PROTOCOL_DELIVER, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    const stream = await dialWithLookup(this.libp2p, this.discovery, peer, PROTOCOL_DELIVER)
     stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
     return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(device), {
       self: this.signer.peerId,
@@ -287,6 +295,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   async stop (): Promise<void> {
     clearInterval(this.sweepTimer)
     const sessions = this.scheduler.stop()
+    await this.discovery?.stop()
     await this.libp2p.stop()
     await sessions
     await this.db.close()
@@ -298,7 +307,12 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
   const signer = await loadIdentity(options.dataDir)
   const db = await Database.open(join(options.dataDir, DATABASE_DIR), { fsync: options.fsync ?? DEFAULTS.fsync })
   try {
-    const libp2p = await createTmtpLibp2p({ signer, listen: options.listen ?? [...DEFAULTS.listen], connections: DEFAULTS.site })
+    const libp2p = await createTmtpLibp2p({
+      signer,
+      listen: options.listen ?? [...DEFAULTS.listen],
+      connections: DEFAULTS.site,
+      dht: options.dht === false ? undefined : { role: 'site' }
+    })
     const node = new TmtpSiteNode(signer, libp2p, db, options)
     await node.start()
     return node
