@@ -34,6 +34,13 @@ export type DhtAddressFilter = 'all' | 'lan'
 export interface TmtpDhtInit {
   /** This node's role: 'member' runs the DHT in client mode, 'site' and 'bootstrap' in server mode. */
   role: DhtRole
+  /**
+   * Serve DHT queries. A site that cannot accept them (behind NAT, or kept out of others'
+   * routing tables) may run as a client and still look peers up and publish its record.
+   *
+   * @default true, except for role 'member'
+   */
+  server?: boolean
   /** @default 'all' (see DhtAddressFilter) */
   addresses?: DhtAddressFilter
   /**
@@ -63,7 +70,7 @@ export interface TmtpDhtInit {
 export function tmtpDhtInit (init: TmtpDhtInit): KadDHTInit {
   const options: KadDHTInit = {
     protocol: DHT_PROTOCOL,
-    clientMode: init.role === 'member',
+    clientMode: !(init.server ?? init.role !== 'member'),
     peerInfoMapper: (init.addresses ?? 'all') === 'lan' ? removePublicAddressesMapper : passthroughMapper,
     validators: { [ADDRESS_RECORD_NAMESPACE]: createAddressRecordValidator({ size: init.seenRecords }) },
     selectors: { [ADDRESS_RECORD_NAMESPACE]: selectAddressRecord },

@@ -16,6 +16,15 @@ export interface DiscoveryInit {
   publish: boolean
   publisher?: Omit<AddressPublisherInit, 'signer'>
   lookupTimeoutMs?: number
+  /** Told of every lookup and its outcome (for events and metrics). */
+  onLookup?: (event: LookupEvent) => void
+}
+
+export interface LookupEvent {
+  peer: string
+  found: boolean
+  addrs: string[]
+  error?: string
 }
 
 /**
@@ -29,6 +38,7 @@ export class Discovery {
   private readonly bootstrap: BootstrapDialer
   private readonly publisher?: AddressPublisher
   private readonly lookupTimeoutMs?: number
+  private readonly onLookup?: (event: LookupEvent) => void
 
   constructor (libp2p: Libp2p<{ dht?: KadDHT }>, init: DiscoveryInit) {
     const dht = libp2p.services.dht
@@ -38,6 +48,7 @@ export class Discovery {
     this.bootstrap = new BootstrapDialer(libp2p, { peers: init.bootstrap })
     this.publisher = init.publish ? new AddressPublisher(libp2p, dht, { ...init.publisher, signer: init.signer }) : undefined
     this.lookupTimeoutMs = init.lookupTimeoutMs
+    this.onLookup = init.onLookup
   }
 
   /** Starts after libp2p has started: dials the bootstrap peers, then publishes. */
@@ -62,8 +73,11 @@ export class Discovery {
     const result = await findAddresses(this.dht, peer, { peerStore: this.libp2p.peerStore, timeoutMs: this.lookupTimeoutMs, signal })
     if (!result.ok) {
       log('no address record of %p: %s', peer, result.error)
+      this.onLookup?.({ peer: peer.toString(), found: false, addrs: [], error: result.error })
       return false
     }
-    return result.addrs.length > 0
+    const addrs = result.addrs.map(a => a.toString())
+    this.onLookup?.({ peer: peer.toString(), found: addrs.length > 0, addrs })
+    return addrs.length > 0
   }
 }

@@ -26,7 +26,9 @@ export const DEFAULTS = {
   fsync: false,
   /** Connection limits. Sites serve many members; a member device keeps few connections. */
   site: { maxConnections: 10_000, inboundConnectionThreshold: 1_000, maxIncomingPendingConnections: 256 },
-  member: { maxConnections: 64, inboundConnectionThreshold: 16, maxIncomingPendingConnections: 16 },
+  member: { maxConnections: 32, inboundConnectionThreshold: 16, maxIncomingPendingConnections: 16 },
+  /** A member device trims its connections back to its bound this often (libp2p prunes only on open). */
+  connectionTrimIntervalMs: 10_000,
   /** A member checks its joined sites' reachability, and resends unacknowledged replies, this often. */
   reconnectIntervalMs: 60_000,
   /** The site scans its outbox for expired messages this often. */

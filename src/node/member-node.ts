@@ -26,9 +26,10 @@ import { JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/
 import { Database, put } from '../store/database.js'
 import { key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
 import { dialWithLookup, requestControl, remoteBytes } from './control.js'
-import { Discovery } from '../discovery/discovery.js'
+import { Discovery, type LookupEvent } from '../discovery/discovery.js'
 import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadEncryptionKey, loadIdentity } from './identity.js'
+import { ConnectionBound } from './connection-bound.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
 
 export interface MemberNodeOptions {
@@ -52,6 +53,10 @@ export interface MemberNodeOptions {
    * finding it through the DHT. @default true
    */
   connectToSites?: boolean
+  /** The most connections this device keeps (joined sites excepted). @default 32 */
+  maxConnections?: number
+  /** How often the connection bound is enforced again. @default 10 s */
+  connectionTrimIntervalMs?: number
   now?: () => number
 }
 
@@ -74,6 +79,8 @@ export interface InboxMessage {
 
 export interface MemberNodeEvents {
   message: CustomEvent<InboxMessage>
+  /** A site's addresses were looked up in the DHT. */
+  lookup: CustomEvent<LookupEvent>
 }
 
 export interface JoinResult {
@@ -98,6 +105,8 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   markRead: (id: string, read?: boolean) => Promise<void>
   reply: (id: string, req: { body: string, subject?: string }) => Promise<PostRecord>
   post: (id: string) => Promise<PostRecord>
+  /** Looks a peer's current addresses up in the DHT; true when found (and added to the peer store). */
+  locate: (peer: string) => Promise<boolean>
   stop: () => Promise<void>
 }
 
@@ -116,6 +125,8 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   private readonly blockedPeers = new Set<string>()
   private readonly log = logger('tmtp:member')
   private discovery?: Discovery
+  private readonly bound: ConnectionBound
+  private readonly siteIds = new Set<string>()
   private reconnectTimer?: NodeJS.Timeout
 
   constructor (signer: Ed25519Signer, encryption: X25519KeyPair, libp2p: TmtpLibp2p, db: Database, options: MemberNodeOptions) {
@@ -135,6 +146,11 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       epochs: this.epochs,
       now: this.now,
       onQueued: site => { this.scheduler.nudge(site) }
+    })
+    this.bound = new ConnectionBound(libp2p, {
+      max: options.maxConnections ?? DEFAULTS.member.maxConnections,
+      intervalMs: options.connectionTrimIntervalMs ?? DEFAULTS.connectionTrimIntervalMs,
+      keep: peer => this.siteIds.has(peer)
     })
     this.scheduler = new DeliveryScheduler({
       backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
@@ -168,12 +184,19 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log, now: this.now })
     }, { maxInboundStreams: DEFAULTS.maxInboundStreams })
     await this.libp2p.start()
+    for (const site of await this.store.sites()) if (site.left === undefined) this.siteIds.add(site.peerId)
+    this.bound.start()
     const connect = this.options.connectToSites ?? true
     if (this.libp2p.services.dht !== undefined) {
       // joined sites are DHT servers: good bootstrap peers for a device
       const sites = connect ? (await this.store.sites()).filter(s => s.left === undefined) : []
       const bootstrap = [...(this.options.bootstrap ?? []), ...sites.flatMap(s => s.addrs.map(a => `${a}/p2p/${s.peerId}`))]
-      this.discovery = new Discovery(this.libp2p, { signer: this.signer, bootstrap, publish: true })
+      this.discovery = new Discovery(this.libp2p, {
+        signer: this.signer,
+        bootstrap,
+        publish: true,
+        onLookup: event => { this.safeDispatchEvent('lookup', { detail: event }) }
+      })
       await this.discovery.start()
     }
     if (connect) {
@@ -265,6 +288,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       joined: this.now()
     }
     await this.db.write([put(key.site(site), record)])
+    this.siteIds.add(site)
     this.scheduler.wake(site)
     return { site, siteName: record.name, member: record.member }
   }
@@ -290,9 +314,14 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       this.log('could not tell %s about leaving: %e', site, err)
     }
     await this.db.write([put(key.site(site), { ...record, left: this.now() })])
+    this.siteIds.delete(site)
     await this.block(site, 'left the site')
     this.epochs.forget(site)
     return { site, notified, code }
+  }
+
+  async locate (peer: string): Promise<boolean> {
+    return await this.discovery?.locate(libp2pPeerIdFromString(peer)) ?? false
   }
 
   async block (peer: string, reason = 'blocked by the member'): Promise<void> {
@@ -374,6 +403,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
 
   async stop (): Promise<void> {
     clearInterval(this.reconnectTimer)
+    this.bound.stop()
     const sessions = this.scheduler.stop()
     await this.discovery?.stop()
     await this.libp2p.stop()
@@ -411,7 +441,7 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
     const libp2p = await createTmtpLibp2p({
       signer,
       listen: options.listen ?? [...DEFAULTS.listen],
-      connections: DEFAULTS.member,
+      connections: { ...DEFAULTS.member, maxConnections: options.maxConnections ?? DEFAULTS.member.maxConnections },
       denyPeer: peer => ref.node?.isBlocked(peer.toString()) ?? false,
       dht: options.dht === false ? undefined : { role: 'member' }
     })

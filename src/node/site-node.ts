@@ -22,7 +22,7 @@ import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadIdentity } from './identity.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
-import { Discovery } from '../discovery/discovery.js'
+import { Discovery, type LookupEvent } from '../discovery/discovery.js'
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
 
@@ -48,6 +48,8 @@ export interface SiteNodeOptions {
   bootstrap?: string[]
   /** Run the TMTP DHT (as a server) to find member devices that moved, and be found. @default true */
   dht?: boolean
+  /** Serve DHT queries (a site behind NAT may not). @default true */
+  dhtServer?: boolean
   /** The clock, for tests of expiry. @default Date.now */
   now?: () => number
 }
@@ -79,6 +81,8 @@ export interface SiteNodeEvents {
   delivery: CustomEvent<SiteEvent>
   reply: CustomEvent<ReplyRecord>
   session: CustomEvent<SessionEvent>
+  /** A device's addresses were looked up in the DHT. */
+  lookup: CustomEvent<LookupEvent>
 }
 
 /** A running TMTP site node (spec: "Roles"). */
@@ -119,7 +123,14 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     this.libp2p = libp2p
     this.db = db
     this.store = new SiteStore(db)
-    this.discovery = libp2p.services.dht === undefined ? undefined : new Discovery(libp2p, { signer, bootstrap: options.bootstrap ?? [], publish: true })
+    this.discovery = libp2p.services.dht === undefined
+      ? undefined
+      : new Discovery(libp2p, {
+        signer,
+        bootstrap: options.bootstrap ?? [],
+        publish: true,
+        onLookup: event => { this.safeDispatch('lookup', event) }
+      })
     this.outbox = new SiteOutbox({
       store: this.store,
       signer,
@@ -311,7 +322,7 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
       signer,
       listen: options.listen ?? [...DEFAULTS.listen],
       connections: DEFAULTS.site,
-      dht: options.dht === false ? undefined : { role: 'site' }
+      dht: options.dht === false ? undefined : { role: 'site', server: options.dhtServer ?? true }
     })
     const node = new TmtpSiteNode(signer, libp2p, db, options)
     await node.start()

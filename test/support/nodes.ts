@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createBootstrapNode, type BootstrapNode } from '../../src/node/bootstrap-node.js'
 import { createMemberNode, type MemberNode, type MemberNodeOptions } from '../../src/node/member-node.js'
 import { createSiteNode, type SiteNode, type SiteNodeOptions } from '../../src/node/site-node.js'
 
@@ -11,8 +12,7 @@ import { createSiteNode, type SiteNode, type SiteNodeOptions } from '../../src/n
  */
 export class TestNet {
   readonly dir: string
-  private readonly nodes = new Set<SiteNode | MemberNode>()
-  private readonly stopped = new WeakSet<SiteNode | MemberNode>()
+  private readonly nodes = new Set<SiteNode | MemberNode | BootstrapNode>()
 
   private constructor (dir: string) {
     this.dir = dir
@@ -38,7 +38,13 @@ export class TestNet {
     return node
   }
 
-  async stop (node: SiteNode | MemberNode): Promise<void> {
+  async bootstrap (name = 'bootstrap', bootstrap: string[] = []): Promise<BootstrapNode> {
+    const node = await createBootstrapNode({ dataDir: this.path(name), bootstrap })
+    this.nodes.add(node)
+    return node
+  }
+
+  async stop (node: SiteNode | MemberNode | BootstrapNode): Promise<void> {
     this.nodes.delete(node)
     await node.stop()
   }
