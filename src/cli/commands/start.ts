@@ -118,6 +118,9 @@ async function start (opts: StartOptions): Promise<void> {
   const config = await loadConfig(dir)
   await checkMultiaddrs(config.listen, 'config.json listen')
   const log = logger(config.role)
+  const running = await readRuntime(dir)
+  if (running !== undefined) throw new CliError(EXIT.USAGE, 'ALREADY_RUNNING', `the node of ${dir} is already running (pid ${running.pid}, API ${running.url})`)
+  const token = await readToken(dir)
   if (opts.bootstrap !== undefined) {
     config.bootstrap = opts.bootstrap
     await writeConfig(dir, config)
@@ -125,9 +128,6 @@ async function start (opts: StartOptions): Promise<void> {
   }
   if (opts.listen !== undefined) config.listen = opts.listen
   if (opts.apiPort !== undefined) config.apiPort = opts.apiPort
-  const running = await readRuntime(dir)
-  if (running !== undefined) throw new CliError(EXIT.USAGE, 'ALREADY_RUNNING', `the node of ${dir} is already running (pid ${running.pid}, API ${running.url})`)
-  const token = await readToken(dir)
 
   log(`starting (data ${dir})`)
   const node = await startNode(config, dir).catch(err => {

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { exitCodeFor } from '../../src/cli/client.js'
+import { dataDir, loadConfig, pidAlive, readRuntime, readToken, writeRuntime } from '../../src/cli/config.js'
+import { formatSpan, parseDuration, toSeconds } from '../../src/cli/duration.js'
+import { CliError, EXIT } from '../../src/cli/errors.js'
+import { table } from '../../src/cli/output.js'
+import { initDataDir } from '../../src/cli/commands/init.js'
+
+function exitCode (code: number) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof CliError, String(err))
+    assert.equal(err.exitCode, code, err.message)
+    return true
+  }
+}
+
+describe('cli: configuration, durations and output', () => {
+  let dir: string
+
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'tmtp-cli-config-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('the data folder: --data, else $TMTP_DATA, else $XDG_DATA_HOME/tmtp, else ~/.local/share/tmtp', () => {
+    assert.equal(dataDir('/srv/tmtp', { TMTP_DATA: '/a', XDG_DATA_HOME: '/b' }), '/srv/tmtp')
+    assert.equal(dataDir(undefined, { TMTP_DATA: '/a', XDG_DATA_HOME: '/b' }), '/a')
+    assert.equal(dataDir(undefined, { TMTP_DATA: '', XDG_DATA_HOME: '/b' }), '/b/tmtp')
+    assert.equal(dataDir(undefined, {}), join(homedir(), '.local', 'share', 'tmtp'))
+  })
+
+  it('parses durations and refuses others', () => {
+    assert.equal(parseDuration('30s'), 30_000)
+    assert.equal(parseDuration('15m'), 900_000)
+    assert.equal(parseDuration('2h'), 7_200_000)
+    assert.equal(parseDuration('7d'), 604_800_000)
+    assert.equal(parseDuration('500ms'), 500)
+    assert.equal(parseDuration('45'), 45_000)
+    for (const bad of ['', 'soon', '-5m', '1.5h', '0s', '3w', '99999999999999999d']) assert.throws(() => parseDuration(bad), exitCode(EXIT.USAGE), bad)
+    assert.equal(toSeconds(500), 1)
+    assert.equal(formatSpan(850), '850 ms')
+    assert.equal(formatSpan(12_345), '12.3 s')
+  })
+
+  it('validates config.json field by field', async () => {
+    await initDataDir(dir, { role: 'site', name: 'Test' })
+    const config = await loadConfig(dir)
+    assert.equal(config.role, 'site')
+    assert.equal(config.apiHost, '127.0.0.1')
+    const cases: Array<[unknown, RegExp]> = [
+      ['not json', /not valid JSON/],
+      [[], /not a JSON object/],
+      [{ role: 'relay' }, /role/],
+      [{ role: 'site', listen: '/ip4/127.0.0.1/tcp/0' }, /listen/],
+      [{ role: 'site', apiPort: 70000 }, /apiPort/],
+      [{ role: 'site', fsync: 'yes' }, /fsync/],
+      [{ role: 'site', webhook: { url: 'http://x' } }, /webhook/]
+    ]
+    for (const [content, message] of cases) {
+      await writeFile(join(dir, 'config.json'), typeof content === 'string' ? content : JSON.stringify(content))
+      await assert.rejects(loadConfig(dir), (err: unknown) => exitCode(EXIT.USAGE)(err) && message.test((err as Error).message))
+    }
+    // missing fields take their defaults
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ role: 'member' }))
+    assert.deepEqual((await loadConfig(dir)).listen, ['/ip4/127.0.0.1/tcp/0'])
+  })
+
+  it('refuses a token file others can read, and api.json of a dead process', async () => {
+    await initDataDir(dir, { role: 'member', name: 'phone' })
+    assert.equal((await stat(join(dir, 'api.token'))).mode & 0o777, 0o600)
+    assert.equal((await readToken(dir)).length, 43)
+    await writeFile(join(dir, 'api.token'), 'abc', { mode: 0o644 })
+    await chmod(join(dir, 'api.token'), 0o644)
+    await assert.rejects(readToken(dir), /chmod 600/)
+
+    await writeRuntime(dir, { url: 'http://127.0.0.1:1', pid: process.pid })
+    assert.deepEqual(await readRuntime(dir), { url: 'http://127.0.0.1:1', pid: process.pid })
+    await writeRuntime(dir, { url: 'http://127.0.0.1:1', pid: 2 ** 22 + 1 })
+    assert.equal(await readRuntime(dir), undefined)
+    assert.equal(pidAlive(process.pid), true)
+    assert.equal(pidAlive(-1), false)
+  })
+
+  it('maps API errors to exit codes', () => {
+    assert.equal(exitCodeFor(401, 'UNAUTHORIZED'), EXIT.AUTH)
+    assert.equal(exitCodeFor(404, 'UNKNOWN_MEMBER'), EXIT.NOT_FOUND)
+    assert.equal(exitCodeFor(404, 'NOT_FOUND'), EXIT.NOT_FOUND)
+    assert.equal(exitCodeFor(400, 'INVALID_REQUEST'), EXIT.USAGE)
+    assert.equal(exitCodeFor(422, 'BAD_TOKEN'), EXIT.REFUSED)
+    assert.equal(exitCodeFor(422, 'NO_DEVICES'), EXIT.REFUSED)
+    assert.equal(exitCodeFor(502, 'UNREACHABLE'), EXIT.REFUSED)
+    assert.equal(exitCodeFor(500, 'INTERNAL'), EXIT.INTERNAL)
+    assert.equal(exitCodeFor(503, 'NOT_RUNNING'), EXIT.NOT_RUNNING)
+  })
+
+  it('prints aligned tables and cuts long cells', () => {
+    const text = table(['a', 'bb'], [['1', 'x'.repeat(10)], ['22', undefined]], 5)
+    assert.equal(text, 'a   bb\n--  -----\n1   xxxx…\n22')
+  })
+})
