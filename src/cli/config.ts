@@ -18,7 +18,8 @@ export const CONFIG_FILE = 'config.json'
 export const TOKEN_FILE = 'api.token'
 export const RUNTIME_FILE = 'api.json'
 
-export type Role = 'site' | 'member'
+/** 'bootstrap': a DHT server that only helps TMTP nodes find each other; it has no local API. */
+export type Role = 'site' | 'member' | 'bootstrap'
 
 export interface Webhook {
   url: string
@@ -39,7 +40,7 @@ export interface TmtpConfig {
   fsync: boolean
   /** Site only: where receipts and replies are POSTed, signed with the secret. */
   webhook: Webhook | null
-  /** DHT bootstrap peers (kept for the discovery work; not used yet). */
+  /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. */
   bootstrap: string[]
 }
 
@@ -156,7 +157,7 @@ export async function loadConfig (dir: string): Promise<TmtpConfig> {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw configError(path, 'not a JSON object')
   const c = raw as Record<string, unknown>
-  if (c.role !== 'site' && c.role !== 'member') throw configError(path, 'role must be "site" or "member"')
+  if (c.role !== 'site' && c.role !== 'member' && c.role !== 'bootstrap') throw configError(path, 'role must be "site", "member" or "bootstrap"')
   const defaults = defaultConfig(c.role, '')
   const config: TmtpConfig = { ...defaults, ...c } as TmtpConfig
   if (typeof config.name !== 'string') throw configError(path, 'name must be a string')
@@ -167,8 +168,11 @@ export async function loadConfig (dir: string): Promise<TmtpConfig> {
   if (config.webhook !== null) {
     const w = config.webhook as unknown as Record<string, unknown>
     if (typeof w !== 'object' || typeof w.url !== 'string' || typeof w.secret !== 'string') throw configError(path, 'webhook must be null or { "url": string, "secret": string }')
+    if (w.secret.length < 16) throw configError(path, 'webhook secret must be at least 16 characters')
   }
-  if (!stringArray(config.bootstrap)) throw configError(path, 'bootstrap must be an array of multiaddr strings')
+  if (!stringArray(config.bootstrap) || !config.bootstrap.every(b => /\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(b))) {
+    throw configError(path, 'bootstrap must be an array of multiaddr strings ending with /p2p/<PeerId>')
+  }
   return config
 }
 

@@ -28,7 +28,7 @@ export interface InitResult {
 export async function initDataDir (dir: string, opts: InitOptions): Promise<InitResult & { warning?: string }> {
   if (await configExists(dir)) throw usageError(`${dir} is already initialised (${CONFIG_FILE} exists): use another --data folder`)
   const { warning } = await prepareDataDir(dir)
-  const name = opts.name ?? (opts.role === 'site' ? 'TMTP site' : hostname())
+  const name = opts.name ?? (opts.role === 'member' ? hostname() : `TMTP ${opts.role}`)
   const config = defaultConfig(opts.role, name)
   if (opts.listen !== undefined && opts.listen.length > 0) config.listen = opts.listen
   if (opts.apiPort !== undefined) config.apiPort = opts.apiPort
@@ -45,7 +45,7 @@ export async function initDataDir (dir: string, opts: InitOptions): Promise<Init
 
 export function initCommand (): Command {
   return command('init', 'create a node\'s data folder: identity keys, config.json and the API token')
-    .addOption(new Option('--role <role>', 'what this node is').choices(['site', 'member']).makeOptionMandatory())
+    .addOption(new Option('--role <role>', 'what this node is').choices(['site', 'member', 'bootstrap']).makeOptionMandatory())
     .option('--name <name>', 'site: display name shown to members; member: device name shown to sites')
     .option('--listen <multiaddr...>', 'libp2p listen addresses (default /ip4/127.0.0.1/tcp/0)', parseMultiaddr)
     .option('--api-port <port>', 'port of the local HTTP API on 127.0.0.1 (default 0: any free port)', parsePort)

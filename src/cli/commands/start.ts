@@ -74,10 +74,33 @@ function urlHost (host: string): string {
 async function startNode (config: TmtpConfig, dir: string): Promise<SiteNode | MemberNode> {
   if (config.role === 'site') {
     const { createSiteNode } = await import('../../node/site-node.js')
-    return await createSiteNode({ dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync })
+    return await createSiteNode({ dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
   }
   const { createMemberNode } = await import('../../node/member-node.js')
-  return await createMemberNode({ dataDir: dir, deviceName: config.name, listen: config.listen, fsync: config.fsync })
+  return await createMemberNode({ dataDir: dir, deviceName: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
+}
+
+/** Resolves on SIGINT, SIGTERM, or (started with an IPC channel) when the parent goes away. */
+async function stopSignal (): Promise<string> {
+  return await new Promise<string>(resolve => {
+    process.once('SIGINT', () => { resolve('SIGINT') })
+    process.once('SIGTERM', () => { resolve('SIGTERM') })
+    if (process.connected) process.once('disconnect', () => { resolve('parent gone') })
+  })
+}
+
+/** A bootstrap node: a DHT server and nothing else, so no local API; its addresses go to the log. */
+async function runBootstrap (config: TmtpConfig, dir: string, json: boolean, log: (message: string) => void): Promise<void> {
+  const { createBootstrapNode } = await import('../../node/bootstrap-node.js')
+  const node = await createBootstrapNode({ dataDir: dir, listen: config.listen, bootstrap: config.bootstrap }).catch(err => {
+    throw new CliError(EXIT.INTERNAL, 'START_FAILED', `cannot start the bootstrap node: ${(err as Error).message}`, { cause: err })
+  })
+  log(`bootstrap node ${node.peerId}: give other nodes --bootstrap ${node.multiaddrs().join(' ')}`)
+  if (json) process.stdout.write(JSON.stringify({ role: 'bootstrap', peerId: node.peerId, listen: node.multiaddrs(), pid: process.pid }) + '\n')
+  log(`stopping (${await stopSignal()})`)
+  await node.stop()
+  log('stopped')
+  if (process.connected) process.disconnect()
 }
 
 /** Logs the node's important events; the function it returns flushes them and stops logging failures (shutdown). */
@@ -115,6 +138,8 @@ async function start (opts: StartOptions): Promise<void> {
   const { dir, out } = context(opts)
   await checkMultiaddrs(opts.listen, '--listen')
   await checkMultiaddrs(opts.bootstrap, '--bootstrap')
+  const peerless = opts.bootstrap?.find(b => !/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(b))
+  if (peerless !== undefined) throw new CliError(EXIT.USAGE, 'INVALID_ARGUMENT', `--bootstrap ${peerless} must end with /p2p/<PeerId>`)
   const config = await loadConfig(dir)
   await checkMultiaddrs(config.listen, 'config.json listen')
   const log = logger(config.role)
@@ -122,14 +147,18 @@ async function start (opts: StartOptions): Promise<void> {
   if (running !== undefined) throw new CliError(EXIT.USAGE, 'ALREADY_RUNNING', `the node of ${dir} is already running (pid ${running.pid}, API ${running.url})`)
   const token = await readToken(dir)
   if (opts.bootstrap !== undefined) {
+    // kept: the next start uses them too
     config.bootstrap = opts.bootstrap
     await writeConfig(dir, config)
-    log(`note: bootstrap peers are stored in config.json for DHT discovery, which is not used yet (${opts.bootstrap.length} given)`)
   }
   if (opts.listen !== undefined) config.listen = opts.listen
   if (opts.apiPort !== undefined) config.apiPort = opts.apiPort
 
   log(`starting (data ${dir})`)
+  if (config.role === 'bootstrap') {
+    await runBootstrap(config, dir, out.json, log)
+    return
+  }
   const node = await startNode(config, dir).catch(err => {
     throw new CliError(EXIT.INTERNAL, (err as { code?: string }).code ?? 'START_FAILED', `cannot start the ${config.role} node: ${(err as Error).message}`, { cause: err })
   })
@@ -158,12 +187,7 @@ async function start (opts: StartOptions): Promise<void> {
     throw new CliError(EXIT.INTERNAL, (err as { code?: string }).code ?? 'START_FAILED', `cannot start the local API on ${config.apiHost}:${config.apiPort}: ${(err as Error).message}`, { cause: err })
   }
 
-  const reason = await new Promise<string>(resolve => {
-    process.once('SIGINT', () => { resolve('SIGINT') })
-    process.once('SIGTERM', () => { resolve('SIGTERM') })
-    // started by a parent with an IPC channel (tmtp demo, tests): stop when it goes away
-    if (process.connected) process.once('disconnect', () => { resolve('parent gone') })
-  })
+  const reason = await stopSignal()
   log(`stopping (${reason})`)
   const force = (why: string): void => {
     log(`${why}: exiting without a clean stop`)
@@ -185,6 +209,6 @@ export function startCommand (): Command {
   return command('start', 'run the node and its local HTTP API in the foreground until SIGINT or SIGTERM')
     .option('--listen <multiaddr...>', 'libp2p listen addresses for this run (default: config.json)', parseMultiaddr)
     .option('--api-port <port>', 'port of the local HTTP API for this run (default: config.json)', parsePort)
-    .option('--bootstrap <multiaddr...>', 'DHT bootstrap peers, stored in config.json (not used yet)', parseMultiaddr)
+    .option('--bootstrap <multiaddr...>', 'DHT bootstrap peers (…/p2p/<PeerId>), kept in config.json for later starts', parseMultiaddr)
     .action(async (opts: StartOptions) => { await start(opts) })
 }
