@@ -83,7 +83,8 @@ export class SiteMetrics {
       this.webhookEvents?.inc({ result: 'dropped' }, w.dropped)
       this.webhookEvents?.inc({ result: 'abandoned' }, w.abandoned)
     }
-    return await this.registry.metrics()
+    // libp2p's own metrics (connections, streams, DHT) follow TMTP's in the same exposition
+    return `${await this.registry.metrics()}\n${await this.node.libp2pMetrics.metrics()}`
   }
 
   /** Stops following the node's events. */

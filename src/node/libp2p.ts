@@ -4,6 +4,7 @@ import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tmtpDht, type TmtpDhtInit } from '../discovery/dht.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
@@ -11,6 +12,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { PeerId } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
+import type { Registry } from 'prom-client'
 
 /** `dht` is present exactly when createTmtpLibp2p was given the `dht` option. */
 export type TmtpLibp2p = Libp2p<TmtpServices>
@@ -25,6 +27,8 @@ export interface Libp2pOptions {
   denyPeer?: (peer: PeerId) => boolean
   /** Run the TMTP DHT (src/discovery/dht.ts) as the `dht` service. Without it the node has no DHT. */
   dht?: TmtpDhtInit
+  /** Collect libp2p's own metrics (connections, streams, protocols, DHT) into this Prometheus registry. */
+  metrics?: Registry
 }
 
 /** A TCP + Noise + Yamux libp2p node with identify and ping, not yet started. */
@@ -41,6 +45,7 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { ...opts.connections },
+    metrics: opts.metrics === undefined ? undefined : prometheusMetrics({ registry: opts.metrics }),
     connectionGater: deny === undefined
       ? {}
       : {

@@ -4,6 +4,7 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
+import { Registry } from 'prom-client'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { peerIdToString } from '../crypto/ed25519.js'
 import { NodeError } from '../delivery/errors.js'
@@ -89,6 +90,8 @@ export interface SiteNodeEvents {
 export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   readonly peerId: string
   readonly libp2p: TmtpLibp2p
+  /** libp2p's own metrics (connections, streams, DHT), for the API's /metrics. */
+  readonly libp2pMetrics: Registry
   multiaddrs: () => string[]
   createInvite: (req?: InviteRequest) => Promise<IssuedInvite>
   send: (req: SendRequest) => Promise<SendResult>
@@ -105,6 +108,7 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
 class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode {
   readonly peerId: string
   readonly libp2p: TmtpLibp2p
+  readonly libp2pMetrics: Registry
   private readonly db: Database
   private readonly store: SiteStore
   private readonly outbox: SiteOutbox
@@ -115,8 +119,9 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   private readonly log = logger('tmtp:site')
   private sweepTimer?: NodeJS.Timeout
 
-  constructor (signer: Ed25519Signer, libp2p: TmtpLibp2p, db: Database, options: SiteNodeOptions) {
+  constructor (signer: Ed25519Signer, libp2p: TmtpLibp2p, libp2pMetrics: Registry, db: Database, options: SiteNodeOptions) {
     super()
+    this.libp2pMetrics = libp2pMetrics
     const now = options.now ?? Date.now
     this.signer = signer
     this.peerId = peerIdToString(signer.peerId)
@@ -318,13 +323,15 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
   const signer = await loadIdentity(options.dataDir)
   const db = await Database.open(join(options.dataDir, DATABASE_DIR), { fsync: options.fsync ?? DEFAULTS.fsync })
   try {
+    const metrics = new Registry()
     const libp2p = await createTmtpLibp2p({
       signer,
       listen: options.listen ?? [...DEFAULTS.listen],
       connections: DEFAULTS.site,
+      metrics,
       dht: options.dht === false ? undefined : { role: 'site', server: options.dhtServer ?? true }
     })
-    const node = new TmtpSiteNode(signer, libp2p, db, options)
+    const node = new TmtpSiteNode(signer, libp2p, metrics, db, options)
     await node.start()
     return node
   } catch (err) {

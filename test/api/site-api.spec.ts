@@ -178,6 +178,9 @@ describe('api: site', () => {
       assert.match(res.body, /^tmtp_replies_received_total 1$/m)
       assert.match(res.body, /^tmtp_delivery_latency_seconds_count 1$/m)
       assert.match(res.body, /^tmtp_outbox_queue_depth 0$/m)
+      // libp2p's own metrics: handshakes, and bytes per protocol
+      assert.match(res.body, /^libp2p_noise_xxhandshake_successes_total [1-9]/m)
+      assert.match(res.body, /^libp2p_data_transfer_bytes_total\{protocol="\/tmtp\/deliver\/1\.0\.0 sent"\} [1-9]/m)
       assertError(await call(api, 'GET', '/metrics', { token: false }), 401, 'UNAUTHORIZED')
     })
 
