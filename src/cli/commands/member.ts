@@ -4,38 +4,15 @@ import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, type CommonOptions } from './common.js'
 
+import type { InboxMessage, JoinResult } from '../../node/member-node.js'
+import type { SiteRecord } from '../../store/member-store.js'
+
 /** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
 
-export interface JoinResponse {
-  site: string
-  siteName: string
-  member: string
-}
-
-export interface InboxMessage {
-  id: string
-  site: string
-  siteName: string
-  seq: number
-  subject: string
-  body: string
-  contentType: string
-  thread: string
-  replyTo: string
-  created: number
-  expires: number
-  received: number
-  read: boolean
-}
-
-export interface SiteEntry {
-  peerId: string
-  name: string
-  member: string
-  addrs: string[]
-  joined: number
-  left?: number
-}
+// what the member API answers: the library's own types, as JSON
+export type JoinResponse = JoinResult
+export type { InboxMessage }
+export type SiteEntry = SiteRecord
 
 export interface PostResponse {
   id: string

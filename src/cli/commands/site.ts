@@ -6,64 +6,20 @@ import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
 
+import type { SendResult } from '../../delivery/site-outbox.js'
+import type { IssuedInvite, MemberView } from '../../node/site-membership.js'
+import type { MessageStatus } from '../../node/site-node.js'
+import type { ReplyRecord } from '../../store/site-store.js'
+
 /** Site commands: invite, send, message, members, remove-member, replies. */
 
-export interface InviteResponse {
-  token: string
-  ref: string
-  expires: number
-}
-
-export interface SendResponse {
-  id: string
-  created: number
-  expires: number
-  recipients: Array<{ member: string, device: string }>
-  duplicate: boolean
-}
-
-export interface DeviceStatus {
-  device: string
-  member: string
-  seq: number
-  state: string
-  at: number
-  code?: string
-  detail?: string
-  proof?: string
-}
-
-export interface MessageStatusResponse {
-  id: string
-  created: number
-  expires: number
-  subject: string
-  urgency: string
-  topic?: string
-  devices: DeviceStatus[]
-}
-
-export interface MemberView {
-  id: string
-  ref: string
-  created: number
-  devices: Array<{ peerId: string, name: string, joined: number }>
-}
-
-export interface Reply {
-  id: string
-  device: string
-  member: string
-  ref: string
-  subject: string
-  body: string
-  contentType: string
-  thread: string
-  replyTo: string
-  created: number
-  received: number
-  cursor?: string
-}
+// what the site API answers: the library's own types, as JSON
+export type InviteResponse = IssuedInvite
+export type SendResponse = SendResult
+export type MessageStatusResponse = MessageStatus
+export type DeviceStatus = MessageStatus['devices'][number]
+export type { MemberView }
+export type Reply = ReplyRecord & { cursor?: string }
 
 export interface RepliesResponse {
   replies: Reply[]
