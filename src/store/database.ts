@@ -91,17 +91,8 @@ export class Database {
   }
 
   /** Entries whose keys start with prefix, in key order, from after `after` if given. */
-  async * entries (prefix: string, options: { after?: string, limit?: number, reverse?: boolean } = {}): AsyncGenerator<[string, Uint8Array]> {
-    const range = {
-      gt: options.after ?? prefix,
-      lt: prefix + '\xff',
-      limit: options.limit ?? -1,
-      reverse: options.reverse ?? false
-    }
-    if (options.reverse === true && options.after !== undefined) {
-      range.gt = prefix
-      range.lt = options.after
-    }
+  async * entries (prefix: string, options: { after?: string, limit?: number } = {}): AsyncGenerator<[string, Uint8Array]> {
+    const range = { gt: after(prefix, options.after), lt: prefix + '\xff', limit: options.limit ?? -1 }
     try {
       for await (const entry of this.level.iterator(range)) yield entry
     } catch (err) {
@@ -111,7 +102,7 @@ export class Database {
 
   /** The first entry whose key starts with prefix (after `after`; the last one with reverse), if any. */
   async first (prefix: string, options: { after?: string, reverse?: boolean } = {}): Promise<[string, Uint8Array] | undefined> {
-    const iterator = this.level.iterator({ gt: options.after ?? prefix, lt: prefix + '\xff', limit: 1, reverse: options.reverse ?? false })
+    const iterator = this.level.iterator({ gt: after(prefix, options.after), lt: prefix + '\xff', limit: 1, reverse: options.reverse ?? false })
     try {
       return await iterator.next()
     } catch (err) {
@@ -170,6 +161,11 @@ export class Database {
     this.failure = new TmtpError(ErrorCode.STORAGE_FAILURE, 'database is closed')
     await this.level.close()
   }
+}
+
+/** A cursor from outside never moves a range below its prefix (into other records). */
+function after (prefix: string, cursor: string | undefined): string {
+  return cursor !== undefined && cursor > prefix ? cursor : prefix
 }
 
 function storageError (err: unknown, message: string): TmtpError {

@@ -37,6 +37,21 @@ describe('store/database', () => {
     await assert.rejects(Database.open(join(file, 'db'), { fsync: false }), (err: unknown) => isTmtpError(err, ErrorCode.STORAGE_FAILURE))
   })
 
+  it('keeps a range within its prefix whatever cursor it is given', async () => {
+    db = await Database.open(join(dir, 'db'), { fsync: false })
+    await db.write([put('a:1', { a: 1 }), put('b:1', { b: 1 }), put('b:2', { b: 2 }), put('c:1', { c: 1 })])
+    const keys = async (cursor?: string): Promise<string[]> => {
+      const out: string[] = []
+      for await (const [k] of db!.entries('b:', { after: cursor })) out.push(k)
+      return out
+    }
+    assert.deepEqual(await keys(), ['b:1', 'b:2'])
+    assert.deepEqual(await keys('a'), ['b:1', 'b:2'])
+    assert.deepEqual(await keys('b:1'), ['b:2'])
+    assert.deepEqual(await keys('zzz'), [])
+    assert.equal((await db.first('b:', { after: '' }))?.[0], 'b:1')
+  })
+
   it('rejects writes after close with STORAGE_FAILURE', async () => {
     db = await Database.open(join(dir, 'db'), { fsync: false })
     await db.close()
