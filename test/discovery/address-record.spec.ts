@@ -134,7 +134,7 @@ describe('discovery/address-record', () => {
     assert.equal(error.code, ErrorCode.BAD_FRAME)
   })
 
-  it('reproduces the test vector of spec/dht-draft.md', () => {
+  it('reproduces the test vector of spec/tmtp.md section 16.3', () => {
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
     const signer = new Ed25519Signer(Buffer.from('481731191204f63154a3effea090751806ba1d9859e0419e63135babcc75ec3c', 'hex'))
     const t0 = 1764374400000
