@@ -23,6 +23,7 @@ import {
   MAX_CLOCK_SKEW_MS, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, SIGNING_CONTEXT, WIRE_VERSION
 } from '../src/protocol/index.js'
 import type { SigningContext } from '../src/protocol/index.js'
+import { addressRecordKey, signAddressRecord } from '../src/discovery/address-record.js'
 import { Content, Envelope, EnvelopeHeader, Invite, Push, Receipt, SignedPayload } from '../src/protocol/pb/tmtp.js'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -521,6 +522,31 @@ function leaveVectors (f: Fixture): JsonObject {
   }
 }
 
+function addressRecordVectors (f: Fixture): JsonObject {
+  const seq = T0 + 3 * DAY
+  const cases = [
+    { name: 'a device with a private IPv4 and a loopback IPv6 address', signer: f.device, addrs: ['/ip4/192.168.1.20/tcp/4001', '/ip6/::1/tcp/4001'] },
+    { name: 'a site with one DNS address', signer: f.site, addrs: ['/dns4/site.example/tcp/4001'] }
+  ]
+  return {
+    description: 'Address records (spec: "The DHT", "Address records"): a node signs its current addresses; the record is stored in the TMTP DHT under "/tmtp-addr/" || PeerId, and opened against that key.',
+    version: 1,
+    signing_context: SIGNING_CONTEXT.addressRecord,
+    vectors: cases.map(c => {
+      const addrs = c.addrs.map(a => multiaddr(a).bytes)
+      const record = { peer: c.signer.peerId, addrs, seq, expires: seq + 2 * 3600_000 }
+      return {
+        name: c.name,
+        signer: signerJson(c.signer),
+        key: hex(addressRecordKey(c.signer.peerId)),
+        addrs_text: c.addrs,
+        record: messageJson(record),
+        ...signedJson(SIGNING_CONTEXT.addressRecord, signAddressRecord(c.signer, c.addrs, record.seq, record.expires))
+      }
+    })
+  }
+}
+
 /** An unsigned LEB128 varint, minimally encoded. */
 function varintBytes (value: number): Uint8Array {
   const out: number[] = []
@@ -766,6 +792,7 @@ export async function buildVectors (): Promise<Record<string, Json>> {
     'envelope.json': await envelopeVectors(f),
     'ack.json': ackVectors(f),
     'leave.json': leaveVectors(f),
+    'address-record.json': addressRecordVectors(f),
     'framing.json': await framingVectors(f),
     'negative.json': await negativeVectors(f)
   }

@@ -18,8 +18,9 @@ import {
 } from '../../src/protocol/index.js'
 import type { SigningContext } from '../../src/protocol/index.js'
 import type { MessageCodec } from '../../src/protocol/messages.js'
-import { AckBody, DeviceKey, Envelope, EnvelopeHeader, Invite, KeyEpoch, Leave, Push, Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
+import { AckBody, AddressRecord, DeviceKey, Envelope, EnvelopeHeader, Invite, KeyEpoch, Leave, Push, Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
 import { buildVectors, hpkeExport, hpkeTrace, serializeVector, VECTOR_DIR } from '../../scripts/gen-vectors.js'
+import { addressRecordKey, openAddressRecord, signAddressRecord } from '../../src/discovery/address-record.js'
 
 /**
  * spec/vectors/*.json, checked both ways: from the recorded inputs our code produces
@@ -37,7 +38,7 @@ const b = (text: string): Uint8Array => {
 const h = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 const utf8 = new TextEncoder()
 
-const BYTES_FIELDS = new Set(['site', 'device', 'x25519', 'secret', 'enc', 'id', 'sender', 'recipient', 'receiver', 'thread', 'reply_to', 'addrs', 'ids', 'header', 'ciphertext', 'payload', 'signature'])
+const BYTES_FIELDS = new Set(['site', 'device', 'peer', 'x25519', 'secret', 'enc', 'id', 'sender', 'recipient', 'receiver', 'thread', 'reply_to', 'addrs', 'ids', 'header', 'ciphertext', 'payload', 'signature'])
 
 /** A JSON message (proto field names, bytes as hex) as the protons object. */
 function toMessage<T> (json: V): T {
@@ -322,6 +323,24 @@ const checkers: Record<string, Checker> = {
     }
   },
 
+  async 'address-record.json' (file) {
+    assert.equal(file.signing_context, SIGNING_CONTEXT.addressRecord)
+    for (const v of file.vectors) {
+      const signer = await checkIdentity(v.signer)
+      const record = toMessage<AddressRecord>(v.record)
+      assert.equal(v.record.peer, v.signer.peer_id)
+      assert.equal(h(addressRecordKey(signer.peerId)), v.key)
+      assert.equal(h(utf8.encode('/tmtp-addr/')) + v.signer.peer_id, v.key, 'key = "/tmtp-addr/" || PeerId')
+      assert.deepEqual(v.addrs_text.map((a: string) => h(multiaddr(a).bytes)), v.record.addrs)
+      checkSigned(v, v.record, AddressRecord, SIGNING_CONTEXT.addressRecord, signer)
+      assert.equal(h(signAddressRecord(signer, v.addrs_text, record.seq, record.expires)), v.signed_payload)
+      const opened = openAddressRecord(b(v.key), b(v.signed_payload), record.seq)
+      assert.deepEqual(opened.addrs.map(a => a.toString()), v.addrs_text)
+      assert.equal(opened.seq, record.seq)
+      assert.equal(opened.expires, record.expires)
+    }
+  },
+
   async 'framing.json' (file, all) {
     assert.equal(file.max_frame_size, MAX_FRAME_SIZE)
     assert.equal(file.max_control_frame_size, MAX_CONTROL_FRAME_SIZE)
@@ -453,7 +472,7 @@ const loaded: Record<string, V> = Object.fromEntries(files.map(name => [name, JS
 
 describe('spec/vectors', () => {
   it('holds the vector files', () => {
-    for (const name of ['invite.json', 'device-key.json', 'key-epoch.json', 'envelope.json', 'ack.json', 'leave.json', 'framing.json', 'negative.json']) {
+    for (const name of ['invite.json', 'device-key.json', 'key-epoch.json', 'envelope.json', 'ack.json', 'leave.json', 'address-record.json', 'framing.json', 'negative.json']) {
       assert.ok(files.includes(name), `spec/vectors/${name} is missing`)
     }
   })
