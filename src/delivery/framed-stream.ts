@@ -65,6 +65,7 @@ async function * readChunks (stream: Stream): AsyncGenerator<Uint8Array | Uint8A
   let closed = false
   let failure: Error | undefined
   let wake: (() => void) | undefined
+  let leftoverPolls = 0
   const signal = (): void => {
     const w = wake
     wake = undefined
@@ -91,7 +92,13 @@ async function * readChunks (stream: Stream): AsyncGenerator<Uint8Array | Uint8A
       if (failure !== undefined) throw failure
       if (closed || stream.readableEnded) {
         if (stream.status === 'aborted' || stream.status === 'reset') throw new TmtpError(ErrorCode.INTERNAL, `stream ${stream.status}`)
-        return
+        // 'end' and 'close' can come while data still waits in the stream's read buffer: what
+        // arrived with the protocol negotiation is put back only after the remote's close was
+        // seen (a refusal written before reading, then a close). It is dispatched to the
+        // 'message' listener in a moment: wait for it, briefly
+        if (stream.readBufferLength === 0 || ++leftoverPolls > 20) return
+        await new Promise<void>(resolve => { wake = resolve; setTimeout(signal, 5) })
+        continue
       }
       await new Promise<void>(resolve => { wake = resolve })
     }

@@ -14,20 +14,23 @@ export function remoteBytes (connection: Connection): Uint8Array {
 
 /**
  * Serves one request/response control stream (join, leave: spec "Stream protocols"): one
- * frame in, one frame out, within CONTROL_STREAM_TIMEOUT_MS. `respond` turns a TmtpError
- * into the protocol's answer with its code.
+ * frame in, one frame out, within CONTROL_STREAM_TIMEOUT_MS. `answerError` turns a TmtpError
+ * into the protocol's answer with its code; `admit`, if given, runs before the frame is read
+ * (the join rate limit) and may throw one too.
  */
 export async function serveControl (
   stream: Stream,
   handle: (frame: Uint8Array) => Promise<Uint8Array>,
   answerError: (err: TmtpError) => Uint8Array,
-  log: Logger
+  log: Logger,
+  admit?: () => void
 ): Promise<void> {
   const framed = new FramedStream(stream, MAX_CONTROL_FRAME_SIZE)
   const timer = setTimeout(() => framed.abort(new TmtpError(ErrorCode.TIMEOUT, 'control exchange timed out')), CONTROL_STREAM_TIMEOUT_MS)
   try {
     let answer: Uint8Array
     try {
+      admit?.()
       answer = await handle(await framed.readOne())
     } catch (err) {
       if (!isTmtpError(err)) throw err

@@ -87,10 +87,17 @@ export class SiteMembership {
     return { token, ref, expires }
   }
 
-  /** Handles one JoinRequest frame from `remote`; returns the JoinResponse frame or throws TmtpError. */
+  /**
+   * Counts a join stream from `remote` as an attempt, whatever comes of it, and throws
+   * RATE_LIMITED past the limit: before the frame is read (spec: "/tmtp/join/1.0.0", step 1).
+   */
+  admitJoin (remote: Uint8Array): void {
+    if (!this.joinLimiter.allow(peerIdToString(remote), this.opts.now())) throw new TmtpError(ErrorCode.RATE_LIMITED, 'too many join attempts: wait a minute')
+  }
+
+  /** Handles one JoinRequest frame from `remote` (admitted by admitJoin); returns the JoinResponse frame or throws TmtpError. */
   async join (frame: Uint8Array, remote: Uint8Array, addrs: string[]): Promise<Uint8Array> {
     const peer = peerIdToString(remote)
-    if (!this.joinLimiter.allow(peer, this.opts.now())) throw new TmtpError(ErrorCode.RATE_LIMITED, 'too many join attempts: wait a minute')
     const request = decodeMessage(JoinRequest, frame, 'join request')
     requireMaxBytes(request.deviceName, MAX_NAME_BYTES, 'device name')
     const invite = openInvite(request.invite, this.opts.signer.peerId, this.opts.now())

@@ -187,7 +187,8 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     await this.libp2p.handle(PROTOCOL_JOIN, async (stream, connection) => {
       const addrs = [connection.remoteAddr.toString()]
       await serveControl(stream, async frame => await this.membership.join(frame, remoteBytes(connection), addrs),
-        err => JoinResponse.encode({ code: codeToWire(err.code), memberId: '', siteName: '', detail: err.message }), this.log)
+        err => JoinResponse.encode({ code: codeToWire(err.code), memberId: '', siteName: '', detail: err.message }), this.log,
+        () => { this.membership.admitJoin(remoteBytes(connection)) })
     }, { maxInboundStreams })
     await this.libp2p.handle(PROTOCOL_LEAVE, async (stream, connection) => {
       await serveControl(stream, async frame => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { streamPair } from '@libp2p/utils'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
+import type { StreamMessageEvent } from '@libp2p/interface'
 
 async function collect (framed: FramedStream, timeoutMs = 2_000): Promise<Uint8Array[]> {
   let timer: NodeJS.Timeout | undefined
@@ -50,6 +51,23 @@ describe('FramedStream', () => {
     await writer.write([Uint8Array.of(2)])
     await writer.close()
     assert.deepEqual(await reading, [Uint8Array.of(1), Uint8Array.of(2)])
+  })
+
+  // multistream-select reads the stream through its own 'message' listener and puts back
+  // what it read past the protocol id only after negotiating: when the remote wrote a refusal
+  // and closed at once, 'end' has fired by then and the frame waits in the read buffer
+  it('reads data put back into the stream after its end was seen', async () => {
+    const [outbound, inbound] = await streamPair()
+    const taken: Uint8Array[] = []
+    const take = (event: StreamMessageEvent): void => { taken.push(event.data.subarray()) }
+    inbound.addEventListener('message', take)
+    await new FramedStream(outbound, MAX_FRAME_SIZE).write([Uint8Array.of(7, 7)])
+    await outbound.close()
+    await settle()
+    assert.ok(inbound.readableEnded, 'the end was seen while the data was taken')
+    inbound.removeEventListener('message', take)
+    inbound.unshift(taken[0])
+    assert.deepEqual(await collect(new FramedStream(inbound, MAX_FRAME_SIZE)), [Uint8Array.of(7, 7)])
   })
 
   it('throws when the stream is aborted while reading', async () => {
