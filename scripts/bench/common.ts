@@ -1,0 +1,162 @@
+/**
+ * Shared pieces of the bench workloads: the context each gets, results, tables, progress
+ * lines and the helpers that start TMTP sites and members in their own processes.
+ */
+import { mkdir } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { Worker } from './ipc.js'
+
+export const BODY_BYTES = 1024
+/** Each workload's bound (the issue: each under 2 minutes). */
+export const WORKLOAD_TIMEOUT_MS = 120_000
+
+export type Figure = number | string | boolean | null
+
+export interface Table {
+  columns: string[]
+  rows: Figure[][]
+}
+
+export interface WorkloadResult {
+  id: string
+  title: string
+  table: Table
+  /** Every figure and ratio, for --json. */
+  figures: Record<string, Figure>
+  notes: string[]
+}
+
+/** The floors, measured once per run, that TMTP figures are divided by. */
+export interface Floors {
+  libp2pPerSec: number
+  tcpPerSec: number
+}
+
+export interface BenchContext {
+  /** A fresh folder for this workload. */
+  dir: string
+  /** Multiplies message and member counts (1 = the issue's sizes; smaller for a smoke run). */
+  scale: number
+  /** Wall-clock time (Date.now) by which the workload must be done. */
+  deadline: number
+  progress: (message: string) => void
+  floors?: Floors
+  /** Extra node flags for the site child (e.g. --cpu-prof). */
+  siteExecArgv?: string[]
+  /** Run the Mosquitto peer where a workload has one (and mosquitto is installed). */
+  peer: boolean
+  /** The site's delivery window (envelopes in flight per device), when not the default. */
+  window?: number
+  /** Extra node flags for the member children. */
+  memberExecArgv?: string[]
+}
+
+export interface Workload {
+  id: string
+  title: string
+  run: (ctx: BenchContext) => Promise<WorkloadResult>
+}
+
+export function scaled (ctx: BenchContext, n: number, min = 1): number {
+  return Math.max(min, Math.round(n * ctx.scale))
+}
+
+/** Milliseconds left before the workload's deadline (at least 1 s, so that a late step still fails cleanly). */
+export function left (ctx: BenchContext): number {
+  return Math.max(1_000, ctx.deadline - Date.now())
+}
+
+export function rate (count: number, ms: number): number {
+  return ms > 0 ? count / (ms / 1000) : NaN
+}
+
+export function ratio (a: number | undefined, b: number | undefined): number | null {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null
+  return a / b
+}
+
+export function fmt (v: Figure, digits = 0): string {
+  if (v === null) return 'n/a'
+  if (typeof v !== 'number') return String(v)
+  if (!Number.isFinite(v)) return 'n/a'
+  return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+}
+
+export function fmtRatio (v: number | null): string {
+  return v === null ? 'n/a' : `${v.toFixed(2)}×`
+}
+
+export function mb (bytes: number): number {
+  return bytes / (1024 * 1024)
+}
+
+export function renderTable (table: Table): string {
+  const cells = [table.columns, ...table.rows.map(r => r.map(c => typeof c === 'string' ? c : fmt(c)))]
+  const widths = table.columns.map((_, i) => Math.max(...cells.map(r => String(r[i] ?? '').length)))
+  const line = (r: Array<Figure | string>): string => '| ' + r.map((c, i) => String(c ?? '').padEnd(widths[i])).join(' | ') + ' |'
+  return [line(cells[0]), '|' + widths.map(w => '-'.repeat(w + 2)).join('|') + '|', ...cells.slice(1).map(line)].join('\n')
+}
+
+export async function subdir (ctx: BenchContext, name: string): Promise<string> {
+  const path = join(ctx.dir, name)
+  await mkdir(path, { recursive: true })
+  return path
+}
+
+/** A TMTP site in its own process. */
+export async function startSite (ctx: BenchContext, opts: { fsync?: boolean, name?: string, listen?: string } = {}): Promise<Worker> {
+  const dir = join(ctx.dir, opts.name ?? 'site')
+  return await Worker.start('site', [dir, opts.fsync === true ? '1' : '0', opts.listen ?? '/ip4/127.0.0.1/tcp/0', ...(ctx.window === undefined ? [] : [String(ctx.window)])], { execArgv: ctx.siteExecArgv })
+}
+
+/** A free TCP port on 127.0.0.1 (for a site that restarts on the same address). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+export interface MemberGroup {
+  workers: Worker[]
+  /** Member refs at the site, in member order: `m${i}`. */
+  refs: string[]
+}
+
+/**
+ * `count` TMTP member nodes spread over `processes` processes, each joined to the site with an
+ * invite for ref `m${i}`.
+ */
+export async function startMembers (ctx: BenchContext, site: Worker, count: number, processes: number, opts: { fsync?: boolean } = {}): Promise<MemberGroup> {
+  const n = Math.max(1, Math.min(processes, count))
+  const workers = await Promise.all(Array.from({ length: n }, async (_, p) => await Worker.start('members', [join(ctx.dir, `members-${p}`), opts.fsync === true ? '1' : '0'], { execArgv: ctx.memberExecArgv })))
+  const refs: string[] = []
+  const per = workers.map((_, p) => Math.floor(count / n) + (p < count % n ? 1 : 0))
+  let base = 0
+  let joined = 0
+  await Promise.all(workers.map(async (w, p) => {
+    const myRefs = Array.from({ length: per[p] }, (_, i) => `m${base + i}`)
+    base += per[p]
+    refs.push(...myRefs)
+    await w.request('create', { count: per[p], prefix: 'm' }, left(ctx))
+    const tokens = await site.request<string[]>('invite', { refs: myRefs }, left(ctx))
+    await w.request('join', { tokens }, left(ctx))
+    joined += per[p]
+    ctx.progress(`  ${joined}/${count} members joined`)
+  }))
+  return { workers, refs }
+}
+
+export async function stopAll (workers: Array<Worker | undefined>): Promise<void> {
+  await Promise.all(workers.map(async w => await w?.stop()))
+}
+
+export async function rssOf (w: Worker): Promise<number> {
+  return (await w.request<{ rss: number }>('rss', {})).rss
+}

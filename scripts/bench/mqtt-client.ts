@@ -1,0 +1,124 @@
+/**
+ * The Mosquitto peer's clients, in a bench child process (worker.ts role `mqtt`): MQTT 3.1.1
+ * with mqtt.js, QoS 1 and persistent sessions (clean: false, fixed client ids), the same 1 KiB
+ * bodies as TMTP. Loaded only by that role, so that TMTP's children never load mqtt.js.
+ */
+import mqtt, { type MqttClient } from 'mqtt'
+
+type Handler = (args: any) => Promise<unknown>
+
+const now = (): number => performance.timeOrigin + performance.now()
+
+function payload (bytes: number, i: number): Buffer {
+  const head = `${i} `
+  return Buffer.from(head + 'x'.repeat(Math.max(0, bytes - head.length)))
+}
+
+/** Connects; `before` runs before the session can deliver anything (a resumed session delivers at once). */
+async function connect (url: string, clientId: string, before?: (client: MqttClient) => void): Promise<MqttClient> {
+  const client = mqtt.connect(url, { clientId, clean: false, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000, keepalive: 60 })
+  before?.(client)
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => { resolve() })
+    client.once('error', reject)
+  })
+  return client
+}
+
+export async function mqttRole (): Promise<Record<string, Handler>> {
+  const subscribers = new Map<string, MqttClient>()
+  let received = 0
+  let duplicates = 0
+  let lastAt = 0
+  const seen = new Map<string, Set<number>>()
+  const waiters = new Set<() => void>()
+  let publisher: MqttClient | undefined
+
+  const attach = (id: string, client: MqttClient): void => {
+    client.on('message', (topic, message) => {
+      const i = Number(message.subarray(0, message.indexOf(32)).toString())
+      let set = seen.get(topic)
+      if (set === undefined) {
+        set = new Set()
+        seen.set(topic, set)
+      }
+      if (set.has(i)) duplicates++
+      else set.add(i)
+      received++
+      lastAt = now()
+      for (const w of waiters) w()
+    })
+    subscribers.set(id, client)
+  }
+  const each = async (ids: string[], limit: number, fn: (id: string) => Promise<void>): Promise<void> => {
+    let next = 0
+    await Promise.all(Array.from({ length: Math.min(limit, ids.length) }, async () => {
+      while (next < ids.length) await fn(ids[next++])
+    }))
+  }
+
+  return {
+    /** Connects a persistent session per id and subscribes it to topic `t/<id>` at QoS 1. */
+    subscribe: async ({ url, ids }: { url: string, ids: string[] }) => {
+      await each(ids, 32, async id => {
+        const client = await connect(url, `sub-${id}`, c => { attach(id, c) })
+        await client.subscribeAsync(`t/${id}`, { qos: 1 })
+      })
+      return null
+    },
+    /** Closes every subscriber (its session and queue stay at the broker). */
+    disconnect: async () => {
+      await Promise.all([...subscribers.values()].map(async c => { await c.endAsync() }))
+      subscribers.clear()
+      return null
+    },
+    /** Reconnects every session: the broker then delivers what it queued. */
+    reconnect: async ({ url, ids }: { url: string, ids: string[] }) => {
+      const startAt = now()
+      await each(ids, 64, async id => { await connect(url, `sub-${id}`, c => { attach(id, c) }) })
+      return { startAt }
+    },
+    reset: async () => {
+      received = 0
+      duplicates = 0
+      lastAt = 0
+      seen.clear()
+      return null
+    },
+    /** QoS 1 publishes, round robin over `ids`' topics, at most `inflight` unacknowledged by the broker. */
+    publish: async (args: { url: string, ids: string[], perTopic: number, bodyBytes: number, inflight: number, timeoutMs: number }) => {
+      publisher ??= await connect(args.url, `pub-${process.pid}`)
+      const client = publisher
+      const total = args.ids.length * args.perTopic
+      const deadline = Date.now() + args.timeoutMs
+      let next = 0
+      const startAt = now()
+      await Promise.all(Array.from({ length: Math.min(args.inflight, total) }, async () => {
+        while (next < total && Date.now() < deadline) {
+          const i = next++
+          await client.publishAsync(`t/${args.ids[i % args.ids.length]}`, payload(args.bodyBytes, Math.floor(i / args.ids.length)), { qos: 1 })
+        }
+      }))
+      return { startAt, publishedAt: now(), published: next }
+    },
+    waitReceived: async ({ count, timeoutMs }: { count: number, timeoutMs: number }) => {
+      await new Promise<void>((resolve, reject) => {
+        const test = (): void => {
+          if (received < count) return
+          done()
+          resolve()
+        }
+        const timer = setTimeout(() => { done(); reject(new Error(`${received} of ${count} received after ${timeoutMs} ms`)) }, timeoutMs)
+        const done = (): void => { clearTimeout(timer); waiters.delete(test) }
+        waiters.add(test)
+        test()
+      })
+      return { received, duplicates, lastAt }
+    },
+    counts: async () => ({ received, duplicates, lastAt, distinct: [...seen.values()].reduce((a, s) => a + s.size, 0) }),
+    stop: async () => {
+      await Promise.all([...subscribers.values(), ...(publisher === undefined ? [] : [publisher])].map(async c => { await c.endAsync(true) }))
+      return null
+    }
+  }
+}

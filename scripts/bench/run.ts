@@ -1,0 +1,138 @@
+/**
+ * The TMTP benchmarks (docs/BENCHMARKS.md):
+ *
+ *   npm run bench [-- --only W1,W4] [--json] [--scale 0.1] [--keep] [--no-peer] [--window N] [--profile-site DIR] [--profile-members DIR]
+ *
+ * Progress lines go to stderr, a table per workload to stdout (or, with --json, one JSON
+ * object with every figure and ratio). Each workload is bounded to 2 minutes and the whole
+ * suite to 10; every child process is killed on the way out. The floors (F) run first
+ * whenever a workload that is shown as a ratio of them is selected.
+ */
+import '../../src/polyfill.js'
+import { cpus, freemem, totalmem, tmpdir } from 'node:os'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { renderTable, WORKLOAD_TIMEOUT_MS, type BenchContext, type Floors, type Workload, type WorkloadResult } from './common.js'
+import { liveWorkers } from './ipc.js'
+import { floorsWorkload } from './floors.js'
+import { w1 } from './w1-throughput.js'
+import { w2 } from './w2-fanout.js'
+import { w3, w4 } from './w3-store-forward.js'
+import { w5 } from './w5-latency.js'
+import { w6 } from './w6-memory.js'
+import { w7 } from './w7-fsync.js'
+
+const SUITE_TIMEOUT_MS = 10 * 60_000
+const WORKLOADS: Workload[] = [floorsWorkload, w1, w2, w3, w4, w5, w6, w7]
+/** Workloads shown as ratios of the floors. */
+const NEEDS_FLOORS = new Set(['W1', 'W7'])
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    scale: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+    'profile-site': { type: 'string' },
+    'profile-members': { type: 'string' },
+    window: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false }
+  }
+})
+
+if (values.help) {
+  process.stdout.write('usage: npm run bench -- [--only F,W1,W2,W3,W4,W5,W6,W7] [--json] [--scale 0.1] [--keep] [--no-peer] [--window N] [--profile-site DIR] [--profile-members DIR]\n')
+  process.exit(0)
+}
+
+const suiteStart = Date.now()
+const progress = (message: string): void => {
+  process.stderr.write(`[bench ${((Date.now() - suiteStart) / 1000).toFixed(1).padStart(6)} s] ${message}\n`)
+}
+
+function killAll (): void {
+  for (const w of liveWorkers) w.kill()
+}
+
+async function main (): Promise<number> {
+  const scale = Number(values.scale)
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) throw new Error('--scale must be in (0, 1]')
+  const wanted = values.only === undefined ? WORKLOADS.map(w => w.id) : values.only.split(',').map(s => s.trim().toUpperCase()).filter(s => s !== '')
+  for (const id of wanted) if (!WORKLOADS.some(w => w.id === id)) throw new Error(`unknown workload ${id} (known: ${WORKLOADS.map(w => w.id).join(', ')})`)
+  const selected = new Set(wanted)
+  if (wanted.some(id => NEEDS_FLOORS.has(id))) selected.add('F')
+  const plan = WORKLOADS.filter(w => selected.has(w.id))
+
+  const root = await mkdtemp(join(tmpdir(), 'tmtp-bench-'))
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), freeGiB: Math.round(freemem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` }
+  progress(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; data in ${root}`)
+  const results: WorkloadResult[] = []
+  const failures: Array<{ id: string, error: string }> = []
+  let floors: Floors | undefined
+  try {
+    for (const workload of plan) {
+      if (Date.now() - suiteStart > SUITE_TIMEOUT_MS - 30_000) {
+        failures.push({ id: workload.id, error: 'skipped: the suite is out of time' })
+        continue
+      }
+      progress(`${workload.id}: ${workload.title}`)
+      const ctx: BenchContext = {
+        dir: join(root, workload.id.toLowerCase()),
+        scale,
+        deadline: Math.min(Date.now() + WORKLOAD_TIMEOUT_MS, suiteStart + SUITE_TIMEOUT_MS),
+        progress,
+        floors,
+        peer: !values['no-peer'],
+        window: values.window === undefined ? undefined : Number(values.window),
+        siteExecArgv: values['profile-site'] === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${values['profile-site']}`],
+        memberExecArgv: values['profile-members'] === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${values['profile-members']}`]
+      }
+      const t = Date.now()
+      let timer: NodeJS.Timeout | undefined
+      try {
+        const result = await Promise.race([
+          workload.run(ctx),
+          new Promise<never>((resolve, reject) => { timer = setTimeout(() => { reject(new Error(`over its bound of ${WORKLOAD_TIMEOUT_MS / 1000} s`)) }, ctx.deadline - Date.now() + 10_000) })
+        ])
+        if (ctx.floors !== undefined) floors = ctx.floors
+        results.push(result)
+        progress(`${workload.id}: done in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+        if (!values.json) process.stdout.write(`\n## ${result.title}\n\n${renderTable(result.table)}\n${result.notes.map(n => `\n- ${n}`).join('')}\n`)
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err)
+        failures.push({ id: workload.id, error })
+        progress(`${workload.id}: FAILED: ${error}`)
+        killAll()
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+  } finally {
+    killAll()
+    if (!values.keep) await rm(root, { recursive: true, force: true }).catch(() => {})
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify({
+      machine,
+      scale,
+      durationMs: Date.now() - suiteStart,
+      workloads: Object.fromEntries(results.map(r => [r.id, { title: r.title, ...r.figures, notes: r.notes }])),
+      failures
+    }, null, 2) + '\n')
+  } else if (failures.length > 0) {
+    process.stdout.write(`\nFailed or skipped: ${failures.map(f => `${f.id} (${f.error.split('\n')[0]})`).join('; ')}\n`)
+  }
+  progress(`done in ${((Date.now() - suiteStart) / 1000).toFixed(1)} s`)
+  return failures.length === 0 ? 0 : 1
+}
+
+process.on('SIGINT', () => { killAll(); process.exit(130) })
+process.on('SIGTERM', () => { killAll(); process.exit(143) })
+
+main().then(code => { process.exitCode = code }, err => {
+  killAll()
+  progress(`bench failed: ${err instanceof Error ? err.message : String(err)}`)
+  process.exitCode = 1
+})

@@ -1,0 +1,71 @@
+/**
+ * W1 online throughput: 1 site → 1 connected member, 100,000 messages of 1 KiB, sealed,
+ * stored and acknowledged; messages/s from the first send to the last acknowledgement.
+ * Also W7's first half (the same with fsync on).
+ */
+import { BODY_BYTES, fmtRatio, left, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
+import type { Worker } from './ipc.js'
+import { findMosquitto, INSTALL_HINT, mosquittoOnline } from './mosquitto.js'
+
+export interface ThroughputResult {
+  count: number
+  elapsedMs: number
+  perSec: number
+  queuedPerSec: number
+}
+
+/** Sends `count` messages to one connected member and waits for every acknowledgement. */
+export async function onlineThroughput (ctx: BenchContext, opts: { fsync: boolean, count: number, label: string }): Promise<ThroughputResult> {
+  let site: Worker | undefined
+  let members: Worker[] = []
+  try {
+    site = await startSite(ctx, { fsync: opts.fsync, name: `site-${opts.label}` })
+    const group = await startMembers(ctx, site, 1, 1, { fsync: opts.fsync })
+    members = group.workers
+    // warm-up: the key epoch, the stream and the JIT
+    await site.request('throughput', { to: group.refs, perRecipient: 500, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
+    ctx.progress(`  ${opts.label}: ${opts.count} messages`)
+    const r = await site.request<{ elapsedMs: number, startAt: number, queuedAt: number }>('throughput', {
+      to: group.refs, perRecipient: opts.count, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'w1-', timeoutMs: left(ctx)
+    }, left(ctx) + 5_000)
+    return { count: opts.count, elapsedMs: r.elapsedMs, perSec: opts.count / (r.elapsedMs / 1000), queuedPerSec: opts.count / ((r.queuedAt - r.startAt) / 1000) }
+  } finally {
+    await stopAll([site, ...members])
+  }
+}
+
+export function throughputRows (label: string, r: ThroughputResult, ctx: BenchContext): { rows: Figure[][], figures: Record<string, Figure> } {
+  const vsLibp2p = ratio(r.perSec, ctx.floors?.libp2pPerSec)
+  const vsTcp = ratio(r.perSec, ctx.floors?.tcpPerSec)
+  return {
+    rows: [
+      [label, r.count, (r.elapsedMs / 1000).toFixed(2), r.perSec, fmtRatio(vsLibp2p), fmtRatio(vsTcp)]
+    ],
+    figures: { count: r.count, elapsedMs: r.elapsedMs, perSec: r.perSec, queuedPerSec: r.queuedPerSec, ratioToLibp2pFloor: vsLibp2p, ratioToTcpFloor: vsTcp }
+  }
+}
+
+export const COLUMNS = ['system', 'messages', 'seconds', 'messages/s', '÷ libp2p floor', '÷ TCP floor']
+
+export const w1: Workload = {
+  id: 'W1',
+  title: 'W1 online throughput: 1 site → 1 connected member, 1 KiB, sealed + stored + acknowledged',
+  run: async (ctx: BenchContext): Promise<WorkloadResult> => {
+    const count = scaled(ctx, 100_000, 1000)
+    const r = await onlineThroughput(ctx, { fsync: false, count, label: 'w1' })
+    const { rows, figures } = throughputRows('TMTP', r, ctx)
+    const notes = [`site sends with 256 send() calls in flight; enqueue alone ran at ${Math.round(r.queuedPerSec)}/s`]
+    const bin = ctx.peer ? findMosquitto() : undefined
+    if (bin !== undefined) {
+      const m = await mosquittoOnline(ctx, bin, count)
+      const vs = ratio(r.perSec, m.perSec)
+      rows.push(['Mosquitto (QoS 1, persistent session)', m.count, (m.elapsedMs / 1000).toFixed(2), m.perSec, fmtRatio(ratio(m.perSec, ctx.floors?.libp2pPerSec)), fmtRatio(ratio(m.perSec, ctx.floors?.tcpPerSec))])
+      rows.push(['TMTP ÷ Mosquitto', '', '', fmtRatio(vs), '', ''])
+      Object.assign(figures, { mosquittoPerSec: m.perSec, mosquittoDuplicates: m.duplicates, ratioToMosquitto: vs, target: '≥ 1.2× Mosquitto' })
+      notes.push('Mosquitto: 1 publisher → 1 subscriber (clean: false), QoS 1, 256 publishes unacknowledged at most, from the first publish to the last message received')
+    } else {
+      notes.push(ctx.peer ? INSTALL_HINT : 'Mosquitto peer not run (--no-peer)')
+    }
+    return { id: 'W1', title: w1.title, table: { columns: COLUMNS, rows }, figures, notes }
+  }
+}
