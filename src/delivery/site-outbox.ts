@@ -136,7 +136,6 @@ export class SiteOutbox {
           const state = await this.deviceState(device)
           const epoch = await this.currentEpoch(device, state, now, writes)
           const seq = ++state.seq
-          epoch.record.sealed++
           const envelope = sealEnvelopeMessage(epoch.keys.siteToDevice, {
             version: WIRE_VERSION,
             id: idBytes as Uint8Array<ArrayBuffer>,
@@ -151,8 +150,7 @@ export class SiteOutbox {
           writes.push(
             put(key.outbox(device, rank, seq), Push.encode({ envelope })),
             put(key.status(id, device), status),
-            put(key.seq(device), seq),
-            put(key.epoch(device, epoch.record.epoch), epoch.record)
+            put(key.seq(device), seq)
           )
           recipients.push({ member: member.id, device })
           touched.push(device)
@@ -245,7 +243,8 @@ export class SiteOutbox {
   /** The epoch to seal under now, starting a new one when the current is old, full or for another key. */
   private async currentEpoch (device: string, state: DeviceState, now: number, writes: Write[]): Promise<NonNullable<DeviceState['epoch']>> {
     const current = state.epoch
-    if (current !== undefined && now < current.record.expires && current.record.sealed < MAX_EPOCH_ENVELOPES && current.record.x25519 === state.x25519) {
+    const sealed = current === undefined ? 0 : state.seq - current.record.firstSeq + 1
+    if (current !== undefined && now < current.record.expires && sealed < MAX_EPOCH_ENVELOPES && current.record.x25519 === state.x25519) {
       return current
     }
     const number = (current?.record.epoch ?? (await this.store.latestEpoch(device))?.epoch ?? 0) + 1
@@ -263,7 +262,7 @@ export class SiteOutbox {
       expires: now + this.opts.epochAgeMs,
       x25519: state.x25519,
       signed: uint8ArrayToString(made.signed, 'base16'),
-      sealed: 0,
+      firstSeq: state.seq + 1,
       ...epochKeysToRecord(made.keys)
     }
     state.epoch = { record, keys: made.keys }

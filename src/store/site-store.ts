@@ -52,7 +52,12 @@ export interface EpochRecord extends StoredEpochKeys {
   x25519: string
   /** SignedPayload bytes of the KeyEpoch, hex. */
   signed: string
-  sealed: number
+  /**
+   * The device's first sequence number sealed under this epoch: sequence numbers are
+   * consecutive per device, so seq - firstSeq + 1 envelopes are sealed under it when seq is
+   * the last, and the record is written once, not on every send.
+   */
+  firstSeq: number
 }
 
 export type DeliveryState = 'queued' | 'delivered' | 'expired' | 'rejected' | 'dropped' | 'replaced'

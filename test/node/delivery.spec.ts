@@ -44,6 +44,23 @@ describe('node: delivery', () => {
     assert.deepEqual(new Set((await member.inbox()).map(m => m.id)), new Set(sent.map(s => s.id)))
   })
 
+  it('starts a new key epoch when the current one is old, and the device opens messages under both', async () => {
+    const site = await net.site('site', { epochAgeMs: 200 })
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'epochs' })).token)
+    const first = await site.send({ to: ['epochs'], subject: 'epoch 1', body: 'a' })
+    await waitFor('the first message', async () => (await member.inbox()).length === 1)
+    await delay(300)
+    const second = await site.send({ to: ['epochs'], subject: 'epoch 2', body: 'b' })
+    const inbox = await waitFor('both messages', async () => { const i = await member.inbox(); return i.length === 2 && i })
+    assert.deepEqual(inbox.map(m => [m.id, m.body]), [[first.id, 'a'], [second.id, 'b']])
+    // both remain readable after the rotation: the device keeps every epoch
+    assert.equal((await member.read(first.id)).body, 'a')
+    // and a reply goes out under the newest epoch
+    const post = await member.reply(second.id, { body: 'ok' })
+    await waitFor('the reply', async () => (await site.replies()).some(r => r.id === post.id))
+  })
+
   it('delivers to every device of a member', async () => {
     const site = await net.site()
     const phone = await net.member('phone')
