@@ -17,6 +17,7 @@ import { FramedStream } from '../delivery/framed-stream.js'
 import { EpochCache, memberInboxSink } from '../delivery/member-inbox.js'
 import { MemberOutbox } from '../delivery/member-outbox.js'
 import { receiveEnvelopes } from '../delivery/receiver.js'
+import { backoffDelay } from '../delivery/backoff.js'
 import { DeliveryScheduler } from '../delivery/scheduler.js'
 import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
 import { MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
@@ -127,6 +128,8 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   private discovery?: Discovery
   private readonly bound: ConnectionBound
   private readonly siteIds = new Set<string>()
+  private readonly siteRetries = new Map<string, NodeJS.Timeout>()
+  private stopping = false
   private reconnectTimer?: NodeJS.Timeout
 
   constructor (signer: Ed25519Signer, encryption: X25519KeyPair, libp2p: TmtpLibp2p, db: Database, options: MemberNodeOptions) {
@@ -214,10 +217,29 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     this.store.sites().then(async sites => {
       for (const site of sites) {
         if (site.left !== undefined) continue
-        await this.dialSite(site).catch(err => { this.log('site %s unreachable: %e', site.peerId, err) })
-        this.scheduler.wake(site.peerId)
+        this.connectSite(site, 0)
       }
     }).catch(err => { this.log.error('cannot list sites: %e', err) })
+  }
+
+  /**
+   * Connects to one site; on failure tries again after a short jittered backoff rather than
+   * at the next reconnect tick, so that many devices coming back at once (a site's restart,
+   * a network outage) spread out instead of all waiting a full interval.
+   */
+  private connectSite (site: SiteRecord, attempt: number): void {
+    clearTimeout(this.siteRetries.get(site.peerId))
+    this.siteRetries.delete(site.peerId)
+    this.dialSite(site).then(() => {
+      this.scheduler.wake(site.peerId)
+    }, err => {
+      this.log('site %s unreachable: %e', site.peerId, err)
+      if (this.stopping || this.siteIds.has(site.peerId) === false) return
+      const delay = backoffDelay(attempt, { baseMs: this.options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: DEFAULTS.reconnectIntervalMs })
+      const timer = setTimeout(() => { this.connectSite(site, attempt + 1) }, delay)
+      timer.unref()
+      this.siteRetries.set(site.peerId, timer)
+    })
   }
 
   private async dialSite (site: SiteRecord): Promise<void> {
@@ -402,7 +424,9 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   }
 
   async stop (): Promise<void> {
+    this.stopping = true
     clearInterval(this.reconnectTimer)
+    for (const timer of this.siteRetries.values()) clearTimeout(timer)
     this.bound.stop()
     const sessions = this.scheduler.stop()
     await this.discovery?.stop()
