@@ -1,0 +1,147 @@
+import type { ChildProcess } from 'node:child_process'
+
+/**
+ * A child process driven over its IPC channel, for the crash tests (test/support/
+ * node-process.ts) and the benchmarks (scripts/bench/ipc.ts). The child announces
+ * `{ type: 'ready', ... }`, then answers each `{ id, cmd, args }` with
+ * `{ type: 'reply', id, ok, result | error }`, and stops on 'stop'. Every request has a timeout; requests pending
+ * when the child exits fail with its last output.
+ */
+
+export type IpcReply<Ready extends object> =
+  | ({ type: 'ready' } & Ready)
+  | { type: 'reply', id: number, ok: true, result: unknown }
+  | { type: 'reply', id: number, ok: false, error: string }
+
+export interface IpcRequest {
+  id: number
+  cmd: string
+  args: unknown
+}
+
+export interface ExitInfo {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+export class IpcChild<Ready extends object = Record<string, never>> {
+  readonly label: string
+  readonly pid: number
+  protected readonly child: ChildProcess
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }>()
+  private readonly exit: Promise<ExitInfo>
+  private readonly started: Promise<Ready>
+  private exitInfo?: ExitInfo
+  private nextId = 1
+  private log = ''
+
+  constructor (label: string, child: ChildProcess, maxOutput = 64 * 1024) {
+    this.label = label
+    this.child = child
+    this.pid = child.pid ?? -1
+    const keep = (chunk: Buffer): void => { this.log = (this.log + chunk.toString()).slice(-maxOutput) }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
+    this.exit = new Promise(resolve => {
+      child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal }
+        for (const [, p] of this.pending) {
+          clearTimeout(p.timer)
+          p.reject(new Error(`${label} process ${this.pid} exited (${signal ?? code}) before answering:\n${this.log.slice(-2000)}`))
+        }
+        this.pending.clear()
+        resolve(this.exitInfo)
+      })
+    })
+    this.started = new Promise((resolve, reject) => {
+      child.once('error', reject)
+      this.exit.then(info => { reject(new Error(`${label} process exited (${info.signal ?? info.code}) before it was ready:\n${this.log.slice(-2000)}`)) }, () => {})
+      child.on('message', (message: IpcReply<Ready>) => {
+        if (message.type === 'ready') {
+          resolve(message)
+          return
+        }
+        const p = this.pending.get(message.id)
+        if (p === undefined) return
+        this.pending.delete(message.id)
+        clearTimeout(p.timer)
+        if (message.ok) p.resolve(message.result)
+        else p.reject(new Error(`${label} ${this.pid}: ${message.error}`))
+      })
+    })
+    // ready() awaits it; a late failure must not become an unhandled rejection
+    this.started.catch(() => {})
+  }
+
+  get exited (): boolean {
+    return this.exitInfo !== undefined
+  }
+
+  /** Resolves with the child's ready message; kills the child if it is not ready in time. */
+  async ready (timeoutMs: number): Promise<Ready> {
+    try {
+      return await withTimeout(this.started, timeoutMs, () => `${this.label} process not ready after ${timeoutMs} ms:\n${this.log.slice(-2000)}`)
+    } catch (err) {
+      this.kill()
+      await this.waitForExit(5_000).catch(() => {})
+      throw err
+    }
+  }
+
+  async request<T> (cmd: string, args: unknown, timeoutMs = 60_000): Promise<T> {
+    if (this.exited || !this.child.connected) throw new Error(`${this.label} process ${this.pid} is not running`)
+    const id = this.nextId++
+    const request: IpcRequest = { id, cmd, args }
+    return await new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new Error(`${this.label} process: ${cmd} timed out after ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer })
+      this.child.send(request, err => {
+        if (err === null) return
+        this.pending.delete(id)
+        clearTimeout(timer)
+        reject(err)
+      })
+    })
+  }
+
+  /** Sends a signal (SIGKILL by default) unless the process has exited. */
+  kill (signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (!this.exited) this.child.kill(signal)
+  }
+
+  /** Resolves when the process has exited (at once if it has). */
+  async waitForExit (timeoutMs = 10_000): Promise<ExitInfo> {
+    return await withTimeout(this.exit, timeoutMs, () => `${this.label} process ${this.pid} still running after ${timeoutMs} ms`)
+  }
+
+  /** Asks the child to stop cleanly (command 'stop'); SIGKILL if it does not within the timeout. */
+  async stop (timeoutMs = 5_000): Promise<void> {
+    if (this.exited) return
+    try {
+      await this.request('stop', {}, timeoutMs)
+      await this.waitForExit(timeoutMs)
+    } catch {
+      this.kill()
+      await this.waitForExit(5_000).catch(() => {})
+    }
+  }
+
+  /** The last output of the process (stdout and stderr), for failure reports. */
+  output (): string {
+    return this.log
+  }
+}
+
+async function withTimeout<T> (promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(message())) }, ms)
+    })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
