@@ -127,7 +127,8 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   private readonly log = logger('tmtp:member')
   private discovery?: Discovery
   private readonly bound: ConnectionBound
-  private readonly siteIds = new Set<string>()
+  /** Joined sites not left, by PeerId, with their names: kept in memory for the per-message path. */
+  private readonly joined = new Map<string, string>()
   private readonly siteRetries = new Map<string, NodeJS.Timeout>()
   private stopping = false
   private reconnectTimer?: NodeJS.Timeout
@@ -153,7 +154,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     this.bound = new ConnectionBound(libp2p, {
       max: options.maxConnections ?? DEFAULTS.member.maxConnections,
       intervalMs: options.connectionTrimIntervalMs ?? DEFAULTS.connectionTrimIntervalMs,
-      keep: peer => this.siteIds.has(peer)
+      keep: peer => this.joined.has(peer)
     })
     this.scheduler = new DeliveryScheduler({
       backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
@@ -179,15 +180,13 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
         now: this.now,
         epochs: this.epochs,
         onMessage: (record, content) => {
-          this.store.site(record.site).then(site => {
-            this.safeDispatchEvent('message', { detail: toMessage(record, content, site?.name ?? '') })
-          }).catch(() => {})
+          this.safeDispatchEvent('message', { detail: toMessage(record, content, this.joined.get(record.site) ?? '') })
         }
       })
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log, now: this.now })
     }, { maxInboundStreams: DEFAULTS.maxInboundStreams })
     await this.libp2p.start()
-    for (const site of await this.store.sites()) if (site.left === undefined) this.siteIds.add(site.peerId)
+    for (const site of await this.store.sites()) if (site.left === undefined) this.joined.set(site.peerId, site.name)
     this.bound.start()
     const connect = this.options.connectToSites ?? true
     if (this.libp2p.services.dht !== undefined) {
@@ -234,7 +233,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       this.scheduler.wake(site.peerId)
     }, err => {
       this.log('site %s unreachable: %e', site.peerId, err)
-      if (this.stopping || this.siteIds.has(site.peerId) === false) return
+      if (this.stopping || !this.joined.has(site.peerId)) return
       const delay = backoffDelay(attempt, { baseMs: this.options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: DEFAULTS.reconnectIntervalMs })
       const timer = setTimeout(() => { this.connectSite(site, attempt + 1) }, delay)
       timer.unref()
@@ -310,7 +309,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       joined: this.now()
     }
     await this.db.write([put(key.site(site), record)])
-    this.siteIds.add(site)
+    this.joined.set(site, record.name)
     this.scheduler.wake(site)
     return { site, siteName: record.name, member: record.member }
   }
@@ -336,7 +335,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       this.log('could not tell %s about leaving: %e', site, err)
     }
     await this.db.write([put(key.site(site), { ...record, left: this.now() })])
-    this.siteIds.delete(site)
+    this.joined.delete(site)
     await this.block(site, 'left the site')
     this.epochs.forget(site)
     return { site, notified, code }

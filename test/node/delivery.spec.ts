@@ -16,8 +16,11 @@ describe('node: delivery', () => {
     assert.equal(joined.siteName, 'Example')
     assert.equal(joined.site, site.peerId)
 
+    const events: Array<{ id: string, siteName: string }> = []
+    member.addEventListener('message', e => { events.push({ id: e.detail.id, siteName: e.detail.siteName }) })
     const sent = await site.send({ to: ['alice'], subject: 'Hello', body: '**hi**' })
     const inbox = await waitFor('the message', async () => { const i = await member.inbox(); return i.length > 0 && i })
+    assert.deepEqual(events, [{ id: sent.id, siteName: 'Example' }])
     assert.deepEqual(inbox.map(m => [m.id, m.subject, m.body, m.contentType, m.seq, m.read]), [[sent.id, 'Hello', '**hi**', 'text/markdown', 1, false]])
     const status = await waitFor('delivered status', async () => { const s = await site.message(sent.id); return s.devices[0].state === 'delivered' && s })
     assert.equal(status.devices[0].device, member.peerId)
