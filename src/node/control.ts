@@ -52,8 +52,13 @@ export async function serveControl (
  * the DHT, looks the peer's current addresses up and tries once more (spec: "Lookups").
  */
 export async function dialWithLookup (libp2p: TmtpLibp2p, discovery: Discovery | undefined, peer: PeerId, protocol: string): Promise<Stream> {
+  return await withLookup(libp2p, discovery, peer, async () => await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) }))
+}
+
+/** Runs `dial`; if it fails and the node runs the DHT, looks the peer up and runs it once more. */
+export async function withLookup<T> (libp2p: TmtpLibp2p, discovery: Discovery | undefined, peer: PeerId, dial: () => Promise<T>): Promise<T> {
   try {
-    return await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    return await dial()
   } catch (err) {
     if (discovery === undefined) throw err
     // the peer may connect to us while we look it up: then the lookup is moot
@@ -65,7 +70,7 @@ export async function dialWithLookup (libp2p: TmtpLibp2p, discovery: Discovery |
     } finally {
       libp2p.removeEventListener('peer:connect', onConnect)
     }
-    return await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
+    return await dial()
   }
 }
 

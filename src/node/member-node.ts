@@ -26,7 +26,7 @@ import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
 import { JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
 import { key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
-import { dialWithLookup, requestControl, remoteBytes } from './control.js'
+import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
 import { Discovery, type LookupEvent } from '../discovery/discovery.js'
 import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadEncryptionKey, loadIdentity } from './identity.js'
@@ -245,13 +245,8 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     const peer = libp2pPeerIdFromString(site.peerId)
     if (this.libp2p.getConnections(peer).length > 0) return
     if (site.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: site.addrs.map(a => multiaddr(a)) })
-    try {
-      await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
-    } catch (err) {
-      // the site moved: find where it is now (spec: "Lookups")
-      if (this.discovery === undefined || !await this.discovery.locate(peer)) throw err
-      await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) })
-    }
+    // if the site moved, find where it is now (spec: "Lookups")
+    await withLookup(this.libp2p, this.discovery, peer, async () => await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) }))
   }
 
   private async postTo (site: string): Promise<SenderResult> {
