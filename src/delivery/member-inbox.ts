@@ -6,7 +6,7 @@ import { MAX_CLOCK_SKEW_MS } from '../protocol/constants.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
 import { Envelope } from '../protocol/pb/tmtp.js'
 import { put } from '../store/database.js'
-import { key, type InboxRecord, type MemberEpochRecord, type MemberStore } from '../store/member-store.js'
+import { encodeInboxEntry, key, type InboxRecord, type MemberEpochRecord, type MemberStore } from '../store/member-store.js'
 import { epochKeysFromRecord, epochKeysToRecord } from './epochs.js'
 import type { InboundSink } from './receiver.js'
 import type { Content } from '../protocol/pb/tmtp.js'
@@ -107,12 +107,12 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
           expires: a.parsed.header.expires,
           received,
           read: false,
-          envelope: Buffer.from(Envelope.encode({ header: a.parsed.headerBytes as Uint8Array<ArrayBuffer>, ciphertext: a.parsed.ciphertext as Uint8Array<ArrayBuffer> })).toString('base64')
+          envelope: Envelope.encode({ header: a.parsed.headerBytes as Uint8Array<ArrayBuffer>, ciphertext: a.parsed.ciphertext as Uint8Array<ArrayBuffer> })
         } satisfies InboxRecord,
         content: a.value
       }))
       await opts.store.db.write(records.flatMap(({ record }) => [
-        put(key.inbox(site, record.seq), record),
+        put(key.inbox(site, record.seq), encodeInboxEntry(record)),
         put(key.inboxId(record.id), key.inbox(site, record.seq))
       ]))
       for (const { record, content } of records) opts.onMessage(record, content)

@@ -19,15 +19,15 @@ export interface QueuedEnvelope {
  * The sending side's outbox for one peer, as the sender engine sees it (spec: "Deliver").
  * Expired entries are the queue's business: next() never returns them.
  */
-export interface OutboundQueue {
+export interface OutboundQueue<E extends QueuedEnvelope = QueuedEnvelope> {
   /** Up to `limit` entries in send order, after key `after` (from the start when undefined), skipping `exclude`. */
-  next: (limit: number, after: string | undefined, exclude: ReadonlySet<string>) => Promise<QueuedEnvelope[]>
+  next: (limit: number, after: string | undefined, exclude: ReadonlySet<string>) => Promise<E[]>
   /** The signed KeyEpoch (SignedPayload bytes) to send before the first envelope of an epoch; absent on post streams. */
   epochFrame?: (epoch: number) => Promise<Uint8Array>
   /** Records delivery with the receiver's signed acknowledgement as proof. */
-  acknowledged: (entries: QueuedEnvelope[], proof: Uint8Array, at: number) => Promise<void>
+  acknowledged: (entries: E[], proof: Uint8Array, at: number) => Promise<void>
   /** Records a permanent refusal: the entry leaves the outbox. */
-  rejected: (entry: QueuedEnvelope, code: ErrorCode, detail: string) => Promise<void>
+  rejected: (entry: E, code: ErrorCode, detail: string) => Promise<void>
   /** Calls listener whenever an entry is added; returns the unsubscribe function. */
   subscribe: (listener: () => void) => () => void
 }
@@ -49,8 +49,8 @@ export type SenderResult = { drained: true } | { drained: false, error: TmtpErro
  * unacknowledged, writes each refill as one transport write, applies receipts as they
  * come, and closes once nothing has been queued for the idle timeout.
  */
-export async function sendEnvelopes (framed: FramedStream, queue: OutboundQueue, opts: SenderOptions): Promise<SenderResult> {
-  const inFlight = new Map<string, QueuedEnvelope>()
+export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStream, queue: OutboundQueue<E>, opts: SenderOptions): Promise<SenderResult> {
+  const inFlight = new Map<string, E>()
   const inFlightKeys = new Set<string>()
   const sentEpochs = new Set<number>()
   let cursor: string | undefined
@@ -77,7 +77,7 @@ export async function sendEnvelopes (framed: FramedStream, queue: OutboundQueue,
     signal()
   })
 
-  const settle = (entries: QueuedEnvelope[]): void => {
+  const settle = (entries: E[]): void => {
     for (const e of entries) {
       inFlight.delete(e.idHex)
       inFlightKeys.delete(e.key)
@@ -86,7 +86,7 @@ export async function sendEnvelopes (framed: FramedStream, queue: OutboundQueue,
 
   const reader = (async () => {
     for await (const frames of framed.batches()) {
-      const acked: QueuedEnvelope[] = []
+      const acked: E[] = []
       const proofs: Uint8Array[] = []
       for (const frame of frames) {
         const receipt = decodeCanonical(Receipt, frame, 'receipt frame')
@@ -172,7 +172,7 @@ export async function sendEnvelopes (framed: FramedStream, queue: OutboundQueue,
 }
 
 /** One outbox update per proof, so a batch acknowledgement is one write. */
-async function applyAcks (queue: OutboundQueue, acked: QueuedEnvelope[], proofs: Uint8Array[]): Promise<void> {
+async function applyAcks<E extends QueuedEnvelope> (queue: OutboundQueue<E>, acked: E[], proofs: Uint8Array[]): Promise<void> {
   let start = 0
   while (start < acked.length) {
     let end = start + 1

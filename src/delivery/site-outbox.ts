@@ -7,8 +7,8 @@ import { MAX_EPOCH_ENVELOPES, MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol
 import { isTmtpError, type ErrorCode } from '../protocol/errors.js'
 import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
 import { NodeError } from './errors.js'
-import { key, type DeliveryState, type EpochRecord, type MemberRecord, type SiteStore, type StatusRecord } from '../store/site-store.js'
-import { decodeJson, del, put, type Write } from '../store/database.js'
+import { key, type DeliveryState, type EpochRecord, type MemberRecord, type MessageRecord, type Recipient, type SettledRecord, type SiteStore } from '../store/site-store.js'
+import { del, encodeJson, put, type Write } from '../store/database.js'
 import { epochKeysFromRecord, epochKeysToRecord } from './epochs.js'
 import { messageIdFromHex } from './ids.js'
 import { Mutex } from './mutex.js'
@@ -70,6 +70,7 @@ export interface SiteOutboxOptions {
 }
 
 interface DeviceState {
+  member: string
   seq: number
   x25519: string
   epoch?: { record: EpochRecord, keys: EpochKeys }
@@ -128,7 +129,7 @@ export class SiteOutbox {
       const id = uint8ArrayToString(idBytes, 'base16')
       const expires = now + ttl
       const writes: Write[] = []
-      const recipients: SendResult['recipients'] = []
+      const recipients: Recipient[] = []
       const touched: string[] = []
       for (const member of members) {
         if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes)
@@ -146,18 +147,16 @@ export class SiteOutbox {
             created: now,
             expires
           }, content)
-          const status: StatusRecord = { device, member: member.id, created: now, seq, rank, state: 'queued', at: now }
           writes.push(
             put(key.outbox(device, rank, seq), Push.encode({ envelope })),
-            put(key.status(id, device), status),
             put(key.seq(device), seq)
           )
-          recipients.push({ member: member.id, device })
+          recipients.push({ member: member.id, device, seq, rank })
           touched.push(device)
         }
       }
       if (recipients.length === 0) throw new NodeError('NO_DEVICES', 'none of the recipients has a device')
-      writes.push(put(key.message(id), {
+      const message: MessageRecord = {
         id,
         created: now,
         expires,
@@ -165,15 +164,17 @@ export class SiteOutbox {
         topic: req.topic,
         subject: req.subject,
         members: members.map(m => m.id),
+        recipients,
         idempotencyKey: req.idempotencyKey
-      }))
+      }
+      writes.push(put(key.message(id), message))
       if (req.idempotencyKey !== undefined) writes.push(put(key.idempotency(req.idempotencyKey), id))
       // enqueued inside the lock: batches reach LevelDB in the order their counters were taken
       const done = this.store.db.write(writes).catch((err: unknown) => {
         for (const d of touched) this.devices.delete(d)
         throw err
       })
-      return { done, result: { id, created: now, expires, recipients, duplicate: false }, devices: touched }
+      return { done, result: { id, created: now, expires, recipients: recipients.map(r => ({ member: r.member, device: r.device })), duplicate: false }, devices: touched }
     })
     await done
     for (const device of new Set(devices)) this.notify(device)
@@ -182,13 +183,12 @@ export class SiteOutbox {
 
   private async earlierSend (id: string): Promise<SendResult> {
     const message = await this.store.message(id)
-    const statuses = await this.store.statuses(id)
     if (message === undefined) throw new NodeError('UNKNOWN_MESSAGE', `message ${id} is gone`)
     return {
       id,
       created: message.created,
       expires: message.expires,
-      recipients: statuses.map(s => ({ member: s.member, device: s.device })),
+      recipients: message.recipients.map(r => ({ member: r.member, device: r.device })),
       duplicate: true
     }
   }
@@ -212,15 +212,14 @@ export class SiteOutbox {
     const topicKey = key.topic(member.id, topic)
     const previous = await this.store.db.getJson<string>(topicKey)
     writes.push(put(topicKey, id))
-    if (previous === undefined) return
-    for (const device of member.devices) {
-      const status = await this.store.db.getJson<StatusRecord>(key.status(previous, device))
-      if (status?.state !== 'queued') continue
-      writes.push(
-        del(key.outbox(device, status.rank, status.seq)),
-        put(key.status(previous, device), { ...status, state: 'replaced', at: now, detail: `replaced by ${id}` })
-      )
-      this.opts.onEvent({ type: 'replaced', id: previous, device, member: member.id, created: status.created, at: now })
+    const message = previous === undefined ? undefined : await this.store.message(previous)
+    if (message === undefined) return
+    const statuses = await this.store.statuses(message)
+    for (const status of statuses) {
+      if (status.member !== member.id || status.state !== 'queued') continue
+      const replaced: SettledRecord = { state: 'replaced', at: now, detail: `replaced by ${id}` }
+      writes.push(del(key.outbox(status.device, status.rank, status.seq)), put(key.status(message.id, status.device), replaced))
+      this.opts.onEvent({ type: 'replaced', id: message.id, device: status.device, member: member.id, created: status.created, at: now })
     }
   }
 
@@ -231,6 +230,7 @@ export class SiteOutbox {
       if (record === undefined) throw new NodeError('UNKNOWN_MEMBER', `device ${device} is not a member device`)
       const epoch = await this.store.latestEpoch(device)
       state = {
+        member: record.member,
         seq: await this.store.seq(device),
         x25519: record.x25519,
         epoch: epoch === undefined ? undefined : { record: epoch, keys: epochKeysFromRecord(epoch) }
@@ -290,7 +290,7 @@ export class SiteOutbox {
   }
 
   /** The sender engine's view of one device's outbox. */
-  queue (device: string): OutboundQueue {
+  queue (device: string): OutboundQueue<SiteQueued> {
     return {
       next: async (limit, after, exclude) => await this.next(device, limit, after, exclude),
       epochFrame: async (epoch) => {
@@ -315,10 +315,10 @@ export class SiteOutbox {
     }
   }
 
-  private async next (device: string, limit: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<QueuedEnvelope[]> {
+  private async next (device: string, limit: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<SiteQueued[]> {
     const now = this.opts.now()
-    const out: QueuedEnvelope[] = []
-    const expired: QueuedEnvelope[] = []
+    const out: SiteQueued[] = []
+    const expired: SiteQueued[] = []
     for await (const [k, frame] of this.store.outbox(device, after)) {
       if (exclude.has(k)) continue
       const entry = toQueued(k, frame)
@@ -331,26 +331,31 @@ export class SiteOutbox {
   }
 
   /** Moves entries out of the outbox into a final state, in one write. */
-  private async settle (device: string, entries: QueuedEnvelope[], state: DeliveryState, at: number, extra: { ack?: Uint8Array, code?: ErrorCode | string, detail?: string }): Promise<void> {
+  private async settle (device: string, entries: SiteQueued[], state: SettledRecord['state'], at: number, extra: { ack?: Uint8Array, code?: ErrorCode | string, detail?: string }): Promise<void> {
+    if (entries.length === 0) return
     const writes: Write[] = []
     let ackKey: string | undefined
     if (extra.ack !== undefined) {
       ackKey = createHash('sha256').update(extra.ack).digest('hex')
       writes.push(put(key.ack(ackKey), extra.ack))
     }
-    const statuses = await this.store.db.getMany(entries.map(e => key.status(e.idHex, device)))
+    const settled = encodeJson({ state, at, ack: ackKey, code: extra.code, detail: extra.detail } satisfies SettledRecord)
+    const member = await this.memberOf(device, entries[0].idHex)
     const events: SiteEvent[] = []
-    entries.forEach((entry, i) => {
-      writes.push(del(entry.key))
-      const raw = statuses[i]
-      if (raw === undefined) return
-      const status = decodeJson<StatusRecord>(raw)
-      const next: StatusRecord = { ...status, state, at, ack: ackKey, code: extra.code, detail: extra.detail }
-      writes.push(put(key.status(entry.idHex, device), next))
-      events.push({ type: state, id: entry.idHex, device, member: status.member, created: status.created, at, code: extra.code })
-    })
+    for (const entry of entries) {
+      writes.push(del(entry.key), put(key.status(entry.idHex, device), settled))
+      events.push({ type: state, id: entry.idHex, device, member, created: entry.created, at, code: extra.code })
+    }
     await this.store.db.write(writes)
     for (const event of events) this.opts.onEvent(event)
+  }
+
+  /** The member a device belongs (or belonged) to: from memory, else from a message sealed for it. */
+  private async memberOf (device: string, idHex: string): Promise<string> {
+    const cached = this.devices.get(device)
+    if (cached !== undefined) return cached.member
+    const message = await this.store.message(idHex)
+    return message?.recipients.find(r => r.device === device)?.member ?? ''
   }
 
   /** Marks every expired envelope in every outbox expired (the retry loop only sees reachable devices). */
@@ -358,7 +363,7 @@ export class SiteOutbox {
     const now = this.opts.now()
     let count = 0
     for await (const device of this.store.devicesWithOutbox()) {
-      let batch: QueuedEnvelope[] = []
+      let batch: SiteQueued[] = []
       for await (const [k, frame] of this.store.outbox(device)) {
         const entry = toQueued(k, frame)
         if (entry.expires !== 0 && now >= entry.expires) batch.push(entry)
@@ -376,7 +381,7 @@ export class SiteOutbox {
 
   /** Drops a device's queued envelopes (it left or was removed): their status becomes dropped. */
   async dropDevice (device: string, detail: string): Promise<void> {
-    const entries: QueuedEnvelope[] = []
+    const entries: SiteQueued[] = []
     for await (const [k, frame] of this.store.outbox(device)) entries.push(toQueued(k, frame))
     for (let i = 0; i < entries.length; i += SWEEP_BATCH) {
       await this.settle(device, entries.slice(i, i + SWEEP_BATCH), 'dropped', this.opts.now(), { detail })
@@ -385,10 +390,16 @@ export class SiteOutbox {
   }
 }
 
-function toQueued (k: string, frame: Uint8Array): QueuedEnvelope & { expires: number } {
+/** An outbox entry with what the site reads from its header. */
+interface SiteQueued extends QueuedEnvelope {
+  created: number
+  expires: number
+}
+
+function toQueued (k: string, frame: Uint8Array): SiteQueued {
   const push = Push.decode(frame)
   const header = EnvelopeHeader.decode(push.envelope?.header ?? new Uint8Array(0))
-  return { key: k, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, expires: header.expires, frame }
+  return { key: k, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, created: header.created, expires: header.expires, frame }
 }
 
 function validateSend (req: SendRequest, ttl: number, maxTtl: number): void {

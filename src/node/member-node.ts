@@ -23,9 +23,9 @@ import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
 import { MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
 import { ErrorCode, TmtpError, codeFromWire } from '../protocol/errors.js'
 import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
-import { JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
+import { Envelope, JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
-import { key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
+import { encodeInboxEntry, key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
 import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
 import { Discovery, type LookupEvent } from '../discovery/discovery.js'
 import { DEFAULTS } from './defaults.js'
@@ -381,7 +381,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   async read (id: string): Promise<InboxMessage> {
     const record = typeof id === 'string' ? await this.store.inboxById(id) : undefined
     if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox`)
-    if (!record.read) await this.db.write([put(key.inbox(record.site, record.seq), { ...record, read: true })])
+    if (!record.read) await this.db.write([put(key.inbox(record.site, record.seq), encodeInboxEntry({ ...record, read: true }))])
     const site = await this.store.site(record.site)
     return await this.open({ ...record, read: true }, site?.name ?? '')
   }
@@ -389,14 +389,14 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   async markRead (id: string, read = true): Promise<void> {
     const record = typeof id === 'string' ? await this.store.inboxById(id) : undefined
     if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox`)
-    await this.db.write([put(key.inbox(record.site, record.seq), { ...record, read })])
+    await this.db.write([put(key.inbox(record.site, record.seq), encodeInboxEntry({ ...record, read }))])
   }
 
   /** Opens a stored envelope with its epoch's key: the inbox keeps messages sealed. */
   private async open (record: InboxRecord, siteName: string): Promise<InboxMessage> {
     const epoch = (await this.epochs.load(record.site)).get(record.epoch)
     if (epoch === undefined) throw new NodeError('NO_KEY_EPOCH', `the key epoch of message ${record.id} is missing`)
-    const content = decryptEnvelope(epoch.keys.siteToDevice, parseEnvelope(Buffer.from(record.envelope, 'base64')))
+    const content = decryptEnvelope(epoch.keys.siteToDevice, parseEnvelope(Envelope.decode(record.envelope)))
     return toMessage(record, content, siteName)
   }
 

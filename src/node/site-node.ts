@@ -275,7 +275,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   async message (id: string): Promise<MessageStatus> {
     const record = typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? await this.store.message(id) : undefined
     if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)}`)
-    const statuses = await this.store.statuses(id)
+    const statuses = await this.store.statuses(record)
     const proofs = await this.db.getMany(statuses.map(s => s.ack === undefined ? 'ack:' : key.ack(s.ack)))
     return {
       id,
@@ -305,8 +305,9 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
 
   async stats (): Promise<SiteStats> {
     const states: Record<DeliveryState, number> = { queued: 0, delivered: 0, expired: 0, rejected: 0, dropped: 0, replaced: 0 }
-    for await (const status of this.store.allStatuses()) states[status.state]++
-    return { queued: await this.db.count('ob:'), activeDeliveries: this.scheduler.active, states }
+    for await (const state of this.store.settledStates()) states[state]++
+    states.queued = await this.db.count('ob:')
+    return { queued: states.queued, activeDeliveries: this.scheduler.active, states }
   }
 
   async stop (): Promise<void> {

@@ -139,14 +139,8 @@ export class Database {
     while (this.queue.length > 0) {
       const batch = this.queue
       this.queue = []
-      const ops = []
-      for (const p of batch) {
-        for (const w of p.writes) {
-          ops.push(w.value === undefined ? { type: 'del' as const, key: w.key } : { type: 'put' as const, key: w.key, value: w.value })
-        }
-      }
       try {
-        await this.level.batch(ops, { sync: this.sync })
+        await this.level.batch(operations(batch), { sync: this.sync })
         for (const p of batch) p.resolve()
       } catch (err) {
         const failure = storageError(err, 'database write failed')
@@ -161,6 +155,23 @@ export class Database {
     this.failure = new TmtpError(ErrorCode.STORAGE_FAILURE, 'database is closed')
     await this.level.close()
   }
+}
+
+type Operation = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
+
+/**
+ * The LevelDB operations of a gathered batch, each key once with its last write: the batch
+ * is atomic, so earlier writes of the same key (a device's sequence counter, written by
+ * every send) would only cost LevelDB work.
+ */
+function operations (batch: Pending[]): Operation[] {
+  const byKey = new Map<string, Operation>()
+  for (const p of batch) {
+    for (const w of p.writes) {
+      byKey.set(w.key, w.value === undefined ? { type: 'del', key: w.key } : { type: 'put', key: w.key, value: w.value })
+    }
+  }
+  return [...byKey.values()]
 }
 
 /** A cursor from outside never moves a range below its prefix (into other records). */

@@ -1,3 +1,5 @@
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { Envelope, EnvelopeHeader } from '../protocol/pb/tmtp.js'
 import { Database, decodeJson, pad } from './database.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
 
@@ -7,7 +9,7 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   site:<site PeerId>             SiteRecord
  *   blk:<PeerId>                   BlockRecord
  *   ep:<site PeerId>:<epoch>       MemberEpochRecord (the signed epoch and the exported keys)
- *   in:<site PeerId>:<seq>         InboxRecord: the sealed envelope and its state
+ *   in:<site PeerId>:<seq>         inbox entry: the sealed envelope as received and its state (encodeInboxEntry)
  *   iid:<id hex>                   in key of that message (deduplication, lookup by id)
  *   pseq:<site PeerId>             last device-to-site sequence number used
  *   po:<site PeerId>:<seq>         post outbox: the encoded Push{envelope} of an unacknowledged reply
@@ -45,8 +47,44 @@ export interface InboxRecord {
   expires: number
   received: number
   read: boolean
-  /** The Envelope bytes as received, base64: the inbox holds messages sealed. */
-  envelope: string
+  /** The Envelope bytes as received: the inbox holds messages sealed. */
+  envelope: Uint8Array
+}
+
+/** What an inbox entry stores besides the envelope; the rest is read from the envelope's header. */
+export type InboxEntry = Pick<InboxRecord, 'received' | 'read' | 'envelope'>
+
+const ENTRY_PREFIX = 9
+
+/**
+ * An inbox entry as stored: one byte read flag, the time received (float64, big-endian), then
+ * the Envelope bytes. Binary rather than JSON: the envelope is most of each message's bytes and
+ * would grow by a third as base64 text.
+ */
+export function encodeInboxEntry (entry: InboxEntry): Uint8Array {
+  const out = new Uint8Array(ENTRY_PREFIX + entry.envelope.byteLength)
+  const view = new DataView(out.buffer)
+  view.setUint8(0, entry.read ? 1 : 0)
+  view.setFloat64(1, entry.received)
+  out.set(entry.envelope, ENTRY_PREFIX)
+  return out
+}
+
+export function decodeInboxEntry (site: string, bytes: Uint8Array): InboxRecord {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const envelope = bytes.subarray(ENTRY_PREFIX)
+  const header = EnvelopeHeader.decode(Envelope.decode(envelope).header)
+  return {
+    id: uint8ArrayToString(header.id, 'base16'),
+    site,
+    seq: header.seq,
+    epoch: header.epoch,
+    created: header.created,
+    expires: header.expires,
+    received: view.getFloat64(1),
+    read: view.getUint8(0) === 1,
+    envelope
+  }
 }
 
 export interface PostRecord {
@@ -106,11 +144,12 @@ export class MemberStore {
 
   async inboxById (id: string): Promise<InboxRecord | undefined> {
     const inboxKey = await this.db.getJson<string>(key.inboxId(id))
-    return inboxKey === undefined ? undefined : await this.db.getJson<InboxRecord>(inboxKey)
+    const value = inboxKey === undefined ? undefined : await this.db.get(inboxKey)
+    return inboxKey === undefined || value === undefined ? undefined : decodeInboxEntry(siteOf(inboxKey), value)
   }
 
   async * inbox (site?: string): AsyncGenerator<InboxRecord> {
-    for await (const [, value] of this.db.entries(site === undefined ? 'in:' : `in:${site}:`)) yield decodeJson<InboxRecord>(value)
+    for await (const [k, value] of this.db.entries(site === undefined ? 'in:' : `in:${site}:`)) yield decodeInboxEntry(siteOf(k), value)
   }
 
   async postSeq (site: string): Promise<number> {
@@ -124,4 +163,9 @@ export class MemberStore {
   async * postOutbox (site: string, after?: string): AsyncGenerator<[string, Uint8Array]> {
     yield * this.db.entries(key.postOutboxPrefix(site), { after })
   }
+}
+
+/** The site PeerId of an inbox key (in:<site>:<seq>). */
+function siteOf (inboxKey: string): string {
+  return inboxKey.slice(3, inboxKey.lastIndexOf(':'))
 }

@@ -11,8 +11,8 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   seq:<device PeerId>                 last sequence number sealed for the device
  *   ep:<device PeerId>:<epoch>          EpochRecord (with the exported keys: the site cannot re-derive them)
  *   ob:<device PeerId>:<rank>:<seq>     outbox: the encoded Push{envelope}; rank orders urgency
- *   st:<message id hex>:<device PeerId> StatusRecord, one per message and device
- *   msg:<message id hex>                MessageRecord
+ *   st:<message id hex>:<device PeerId> SettledRecord: the final state of a message for a device
+ *   msg:<message id hex>                MessageRecord (with its recipients: no st record means queued)
  *   idem:<idempotency key>              message id hex of an earlier send with that key
  *   tp:<member id>:<topic>              message id hex of the newest message with that topic
  *   ack:<sha256 of proof hex>           a signed acknowledgement (SignedPayload bytes)
@@ -62,19 +62,39 @@ export interface EpochRecord extends StoredEpochKeys {
 
 export type DeliveryState = 'queued' | 'delivered' | 'expired' | 'rejected' | 'dropped' | 'replaced'
 
-export interface StatusRecord {
-  device: string
+/** One device a message was sealed for, as the message record lists it. */
+export interface Recipient {
   member: string
-  /** When the message was sent (sealed and queued). */
-  created: number
+  device: string
   seq: number
+  /** The outbox rank (urgency) the envelope was queued at. */
   rank: number
-  state: DeliveryState
+}
+
+/**
+ * How a message left a device's outbox. Only this is written when the state changes: while
+ * queued, a message's per-device state follows from its message record, so a send writes
+ * no status at all.
+ */
+export interface SettledRecord {
+  state: Exclude<DeliveryState, 'queued'>
   /** When the state was reached. */
   at: number
   code?: string
   detail?: string
   /** Key of the signed acknowledgement that proves delivery. */
+  ack?: string
+}
+
+/** A message's state for one device. */
+export interface StatusRecord extends Recipient {
+  /** When the message was sent (sealed and queued). */
+  created: number
+  state: DeliveryState
+  /** When the state was reached. */
+  at: number
+  code?: string
+  detail?: string
   ack?: string
 }
 
@@ -86,6 +106,7 @@ export interface MessageRecord {
   topic?: string
   subject: string
   members: string[]
+  recipients: Recipient[]
   idempotencyKey?: string
 }
 
@@ -114,7 +135,6 @@ export const key = {
   outbox: (peer: string, rank: number, seq: number) => `ob:${peer}:${rank}:${pad(seq)}`,
   outboxPrefix: (peer: string) => `ob:${peer}:`,
   status: (id: string, peer: string) => `st:${id}:${peer}`,
-  statusPrefix: (id: string) => `st:${id}:`,
   message: (id: string) => `msg:${id}`,
   idempotency: (k: string) => `idem:${k}`,
   topic: (member: string, topic: string) => `tp:${member}:${topic}`,
@@ -157,14 +177,19 @@ export class SiteStore {
     return out
   }
 
-  async statuses (id: string): Promise<StatusRecord[]> {
-    const out: StatusRecord[] = []
-    for await (const [, value] of this.db.entries(key.statusPrefix(id))) out.push(decodeJson<StatusRecord>(value))
-    return out
+  /** The message's state for each of its devices, in the order they were sealed. */
+  async statuses (message: MessageRecord): Promise<StatusRecord[]> {
+    const settled = await this.db.getMany(message.recipients.map(r => key.status(message.id, r.device)))
+    return message.recipients.map((r, i) => {
+      const raw = settled[i]
+      const base = { ...r, created: message.created }
+      return raw === undefined ? { ...base, state: 'queued', at: message.created } : { ...base, ...decodeJson<SettledRecord>(raw) }
+    })
   }
 
-  async * allStatuses (): AsyncGenerator<StatusRecord> {
-    for await (const [, value] of this.db.entries('st:')) yield decodeJson<StatusRecord>(value)
+  /** Every settled record's state (a scan: queued messages are counted in the outbox). */
+  async * settledStates (): AsyncGenerator<SettledRecord['state']> {
+    for await (const [, value] of this.db.entries('st:')) yield decodeJson<SettledRecord>(value).state
   }
 
   async * members (): AsyncGenerator<MemberRecord> {

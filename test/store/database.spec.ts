@@ -30,6 +30,18 @@ describe('store/database', () => {
     })
   }
 
+  it('keeps the last write of a key that several gathered writes touch', async () => {
+    db = await Database.open(join(dir, 'db'), { fsync: false })
+    const writes = Array.from({ length: 100 }, async (_, i) => await db!.write([put('counter', i), put(`v:${i}`, i)]))
+    // a put then a delete of one key, and a delete then a put of another, in one gathered batch
+    writes.push(db.write([put('gone', 1)]), db.write([{ key: 'gone' }]), db.write([{ key: 'back' }]), db.write([put('back', 2)]))
+    await Promise.all(writes)
+    assert.deepEqual(decodeJson(await db.get('counter') ?? new Uint8Array()), 99)
+    assert.equal(await db.count('v:'), 100)
+    assert.equal(await db.get('gone'), undefined)
+    assert.deepEqual(decodeJson(await db.get('back') ?? new Uint8Array()), 2)
+  })
+
   it('reports STORAGE_FAILURE when the folder cannot be created', async () => {
     // a path below a regular file fails for root too, where permissions would not
     const file = join(dir, 'file')
