@@ -43,7 +43,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'BODY_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
   422: 'NO_DEVICES, or a protocol error code (a site refused the join: INVITE_USED, EXPIRED, BAD_TOKEN...)',
-  429: 'RATE_LIMITED',
+  429: 'RATE_LIMITED, or QUEUE_FULL (a send whose every recipient device has its queue full)',
   500: 'INTERNAL',
   502: 'UNREACHABLE: the peer could not be reached',
   504: 'TIMEOUT: the peer did not answer in time'

@@ -3,11 +3,12 @@ import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CliError, EXIT, usageError } from './errors.js'
+import { LIMIT_RANGES, resolveLimits, type NodeLimits } from '../node/limits.js'
 
 /**
  * A node's data folder, as the `tmtp` command lays it out:
  *
- *   config.json     role, name, listen addresses, API host and port, fsync, webhook, bootstrap
+ *   config.json     role, name, listen addresses, API host and port, fsync, webhook, bootstrap, limits
  *   api.token       the local API's bearer token (0600)
  *   api.json        { url, pid } while `tmtp start` runs
  *   identity.key    Ed25519 identity (0600, src/node/identity.ts)
@@ -42,6 +43,8 @@ export interface TmtpConfig {
   webhook: Webhook | null
   /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. */
   bootstrap: string[]
+  /** Limits to set instead of their defaults (src/node/limits.ts); the site-only ones are ignored by a member. */
+  limits: Partial<NodeLimits>
 }
 
 /** What api.json holds while a node runs. */
@@ -109,7 +112,8 @@ export function defaultConfig (role: Role, name: string): TmtpConfig {
     apiPort: 0,
     fsync: false,
     webhook: null,
-    bootstrap: []
+    bootstrap: [],
+    limits: {}
   }
 }
 
@@ -173,7 +177,19 @@ export async function loadConfig (dir: string): Promise<TmtpConfig> {
   if (!stringArray(config.bootstrap) || !config.bootstrap.every(b => /\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(b))) {
     throw configError(path, 'bootstrap must be an array of multiaddr strings ending with /p2p/<PeerId>')
   }
+  checkLimits(path, config.limits)
   return config
+}
+
+function checkLimits (path: string, limits: unknown): void {
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) throw configError(path, 'limits must be an object')
+  const unknown = Object.keys(limits).filter(k => !(k in LIMIT_RANGES))
+  if (unknown.length > 0) throw configError(path, `limits: unknown ${unknown.join(', ')} (known: ${Object.keys(LIMIT_RANGES).join(', ')})`)
+  try {
+    resolveLimits(limits)
+  } catch (err) {
+    throw configError(path, (err as Error).message)
+  }
 }
 
 /** A new API token: 32 random bytes, base64url, in an owner-only file that must not exist yet. */

@@ -13,6 +13,7 @@ export type NodeErrorCode =
   | 'WRONG_ROLE'
   | 'NO_KEY_EPOCH'
   | 'UNREACHABLE'
+  | 'QUEUE_FULL'
 
 export class NodeError extends Error {
   override readonly name = 'NodeError'

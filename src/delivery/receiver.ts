@@ -39,6 +39,8 @@ export interface ReceiverOptions {
   remote: Uint8Array
   log: Logger
   now?: () => number
+  /** Called when the stream is closed with an error code (the peer may be penalised for it). */
+  onRefused?: (code: ErrorCode) => void
 }
 
 /**
@@ -50,6 +52,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   const now = opts.now ?? Date.now
   const sendError = async (err: TmtpError): Promise<void> => {
     opts.log('closing stream: %s %s', err.code, err.message)
+    opts.onRefused?.(err.code)
     try {
       await framed.write([Receipt.encode({ error: { code: codeToWire(err.code), detail: err.message } })])
       await framed.close()

@@ -64,6 +64,8 @@ export interface SiteOutboxOptions {
   defaultTtlMs: number
   maxTtlMs: number
   now: () => number
+  /** Envelopes queued per device; a full device's copy of a send is dropped (QUEUE_FULL). */
+  maxQueuePerDevice: number
   /** A device has new envelopes queued. */
   onQueued: (device: string) => void
   onEvent: (event: SiteEvent) => void
@@ -72,6 +74,8 @@ export interface SiteOutboxOptions {
 interface DeviceState {
   member: string
   seq: number
+  /** Envelopes in the device's outbox (counted once when the state is loaded, then kept). */
+  queued: number
   x25519: string
   epoch?: { record: EpochRecord, keys: EpochKeys }
 }
@@ -118,10 +122,10 @@ export class SiteOutbox {
     }
     const rank = URGENCY_RANK[req.urgency ?? 'normal']
 
-    const { done, result, devices } = await this.lock.run(async () => {
+    const { done, events, result, devices } = await this.lock.run(async () => {
       if (req.idempotencyKey !== undefined) {
         const earlier = await this.store.db.getJson<string>(key.idempotency(req.idempotencyKey))
-        if (earlier !== undefined) return { done: Promise.resolve(), result: await this.earlierSend(earlier), devices: [] }
+        if (earlier !== undefined) return { done: Promise.resolve(), events: [], result: await this.earlierSend(earlier), devices: [] }
       }
       const members = await this.resolve(req.to)
       const now = this.opts.now()
@@ -131,10 +135,15 @@ export class SiteOutbox {
       const writes: Write[] = []
       const recipients: Recipient[] = []
       const touched: string[] = []
+      const full: Array<{ member: string, device: string }> = []
       for (const member of members) {
         if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes)
         for (const device of member.devices) {
           const state = await this.deviceState(device)
+          if (state.queued >= this.opts.maxQueuePerDevice) {
+            full.push({ member: member.id, device })
+            continue
+          }
           const epoch = await this.currentEpoch(device, state, now, writes)
           const seq = ++state.seq
           const envelope = sealEnvelopeMessage(epoch.keys.siteToDevice, {
@@ -155,7 +164,16 @@ export class SiteOutbox {
           touched.push(device)
         }
       }
+      if (recipients.length === 0 && full.length > 0) {
+        throw new NodeError('QUEUE_FULL', `every recipient device has ${this.opts.maxQueuePerDevice} messages queued`)
+      }
       if (recipients.length === 0) throw new NodeError('NO_DEVICES', 'none of the recipients has a device')
+      // a full device is listed with the others, its copy settled as dropped in the same write
+      const dropped: SettledRecord = { state: 'dropped', at: now, code: 'QUEUE_FULL', detail: `${this.opts.maxQueuePerDevice} messages already queued for the device` }
+      for (const f of full) {
+        recipients.push({ ...f, seq: 0, rank })
+        writes.push(put(key.status(id, f.device), dropped))
+      }
       const message: MessageRecord = {
         id,
         created: now,
@@ -170,13 +188,16 @@ export class SiteOutbox {
       writes.push(put(key.message(id), message))
       if (req.idempotencyKey !== undefined) writes.push(put(key.idempotency(req.idempotencyKey), id))
       // enqueued inside the lock: batches reach LevelDB in the order their counters were taken
+      for (const d of touched) (this.devices.get(d) as DeviceState).queued++
       const done = this.store.db.write(writes).catch((err: unknown) => {
         for (const d of touched) this.devices.delete(d)
         throw err
       })
-      return { done, result: { id, created: now, expires, recipients: recipients.map(r => ({ member: r.member, device: r.device })), duplicate: false }, devices: touched }
+      const events: SiteEvent[] = full.map(f => ({ type: 'dropped', id, device: f.device, member: f.member, created: now, at: now, code: dropped.code }))
+      return { done, events, result: { id, created: now, expires, recipients: recipients.map(r => ({ member: r.member, device: r.device })), duplicate: false }, devices: touched }
     })
     await done
+    for (const event of events) this.opts.onEvent(event)
     for (const device of new Set(devices)) this.notify(device)
     return result
   }
@@ -219,6 +240,7 @@ export class SiteOutbox {
       if (status.member !== member.id || status.state !== 'queued') continue
       const replaced: SettledRecord = { state: 'replaced', at: now, detail: `replaced by ${id}` }
       writes.push(del(key.outbox(status.device, status.rank, status.seq)), put(key.status(message.id, status.device), replaced))
+      this.dequeued(status.device, 1)
       this.opts.onEvent({ type: 'replaced', id: message.id, device: status.device, member: member.id, created: status.created, at: now })
     }
   }
@@ -232,6 +254,7 @@ export class SiteOutbox {
       state = {
         member: record.member,
         seq: await this.store.seq(device),
+        queued: await this.store.db.count(key.outboxPrefix(device)),
         x25519: record.x25519,
         epoch: epoch === undefined ? undefined : { record: epoch, keys: epochKeysFromRecord(epoch) }
       }
@@ -347,7 +370,13 @@ export class SiteOutbox {
       events.push({ type: state, id: entry.idHex, device, member, created: entry.created, at, code: extra.code })
     }
     await this.store.db.write(writes)
+    this.dequeued(device, entries.length)
     for (const event of events) this.opts.onEvent(event)
+  }
+
+  private dequeued (device: string, count: number): void {
+    const state = this.devices.get(device)
+    if (state !== undefined) state.queued = Math.max(0, state.queued - count)
   }
 
   /** The member a device belongs (or belonged) to: from memory, else from a message sealed for it. */

@@ -12,19 +12,26 @@ export function remoteBytes (connection: Connection): Uint8Array {
   return connection.remotePeer.toMultihash().bytes
 }
 
+export interface ControlOptions {
+  log: Logger
+  /** Runs before the frame is read (the join rate limit); may throw a TmtpError. */
+  admit?: () => void
+  /** Called when the request is refused or fails with an error code (the peer may be penalised for it). */
+  onRefused?: (code: ErrorCode) => void
+}
+
 /**
  * Serves one request/response control stream (join, leave: spec "Stream protocols"): one
  * frame in, one frame out, within CONTROL_STREAM_TIMEOUT_MS. `answerError` turns a TmtpError
- * into the protocol's answer with its code; `admit`, if given, runs before the frame is read
- * (the join rate limit) and may throw one too.
+ * into the protocol's answer with its code.
  */
 export async function serveControl (
   stream: Stream,
   handle: (frame: Uint8Array) => Promise<Uint8Array>,
   answerError: (err: TmtpError) => Uint8Array,
-  log: Logger,
-  admit?: () => void
+  opts: ControlOptions
 ): Promise<void> {
+  const { log, admit, onRefused } = opts
   const framed = new FramedStream(stream, MAX_CONTROL_FRAME_SIZE)
   const timer = setTimeout(() => framed.abort(new TmtpError(ErrorCode.TIMEOUT, 'control exchange timed out')), CONTROL_STREAM_TIMEOUT_MS)
   try {
@@ -35,12 +42,14 @@ export async function serveControl (
     } catch (err) {
       if (!isTmtpError(err)) throw err
       log('refused %s request: %s %s', stream.protocol, err.code, err.message)
+      onRefused?.(err.code)
       answer = answerError(err)
     }
     await framed.write([answer])
     await framed.close()
   } catch (err) {
     log.error('%s stream failed: %e', stream.protocol, err)
+    if (isTmtpError(err)) onRefused?.(err.code)
     framed.abort(err as Error)
   } finally {
     clearTimeout(timer)

@@ -20,8 +20,20 @@ export const DEFAULTS = {
   epochAgeMs: 7 * 24 * 3600_000,
   /** Join attempts accepted per peer per minute (spec: "Limits"). */
   joinsPerMinute: 10,
-  /** Inbound streams per connection per TMTP protocol. */
+  /** Inbound streams per connection per TMTP protocol; libp2p resets the streams beyond it. */
   maxInboundStreams: 8,
+  /**
+   * Envelopes queued per member device at the site. A send finds a device's queue full: that
+   * device's copy is dropped (state dropped, code QUEUE_FULL), or the send fails with
+   * QUEUE_FULL when every recipient device is full.
+   */
+  maxQueuePerDevice: 100_000,
+  /** Streams a peer may have refused per minute (NOT_MEMBER, BAD_FRAME, …); past it the peer is banned. */
+  refusalsPerMinute: 20,
+  /** How long a banned peer is disconnected and its connections refused: 10 minutes. */
+  banMs: 10 * 60_000,
+  /** A deliver or post stream idle this long is closed (spec: "Timeouts"; at most 60 s). */
+  streamIdleMs: 60_000,
   /** Power-loss-safe writes (fsync per group-committed batch). Off: a process crash still loses nothing. */
   fsync: false,
   /** Connection limits. Sites serve many members; a member device keeps few connections. */

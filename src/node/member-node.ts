@@ -20,7 +20,7 @@ import { receiveEnvelopes } from '../delivery/receiver.js'
 import { backoffDelay } from '../delivery/backoff.js'
 import { DeliveryScheduler } from '../delivery/scheduler.js'
 import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
-import { MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
 import { ErrorCode, TmtpError, codeFromWire } from '../protocol/errors.js'
 import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
 import { Envelope, JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
@@ -32,8 +32,12 @@ import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadEncryptionKey, loadIdentity } from './identity.js'
 import { ConnectionBound } from './connection-bound.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
+import { watchStorage, type StorageFailure } from './storage-health.js'
+import { resolveLimits, type NodeLimits } from './limits.js'
+import { guardLibp2p, type PeerGuard } from './peer-guard.js'
 
-export interface MemberNodeOptions {
+/** The limits that apply to a device (src/node/limits.ts) are options too. */
+export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | 'maxInboundStreams' | 'refusalsPerMinute' | 'banMs' | 'streamIdleMs'>> {
   dataDir: string
   /** Display name of this device, shown to sites. */
   deviceName?: string
@@ -82,6 +86,8 @@ export interface MemberNodeEvents {
   message: CustomEvent<InboxMessage>
   /** A site's addresses were looked up in the DHT. */
   lookup: CustomEvent<LookupEvent>
+  /** A write failed: the device refuses every write (and acknowledges nothing more) until restarted. */
+  storage: CustomEvent<StorageFailure>
 }
 
 export interface JoinResult {
@@ -108,6 +114,8 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   post: (id: string) => Promise<PostRecord>
   /** Looks a peer's current addresses up in the DHT; true when found (and added to the peer store). */
   locate: (peer: string) => Promise<boolean>
+  /** The first write that failed, if one did (see the `storage` event). */
+  storageFailure: () => StorageFailure | undefined
   stop: () => Promise<void>
 }
 
@@ -125,6 +133,10 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   private readonly now: () => number
   private readonly blockedPeers = new Set<string>()
   private readonly log = logger('tmtp:member')
+  private readonly limits: NodeLimits
+  /** Peers banned for too many refused streams (checked by the connection gater). */
+  readonly guard: PeerGuard
+  readonly storageFailure: () => StorageFailure | undefined
   private discovery?: Discovery
   private readonly bound: ConnectionBound
   /** Joined sites not left, by PeerId, with their names: kept in memory for the per-message path. */
@@ -143,6 +155,9 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     this.options = options
     this.now = options.now ?? Date.now
     this.store = new MemberStore(db)
+    this.limits = resolveLimits(options)
+    this.guard = guardLibp2p(libp2p, this.limits, this.log)
+    this.storageFailure = watchStorage(db, this.log, failure => { this.safeDispatchEvent('storage', { detail: failure }) })
     this.epochs = new EpochCache(this.store)
     this.outbox = new MemberOutbox({
       store: this.store,
@@ -164,15 +179,15 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     })
   }
 
-  /** Peers refused at the connection level (libp2p connection gater). */
+  /** Peers refused at the connection level (libp2p connection gater): blocked, or banned for a while. */
   isBlocked (peer: string): boolean {
-    return this.blockedPeers.has(peer)
+    return this.blockedPeers.has(peer) || this.guard.isBanned(peer)
   }
 
   async start (): Promise<void> {
     for (const [peer] of await this.store.blocked()) this.blockedPeers.add(peer)
     await this.libp2p.handle(PROTOCOL_DELIVER, async (stream, connection) => {
-      stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
+      stream.inactivityTimeout = this.limits.streamIdleMs * 2
       const sink = memberInboxSink({
         store: this.store,
         self: this.signer.peerId,
@@ -183,8 +198,14 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
           this.safeDispatchEvent('message', { detail: toMessage(record, content, this.joined.get(record.site) ?? '') })
         }
       })
-      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log, now: this.now })
-    }, { maxInboundStreams: DEFAULTS.maxInboundStreams })
+      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, {
+        self: this.signer,
+        remote: remoteBytes(connection),
+        log: this.log,
+        now: this.now,
+        onRefused: code => { this.guard.refused(connection.remotePeer.toString(), code) }
+      })
+    }, { maxInboundStreams: this.limits.maxInboundStreams })
     await this.libp2p.start()
     for (const site of await this.store.sites()) if (site.left === undefined) this.joined.set(site.peerId, site.name)
     this.bound.start()
@@ -255,11 +276,11 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     await this.dialSite(record)
     const peer = libp2pPeerIdFromString(site)
     const stream = await dialWithLookup(this.libp2p, this.discovery, peer, PROTOCOL_POST)
-    stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
+    stream.inactivityTimeout = this.limits.streamIdleMs * 2
     return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(site), {
       self: this.signer.peerId,
       remote: peer.toMultihash().bytes,
-      window: DEFAULTS.window,
+      window: this.limits.window,
       receiptTimeoutMs: RECEIPT_TIMEOUT_MS,
       // replies are rare: let the stream go as soon as the outbox is empty
       idleTimeoutMs: 0,

@@ -27,4 +27,9 @@ export class RateLimiter {
     w.count++
     return w.count <= this.limit
   }
+
+  /** Forgets a key's window: its next attempt starts a new one. */
+  reset (key: string): void {
+    this.windows.delete(key)
+  }
 }

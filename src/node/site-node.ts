@@ -14,7 +14,7 @@ import { DeliveryScheduler } from '../delivery/scheduler.js'
 import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
 import { SiteOutbox, type SendRequest, type SendResult, type SiteEvent } from '../delivery/site-outbox.js'
 import { siteRepliesSink } from '../delivery/site-replies.js'
-import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
 import { ErrorCode, codeToWire } from '../protocol/errors.js'
 import { JoinResponse, Result } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
@@ -25,9 +25,14 @@ import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
 import { Discovery, type LookupEvent } from '../discovery/discovery.js'
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
+import { watchStorage, type StorageFailure } from './storage-health.js'
+import { resolveLimits, type NodeLimits } from './limits.js'
+import { guardLibp2p, type PeerGuard } from './peer-guard.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
+import type { Connection, PeerId } from '@libp2p/interface'
 
-export interface SiteNodeOptions {
+/** Limits (src/node/limits.ts: window, joinsPerMinute, maxInboundStreams, maxQueuePerDevice, refusalsPerMinute, banMs, streamIdleMs) are options too. */
+export interface SiteNodeOptions extends Partial<NodeLimits> {
   /** The node's data folder: identity key and LevelDB. */
   dataDir: string
   /** Display name of the site, shown to members. */
@@ -36,15 +41,12 @@ export interface SiteNodeOptions {
   listen?: string[]
   /** fsync every batch (power-loss safe). @default false */
   fsync?: boolean
-  /** Envelopes in flight per device stream. @default 256 */
-  window?: number
   retryBaseMs?: number
   retryCapMs?: number
   defaultTtlMs?: number
   maxTtlMs?: number
   inviteTtlMs?: number
   epochAgeMs?: number
-  joinsPerMinute?: number
   /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. @default [] */
   bootstrap?: string[]
   /** Run the TMTP DHT (as a server) to find member devices that moved, and be found. @default true */
@@ -84,6 +86,8 @@ export interface SiteNodeEvents {
   session: CustomEvent<SessionEvent>
   /** A device's addresses were looked up in the DHT. */
   lookup: CustomEvent<LookupEvent>
+  /** A write failed: the node refuses every write (sends answer STORAGE_FAILURE) until restarted. */
+  storage: CustomEvent<StorageFailure>
 }
 
 /** A running TMTP site node (spec: "Roles"). */
@@ -102,6 +106,8 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   replies: (opts?: { after?: string, limit?: number }) => Promise<Array<ReplyRecord & { cursor: string }>>
   /** Outbox entries, active delivery sessions, and per-device statuses by state (a scan: not for hot paths). */
   stats: () => Promise<SiteStats>
+  /** The first write that failed, if one did (see the `storage` event). */
+  storageFailure: () => StorageFailure | undefined
   stop: () => Promise<void>
 }
 
@@ -117,6 +123,10 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   private readonly signer: Ed25519Signer
   private readonly discovery?: Discovery
   private readonly log = logger('tmtp:site')
+  private readonly limits: NodeLimits
+  /** Peers banned for too many refused streams (checked by the connection gater). */
+  readonly guard: PeerGuard
+  readonly storageFailure: () => StorageFailure | undefined
   private sweepTimer?: NodeJS.Timeout
 
   constructor (signer: Ed25519Signer, libp2p: TmtpLibp2p, libp2pMetrics: Registry, db: Database, options: SiteNodeOptions) {
@@ -128,6 +138,9 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     this.libp2p = libp2p
     this.db = db
     this.store = new SiteStore(db)
+    this.limits = resolveLimits(options)
+    this.guard = guardLibp2p(libp2p, this.limits, this.log)
+    this.storageFailure = watchStorage(db, this.log, failure => { this.safeDispatch('storage', failure) })
     this.discovery = libp2p.services.dht === undefined
       ? undefined
       : new Discovery(libp2p, {
@@ -142,6 +155,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
       epochAgeMs: options.epochAgeMs ?? DEFAULTS.epochAgeMs,
       defaultTtlMs: options.defaultTtlMs ?? DEFAULTS.ttlMs,
       maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs,
+      maxQueuePerDevice: this.limits.maxQueuePerDevice,
       now,
       onQueued: device => { this.scheduler.nudge(device) },
       onEvent: event => { this.safeDispatch('delivery', event) }
@@ -152,17 +166,16 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
       signer,
       siteName: options.name ?? 'TMTP site',
       inviteTtlMs: options.inviteTtlMs ?? DEFAULTS.inviteTtlMs,
-      joinsPerMinute: options.joinsPerMinute ?? DEFAULTS.joinsPerMinute,
+      joinsPerMinute: this.limits.joinsPerMinute,
       now,
       addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes)
     })
-    const window = options.window ?? DEFAULTS.window
     this.scheduler = new DeliveryScheduler({
       backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
       hasWork: async device => await this.outbox.hasWork(device),
       session: async device => {
         try {
-          const result = await this.deliver(device, window)
+          const result = await this.deliver(device)
           this.safeDispatch('session', { device, ok: result.drained, code: result.drained ? undefined : result.error.code })
           return result
         } catch (err) {
@@ -183,18 +196,22 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   }
 
   async start (): Promise<void> {
-    const maxInboundStreams = DEFAULTS.maxInboundStreams
+    const { maxInboundStreams, streamIdleMs } = this.limits
+    const refused = (connection: Connection) => (code: ErrorCode) => { this.guard.refused(connection.remotePeer.toString(), code) }
     await this.libp2p.handle(PROTOCOL_JOIN, async (stream, connection) => {
       const addrs = [connection.remoteAddr.toString()]
       await serveControl(stream, async frame => await this.membership.join(frame, remoteBytes(connection), addrs),
-        err => JoinResponse.encode({ code: codeToWire(err.code), memberId: '', siteName: '', detail: err.message }), this.log,
-        () => { this.membership.admitJoin(remoteBytes(connection)) })
+        err => JoinResponse.encode({ code: codeToWire(err.code), memberId: '', siteName: '', detail: err.message }),
+        { log: this.log, admit: () => { this.membership.admitJoin(remoteBytes(connection)) }, onRefused: refused(connection) })
+      // the remote address is the device's outbound port, which a restarted site cannot dial;
+      // identify may have told its listen addresses before the device record existed
+      await this.rememberKnownAddrs(connection.remotePeer)
     }, { maxInboundStreams })
     await this.libp2p.handle(PROTOCOL_LEAVE, async (stream, connection) => {
       await serveControl(stream, async frame => {
         await this.membership.leave(frame, remoteBytes(connection))
         return Result.encode({ code: codeToWire(ErrorCode.OK), detail: '' })
-      }, err => Result.encode({ code: codeToWire(err.code), detail: err.message }), this.log)
+      }, err => Result.encode({ code: codeToWire(err.code), detail: err.message }), { log: this.log, onRefused: refused(connection) })
     }, { maxInboundStreams })
     await this.libp2p.handle(PROTOCOL_POST, async (stream, connection) => {
       const sink = siteRepliesSink({
@@ -203,8 +220,8 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
         now: Date.now,
         onReply: reply => { this.safeDispatch('reply', reply) }
       })
-      stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS
-      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log })
+      stream.inactivityTimeout = streamIdleMs
+      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
     }, { maxInboundStreams })
 
     // a member device that connects gets its queued messages at once (spec: "Retries")
@@ -234,6 +251,16 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     this.sweepTimer.unref()
   }
 
+  /** Keeps the listen addresses the peer store holds for a peer, if it is a member device. */
+  private async rememberKnownAddrs (peer: PeerId): Promise<void> {
+    try {
+      const { addresses } = await this.libp2p.peerStore.get(peer)
+      await this.rememberAddrs(peer.toString(), addresses.map(a => a.multiaddr.toString()))
+    } catch (err) {
+      this.log('no addresses of %s to store: %e', peer, err)
+    }
+  }
+
   /** Keeps a member device's listen addresses, so a restarted site can dial it again. */
   private async rememberAddrs (peer: string, addrs: string[]): Promise<void> {
     const device = await this.store.device(peer)
@@ -242,7 +269,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     if (!same) await this.db.write([put(key.device(peer), { ...device, addrs })])
   }
 
-  private async deliver (device: string, window: number): Promise<SenderResult> {
+  private async deliver (device: string): Promise<SenderResult> {
     const record = await this.store.device(device)
     if (record === undefined) {
       await this.outbox.dropDevice(device, 'the device is no longer a member')
@@ -251,13 +278,13 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     const peer = libp2pPeerIdFromString(device)
     if (record.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: record.addrs.map(a => multiaddr(a)) })
     const stream = await dialWithLookup(this.libp2p, this.discovery, peer, PROTOCOL_DELIVER)
-    stream.inactivityTimeout = STREAM_IDLE_TIMEOUT_MS * 2
+    stream.inactivityTimeout = this.limits.streamIdleMs * 2
     return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(device), {
       self: this.signer.peerId,
       remote: peer.toMultihash().bytes,
-      window,
+      window: this.limits.window,
       receiptTimeoutMs: RECEIPT_TIMEOUT_MS,
-      idleTimeoutMs: STREAM_IDLE_TIMEOUT_MS,
+      idleTimeoutMs: this.limits.streamIdleMs,
       log: this.log
     })
   }
@@ -326,14 +353,17 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
   const db = await Database.open(join(options.dataDir, DATABASE_DIR), { fsync: options.fsync ?? DEFAULTS.fsync })
   try {
     const metrics = new Registry()
+    // the gater needs the node's ban list, and the node needs the libp2p the gater is part of
+    const ref: { node?: TmtpSiteNode } = {}
     const libp2p = await createTmtpLibp2p({
       signer,
       listen: options.listen ?? [...DEFAULTS.listen],
       connections: DEFAULTS.site,
+      denyPeer: peer => ref.node?.guard.isBanned(peer.toString()) ?? false,
       metrics,
       dht: options.dht === false ? undefined : { role: 'site', server: options.dhtServer ?? true }
     })
-    const node = new TmtpSiteNode(signer, libp2p, metrics, db, options)
+    const node = ref.node = new TmtpSiteNode(signer, libp2p, metrics, db, options)
     await node.start()
     return node
   } catch (err) {

@@ -44,13 +44,22 @@ export function del (key: string): Write {
  * gathered into the next batch, so many concurrent writers cost one write (and, with
  * fsync, one fsync). A failed write rejects every waiter with STORAGE_FAILURE: nothing of
  * that batch may be acknowledged.
+ *
+ * The first failed write also stops all later writes until the database is opened again
+ * (fail-stop): LevelDB may have left a torn record in its log (a disk that filled up in the
+ * middle of an append), and on the next open it drops the rest of that log block, so a
+ * write that succeeded after the tear could be lost although its caller was told it was
+ * stored. Reopening recovers everything written before the failure.
  */
 export class Database {
   private readonly level: Level<string, Uint8Array>
   private readonly sync: boolean
   private queue: Pending[] = []
   private writing = false
-  private failure?: Error
+  /** Why writes are refused: the first write failure, or the database was closed. */
+  private refusal?: TmtpError
+  private writeFailure?: TmtpError
+  private readonly failureListeners = new Set<(failure: TmtpError) => void>()
 
   private constructor (level: Level<string, Uint8Array>, options: DatabaseOptions) {
     this.level = level
@@ -124,10 +133,20 @@ export class Database {
     return n
   }
 
+  /** The first write that failed, if one did: from then on every write is refused. */
+  get failure (): TmtpError | undefined {
+    return this.writeFailure
+  }
+
+  /** Calls listener once, when the first write fails. */
+  onFailure (listener: (failure: TmtpError) => void): void {
+    this.failureListeners.add(listener)
+  }
+
   /** Writes atomically, gathered with concurrent writes into one LevelDB batch. */
   async write (writes: Write[]): Promise<void> {
     if (writes.length === 0) return
-    if (this.failure !== undefined) throw this.failure
+    if (this.refusal !== undefined) throw this.refusal
     await new Promise<void>((resolve, reject) => {
       this.queue.push({ writes, resolve, reject })
       if (!this.writing) this.flush().catch(() => {})
@@ -139,20 +158,38 @@ export class Database {
     while (this.queue.length > 0) {
       const batch = this.queue
       this.queue = []
+      if (this.refusal !== undefined) {
+        for (const p of batch) p.reject(this.refusal)
+        continue
+      }
       try {
         await this.level.batch(operations(batch), { sync: this.sync })
         for (const p of batch) p.resolve()
       } catch (err) {
         const failure = storageError(err, 'database write failed')
+        this.fail(failure)
         for (const p of batch) p.reject(failure)
       }
     }
     this.writing = false
   }
 
+  private fail (failure: TmtpError): void {
+    if (this.writeFailure !== undefined) return
+    this.writeFailure = failure
+    this.refusal ??= new TmtpError(ErrorCode.STORAGE_FAILURE, `writes are refused until the database is reopened: ${failure.message}`, { cause: failure })
+    for (const listener of this.failureListeners) {
+      try {
+        listener(failure)
+      } catch {
+        // a listener's failure must not stop the writer or the other listeners
+      }
+    }
+  }
+
   async close (): Promise<void> {
     while (this.writing || this.queue.length > 0) await new Promise(resolve => setImmediate(resolve))
-    this.failure = new TmtpError(ErrorCode.STORAGE_FAILURE, 'database is closed')
+    this.refusal = new TmtpError(ErrorCode.STORAGE_FAILURE, 'database is closed')
     await this.level.close()
   }
 }

@@ -55,7 +55,11 @@ describe('cli: configuration, durations and output', () => {
       [{ role: 'site', listen: '/ip4/127.0.0.1/tcp/0' }, /listen/],
       [{ role: 'site', apiPort: 70000 }, /apiPort/],
       [{ role: 'site', fsync: 'yes' }, /fsync/],
-      [{ role: 'site', webhook: { url: 'http://x' } }, /webhook/]
+      [{ role: 'site', webhook: { url: 'http://x' } }, /webhook/],
+      [{ role: 'site', limits: [] }, /limits must be an object/],
+      [{ role: 'site', limits: { windw: 10 } }, /limits: unknown windw/],
+      [{ role: 'site', limits: { window: 5000 } }, /limit window must be an integer from 1 to 1024/],
+      [{ role: 'site', limits: { banMs: '1m' } }, /limit banMs/]
     ]
     for (const [content, message] of cases) {
       await writeFile(join(dir, 'config.json'), typeof content === 'string' ? content : JSON.stringify(content))
@@ -64,6 +68,9 @@ describe('cli: configuration, durations and output', () => {
     // missing fields take their defaults
     await writeFile(join(dir, 'config.json'), JSON.stringify({ role: 'member' }))
     assert.deepEqual((await loadConfig(dir)).listen, ['/ip4/127.0.0.1/tcp/0'])
+    assert.deepEqual((await loadConfig(dir)).limits, {})
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ role: 'site', limits: { window: 64, maxQueuePerDevice: 500 } }))
+    assert.deepEqual((await loadConfig(dir)).limits, { window: 64, maxQueuePerDevice: 500 })
   })
 
   it('refuses a token file others can read, and api.json of a dead process', async () => {

@@ -14,8 +14,8 @@ import { encodeFrame } from '../../src/protocol/framing.js'
 import { Invite, Leave, SignedPayload } from '../../src/protocol/pb/tmtp.js'
 import { TestNet, waitFor } from '../support/nodes.js'
 import { Prng, Rogue, envelope, joinCode, pushEnvelope, pushEpoch, receipts, resultCode, type Answer } from '../support/rogue.js'
-import type { MemberNode } from '../../src/node/member-node.js'
-import type { SiteNode } from '../../src/node/site-node.js'
+import type { MemberNode, MemberNodeOptions } from '../../src/node/member-node.js'
+import type { SiteNode, SiteNodeOptions } from '../../src/node/site-node.js'
 import type { Stream } from '@libp2p/interface'
 
 /** The codes a join answer may carry for a request that is not a valid, issued invite. */
@@ -54,6 +54,12 @@ function assertRefusedFrames (answer: Answer, errors: Set<ErrorCode>, what: stri
   assert.notEqual(answer.end, 'timeout', `${what}: the node closes the stream`)
 }
 
+/**
+ * Most tests here read the code of every refused stream, so the nodes must not ban the rogue
+ * midway; banning a peer that keeps causing refusals is tested on its own (limits: "bans").
+ */
+const COUNT_EVERY_REFUSAL = { refusalsPerMinute: 1_000_000 }
+
 describe('hostile peers', function () {
   this.timeout(60_000)
   let net: TestNet
@@ -63,9 +69,9 @@ describe('hostile peers', function () {
   let checks = 0
 
   /** A site with one member device ("alice") that has received one message. */
-  async function setup (siteOptions: { joinsPerMinute?: number } = {}): Promise<void> {
-    site = await net.site('site', siteOptions)
-    member = await net.member('member')
+  async function setup (siteOptions: Partial<SiteNodeOptions> = {}, memberOptions: Partial<MemberNodeOptions> = {}): Promise<void> {
+    site = await net.site('site', { ...COUNT_EVERY_REFUSAL, ...siteOptions })
+    member = await net.member('member', { ...COUNT_EVERY_REFUSAL, ...memberOptions })
     await member.join((await site.createInvite({ ref: 'alice' })).token)
     await stillServes()
   }
@@ -240,6 +246,47 @@ describe('hostile peers', function () {
     assert.equal(receipts(await rogue.exchange(member, PROTOCOL_DELIVER, oversize(MAX_FRAME_SIZE))).error, ErrorCode.NOT_MEMBER, 'refused before reading')
     await stillServes()
     await nothingFromRogue()
+  })
+
+  describe('bans', () => {
+    const BAN_MS = 3_000
+
+    /** The rogue cannot open a stream to `target` at all: the connection gater refuses it. */
+    async function refusedAtConnection (target: SiteNode | MemberNode, protocol: string): Promise<void> {
+      await waitFor('the rogue disconnected', async () => target.libp2p.getConnections(rogue.libp2p.peerId).length === 0, 5_000)
+      await assert.rejects(rogue.open(target, protocol), 'a banned peer cannot connect')
+      assert.equal(target.libp2p.getConnections(rogue.libp2p.peerId).length, 0)
+    }
+
+    it('a non-member that keeps opening post streams is disconnected and refused until its ban ends; the member is served', async () => {
+      await setup({ refusalsPerMinute: 5, banMs: BAN_MS })
+      for (let i = 0; i < 5; i++) {
+        assert.equal(receipts(await rogue.exchange(site, PROTOCOL_POST, new Uint8Array(0))).error, ErrorCode.NOT_MEMBER, `refusal ${i}`)
+      }
+      const banned = Date.now()
+      // the sixth refusal in a minute bans the peer: whatever it was answered, it is cut off
+      await rogue.exchange(site, PROTOCOL_POST, new Uint8Array(0)).catch(() => undefined)
+      await refusedAtConnection(site, PROTOCOL_POST)
+      await refusedAtConnection(site, PROTOCOL_JOIN)
+      await stillServes()
+      await new Promise(resolve => setTimeout(resolve, Math.max(0, banned + BAN_MS + 100 - Date.now())))
+      assert.equal(receipts(await rogue.exchange(site, PROTOCOL_POST, new Uint8Array(0))).error, ErrorCode.NOT_MEMBER, 'after the ban the peer is heard again')
+      await nothingFromRogue()
+    })
+
+    it('a peer that keeps sending bad joins is banned; a member device bans a node that keeps pushing to it', async () => {
+      await setup({ refusalsPerMinute: 3, banMs: 60_000 }, { refusalsPerMinute: 3, banMs: 60_000 })
+      for (let i = 0; i < 3; i++) assert.equal(joinCode(await rogue.exchange(site, PROTOCOL_JOIN, encodeFrame(randomBytes(40)))), ErrorCode.BAD_FRAME)
+      await rogue.exchange(site, PROTOCOL_JOIN, encodeFrame(randomBytes(40))).catch(() => undefined)
+      await refusedAtConnection(site, PROTOCOL_JOIN)
+
+      for (let i = 0; i < 3; i++) assert.equal(receipts(await rogue.exchange(member, PROTOCOL_DELIVER, new Uint8Array(0))).error, ErrorCode.NOT_MEMBER)
+      await rogue.exchange(member, PROTOCOL_DELIVER, new Uint8Array(0)).catch(() => undefined)
+      await refusedAtConnection(member, PROTOCOL_DELIVER)
+      // the device's own site is unaffected
+      await stillServes()
+      await nothingFromRogue()
+    })
   })
 
   it('deliver: a joined site\'s forged epochs and envelopes are refused with their codes; a replay is stored once', async () => {

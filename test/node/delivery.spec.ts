@@ -116,6 +116,35 @@ describe('node: delivery', () => {
     assert.equal((await back.inbox()).length, 2, 'the replaced message never arrives')
   })
 
+  it('bounds the queue per device: a full device\'s copy is dropped with QUEUE_FULL, a send to full devices only fails', async () => {
+    const site = await net.site('site', { maxQueuePerDevice: 3 })
+    const erin = await net.member('erin')
+    const frank = await net.member('frank')
+    await erin.join((await site.createInvite({ ref: 'erin' })).token)
+    await frank.join((await site.createInvite({ ref: 'frank' })).token)
+    await net.stop(erin)
+    const queued = []
+    for (let i = 0; i < 3; i++) queued.push(await site.send({ to: ['erin'], subject: `queued ${i}`, body: '' }))
+    await assert.rejects(site.send({ to: ['erin'], subject: 'one too many', body: '' }), (err: Error & { code?: string }) => err.code === 'QUEUE_FULL')
+    const dropped: string[] = []
+    site.addEventListener('delivery', e => { if (e.detail.type === 'dropped') dropped.push(`${e.detail.member}:${e.detail.code ?? ''}`) })
+    const both = await site.send({ to: ['erin', 'frank'], subject: 'to both', body: '' })
+    const devices = (await site.message(both.id)).devices
+    const erinCopy = devices.find(d => d.member !== devices.find(x => x.device === frank.peerId)?.member)
+    assert.deepEqual([erinCopy?.state, erinCopy?.code], ['dropped', 'QUEUE_FULL'], 'erin\'s copy is dropped')
+    assert.equal(devices.length, 2)
+    assert.deepEqual(dropped, [`${erinCopy?.member ?? ''}:QUEUE_FULL`])
+    await waitFor('frank has the message to both', async () => (await frank.inbox()).some(m => m.id === both.id))
+
+    const back = await net.member('erin')
+    const inbox = await waitFor('erin\'s three queued messages', async () => { const i = await back.inbox(); return i.length === 3 && i })
+    assert.deepEqual(inbox.map(m => m.id), queued.map(q => q.id))
+    await waitFor('erin\'s queue emptied', async () => (await site.stats()).queued === 0)
+    // delivered messages leave the count: the device takes new messages again
+    const after = await site.send({ to: ['erin'], subject: 'room again', body: '' })
+    await waitFor('the new message', async () => (await back.inbox()).some(m => m.id === after.id))
+  })
+
   it('honours idempotency keys: a retried send sends nothing new', async () => {
     const site = await net.site()
     const member = await net.member()

@@ -74,10 +74,11 @@ function urlHost (host: string): string {
 async function startNode (config: TmtpConfig, dir: string): Promise<SiteNode | MemberNode> {
   if (config.role === 'site') {
     const { createSiteNode } = await import('../../node/site-node.js')
-    return await createSiteNode({ dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
+    return await createSiteNode({ ...config.limits, dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
   }
   const { createMemberNode } = await import('../../node/member-node.js')
-  return await createMemberNode({ dataDir: dir, deviceName: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
+  const { window, maxInboundStreams, refusalsPerMinute, banMs, streamIdleMs } = config.limits
+  return await createMemberNode({ window, maxInboundStreams, refusalsPerMinute, banMs, streamIdleMs, dataDir: dir, deviceName: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
 }
 
 /** Resolves on SIGINT, SIGTERM, or (started with an IPC channel) when the parent goes away. */

@@ -1,0 +1,50 @@
+import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { NodeError } from '../delivery/errors.js'
+import { DEFAULTS } from './defaults.js'
+
+/**
+ * The limits a node enforces on its peers and its own queues (spec: "Limits"), each a node
+ * option and a key of config.json's `limits`. Protocol limits fixed by the spec (frame
+ * sizes, MAX_IN_FLIGHT, field sizes) are constants in src/protocol/constants.ts instead.
+ */
+export interface NodeLimits {
+  /** Envelopes a sender keeps unacknowledged per stream. */
+  window: number
+  /** Site: join attempts per peer per minute. */
+  joinsPerMinute: number
+  /** Inbound streams per connection per TMTP protocol. */
+  maxInboundStreams: number
+  /** Site: envelopes queued per member device. */
+  maxQueuePerDevice: number
+  /** Streams a peer may have refused per minute before it is banned. */
+  refusalsPerMinute: number
+  /** How long a banned peer is refused, in ms. */
+  banMs: number
+  /** A deliver or post stream idle this long is closed, in ms. */
+  streamIdleMs: number
+}
+
+/** Allowed range of each limit, inclusive. */
+export const LIMIT_RANGES: Record<keyof NodeLimits, readonly [number, number]> = {
+  window: [1, MAX_IN_FLIGHT],
+  joinsPerMinute: [1, 1_000_000],
+  maxInboundStreams: [1, 1024],
+  maxQueuePerDevice: [1, 1_000_000_000],
+  refusalsPerMinute: [1, 1_000_000],
+  banMs: [0, 7 * 24 * 3600_000],
+  streamIdleMs: [1_000, STREAM_IDLE_TIMEOUT_MS]
+}
+
+/** The limits given, checked, with the defaults for the rest. Throws INVALID_ARGUMENT naming the bad one. */
+export function resolveLimits (given: Partial<Record<keyof NodeLimits, unknown>>): NodeLimits {
+  const limits = {} as NodeLimits
+  for (const name of Object.keys(LIMIT_RANGES) as Array<keyof NodeLimits>) {
+    const value = given[name] ?? DEFAULTS[name]
+    const [min, max] = LIMIT_RANGES[name]
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new NodeError('INVALID_ARGUMENT', `limit ${name} must be an integer from ${min} to ${max}`)
+    }
+    limits[name] = value
+  }
+  return limits
+}
