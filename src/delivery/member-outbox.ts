@@ -1,14 +1,13 @@
-import { randomBytes } from 'node:crypto'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { encodeContent, sealEnvelopeMessage } from '../crypto/envelope.js'
 import { peerIdFromString, type Ed25519Signer } from '../crypto/ed25519.js'
-import { MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
+import { WIRE_VERSION } from '../protocol/constants.js'
 import { isTmtpError } from '../protocol/errors.js'
 import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
 import { decodeJson, del, put, type Write } from '../store/database.js'
 import { key, type MemberStore, type PostRecord } from '../store/member-store.js'
 import { NodeError } from './errors.js'
-import { messageIdFromHex } from './ids.js'
+import { messageIdFromHex, newMessageId } from './ids.js'
 import { Mutex } from './mutex.js'
 import type { EpochCache } from './member-inbox.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
@@ -68,7 +67,7 @@ export class MemberOutbox {
       if (epoch === undefined) throw new NodeError('NO_KEY_EPOCH', 'the site has not set up keys with this device yet: a reply needs a message from the site first')
       const seq = await this.opts.store.postSeq(site) + 1
       const now = this.opts.now()
-      const id = new Uint8Array(randomBytes(MESSAGE_ID_BYTES))
+      const id = newMessageId()
       const envelope = sealEnvelopeMessage(epoch.keys.deviceToSite, {
         version: WIRE_VERSION,
         id: id as Uint8Array<ArrayBuffer>,

@@ -1,16 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
 import { createKeyEpoch, type EpochKeys } from '../crypto/epoch.js'
 import { encodeContent, sealEnvelopeMessage } from '../crypto/envelope.js'
 import { peerIdFromString } from '../crypto/ed25519.js'
-import { MAX_EPOCH_ENVELOPES, MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
+import { MAX_EPOCH_ENVELOPES, WIRE_VERSION } from '../protocol/constants.js'
 import { isTmtpError, type ErrorCode } from '../protocol/errors.js'
 import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
 import { NodeError } from './errors.js'
 import { key, type DeliveryState, type EpochRecord, type MemberRecord, type MessageRecord, type Recipient, type SettledRecord, type SiteStore } from '../store/site-store.js'
 import { del, encodeJson, put, type Write } from '../store/database.js'
 import { epochKeysFromRecord, epochKeysToRecord } from './epochs.js'
-import { messageIdFromHex } from './ids.js'
+import { messageIdFromHex, newMessageId } from './ids.js'
 import { Mutex } from './mutex.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
@@ -129,7 +129,7 @@ export class SiteOutbox {
       }
       const members = await this.resolve(req.to)
       const now = this.opts.now()
-      const idBytes = new Uint8Array(randomBytes(MESSAGE_ID_BYTES))
+      const idBytes = newMessageId()
       const id = uint8ArrayToString(idBytes, 'base16')
       const expires = now + ttl
       const writes: Write[] = []
