@@ -28,8 +28,11 @@ export interface OutboundQueue<E extends QueuedEnvelope = QueuedEnvelope> {
   acknowledged: (entries: E[], proof: Uint8Array, at: number) => Promise<void>
   /** Records a permanent refusal: the entry leaves the outbox. */
   rejected: (entry: E, code: ErrorCode, detail: string) => Promise<void>
-  /** Calls listener whenever an entry is added; returns the unsubscribe function. */
-  subscribe: (listener: () => void) => () => void
+  /**
+   * Calls listener whenever entries are added, with the smallest new key if known (else the
+   * sender reads the queue from its start again); returns the unsubscribe function.
+   */
+  subscribe: (listener: (first?: string) => void) => () => void
 }
 
 export interface SenderOptions {
@@ -72,8 +75,10 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
     })
     clearTimeout(timer)
   }
-  const unsubscribe = queue.subscribe(() => {
-    restart = true
+  const unsubscribe = queue.subscribe(first => {
+    // entries queued after the cursor are found by reading on from it; only one that sorts
+    // before it (a higher urgency) needs the queue read from the start, past what is in flight
+    if (first === undefined || cursor === undefined || first <= cursor) restart = true
     signal()
   })
 

@@ -97,7 +97,7 @@ export class SiteOutbox {
   private readonly devices = new Map<string, DeviceState>()
   /** Members by id and by reference, as sends name them; cleared on every membership change. */
   private readonly members = new Map<string, MemberRecord>()
-  private readonly listeners = new Map<string, Set<() => void>>()
+  private readonly listeners = new Map<string, Set<(first?: string) => void>>()
 
   constructor (opts: SiteOutboxOptions) {
     this.opts = opts
@@ -125,7 +125,7 @@ export class SiteOutbox {
     const { done, events, result, devices } = await this.lock.run(async () => {
       if (req.idempotencyKey !== undefined) {
         const earlier = await this.store.db.getJson<string>(key.idempotency(req.idempotencyKey))
-        if (earlier !== undefined) return { done: Promise.resolve(), events: [], result: await this.earlierSend(earlier), devices: [] }
+        if (earlier !== undefined) return { done: Promise.resolve(), events: [], result: await this.earlierSend(earlier), devices: new Map<string, string>() }
       }
       const members = await this.resolve(req.to)
       const now = this.opts.now()
@@ -134,7 +134,8 @@ export class SiteOutbox {
       const expires = now + ttl
       const writes: Write[] = []
       const recipients: Recipient[] = []
-      const touched: string[] = []
+      /** The outbox key written for each device. */
+      const touched = new Map<string, string>()
       const full: Array<{ member: string, device: string }> = []
       for (const member of members) {
         if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes)
@@ -156,12 +157,10 @@ export class SiteOutbox {
             created: now,
             expires
           }, content)
-          writes.push(
-            put(key.outbox(device, rank, seq), Push.encode({ envelope })),
-            put(key.seq(device), seq)
-          )
+          const outboxKey = key.outbox(device, rank, seq)
+          writes.push(put(outboxKey, Push.encode({ envelope })), put(key.seq(device), seq))
           recipients.push({ member: member.id, device, seq, rank })
-          touched.push(device)
+          touched.set(device, outboxKey)
         }
       }
       if (recipients.length === 0 && full.length > 0) {
@@ -188,9 +187,9 @@ export class SiteOutbox {
       writes.push(put(key.message(id), message))
       if (req.idempotencyKey !== undefined) writes.push(put(key.idempotency(req.idempotencyKey), id))
       // enqueued inside the lock: batches reach LevelDB in the order their counters were taken
-      for (const d of touched) (this.devices.get(d) as DeviceState).queued++
+      for (const d of touched.keys()) (this.devices.get(d) as DeviceState).queued++
       const done = this.store.db.write(writes).catch((err: unknown) => {
-        for (const d of touched) this.devices.delete(d)
+        for (const d of touched.keys()) this.devices.delete(d)
         throw err
       })
       const events: SiteEvent[] = full.map(f => ({ type: 'dropped', id, device: f.device, member: f.member, created: now, at: now, code: dropped.code }))
@@ -198,7 +197,7 @@ export class SiteOutbox {
     })
     await done
     for (const event of events) this.opts.onEvent(event)
-    for (const device of new Set(devices)) this.notify(device)
+    for (const [device, first] of devices) this.notify(device, first)
     return result
   }
 
@@ -303,8 +302,8 @@ export class SiteOutbox {
     this.members.clear()
   }
 
-  private notify (device: string): void {
-    for (const listener of this.listeners.get(device) ?? []) listener()
+  private notify (device: string, first: string): void {
+    for (const listener of this.listeners.get(device) ?? []) listener(first)
     this.opts.onQueued(device)
   }
 
@@ -342,12 +341,21 @@ export class SiteOutbox {
     const now = this.opts.now()
     const out: SiteQueued[] = []
     const expired: SiteQueued[] = []
-    for await (const [k, frame] of this.store.outbox(device, after)) {
-      if (exclude.has(k)) continue
-      const entry = toQueued(k, frame)
-      if (entry.expires !== 0 && now >= entry.expires) expired.push(entry)
-      else out.push(entry)
-      if (out.length >= limit || expired.length >= SWEEP_BATCH) break
+    // pages big enough to hold `limit` entries besides those in flight, read in one call each
+    const pageSize = limit + exclude.size
+    const full = (): boolean => out.length >= limit || expired.length >= SWEEP_BATCH
+    let cursor = after
+    while (!full()) {
+      const page = await this.store.db.range(key.outboxPrefix(device), { after: cursor, limit: pageSize })
+      for (const [k, frame] of page) {
+        if (exclude.has(k)) continue
+        const entry = toQueued(k, frame)
+        if (entry.expires !== 0 && now >= entry.expires) expired.push(entry)
+        else out.push(entry)
+        if (full()) break
+      }
+      if (page.length < pageSize) break
+      cursor = page[page.length - 1][0]
     }
     if (expired.length > 0) await this.settle(device, expired, 'expired', now, { code: 'EXPIRED' })
     return out

@@ -109,9 +109,25 @@ export class Database {
     }
   }
 
+  /** Up to `limit` entries whose keys start with prefix, after `after`: read in one call, for hot paths. */
+  async range (prefix: string, options: { after?: string, limit: number }): Promise<Array<[string, Uint8Array]>> {
+    const iterator = this.level.iterator({ gt: after(prefix, options.after), lt: prefix + '\xff', limit: options.limit })
+    try {
+      return await iterator.all()
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
+  }
+
   /** The first entry whose key starts with prefix (after `after`; the last one with reverse), if any. */
   async first (prefix: string, options: { after?: string, reverse?: boolean } = {}): Promise<[string, Uint8Array] | undefined> {
-    const iterator = this.level.iterator({ gt: after(prefix, options.after), lt: prefix + '\xff', limit: 1, reverse: options.reverse ?? false })
+    let iterator
+    try {
+      // a closed database throws here already: a storage failure like any other
+      iterator = this.level.iterator({ gt: after(prefix, options.after), lt: prefix + '\xff', limit: 1, reverse: options.reverse ?? false })
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
     try {
       return await iterator.next()
     } catch (err) {

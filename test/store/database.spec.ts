@@ -42,6 +42,16 @@ describe('store/database', () => {
     assert.deepEqual(decodeJson(await db.get('back') ?? new Uint8Array()), 2)
   })
 
+  it('reads a page of a range in one call: after a cursor, at most limit, within the prefix', async () => {
+    db = await Database.open(join(dir, 'db'), { fsync: false })
+    await db.write([...Array.from({ length: 10 }, (_, i) => put(`p:${i}`, i)), put('q:0', 0), put('o:9', 9)])
+    const keys = async (after: string | undefined, limit: number): Promise<string[]> => (await db!.range('p:', { after, limit })).map(([k]) => k)
+    assert.deepEqual(await keys(undefined, 3), ['p:0', 'p:1', 'p:2'])
+    assert.deepEqual(await keys('p:7', 5), ['p:8', 'p:9'])
+    assert.deepEqual(await keys('a', 2), ['p:0', 'p:1'], 'a cursor below the prefix starts at the prefix')
+    assert.deepEqual(decodeJson((await db.range('p:', { after: 'p:4', limit: 1 }))[0][1]), 5)
+  })
+
   it('reports STORAGE_FAILURE when the folder cannot be created', async () => {
     // a path below a regular file fails for root too, where permissions would not
     const file = join(dir, 'file')
