@@ -58,6 +58,8 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
   const sentEpochs = new Set<number>()
   let cursor: string | undefined
   let restart = false
+  /** Entries were queued since the sender last read its queue: it must read again before sleeping. */
+  let queued = false
   let ended: TmtpError | undefined
   let lastReceipt = Date.now()
   let wake: (() => void) | undefined
@@ -79,6 +81,7 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
     // entries queued after the cursor are found by reading on from it; only one that sorts
     // before it (a higher urgency) needs the queue read from the start, past what is in flight
     if (first === undefined || cursor === undefined || first <= cursor) restart = true
+    queued = true
     signal()
   })
 
@@ -134,6 +137,7 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
         restart = false
       }
       if (inFlight.size < opts.window) {
+        queued = false
         const entries = await queue.next(opts.window - inFlight.size, cursor, inFlightKeys)
         if (entries.length > 0) {
           const frames: Uint8Array[] = []
@@ -153,9 +157,11 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
         }
       }
       if (inFlight.size === 0) {
-        const before = restart
+        // queued while the queue was being read: the read may have missed it, and its wake-up
+        // came before anyone slept
+        if (queued) continue
         await sleep(opts.idleTimeoutMs)
-        if (!restart && !before && inFlight.size === 0 && ended === undefined) {
+        if (!queued && inFlight.size === 0 && ended === undefined) {
           await framed.close()
           return { drained: true }
         }

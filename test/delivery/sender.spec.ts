@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict'
+import { logger } from '@libp2p/logger'
+import { streamPair } from '@libp2p/utils'
+import { FramedStream } from '../../src/delivery/framed-stream.js'
+import { sendEnvelopes, type OutboundQueue, type QueuedEnvelope } from '../../src/delivery/sender.js'
+import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
+import { Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
+import { signAck } from '../../src/crypto/ack.js'
+import { Ed25519Signer } from '../../src/crypto/ed25519.js'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
+
+const IDLE_MS = 20_000
+
+/** A queue whose entries are given by `reads`, one array per call of next(), then empty. */
+function scriptedQueue (reads: Array<(notify: (first?: string) => void) => QueuedEnvelope[]>): OutboundQueue {
+  let listener: ((first?: string) => void) | undefined
+  let call = 0
+  return {
+    next: async () => reads[call++]?.(first => listener?.(first)) ?? [],
+    acknowledged: async () => {},
+    rejected: async () => {},
+    subscribe: l => {
+      listener = l
+      return () => { listener = undefined }
+    }
+  }
+}
+
+const entry = (n: number): QueuedEnvelope => ({ key: `k:${n}`, idHex: n.toString(16).padStart(32, '0'), epoch: 1, frame: Uint8Array.of(n) })
+
+/** The first `count` frames the receiving end reads within `ms` (fewer if they do not come). */
+async function readFrames (framed: FramedStream, count: number, ms: number): Promise<Uint8Array[]> {
+  const frames: Uint8Array[] = []
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })
+  const read = (async () => {
+    for await (const batch of framed.batches()) {
+      frames.push(...batch)
+      if (frames.length >= count) return
+    }
+  })()
+  try {
+    await Promise.race([read, timeout])
+    return frames
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+describe('delivery/sender', () => {
+  const cases: Array<[string, Array<(notify: (first?: string) => void) => QueuedEnvelope[]>, number[]]> = [
+    // an entry queued while next() read the queue, too late for that read: its wake-up comes
+    // before the sender sleeps, and must not be lost until the idle timeout
+    ['an entry queued during an empty read', [notify => { notify('k:1'); return [] }, () => [entry(1)]], [1]],
+    ['an entry queued after the cursor during a read', [notify => { notify('k:2'); return [entry(1)] }, () => [entry(2)]], [1, 2]]
+  ]
+  for (const [what, reads, expected] of cases) {
+    it(`sends ${what} at once, not after the idle timeout`, async () => {
+      const [outbound, inbound] = await streamPair()
+      const sending = new FramedStream(outbound, MAX_FRAME_SIZE)
+      const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
+      const done = sendEnvelopes(sending, scriptedQueue(reads), {
+        self: new Uint8Array(36), remote: new Uint8Array(36), window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
+      })
+      const frames = await readFrames(receiving, expected.length, 2_000)
+      assert.deepEqual(frames.map(f => f[0]), expected, `frames arrive within 2 s (idle timeout ${IDLE_MS} ms)`)
+      receiving.abort(new Error('test over'))
+      assert.equal((await done).drained, false)
+    })
+  }
+
+  it('wakes an idle sender for an entry queued after its cursor, and keeps the stream open', async () => {
+    const [outbound, inbound] = await streamPair()
+    const sending = new FramedStream(outbound, MAX_FRAME_SIZE)
+    const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
+    const site = Ed25519Signer.generate()
+    const device = Ed25519Signer.generate()
+    // what next() returns: the entries queued since the last read
+    let pending = [entry(1)]
+    let notify: ((first?: string) => void) | undefined
+    const queue: OutboundQueue = {
+      next: async () => pending.splice(0),
+      acknowledged: async () => {},
+      rejected: async () => {},
+      subscribe: l => {
+        notify = l
+        return () => { notify = undefined }
+      }
+    }
+    const done = sendEnvelopes(sending, queue, {
+      self: site.peerId, remote: device.peerId, window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
+    })
+    const frames = receiving.batches()
+    assert.deepEqual((await frames.next()).value, [Uint8Array.of(1)])
+    // acknowledged: nothing in flight, the sender goes idle
+    const ack = signAck(device, site.peerId, [uint8ArrayFromString(entry(1).idHex, 'base16')], Date.now())
+    await receiving.write([Receipt.encode({ ack: SignedPayload.decode(ack) })])
+    await new Promise(resolve => setTimeout(resolve, 100))
+    pending = [entry(2)]
+    notify?.('k:2')
+    let timer: NodeJS.Timeout | undefined
+    const second = await Promise.race([frames.next(), new Promise<undefined>(resolve => { timer = setTimeout(resolve, 2_000) })])
+    clearTimeout(timer)
+    assert.deepEqual(second?.value, [Uint8Array.of(2)], 'the second entry is sent on the same stream within 2 s')
+    receiving.abort(new Error('test over'))
+    assert.equal((await done).drained, false)
+  })
+})
