@@ -98,7 +98,8 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   }
 
   const startFlush = (): void => {
-    if (flushing !== undefined || pending.length === 0) return
+    // after a failure nothing more is stored or acknowledged: restarting would spin for ever
+    if (flushing !== undefined || pending.length === 0 || failure !== undefined) return
     flushing = flush().catch((err: unknown) => {
       failure = isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'store failed', { cause: err })
       framed.abort(failure)

@@ -99,7 +99,7 @@ describe('delivery/sender', () => {
     pending = [entry(2)]
     notify?.('k:2')
     let timer: NodeJS.Timeout | undefined
-    const second = await Promise.race([frames.next(), new Promise<undefined>(resolve => { timer = setTimeout(resolve, 2_000) })])
+    const second = await Promise.race([frames.next(), new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, 2_000) })])
     clearTimeout(timer)
     assert.deepEqual(second?.value, [Uint8Array.of(2)], 'the second entry is sent on the same stream within 2 s')
     receiving.abort(new Error('test over'))

@@ -68,3 +68,20 @@ describe('store/database on a full disk', () => {
     assert.ok(await db.get('after') !== undefined)
   })
 })
+
+describe('store/database, closed', () => {
+  it('answers every read with STORAGE_FAILURE, the first entry of a range too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tmtp-db-closed-'))
+    try {
+      const db = await Database.open(join(dir, 'db'), { fsync: false })
+      await db.write([put('a:1', { a: 1 })])
+      await db.close()
+      const storageFailure = (err: unknown): boolean => isTmtpError(err, ErrorCode.STORAGE_FAILURE)
+      await assert.rejects(db.first('a:'), storageFailure)
+      await assert.rejects(db.get('a:1'), storageFailure)
+      await assert.rejects(db.count('a:'), storageFailure)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

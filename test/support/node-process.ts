@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { IpcChild, type ExitInfo, type IpcReply } from '../../scripts/lib/ipc-child.js'
+import type { StorageFailure } from '../../src/node/storage-health.js'
 
 /**
  * A TMTP site or member node in a child process (test/fixtures/node-process.ts), driven over
@@ -17,6 +18,9 @@ export interface InboxEntry {
   subject: string
 }
 
+/** What became of one send() of sendEach: its id, or the code it was refused with. */
+export type SendOutcome = { subject: string, id: string } | { subject: string, code: string }
+
 /** The commands a node process answers, with their arguments and results. */
 export interface Commands {
   peerId: { args: Record<string, never>, result: string }
@@ -31,6 +35,8 @@ export interface Commands {
    * numbers (send() takes the outbox lock in call order).
    */
   send: { args: { to: string, count: number, concurrency: number, prefix: string }, result: { ids: string[] } }
+  /** Site: one send() to `to` per subject, at most `concurrency` at a time; each one's outcome, refusals included. */
+  sendEach: { args: { to: string, subjects: string[], concurrency: number }, result: SendOutcome[] }
   /** Site: outbox entries, running delivery sessions and message statuses by state. */
   stats: { args: Record<string, never>, result: { queued: number, activeDeliveries: number, states: Record<string, number> } }
   /** Site: how many of these messages are in each delivery state, over all their devices. */
@@ -41,6 +47,10 @@ export interface Commands {
   inboxCount: { args: Record<string, never>, result: number }
   /** Member: resolves once the inbox holds at least `count` messages. */
   waitInbox: { args: { count: number, timeoutMs: number }, result: number }
+  /** The node's storage failure, if a write failed (the node then refuses every write). */
+  storageFailure: { args: Record<string, never>, result: StorageFailure | null }
+  /** Aborts every libp2p connection of the node (their sockets close mid-stream); answers how many. */
+  abortConnections: { args: Record<string, never>, result: number }
   /** Stops the node cleanly; the process exits after answering. */
   stop: { args: Record<string, never>, result: null }
 }

@@ -1,0 +1,76 @@
+import type { InboxEntry, SendOutcome } from '../../test/support/node-process.js'
+
+/**
+ * What the campaign sent and what became of each send, by subject (subjects are unique and
+ * chosen here, so a send whose answer was lost can still be recognised in the inbox):
+ * accepted (send() resolved: the message must arrive exactly once), refused (send() threw:
+ * it must never arrive), or in doubt (the site died before answering: it may arrive, once).
+ */
+export class Ledger {
+  private readonly prefix: string
+  private next = 0
+  readonly accepted = new Map<string, string>()
+  readonly refused = new Map<string, string>()
+  readonly inDoubt = new Set<string>()
+
+  constructor (prefix: string) {
+    this.prefix = prefix
+  }
+
+  /** Subjects for the next `count` sends. */
+  subjects (count: number): string[] {
+    return Array.from({ length: count }, () => `${this.prefix}${this.next++}`)
+  }
+
+  get sent (): number {
+    return this.next
+  }
+
+  record (outcomes: SendOutcome[]): void {
+    for (const outcome of outcomes) {
+      if ('id' in outcome) this.accepted.set(outcome.subject, outcome.id)
+      else this.refused.set(outcome.subject, outcome.code)
+    }
+  }
+
+  lost (subjects: string[]): void {
+    for (const subject of subjects) this.inDoubt.add(subject)
+  }
+
+  /** Refusals by code, e.g. { STORAGE_FAILURE: 12 }. */
+  refusals (): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const code of this.refused.values()) counts[code] = (counts[code] ?? 0) + 1
+    return counts
+  }
+
+  /** Checks a member's inbox against what was sent. */
+  check (inbox: InboxEntry[]): InboxCheck {
+    const bySubject = new Map<string, InboxEntry[]>()
+    for (const entry of inbox) bySubject.set(entry.subject, [...bySubject.get(entry.subject) ?? [], entry])
+    const ids = new Set(inbox.map(entry => entry.id))
+    return {
+      lost: [...this.accepted.keys()].filter(subject => !bySubject.has(subject)),
+      duplicated: [...bySubject].filter(([, entries]) => entries.length > 1).map(([subject]) => subject),
+      duplicatedIds: inbox.length - ids.size,
+      wrongId: [...this.accepted].filter(([subject, id]) => bySubject.has(subject) && bySubject.get(subject)?.[0].id !== id).map(([subject]) => subject),
+      unexpected: [...bySubject.keys()].filter(subject => !this.accepted.has(subject) && !this.inDoubt.has(subject)),
+      inDoubtDelivered: [...this.inDoubt].filter(subject => bySubject.has(subject)).length
+    }
+  }
+}
+
+export interface InboxCheck {
+  /** Accepted sends missing from the inbox. */
+  lost: string[]
+  /** Subjects in the inbox more than once. */
+  duplicated: string[]
+  /** Inbox entries beyond one per message id. */
+  duplicatedIds: number
+  /** Accepted sends that arrived under another id than send() returned. */
+  wrongId: string[]
+  /** Subjects in the inbox that were refused or never sent. */
+  unexpected: string[]
+  /** Sends in doubt that arrived (once): their batch was written before the site died. */
+  inDoubtDelivered: number
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { createSecretKey } from 'node:crypto'
+import { logger } from '@libp2p/logger'
+import { streamPair } from '@libp2p/utils'
+import { Ed25519Signer } from '../../src/crypto/ed25519.js'
+import { encodeContent, sealEnvelopeMessage } from '../../src/crypto/envelope.js'
+import { FramedStream } from '../../src/delivery/framed-stream.js'
+import { newMessageId } from '../../src/delivery/ids.js'
+import { receiveEnvelopes, type InboundSink } from '../../src/delivery/receiver.js'
+import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
+import { ErrorCode, TmtpError } from '../../src/protocol/errors.js'
+import { Push } from '../../src/protocol/pb/tmtp.js'
+
+describe('delivery/receiver', () => {
+  it('stops storing and acknowledging after a failed store, and aborts the stream', async () => {
+    const site = Ed25519Signer.generate()
+    const device = Ed25519Signer.generate()
+    const keyBytes = new Uint8Array(32).fill(7)
+    const key = { key: createSecretKey(keyBytes), keyBytes, baseNonce: new Uint8Array(12) }
+    const push = (seq: number): Uint8Array => Push.encode({
+      envelope: sealEnvelopeMessage(key, {
+        version: 1, id: newMessageId(), sender: site.peerId as Uint8Array<ArrayBuffer>, recipient: device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: Date.now(), expires: 0
+      }, encodeContent({ subject: `m${seq}`, body: '' }))
+    })
+    let stores = 0
+    const sink: InboundSink<null> = {
+      admit: async () => {},
+      open: () => null,
+      known: async ids => ids.map(() => false),
+      // the disk is full: every store fails, slowly enough for more envelopes to wait behind it
+      store: async () => {
+        stores++
+        await new Promise(resolve => setTimeout(resolve, 20))
+        throw new TmtpError(ErrorCode.STORAGE_FAILURE, 'no space left')
+      }
+    }
+    const [outbound, inbound] = await streamPair()
+    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
+    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver') })
+    await sender.write([push(1)])
+    await new Promise(resolve => setTimeout(resolve, 5))
+    await sender.write([push(2), push(3)])
+
+    // (a receiver that restarted its failed flush used to spin here: test/node/faults.spec.ts
+    // catches that, as a member process that stops answering)
+    await receiving
+    assert.equal(stores, 1, 'nothing is stored after the failure')
+    const answers: Uint8Array[] = []
+    try {
+      for await (const batch of sender.batches()) answers.push(...batch)
+    } catch {
+      // the receiver aborted the stream: that is its answer
+    }
+    assert.deepEqual(answers, [], 'nothing is acknowledged')
+  })
+})
