@@ -67,6 +67,10 @@ export function left (ctx: BenchContext): number {
   return Math.max(1_000, ctx.deadline - Date.now())
 }
 
+export async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
+
 export function rate (count: number, ms: number): number {
   return ms > 0 ? count / (ms / 1000) : NaN
 }

@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { delimiter, join } from 'node:path'
-import { BODY_BYTES, freePort, left, rate, type BenchContext } from './common.js'
+import { BODY_BYTES, freePort, left, mb, rate, sleep, stopAll, type BenchContext } from './common.js'
 import { Worker } from './ipc.js'
 
 export const INSTALL_HINT = 'Mosquitto peer skipped: mosquitto is not installed (Debian/Ubuntu: sudo apt-get install mosquitto; or put mosquitto on the PATH)'
@@ -92,8 +92,8 @@ export class Broker {
     throw new Error(`mosquitto did not listen on ${this.port} within ${timeoutMs} ms`)
   }
 
+  /** The broker's resident set (VmRSS) in bytes. */
   async rss (): Promise<number> {
-    const { readFile } = await import('node:fs/promises')
     const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8').catch(() => '')
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
     return kb * 1024
@@ -113,17 +113,65 @@ export class Broker {
   }
 }
 
+/**
+ * Runs a workload's peer with the broker's binary, unless `--no-peer` or the broker is not
+ * installed: then the note that says so (for the workload's notes) instead.
+ */
+export async function runPeer<T> (ctx: BenchContext, fn: (bin: string) => Promise<T>): Promise<T | string> {
+  if (!ctx.peer) return 'Mosquitto peer not run (--no-peer)'
+  const bin = findMosquitto()
+  return bin === undefined ? INSTALL_HINT : await fn(bin)
+}
+
+/** A broker (persistence in `ctx.dir/name`) and the mqtt.js processes `client()` starts, all stopped afterwards. */
+async function withBroker<T> (ctx: BenchContext, bin: string, name: string, fn: (broker: Broker, client: () => Promise<Worker>) => Promise<T>): Promise<T> {
+  const broker = await Broker.start(bin, join(ctx.dir, name))
+  const workers: Worker[] = []
+  try {
+    return await fn(broker, async () => {
+      const w = await Worker.start('mqtt')
+      workers.push(w)
+      return w
+    })
+  } finally {
+    await stopAll(workers)
+    await broker.kill('SIGTERM')
+  }
+}
+
+/** Session ids as TMTP's member refs: `m${i}`; session `m${i}` subscribes to topic `t/m${i}`. */
+function sessionIds (count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `m${i}`)
+}
+
+/**
+ * Subscriber sessions per mqtt.js process: all of them in one, as W3/W4 have it. mqtt.js
+ * sessions are light, unlike TMTP's member nodes (each its own libp2p node and LevelDB, 100 per
+ * process); on this 2-core machine more processes measured no faster (W2: 1, 2 and 10
+ * processes all between ~4,000 and ~12,000 msg/s run to run) and each costs ~1 s of CPU to start.
+ */
+export const SESSIONS_PER_PROCESS = 1000
+
+interface Subscribers { worker: Worker, ids: string[] }
+
+/** `ids`' persistent sessions connected and subscribed (each to its own topic, and to `shared` if given), SESSIONS_PER_PROCESS to an mqtt.js process. */
+async function subscribeAll (ctx: BenchContext, broker: Broker, client: () => Promise<Worker>, ids: string[], shared?: string): Promise<Subscribers[]> {
+  const per = SESSIONS_PER_PROCESS
+  const slices = Array.from({ length: Math.ceil(ids.length / per) }, (_, p) => ids.slice(p * per, (p + 1) * per))
+  return await Promise.all(slices.map(async slice => {
+    const worker = await client()
+    await worker.request('subscribe', { url: broker.url, ids: slice, shared }, left(ctx))
+    return { worker, ids: slice }
+  }))
+}
+
 export interface PeerThroughput { count: number, elapsedMs: number, perSec: number, duplicates: number, received: number }
 
 /** W1's peer: 1 publisher → 1 subscriber with a persistent session, QoS 1. */
 export async function mosquittoOnline (ctx: BenchContext, bin: string, count: number): Promise<PeerThroughput> {
-  const broker = await Broker.start(bin, join(ctx.dir, 'mosquitto-w1'))
-  let sub: Worker | undefined
-  let pub: Worker | undefined
-  try {
-    sub = await Worker.start('mqtt')
-    pub = await Worker.start('mqtt')
-    const ids = ['m0']
+  return await withBroker(ctx, bin, 'mosquitto-w1', async (broker, client) => {
+    const [sub, pub] = await Promise.all([client(), client()])
+    const ids = sessionIds(1)
     await sub.request('subscribe', { url: broker.url, ids }, left(ctx))
     // warm-up
     await pub.request('publish', { url: broker.url, ids, perTopic: 500, bodyBytes: BODY_BYTES, inflight: 256, timeoutMs: left(ctx) }, left(ctx))
@@ -134,10 +182,50 @@ export async function mosquittoOnline (ctx: BenchContext, bin: string, count: nu
     const r = await sub.request<{ received: number, duplicates: number, lastAt: number }>('waitReceived', { count, timeoutMs: left(ctx) }, left(ctx))
     const elapsedMs = r.lastAt - p.startAt
     return { count, elapsedMs, perSec: rate(count, elapsedMs), duplicates: r.duplicates, received: r.received }
-  } finally {
-    await Promise.all([sub?.stop(), pub?.stop()])
-    await broker.kill('SIGTERM')
-  }
+  })
+}
+
+export interface FanoutRun { rounds: number, messages: number, elapsedMs: number, perSec: number, roundsMs: number[], duplicates: number }
+export interface PeerFanout { members: number, processes: number, perMember: FanoutRun, shared: FanoutRun }
+
+/**
+ * W2's peer: `members` persistent sessions (SESSIONS_PER_PROCESS to an mqtt.js process), each
+ * subscribed at QoS 1 to its own topic and to one topic they all share. `perMember`: per round
+ * one publisher publishes one message to every member's own topic (as TMTP seals one envelope
+ * per member), 256 unacknowledged at most. `shared`, for reference: per round one message to
+ * the shared topic, which the broker fans out. A round is timed from its first publish to the
+ * later of the last message received and the last PUBACK; each series after a warm-up round.
+ */
+export async function mosquittoFanout (ctx: BenchContext, bin: string, opts: { members: number, rounds: number }): Promise<PeerFanout> {
+  return await withBroker(ctx, bin, 'mosquitto-w2', async (broker, client) => {
+    const ids = sessionIds(opts.members)
+    const [pub, subs] = await Promise.all([client(), subscribeAll(ctx, broker, client, ids, 'all')])
+    let rounds = 0
+    // every session receives body number n on a topic in that topic's round n
+    const round = async (topics: string[], n: number): Promise<{ ms: number, duplicates: number }> => {
+      rounds++
+      const p = await pub.request<{ startAt: number, publishedAt: number }>('publish', { url: broker.url, ids: topics, perTopic: 1, base: n, bodyBytes: BODY_BYTES, inflight: 256, timeoutMs: left(ctx) }, left(ctx))
+      const got = await Promise.all(subs.map(async s => await s.worker.request<{ lastAt: number, duplicates: number }>('waitReceived', { count: s.ids.length * rounds, timeoutMs: left(ctx) }, left(ctx))))
+      return { ms: Math.max(p.publishedAt, ...got.map(g => g.lastAt)) - p.startAt, duplicates: got.reduce((a, g) => a + g.duplicates, 0) }
+    }
+    const series = async (topics: string[], label: string): Promise<FanoutRun> => {
+      await round(topics, 0)
+      const roundsMs: number[] = []
+      let duplicates = 0
+      for (let n = 1; n <= opts.rounds && Date.now() < ctx.deadline; n++) {
+        const r = await round(topics, n)
+        roundsMs.push(r.ms)
+        duplicates = r.duplicates
+      }
+      const elapsedMs = roundsMs.reduce((a, ms) => a + ms, 0)
+      const messages = opts.members * roundsMs.length
+      ctx.progress(`  mosquitto, ${label}: ${messages} messages in ${roundsMs.length} rounds, ${(elapsedMs / 1000).toFixed(2)} s`)
+      return { rounds: roundsMs.length, messages, elapsedMs, perSec: rate(messages, elapsedMs), roundsMs, duplicates }
+    }
+    const perMember = await series(ids, 'a topic per member')
+    const shared = await series(['all'], 'one shared topic')
+    return { members: opts.members, processes: subs.length, perMember, shared }
+  })
 }
 
 export interface PeerStoreForward { members: number, messages: number, elapsedMs: number, perSec: number, received: number, duplicates: number, lost: number, queueMs: number }
@@ -149,13 +237,9 @@ export interface PeerStoreForward { members: number, messages: number, elapsedMs
  * to the last message received.
  */
 export async function mosquittoStoreForward (ctx: BenchContext, bin: string, opts: { members: number, perMember: number, crash: boolean }): Promise<PeerStoreForward> {
-  const broker = await Broker.start(bin, join(ctx.dir, opts.crash ? 'mosquitto-w4' : 'mosquitto-w3'))
-  let sub: Worker | undefined
-  let pub: Worker | undefined
-  try {
-    sub = await Worker.start('mqtt')
-    pub = await Worker.start('mqtt')
-    const ids = Array.from({ length: opts.members }, (_, i) => `m${i}`)
+  return await withBroker(ctx, bin, opts.crash ? 'mosquitto-w4' : 'mosquitto-w3', async (broker, client) => {
+    const [sub, pub] = await Promise.all([client(), client()])
+    const ids = sessionIds(opts.members)
     await sub.request('subscribe', { url: broker.url, ids }, left(ctx))
     await sub.request('disconnect', {}, left(ctx))
     const total = opts.members * opts.perMember
@@ -173,8 +257,53 @@ export async function mosquittoStoreForward (ctx: BenchContext, bin: string, opt
     const c = await sub.request<{ received: number, duplicates: number, lastAt: number, distinct: number }>('counts', {})
     const elapsedMs = c.lastAt > 0 ? c.lastAt - startAt : NaN
     return { members: opts.members, messages: total, elapsedMs, perSec: rate(c.distinct, elapsedMs), received: c.received, duplicates: c.duplicates, lost: total - c.distinct, queueMs: p.publishedAt - p.startAt }
-  } finally {
-    await Promise.all([sub?.stop(), pub?.stop()])
-    await broker.kill('SIGTERM')
-  }
+  })
+}
+
+export interface PeerMemory {
+  /** The broker's RSS with no client, and with `connected` of `members` sessions connected and subscribed. */
+  idleRss: number
+  connectedRss: number
+  members: number
+  connected: number
+  processes: number
+  /** The broker's RSS (bytes) with `queued` messages queued for one offline session. */
+  backlog: Array<{ queued: number, rss: number }>
+}
+
+/**
+ * W6's peer, on one broker. Connected: the broker's VmRSS with no client, then with `members`
+ * persistent sessions connected and subscribed (SESSIONS_PER_PROCESS to an mqtt.js process).
+ * Backlog: those sessions disconnect (they stay at the broker), then `backlog` QoS 1 messages
+ * are published to the first session's topic in `steps` equal steps, the broker's VmRSS
+ * after each.
+ */
+export async function mosquittoMemory (ctx: BenchContext, bin: string, opts: { backlog: number, steps: number, members: number }): Promise<PeerMemory> {
+  return await withBroker(ctx, bin, 'mosquitto-w6', async (broker, client) => {
+    const pubStarted = client()
+    await sleep(500)
+    const idleRss = await broker.rss()
+    const ids = sessionIds(opts.members)
+    const subs = await subscribeAll(ctx, broker, client, ids)
+    // every session is connected and subscribed (SUBACKed) by now
+    await sleep(500)
+    const connectedRss = await broker.rss()
+    const counts = await Promise.all(subs.map(async s => await s.worker.request<{ connected: number }>('counts', {})))
+    const connected = counts.reduce((a, c) => a + c.connected, 0)
+    ctx.progress(`  mosquitto: ${connected} sessions connected, broker RSS ${mb(connectedRss).toFixed(1)} MB`)
+
+    await Promise.all(subs.map(async s => await s.worker.request('disconnect', {}, left(ctx))))
+    const pub = await pubStarted
+    await sleep(500)
+    const backlog = [{ queued: 0, rss: await broker.rss() }]
+    let queued = 0
+    for (let step = 1; step <= opts.steps && Date.now() < ctx.deadline - 60_000; step++) {
+      const n = Math.round(opts.backlog / opts.steps)
+      await pub.request('publish', { url: broker.url, ids: ids.slice(0, 1), perTopic: n, base: queued, bodyBytes: BODY_BYTES, inflight: 256, timeoutMs: left(ctx) }, left(ctx))
+      queued += n
+      backlog.push({ queued, rss: await broker.rss() })
+      ctx.progress(`  mosquitto: ${queued} queued, broker RSS ${mb(backlog[backlog.length - 1].rss).toFixed(1)} MB`)
+    }
+    return { idleRss, connectedRss, members: opts.members, connected, processes: subs.length, backlog }
+  })
 }

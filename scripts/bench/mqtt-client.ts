@@ -37,10 +37,12 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
   const attach = (id: string, client: MqttClient): void => {
     client.on('message', (topic, message) => {
       const i = Number(message.subarray(0, message.indexOf(32)).toString())
-      let set = seen.get(topic)
+      // per session and topic: sessions sharing a topic each receive every message once
+      const key = `${id} ${topic}`
+      let set = seen.get(key)
       if (set === undefined) {
         set = new Set()
-        seen.set(topic, set)
+        seen.set(key, set)
       }
       if (set.has(i)) duplicates++
       else set.add(i)
@@ -58,11 +60,11 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
   }
 
   return {
-    /** Connects a persistent session per id and subscribes it to topic `t/<id>` at QoS 1. */
-    subscribe: async ({ url, ids }: { url: string, ids: string[] }) => {
+    /** Connects a persistent session per id and subscribes it at QoS 1 to its topic `t/<id>` (and to `t/<shared>`, which all of them share, if given). */
+    subscribe: async ({ url, ids, shared }: { url: string, ids: string[], shared?: string }) => {
       await each(ids, 32, async id => {
         const client = await connect(url, `sub-${id}`, c => { attach(id, c) })
-        await client.subscribeAsync(`t/${id}`, { qos: 1 })
+        await client.subscribeAsync([`t/${id}`, ...(shared === undefined ? [] : [`t/${shared}`])], { qos: 1 })
       })
       return null
     },
@@ -85,8 +87,11 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
       seen.clear()
       return null
     },
-    /** QoS 1 publishes, round robin over `ids`' topics, at most `inflight` unacknowledged by the broker. */
-    publish: async (args: { url: string, ids: string[], perTopic: number, bodyBytes: number, inflight: number, timeoutMs: number }) => {
+    /**
+     * QoS 1 publishes, round robin over `ids`' topics, at most `inflight` unacknowledged by the
+     * broker; the bodies are numbered per topic from `base` (so that later calls are not counted as duplicates).
+     */
+    publish: async (args: { url: string, ids: string[], perTopic: number, base?: number, bodyBytes: number, inflight: number, timeoutMs: number }) => {
       publisher ??= await connect(args.url, `pub-${process.pid}`)
       const client = publisher
       const total = args.ids.length * args.perTopic
@@ -96,7 +101,7 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
       await Promise.all(Array.from({ length: Math.min(args.inflight, total) }, async () => {
         while (next < total && Date.now() < deadline) {
           const i = next++
-          await client.publishAsync(`t/${args.ids[i % args.ids.length]}`, payload(args.bodyBytes, Math.floor(i / args.ids.length)), { qos: 1 })
+          await client.publishAsync(`t/${args.ids[i % args.ids.length]}`, payload(args.bodyBytes, (args.base ?? 0) + Math.floor(i / args.ids.length)), { qos: 1 })
         }
       }))
       return { startAt, publishedAt: now(), published: next }
@@ -115,7 +120,7 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
       })
       return { received, duplicates, lastAt }
     },
-    counts: async () => ({ received, duplicates, lastAt, distinct: [...seen.values()].reduce((a, s) => a + s.size, 0) }),
+    counts: async () => ({ received, duplicates, lastAt, distinct: [...seen.values()].reduce((a, s) => a + s.size, 0), connected: [...subscribers.values()].filter(c => c.connected).length }),
     stop: async () => {
       await Promise.all([...subscribers.values(), ...(publisher === undefined ? [] : [publisher])].map(async c => { await c.endAsync(true) }))
       return null

@@ -5,7 +5,7 @@
  */
 import { BODY_BYTES, fmtRatio, left, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
 import type { Worker } from './ipc.js'
-import { findMosquitto, INSTALL_HINT, mosquittoOnline } from './mosquitto.js'
+import { mosquittoOnline, runPeer } from './mosquitto.js'
 
 export interface ThroughputResult {
   count: number
@@ -55,16 +55,15 @@ export const w1: Workload = {
     const r = await onlineThroughput(ctx, { fsync: false, count, label: 'w1' })
     const { rows, figures } = throughputRows('TMTP', r, ctx)
     const notes = [`site sends with 256 send() calls in flight; enqueue alone ran at ${Math.round(r.queuedPerSec)}/s`]
-    const bin = ctx.peer ? findMosquitto() : undefined
-    if (bin !== undefined) {
-      const m = await mosquittoOnline(ctx, bin, count)
+    const m = await runPeer(ctx, async bin => await mosquittoOnline(ctx, bin, count))
+    if (typeof m === 'string') {
+      notes.push(m)
+    } else {
       const vs = ratio(r.perSec, m.perSec)
       rows.push(['Mosquitto (QoS 1, persistent session)', m.count, (m.elapsedMs / 1000).toFixed(2), m.perSec, fmtRatio(ratio(m.perSec, ctx.floors?.libp2pPerSec)), fmtRatio(ratio(m.perSec, ctx.floors?.tcpPerSec))])
       rows.push(['TMTP ÷ Mosquitto', '', '', fmtRatio(vs), '', ''])
       Object.assign(figures, { mosquittoPerSec: m.perSec, mosquittoDuplicates: m.duplicates, ratioToMosquitto: vs, target: '≥ 1.2× Mosquitto' })
       notes.push('Mosquitto: 1 publisher → 1 subscriber (clean: false), QoS 1, 256 publishes unacknowledged at most, from the first publish to the last message received')
-    } else {
-      notes.push(ctx.peer ? INSTALL_HINT : 'Mosquitto peer not run (--no-peer)')
     }
     return { id: 'W1', title: w1.title, table: { columns: COLUMNS, rows }, figures, notes }
   }

@@ -7,7 +7,7 @@
  */
 import { BODY_BYTES, fmtRatio, freePort, left, rate, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
 import type { Worker } from './ipc.js'
-import { findMosquitto, INSTALL_HINT, mosquittoStoreForward, type PeerStoreForward } from './mosquitto.js'
+import { mosquittoStoreForward, runPeer, type PeerStoreForward } from './mosquitto.js'
 
 /** Member nodes per member process. */
 export const MEMBERS_PER_PROCESS = 100
@@ -87,10 +87,10 @@ export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean
 
 /** The Mosquitto peer first (it takes seconds), so that TMTP gets the rest of the bound. */
 async function peer (ctx: BenchContext, opts: { members: number, perMember: number, crash: boolean }): Promise<PeerStoreForward | string> {
-  const bin = ctx.peer ? findMosquitto() : undefined
-  if (bin === undefined) return ctx.peer ? INSTALL_HINT : 'Mosquitto peer not run (--no-peer)'
-  ctx.progress(`  mosquitto: ${opts.members} sessions × ${opts.perMember}${opts.crash ? ', broker SIGKILLed' : ''}`)
-  return await mosquittoStoreForward(ctx, bin, opts)
+  return await runPeer(ctx, async bin => {
+    ctx.progress(`  mosquitto: ${opts.members} sessions × ${opts.perMember}${opts.crash ? ', broker SIGKILLed' : ''}`)
+    return await mosquittoStoreForward(ctx, bin, opts)
+  })
 }
 
 function result (id: string, title: string, r: StoreForwardResult, m: PeerStoreForward | string): WorkloadResult {

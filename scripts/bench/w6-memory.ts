@@ -1,76 +1,149 @@
 /**
  * W6 memory: the site's RSS per connected member (at 1,000 connected member nodes) and the
  * site's RSS as a backlog grows to 200,000 queued messages (the outbox is in LevelDB, so RSS
- * should stay flat).
+ * should stay flat). The Mosquitto peer: the broker's RSS at the same points.
  */
-import { BODY_BYTES, left, mb, scaled, startMembers, startSite, stopAll, rssOf, type BenchContext, type Workload, type WorkloadResult } from './common.js'
+import { BODY_BYTES, fmtRatio, left, mb, ratio, scaled, sleep, startMembers, startSite, stopAll, rssOf, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
 import type { Worker } from './ipc.js'
+import { mosquittoMemory, runPeer, type PeerMemory } from './mosquitto.js'
 import { MEMBERS_PER_PROCESS } from './w3-store-forward.js'
 
-const settle = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const STEPS = 5
+
+type Samples = Array<{ queued: number, rss: number }>
+interface Connected { idleRss: number, connectedRss: number, members: number, connected: number, processes: number }
+
+/** The site's RSS with 0, 1/STEPS, … `backlog` messages queued for one offline member. */
+async function siteBacklog (ctx: BenchContext, backlog: number): Promise<Samples> {
+  let site: Worker | undefined
+  let workers: Worker[] = []
+  try {
+    site = await startSite(ctx, { name: 'site-backlog' })
+    const one = await startMembers(ctx, site, 1, 1)
+    workers = one.workers
+    await one.workers[0].request('stopAll', {}, left(ctx))
+    await sleep(500)
+    const samples = [{ queued: 0, rss: await rssOf(site) }]
+    let queued = 0
+    for (let step = 1; step <= STEPS && Date.now() < ctx.deadline - 40_000; step++) {
+      const n = Math.round(backlog / STEPS)
+      await site.request('send', { to: one.refs, perRecipient: n, bodyBytes: BODY_BYTES, concurrency: 256, prefix: `b${step}-`, timeoutMs: left(ctx) }, left(ctx))
+      queued += n
+      samples.push({ queued, rss: await rssOf(site) })
+      ctx.progress(`  w6: ${queued} queued, site RSS ${mb(samples[samples.length - 1].rss).toFixed(1)} MB`)
+    }
+    return samples
+  } finally {
+    await stopAll([site, ...workers])
+  }
+}
+
+/** The site's RSS with no member connected, and with `members` member nodes connected. */
+async function siteConnected (ctx: BenchContext, members: number): Promise<Connected> {
+  let site: Worker | undefined
+  let workers: Worker[] = []
+  try {
+    site = await startSite(ctx, { name: 'site-connected' })
+    await sleep(500)
+    const idleRss = await rssOf(site)
+    const processes = Math.ceil(members / MEMBERS_PER_PROCESS)
+    ctx.progress(`  w6: ${members} members in ${processes} processes`)
+    const group = await startMembers(ctx, site, members, processes)
+    workers = group.workers
+    await sleep(2000)
+    const connected = await site.request<number>('connections', {})
+    const connectedRss = await rssOf(site)
+    return { idleRss, connectedRss, members, connected, processes }
+  } finally {
+    await stopAll([site, ...workers])
+  }
+}
+
+const perClientKB = (m: { idleRss: number, connectedRss: number, members: number }): number => (m.connectedRss - m.idleRss) / m.members / 1024
+const growth = (rss: number, base: number): string => `+${mb(rss - base).toFixed(1)}`
 
 export const w6: Workload = {
   id: 'W6',
   title: 'W6 memory: site RSS per connected member, and with a 200,000-message backlog',
   run: async (ctx: BenchContext): Promise<WorkloadResult> => {
-    let site: Worker | undefined
-    let workers: Worker[] = []
-    const rows: Array<Array<string | number>> = []
-    const figures: Record<string, number | string | boolean> = {}
-    try {
+    const backlog = scaled(ctx, 200_000, 2000)
+    const members = scaled(ctx, 1000, 10)
+    // W6 measures memory, not speed: the peer runs beside TMTP's backlog half (separate
+    // processes), so that the 1,000 joins of the connected half keep the rest of the bound
+    const [p, tBacklog] = await Promise.all([
+      runPeer(ctx, async bin => {
+        ctx.progress(`  mosquitto: ${members} sessions connected; ${backlog} queued for 1 offline session`)
+        return await mosquittoMemory(ctx, bin, { backlog, steps: STEPS, members })
+      }),
       // backlog first (one member, offline), so that the connected-member half does not run into the bound
-      site = await startSite(ctx, { name: 'site-backlog' })
-      const backlog = scaled(ctx, 200_000, 2000)
-      const one = await startMembers(ctx, site, 1, 1)
-      await one.workers[0].request('stopAll', {}, left(ctx))
-      await settle(500)
-      const base = await rssOf(site)
-      rows.push(['backlog 0', mb(base).toFixed(1), ''])
-      const steps = 5
-      let queued = 0
-      let last = base
-      for (let step = 1; step <= steps && Date.now() < ctx.deadline - 40_000; step++) {
-        const n = Math.round(backlog / steps)
-        await site.request('send', { to: one.refs, perRecipient: n, bodyBytes: BODY_BYTES, concurrency: 256, prefix: `b${step}-`, timeoutMs: left(ctx) }, left(ctx))
-        queued += n
-        last = await rssOf(site)
-        rows.push([`backlog ${queued.toLocaleString('en-US')}`, mb(last).toFixed(1), `+${mb(last - base).toFixed(1)}`])
-        ctx.progress(`  w6: ${queued} queued, site RSS ${mb(last).toFixed(1)} MB`)
-      }
-      figures.backlog = queued
-      figures.backlogBaseRssMB = mb(base)
-      figures.backlogRssMB = mb(last)
-      figures.backlogGrowthMB = mb(last - base)
-      figures.backlogTargetMet = mb(last - base) < 50
-      await stopAll([site, ...one.workers])
+      siteBacklog(ctx, backlog)
+    ])
+    const m: PeerMemory | undefined = typeof p === 'string' ? undefined : p
+    const t = { backlog: tBacklog, ...await siteConnected(ctx, members) }
 
-      site = await startSite(ctx, { name: 'site-connected' })
-      await settle(500)
-      const idle = await rssOf(site)
-      const members = scaled(ctx, 1000, 10)
-      const processes = Math.ceil(members / MEMBERS_PER_PROCESS)
-      ctx.progress(`  w6: ${members} members in ${processes} processes`)
-      const group = await startMembers(ctx, site, members, processes)
-      workers = group.workers
-      await settle(2000)
-      const connected = await site.request<number>('connections', {})
-      const full = await rssOf(site)
-      const perMemberKB = (full - idle) / members / 1024
-      rows.push(['no member connected', mb(idle).toFixed(1), ''])
-      rows.push([`${connected} members connected`, mb(full).toFixed(1), `+${mb(full - idle).toFixed(1)} (${perMemberKB.toFixed(0)} KB each)`])
-      Object.assign(figures, { members, connections: connected, idleRssMB: mb(idle), connectedRssMB: mb(full), perMemberKB, perMemberTargetMet: perMemberKB < 100 })
-      return {
-        id: 'W6',
-        title: w6.title,
-        table: { columns: ['site state', 'RSS MB', 'growth MB'], rows },
-        figures,
-        notes: [
-          'RSS of the site process as sampled (no forced GC); the members are member nodes in their own processes',
-          'the connected members joined through invites in this run, so their growth includes join-time state (member and device records cached at the site)'
-        ]
-      }
-    } finally {
-      await stopAll([site, ...workers])
+    const tBase = t.backlog[0].rss
+    const mBase = m?.backlog[0].rss ?? NaN
+    const peerAt = new Map(m?.backlog.map(s => [s.queued, s.rss]))
+    const rows: Figure[][] = t.backlog.map(s => {
+      const mRss = peerAt.get(s.queued)
+      return [
+        `backlog ${s.queued.toLocaleString('en-US')}${s.queued === 0 ? ' (TMTP: 1 member offline; Mosquitto: the sessions offline)' : ''}`,
+        mb(s.rss).toFixed(1), s.queued === 0 ? '' : growth(s.rss, tBase),
+        mRss === undefined ? '' : mb(mRss).toFixed(1), mRss === undefined || s.queued === 0 ? '' : growth(mRss, mBase),
+        s.queued === 0 || mRss === undefined ? '' : fmtRatio(ratio(s.rss - tBase, mRss - mBase))
+      ]
+    })
+    const tLast = t.backlog[t.backlog.length - 1]
+    const mLast = m?.backlog.find(s => s.queued === tLast.queued)
+    const tKB = perClientKB(t)
+    const mKB = m === undefined ? NaN : perClientKB(m)
+    rows.push(['none connected', mb(t.idleRss).toFixed(1), '', m === undefined ? '' : mb(m.idleRss).toFixed(1), '', ''])
+    rows.push([
+      `${members} connected (TMTP: ${t.connected} connections; Mosquitto: ${m?.connected ?? 'n/a'} sessions)`,
+      mb(t.connectedRss).toFixed(1), `${growth(t.connectedRss, t.idleRss)} (${tKB.toFixed(0)} KB each)`,
+      m === undefined ? '' : mb(m.connectedRss).toFixed(1), m === undefined ? '' : `${growth(m.connectedRss, m.idleRss)} (${mKB.toFixed(1)} KB each)`,
+      m === undefined ? '' : fmtRatio(ratio(tKB, mKB))
+    ])
+
+    const figures: Record<string, Figure> = {
+      backlog: tLast.queued,
+      backlogBaseRssMB: mb(tBase),
+      backlogRssMB: mb(tLast.rss),
+      backlogGrowthMB: mb(tLast.rss - tBase),
+      backlogTargetMet: mb(tLast.rss - tBase) < 50,
+      backlogSamplesRssMB: t.backlog.map(s => mb(s.rss).toFixed(1)).join(','),
+      members,
+      connections: t.connected,
+      idleRssMB: mb(t.idleRss),
+      connectedRssMB: mb(t.connectedRss),
+      perMemberKB: tKB,
+      perMemberTargetMet: tKB < 100
     }
+    const notes = [
+      'TMTP: RSS of the site process as sampled (no forced GC); the members are member nodes in their own processes',
+      'the connected members joined through invites in this run, so their growth includes join-time state (member and device records cached at the site)'
+    ]
+    if (typeof p === 'string') {
+      notes.push(p)
+    } else {
+      Object.assign(figures, {
+        mosquittoBacklog: p.backlog[p.backlog.length - 1].queued,
+        mosquittoBacklogBaseRssMB: mb(mBase),
+        mosquittoBacklogRssMB: mLast === undefined ? null : mb(mLast.rss),
+        mosquittoBacklogGrowthMB: mLast === undefined ? null : mb(mLast.rss - mBase),
+        mosquittoBacklogSamplesRssMB: p.backlog.map(s => mb(s.rss).toFixed(1)).join(','),
+        mosquittoConnected: p.connected,
+        mosquittoIdleRssMB: mb(p.idleRss),
+        mosquittoConnectedRssMB: mb(p.connectedRss),
+        mosquittoPerClientKB: mKB,
+        ratioBacklogRssToMosquitto: mLast === undefined ? null : ratio(tLast.rss, mLast.rss),
+        ratioBacklogGrowthToMosquitto: mLast === undefined ? null : ratio(tLast.rss - tBase, mLast.rss - mBase),
+        ratioPerClientToMosquitto: ratio(tKB, mKB)
+      })
+      const last = p.backlog[p.backlog.length - 1].queued
+      notes.push(`Mosquitto: VmRSS of the broker process, one broker for both halves: first ${p.members} persistent sessions (clean: false, fixed client ids) connected and subscribed at QoS 1 from ${p.processes} mqtt.js process${p.processes === 1 ? '' : 'es'}; then they disconnect (the sessions stay at the broker: "backlog 0") and ${last.toLocaleString('en-US')} × 1 KiB QoS 1 messages are published to the first session's topic, every one PUBACKed by the broker (no cap on queued messages); the peer ran at the same time as TMTP's backlog half (its own processes; W6 times nothing)`)
+      notes.push('ratio = TMTP ÷ Mosquitto of the growth over the first row of its half (backlog: over backlog 0; connected: per client over none connected)')
+    }
+    return { id: 'W6', title: w6.title, table: { columns: ['state', 'TMTP site RSS MB', 'TMTP growth MB', 'Mosquitto RSS MB', 'Mosquitto growth MB', 'TMTP ÷ Mosquitto growth'], rows }, figures, notes }
   }
 }

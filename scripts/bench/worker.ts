@@ -80,7 +80,8 @@ function percentile (sorted: number[], p: number): number {
 }
 
 async function siteRole (): Promise<Record<string, Handler>> {
-  const site: SiteNode = await createSiteNode({ dataDir: dir, name: 'Bench site', fsync, dht: false, listen: [listenArg ?? '/ip4/127.0.0.1/tcp/0'], window: windowArg === undefined ? undefined : Number(windowArg) })
+  // W6 queues 200,000 messages for one device: above the default queue bound per device
+  const site: SiteNode = await createSiteNode({ dataDir: dir, name: 'Bench site', fsync, dht: false, listen: [listenArg ?? '/ip4/127.0.0.1/tcp/0'], window: windowArg === undefined ? undefined : Number(windowArg), maxQueuePerDevice: 1_000_000 })
   let delivered = 0
   let firstAt = 0
   let lastAt = 0
