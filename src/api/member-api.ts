@@ -31,7 +31,7 @@ export const MEMBER_API_INFO = {
 export function createMemberApi (options: MemberApiOptions): FastifyInstance {
   const { node } = options
   return createApiServer(options, MEMBER_API_INFO, async app => {
-    await app.register(healthRoutes, { role: 'member', peerId: node.peerId })
+    await app.register(healthRoutes, { role: 'member', peerId: node.peerId, storageFailure: () => node.storageFailure() })
     await app.register(memberStatusRoutes, { node })
     await app.register(siteRoutes, { node })
     await app.register(blockRoutes, { node })

@@ -45,7 +45,7 @@ export function createSiteApi (options: SiteApiOptions): FastifyInstance {
   let app: FastifyInstance
   try {
     app = createApiServer(options, SITE_API_INFO, async app => {
-      await app.register(healthRoutes, { role: 'site', peerId: node.peerId })
+      await app.register(healthRoutes, { role: 'site', peerId: node.peerId, storageFailure: () => node.storageFailure() })
       await app.register(siteStatusRoutes, { node, name: options.name })
       await app.register(metricsRoutes, { metrics })
       await app.register(messageRoutes, { node })

@@ -33,6 +33,7 @@ function captureLogger (): { logger: FastifyBaseLogger, lines: string[] } {
 function stubSite (fail: () => never): SiteNode {
   return Object.assign(new TypedEventEmitter(), {
     peerId: '12D3KooWStub',
+    storageFailure: () => undefined,
     members: async () => fail(),
     member: async () => fail(),
     message: async () => fail(),
@@ -180,9 +181,24 @@ describe('api: errors', () => {
     })
 
     it('the member API answers /healthz with its role', async () => {
-      api = createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: '12D3KooWStub' }) as unknown as MemberNode, token: TOKEN })
+      api = createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: '12D3KooWStub', storageFailure: () => undefined }) as unknown as MemberNode, token: TOKEN })
       assert.deepEqual(json(await call(api, 'GET', '/healthz', { token: false })), { status: 'ok', role: 'member', peerId: '12D3KooWStub' })
       assertError(await call(api, 'GET', '/v1/status', { token: false }), 401, 'UNAUTHORIZED')
+    })
+
+    it('/healthz answers 503 STORAGE_FAILURE, with the reason, once the node\'s storage failed', async () => {
+      const storage = { code: 'STORAGE_FAILURE' as const, message: 'database write failed: IO error: 000005.log: No space left on device', at: 1_700_000_000_000 }
+      for (const make of [
+        () => createSiteApi({ node: Object.assign(stubSite(() => { throw new Error('unused') }), { storageFailure: () => storage }), token: TOKEN }),
+        () => createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: '12D3KooWStub', storageFailure: () => storage }) as unknown as MemberNode, token: TOKEN })
+      ]) {
+        api = make()
+        const answer = await call(api, 'GET', '/healthz', { token: false, serverError: true })
+        assertError(answer, 503, 'STORAGE_FAILURE')
+        assert.match(json(answer).error.message, /No space left on device \(since 2023-11-14T22:13:20.000Z\)/)
+        await api.close()
+        api = undefined
+      }
     })
   })
 })

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { MemberNode } from '../../node/member-node.js'
 import type { SiteNode } from '../../node/site-node.js'
+import type { StorageFailure } from '../../node/storage-health.js'
 import { loadConfig, readRuntime, readToken, removeRuntime, RUNTIME_FILE, writeConfig, writeRuntime, type TmtpConfig } from '../config.js'
 import { CliError, EXIT } from '../errors.js'
 import { checkMultiaddrs, command, context, parseMultiaddr, parsePort, type CommonOptions } from './common.js'
@@ -107,8 +108,12 @@ async function runBootstrap (config: TmtpConfig, dir: string, json: boolean, log
 /** Logs the node's important events; the function it returns flushes them and stops logging failures (shutdown). */
 function watchEvents (node: SiteNode | MemberNode, role: string, log: (message: string) => void): () => void {
   let stopping = false
+  const storage = ({ detail: f }: CustomEvent<StorageFailure>): void => {
+    log(`STORAGE_FAILURE: ${f.message}; every write is refused (nothing more is stored or acknowledged) until the node is restarted: free disk space, then restart it`)
+  }
   if (role === 'site') {
     const site = node as SiteNode
+    site.addEventListener('storage', storage)
     const delivered = batcher(log, d => `delivered ${d}`, n => `delivered ${n} messages`)
     site.addEventListener('delivery', ({ detail: e }) => {
       if (e.type === 'queued') return
@@ -125,6 +130,7 @@ function watchEvents (node: SiteNode | MemberNode, role: string, log: (message: 
     }
   }
   const member = node as MemberNode
+  member.addEventListener('storage', storage)
   const received = batcher(log, d => `received ${d}`, n => `received ${n} messages`)
   member.addEventListener('message', ({ detail: m }) => { received.add(`message ${m.id} from site ${m.siteName !== '' ? `"${m.siteName}" ` : ''}${m.site}`) })
   return received.flush
