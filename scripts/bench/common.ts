@@ -164,3 +164,8 @@ export async function stopAll (workers: Array<Worker | undefined>): Promise<void
 export async function rssOf (w: Worker): Promise<number> {
   return (await w.request<{ rss: number }>('rss', {})).rss
 }
+
+/** CPU time a worker process has used so far (all threads), in µs. */
+export async function cpuOf (w: Worker): Promise<number> {
+  return await w.request<number>('cpu', {})
+}

@@ -3,7 +3,7 @@
  * stored and acknowledged; messages/s from the first send to the last acknowledgement.
  * Also W7's first half (the same with fsync on).
  */
-import { BODY_BYTES, fmtRatio, left, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
+import { BODY_BYTES, cpuOf, fmtRatio, left, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
 import type { Worker } from './ipc.js'
 import { mosquittoOnline, runPeer } from './mosquitto.js'
 
@@ -12,6 +12,9 @@ export interface ThroughputResult {
   elapsedMs: number
   perSec: number
   queuedPerSec: number
+  /** CPU time per message over the measured run, every thread of the process: the site's and the member's. */
+  siteCpuUs: number
+  memberCpuUs: number
 }
 
 /** Sends `count` messages to one connected member and waits for every acknowledgement. */
@@ -25,10 +28,19 @@ export async function onlineThroughput (ctx: BenchContext, opts: { fsync: boolea
     // warm-up: the key epoch, the stream and the JIT
     await site.request('throughput', { to: group.refs, perRecipient: 500, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
     ctx.progress(`  ${opts.label}: ${opts.count} messages`)
+    const cpuBefore = await Promise.all([cpuOf(site), cpuOf(members[0])])
     const r = await site.request<{ elapsedMs: number, startAt: number, queuedAt: number }>('throughput', {
       to: group.refs, perRecipient: opts.count, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'w1-', timeoutMs: left(ctx)
     }, left(ctx) + 5_000)
-    return { count: opts.count, elapsedMs: r.elapsedMs, perSec: opts.count / (r.elapsedMs / 1000), queuedPerSec: opts.count / ((r.queuedAt - r.startAt) / 1000) }
+    const cpuAfter = await Promise.all([cpuOf(site), cpuOf(members[0])])
+    return {
+      count: opts.count,
+      elapsedMs: r.elapsedMs,
+      perSec: opts.count / (r.elapsedMs / 1000),
+      queuedPerSec: opts.count / ((r.queuedAt - r.startAt) / 1000),
+      siteCpuUs: (cpuAfter[0] - cpuBefore[0]) / opts.count,
+      memberCpuUs: (cpuAfter[1] - cpuBefore[1]) / opts.count
+    }
   } finally {
     await stopAll([site, ...members])
   }
@@ -41,7 +53,7 @@ export function throughputRows (label: string, r: ThroughputResult, ctx: BenchCo
     rows: [
       [label, r.count, (r.elapsedMs / 1000).toFixed(2), r.perSec, fmtRatio(vsLibp2p), fmtRatio(vsTcp)]
     ],
-    figures: { count: r.count, elapsedMs: r.elapsedMs, perSec: r.perSec, queuedPerSec: r.queuedPerSec, ratioToLibp2pFloor: vsLibp2p, ratioToTcpFloor: vsTcp }
+    figures: { count: r.count, elapsedMs: r.elapsedMs, perSec: r.perSec, queuedPerSec: r.queuedPerSec, siteCpuUsPerMessage: r.siteCpuUs, memberCpuUsPerMessage: r.memberCpuUs, ratioToLibp2pFloor: vsLibp2p, ratioToTcpFloor: vsTcp }
   }
 }
 
@@ -54,7 +66,10 @@ export const w1: Workload = {
     const count = scaled(ctx, 100_000, 1000)
     const r = await onlineThroughput(ctx, { fsync: false, count, label: 'w1' })
     const { rows, figures } = throughputRows('TMTP', r, ctx)
-    const notes = [`site sends with 256 send() calls in flight; enqueue alone ran at ${Math.round(r.queuedPerSec)}/s`]
+    const notes = [
+      `site sends with 256 send() calls in flight; enqueue alone ran at ${Math.round(r.queuedPerSec)}/s`,
+      `CPU per message (every thread of the process: JS, LevelDB, libuv, GC): site ${r.siteCpuUs.toFixed(0)} µs, member ${r.memberCpuUs.toFixed(0)} µs; the 2 cores allow at most ${Math.round(2e6 / (r.siteCpuUs + r.memberCpuUs))} msg/s at that cost`
+    ]
     const m = await runPeer(ctx, async bin => await mosquittoOnline(ctx, bin, count))
     if (typeof m === 'string') {
       notes.push(m)

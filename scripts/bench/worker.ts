@@ -447,6 +447,11 @@ async function main (): Promise<void> {
       await stopping
       return null
     },
+    /** CPU time the process used so far, all its threads (LevelDB, libuv, GC) included, in µs. */
+    cpu: async () => {
+      const c = process.cpuUsage()
+      return c.user + c.system
+    },
     rss: async () => {
       if (typeof globalThis.gc === 'function') globalThis.gc()
       const m = process.memoryUsage()
