@@ -85,10 +85,17 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
     signal()
   })
 
+  /**
+   * Keys settled while the queue is being read: the read works on a snapshot that may still
+   * hold them, and they are no longer in flight to be excluded, so they would be sent again.
+   */
+  const settledDuringRead = new Set<string>()
+  let reading = false
   const settle = (entries: E[]): void => {
     for (const e of entries) {
       inFlight.delete(e.idHex)
       inFlightKeys.delete(e.key)
+      if (reading) settledDuringRead.add(e.key)
     }
   }
 
@@ -138,7 +145,14 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
       }
       if (inFlight.size < opts.window) {
         queued = false
-        const entries = await queue.next(opts.window - inFlight.size, cursor, inFlightKeys)
+        reading = true
+        let entries: E[]
+        try {
+          entries = (await queue.next(opts.window - inFlight.size, cursor, inFlightKeys)).filter(e => !settledDuringRead.has(e.key))
+        } finally {
+          reading = false
+          settledDuringRead.clear()
+        }
         if (entries.length > 0) {
           const frames: Uint8Array[] = []
           for (const e of entries) {

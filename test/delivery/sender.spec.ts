@@ -105,4 +105,52 @@ describe('delivery/sender', () => {
     receiving.abort(new Error('test over'))
     assert.equal((await done).drained, false)
   })
+
+  it('never resends an entry acknowledged while the queue was being read (the read\'s snapshot still holds it)', async () => {
+    const [outbound, inbound] = await streamPair()
+    const sending = new FramedStream(outbound, MAX_FRAME_SIZE)
+    const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
+    const site = Ed25519Signer.generate()
+    const device = Ed25519Signer.generate()
+    let acknowledged = 0
+    let onAck: (() => void) | undefined
+    const ackApplied = new Promise<void>(resolve => { onAck = resolve })
+    let reads = 0
+    const queue: OutboundQueue = {
+      // like SiteOutbox.next: read a snapshot, then leave out what is in flight
+      next: async (_limit, _after, exclude) => {
+        reads++
+        if (reads === 1) return [entry(1)]
+        if (reads === 2) {
+          const snapshot = [entry(1)]
+          // the acknowledgement of entry 1 is applied (and settled) while this read is under way
+          await ackApplied
+          await new Promise(resolve => setTimeout(resolve, 20))
+          return snapshot.filter(e => !exclude.has(e.key))
+        }
+        return []
+      },
+      acknowledged: async () => {
+        acknowledged++
+        onAck?.()
+      },
+      rejected: async () => {},
+      subscribe: () => () => {}
+    }
+    const done = sendEnvelopes(sending, queue, {
+      self: site.peerId, remote: device.peerId, window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
+    })
+    const frames = receiving.batches()
+    assert.deepEqual((await frames.next()).value, [Uint8Array.of(1)])
+    const ack = signAck(device, site.peerId, [uint8ArrayFromString(entry(1).idHex, 'base16')], Date.now())
+    await receiving.write([Receipt.encode({ ack: SignedPayload.decode(ack) })])
+    let timer: NodeJS.Timeout | undefined
+    const again = await Promise.race([frames.next(), new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, 500) })])
+    clearTimeout(timer)
+    assert.equal(again, undefined, 'entry 1 is not sent a second time')
+    assert.equal(acknowledged, 1)
+    assert.ok(reads >= 2)
+    receiving.abort(new Error('test over'))
+    await done
+  })
 })
