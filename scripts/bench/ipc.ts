@@ -7,12 +7,9 @@ import { spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { IpcChild, type IpcReply, type IpcRequest } from '../lib/ipc-child.js'
+import { IpcChild } from '../lib/ipc-child.js'
 
 export type WorkerRole = 'site' | 'members' | 'floor' | 'mqtt'
-
-export type WorkerReply = IpcReply<{ pid: number }>
-export type WorkerRequest = IpcRequest
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const WORKER = 'scripts/bench/worker.ts'

@@ -72,7 +72,7 @@ async function siteConnected (ctx: BenchContext, members: number): Promise<Conne
 }
 
 const perClientKB = (m: { idleRss: number, connectedRss: number, members: number }): number => (m.connectedRss - m.idleRss) / m.members / 1024
-const growth = (rss: number, base: number): string => `+${mb(rss - base).toFixed(1)}`
+const growth = (rss: number, base: number): string => `${rss >= base ? '+' : '−'}${Math.abs(mb(rss - base)).toFixed(1)}`
 
 export const w6: Workload = {
   id: 'W6',
@@ -105,7 +105,7 @@ export const w6: Workload = {
           `backlog ${s.queued.toLocaleString('en-US')}`,
           mb(s.rss).toFixed(1), growth(s.rss, tBase),
           mRss === undefined ? '' : mb(mRss).toFixed(1), mRss === undefined ? '' : growth(mRss, mBase),
-          mRss === undefined ? '' : fmtRatio(ratio(s.rss - tBase, mRss - mBase))
+          mRss === undefined ? '' : fmtRatio(ratio(Math.max(0, s.rss - tBase), mRss - mBase))
         ]
       })
     ]

@@ -24,7 +24,7 @@ import { DEFAULTS } from '../../src/node/defaults.js'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { encodeFrames, FrameDecoder } from '../../src/protocol/framing.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
-import type { WorkerReply, WorkerRequest } from './ipc.js'
+import { serveIpc } from '../lib/ipc-child.js'
 
 type Handler = (args: any) => Promise<unknown>
 
@@ -33,10 +33,6 @@ const fsync = fsyncArg === '1'
 
 /** Absolute time in ms with sub-ms resolution, comparable between processes on one machine. */
 const now = (): number => performance.timeOrigin + performance.now()
-
-function reply (message: WorkerReply): void {
-  if (process.connected) process.send?.(message)
-}
 
 async function withDeadline<T> (timeoutMs: number, what: string, run: (expired: () => boolean) => Promise<T>): Promise<T> {
   const end = Date.now() + timeoutMs
@@ -458,22 +454,7 @@ async function main (): Promise<void> {
       return { rss: m.rss, heapUsed: m.heapUsed }
     }
   }
-  process.on('disconnect', () => {
-    setTimeout(() => process.exit(0), 2_000).unref()
-    const stop = handlers.stop
-    stop({}).finally(() => process.exit(0))
-  })
-  process.on('message', (request: WorkerRequest) => {
-    const handler = handlers[request.cmd]
-    const run = handler === undefined ? Promise.reject(new Error(`a ${role} process does not answer ${request.cmd}`)) : handler(request.args)
-    run.then(result => {
-      reply({ type: 'reply', id: request.id, ok: true, result })
-      if (request.cmd === 'stop') process.disconnect()
-    }, (err: unknown) => {
-      reply({ type: 'reply', id: request.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
-    })
-  })
-  reply({ type: 'ready', pid: process.pid })
+  serveIpc(handlers, { label: role, ready: { pid: process.pid }, stop: async () => await handlers.stop({}), graceMs: 2_000 })
 }
 
 main().catch(err => {

@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process'
 
 /**
- * A child process driven over its IPC channel, for the crash tests (test/support/
- * node-process.ts) and the benchmarks (scripts/bench/ipc.ts). The child announces
+ * Child processes driven over their IPC channel, for the crash and fault tests
+ * (test/support/node-process.ts), the benchmarks (scripts/bench/ipc.ts) and the soak: the
+ * parent's side (IpcChild) and the child's (serveIpc). The child announces
  * `{ type: 'ready', ... }`, then answers each `{ id, cmd, args }` with
- * `{ type: 'reply', id, ok, result | error }`, and stops on 'stop'. Every request has a timeout; requests pending
- * when the child exits fail with its last output.
+ * `{ type: 'reply', id, ok, result | error }`, and stops on 'stop'. Every request has a
+ * timeout; requests pending when the child exits fail with its last output.
  */
 
 export type IpcReply<Ready extends object> =
@@ -144,4 +145,33 @@ async function withTimeout<T> (promise: Promise<T>, ms: number, message: () => s
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** What a child process answers: one handler per command. */
+export type IpcHandlers = Record<string, ((args: never) => Promise<unknown>) | undefined>
+
+/**
+ * The child's side: answers each request with its handler's result (or error), disconnects
+ * after answering 'stop', runs `stop` (at most `graceMs`) and exits when the parent goes away,
+ * and announces `ready`.
+ */
+export function serveIpc<Ready extends object> (handlers: IpcHandlers, opts: { label: string, ready: Ready, stop: () => Promise<unknown>, graceMs: number }): void {
+  const reply = (message: IpcReply<Ready>): void => {
+    if (process.connected) process.send?.(message)
+  }
+  process.on('disconnect', () => {
+    setTimeout(() => process.exit(0), opts.graceMs).unref()
+    opts.stop().finally(() => process.exit(0))
+  })
+  process.on('message', (request: IpcRequest) => {
+    const handler = handlers[request.cmd] as ((args: unknown) => Promise<unknown>) | undefined
+    const run = handler === undefined ? Promise.reject(new Error(`a ${opts.label} process does not answer ${JSON.stringify(request.cmd)}`)) : handler(request.args)
+    run.then(result => {
+      reply({ type: 'reply', id: request.id, ok: true, result })
+      if (request.cmd === 'stop') process.disconnect()
+    }, (err: unknown) => {
+      reply({ type: 'reply', id: request.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
+    })
+  })
+  reply({ type: 'ready', ...opts.ready })
 }
