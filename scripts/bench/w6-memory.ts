@@ -161,7 +161,7 @@ export const w6: Workload = {
       })
       const last = p.backlog[p.backlog.length - 1].queued
       notes.push(`Mosquitto: VmRSS of the broker process, one broker for both halves: first ${p.members} persistent sessions (clean: false, fixed client ids) connected and subscribed at QoS 1 from ${p.processes} mqtt.js process${p.processes === 1 ? '' : 'es'}; then they disconnect (the sessions stay at the broker: "backlog 0") and ${last.toLocaleString('en-US')} × 1 KiB QoS 1 messages are published to the first session's topic, every one PUBACKed by the broker (no cap on queued messages); the peer ran at the same time as TMTP's backlog half (its own processes; W6 times nothing)`)
-      notes.push('ratio = TMTP ÷ Mosquitto of the growth over the first row of its half (backlog: over backlog 0; connected: per client over none connected)')
+      notes.push('ratio = TMTP ÷ Mosquitto of the growth (backlog: TMTP\'s over its warm baseline, a fall counted as 0, Mosquitto\'s over backlog 0; connected: per client over none connected)')
     }
     return { id: 'W6', title: w6.title, table: { columns: ['state', 'TMTP site RSS MB', 'TMTP growth MB', 'Mosquitto RSS MB', 'Mosquitto growth MB', 'TMTP ÷ Mosquitto growth'], rows }, figures, notes }
   }
