@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { logger } from '@libp2p/logger'
 import { streamPair } from '@libp2p/utils'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
-import { sendEnvelopes, type OutboundQueue, type QueuedEnvelope } from '../../src/delivery/sender.js'
+import { sendEnvelopes, type OutboundQueue, type QueuedEnvelope, type SenderResult } from '../../src/delivery/sender.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
 import { Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
 import { signAck } from '../../src/crypto/ack.js'
@@ -47,6 +47,33 @@ async function readFrames (framed: FramedStream, count: number, ms: number): Pro
   }
 }
 
+/** A sender on one end of a stream pair, draining `queue`; `ack(n)` acknowledges entry n from the other end. */
+async function startSender (queue: OutboundQueue): Promise<{ receiving: FramedStream, done: Promise<SenderResult>, ack: (n: number) => Promise<void> }> {
+  const [outbound, inbound] = await streamPair()
+  const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
+  const site = Ed25519Signer.generate()
+  const device = Ed25519Signer.generate()
+  const done = sendEnvelopes(new FramedStream(outbound, MAX_FRAME_SIZE), queue, {
+    self: site.peerId, remote: device.peerId, window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
+  })
+  const ack = async (n: number): Promise<void> => {
+    const proof = signAck(device, site.peerId, [uint8ArrayFromString(entry(n).idHex, 'base16')], Date.now())
+    await receiving.write([Receipt.encode({ ack: SignedPayload.decode(proof) })])
+  }
+  return { receiving, done, ack }
+}
+
+/** The next batch of frames if it comes within `ms`, else undefined. */
+async function nextWithin (frames: AsyncGenerator<Uint8Array[]>, ms: number): Promise<Uint8Array[] | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const next = await Promise.race([frames.next(), new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, ms) })])
+    return next?.done === false ? next.value : undefined
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 describe('delivery/sender', () => {
   const cases: Array<[string, Array<(notify: (first?: string) => void) => QueuedEnvelope[]>, number[]]> = [
     // an entry queued while next() read the queue, too late for that read: its wake-up comes
@@ -56,12 +83,7 @@ describe('delivery/sender', () => {
   ]
   for (const [what, reads, expected] of cases) {
     it(`sends ${what} at once, not after the idle timeout`, async () => {
-      const [outbound, inbound] = await streamPair()
-      const sending = new FramedStream(outbound, MAX_FRAME_SIZE)
-      const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
-      const done = sendEnvelopes(sending, scriptedQueue(reads), {
-        self: new Uint8Array(36), remote: new Uint8Array(36), window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
-      })
+      const { receiving, done } = await startSender(scriptedQueue(reads))
       const frames = await readFrames(receiving, expected.length, 2_000)
       assert.deepEqual(frames.map(f => f[0]), expected, `frames arrive within 2 s (idle timeout ${IDLE_MS} ms)`)
       receiving.abort(new Error('test over'))
@@ -70,11 +92,6 @@ describe('delivery/sender', () => {
   }
 
   it('wakes an idle sender for an entry queued after its cursor, and keeps the stream open', async () => {
-    const [outbound, inbound] = await streamPair()
-    const sending = new FramedStream(outbound, MAX_FRAME_SIZE)
-    const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
-    const site = Ed25519Signer.generate()
-    const device = Ed25519Signer.generate()
     // what next() returns: the entries queued since the last read
     let pending = [entry(1)]
     let notify: ((first?: string) => void) | undefined
@@ -87,31 +104,20 @@ describe('delivery/sender', () => {
         return () => { notify = undefined }
       }
     }
-    const done = sendEnvelopes(sending, queue, {
-      self: site.peerId, remote: device.peerId, window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
-    })
+    const { receiving, done, ack } = await startSender(queue)
     const frames = receiving.batches()
     assert.deepEqual((await frames.next()).value, [Uint8Array.of(1)])
     // acknowledged: nothing in flight, the sender goes idle
-    const ack = signAck(device, site.peerId, [uint8ArrayFromString(entry(1).idHex, 'base16')], Date.now())
-    await receiving.write([Receipt.encode({ ack: SignedPayload.decode(ack) })])
+    await ack(1)
     await new Promise(resolve => setTimeout(resolve, 100))
     pending = [entry(2)]
     notify?.('k:2')
-    let timer: NodeJS.Timeout | undefined
-    const second = await Promise.race([frames.next(), new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, 2_000) })])
-    clearTimeout(timer)
-    assert.deepEqual(second?.value, [Uint8Array.of(2)], 'the second entry is sent on the same stream within 2 s')
+    assert.deepEqual(await nextWithin(frames, 2_000), [Uint8Array.of(2)], 'the second entry is sent on the same stream within 2 s')
     receiving.abort(new Error('test over'))
     assert.equal((await done).drained, false)
   })
 
   it('never resends an entry acknowledged while the queue was being read (the read\'s snapshot still holds it)', async () => {
-    const [outbound, inbound] = await streamPair()
-    const sending = new FramedStream(outbound, MAX_FRAME_SIZE)
-    const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
-    const site = Ed25519Signer.generate()
-    const device = Ed25519Signer.generate()
     let acknowledged = 0
     let onAck: (() => void) | undefined
     const ackApplied = new Promise<void>(resolve => { onAck = resolve })
@@ -137,17 +143,11 @@ describe('delivery/sender', () => {
       rejected: async () => {},
       subscribe: () => () => {}
     }
-    const done = sendEnvelopes(sending, queue, {
-      self: site.peerId, remote: device.peerId, window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
-    })
+    const { receiving, done, ack } = await startSender(queue)
     const frames = receiving.batches()
     assert.deepEqual((await frames.next()).value, [Uint8Array.of(1)])
-    const ack = signAck(device, site.peerId, [uint8ArrayFromString(entry(1).idHex, 'base16')], Date.now())
-    await receiving.write([Receipt.encode({ ack: SignedPayload.decode(ack) })])
-    let timer: NodeJS.Timeout | undefined
-    const again = await Promise.race([frames.next(), new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, 500) })])
-    clearTimeout(timer)
-    assert.equal(again, undefined, 'entry 1 is not sent a second time')
+    await ack(1)
+    assert.equal(await nextWithin(frames, 500), undefined, 'entry 1 is not sent a second time')
     assert.equal(acknowledged, 1)
     assert.ok(reads >= 2)
     receiving.abort(new Error('test over'))
