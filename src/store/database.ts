@@ -109,10 +109,11 @@ export class Database {
     }
   }
 
-  /** Up to `limit` entries whose keys start with prefix, after `after`: read in one call, for hot paths. */
-  async range (prefix: string, options: { after?: string, limit: number }): Promise<Array<[string, Uint8Array]>> {
-    const iterator = this.level.iterator({ gt: after(prefix, options.after), lt: prefix + '\xff', limit: options.limit })
+  /** Up to `limit` entries whose keys start with prefix, after `after`, in key order (from the last with reverse): read in one call. */
+  async range (prefix: string, options: { after?: string, limit: number, reverse?: boolean }): Promise<Array<[string, Uint8Array]>> {
     try {
+      // a closed database throws when the iterator is made: a storage failure like any other
+      const iterator = this.level.iterator({ gt: after(prefix, options.after), lt: prefix + '\xff', limit: options.limit, reverse: options.reverse ?? false })
       return await iterator.all()
     } catch (err) {
       throw storageError(err, 'database read failed')
@@ -121,20 +122,7 @@ export class Database {
 
   /** The first entry whose key starts with prefix (after `after`; the last one with reverse), if any. */
   async first (prefix: string, options: { after?: string, reverse?: boolean } = {}): Promise<[string, Uint8Array] | undefined> {
-    let iterator
-    try {
-      // a closed database throws here already: a storage failure like any other
-      iterator = this.level.iterator({ gt: after(prefix, options.after), lt: prefix + '\xff', limit: 1, reverse: options.reverse ?? false })
-    } catch (err) {
-      throw storageError(err, 'database read failed')
-    }
-    try {
-      return await iterator.next()
-    } catch (err) {
-      throw storageError(err, 'database read failed')
-    } finally {
-      await iterator.close()
-    }
+    return (await this.range(prefix, { ...options, limit: 1 }))[0]
   }
 
   /** The number of keys that start with prefix (a scan of keys only). */
