@@ -78,8 +78,8 @@ async function startNode (config: TmtpConfig, dir: string): Promise<SiteNode | M
     return await createSiteNode({ ...config.limits, dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
   }
   const { createMemberNode } = await import('../../node/member-node.js')
-  const { window, maxInboundStreams, refusalsPerMinute, banMs, streamIdleMs } = config.limits
-  return await createMemberNode({ window, maxInboundStreams, refusalsPerMinute, banMs, streamIdleMs, dataDir: dir, deviceName: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
+  // the site-only limits (joins, queue per device) mean nothing to a device, which ignores them
+  return await createMemberNode({ ...config.limits, dataDir: dir, deviceName: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
 }
 
 /** Resolves on SIGINT, SIGTERM, or (started with an IPC channel) when the parent goes away. */
