@@ -20,6 +20,16 @@ export const messageIdParams = { type: 'object', additionalProperties: false, re
 /** Milliseconds since the Unix epoch. */
 export const time = { type: 'integer', description: 'milliseconds since the Unix epoch' } as const
 
+/** The fields of a message's content (spec: "Content"), as inbox messages and replies show them. */
+export const CONTENT_FIELDS = ['subject', 'body', 'contentType', 'thread', 'replyTo'] as const
+export const contentProperties = {
+  subject: { type: 'string' },
+  body: { type: 'string' },
+  contentType: { type: 'string' },
+  thread: { type: 'string' },
+  replyTo: { type: 'string' }
+} as const
+
 export const errorSchema = {
   type: 'object',
   required: ['error'],

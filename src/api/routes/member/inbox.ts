@@ -1,21 +1,17 @@
-import { BODY_ERRORS, errorResponses, messageIdParams, peerId, time } from '../../schemas.js'
+import { BODY_ERRORS, CONTENT_FIELDS, contentProperties, errorResponses, messageIdParams, peerId, time } from '../../schemas.js'
 import { postRecord } from './posts.js'
 import type { FastifyPluginAsync } from 'fastify'
 import type { MemberNode } from '../../../node/member-node.js'
 
 const inboxMessage = {
   type: 'object',
-  required: ['id', 'site', 'siteName', 'seq', 'subject', 'body', 'contentType', 'thread', 'replyTo', 'created', 'expires', 'received', 'read'],
+  required: ['id', 'site', 'siteName', 'seq', ...CONTENT_FIELDS, 'created', 'expires', 'received', 'read'],
   properties: {
     id: { type: 'string' },
     site: { type: 'string', description: 'the PeerId of the site that sent it' },
     siteName: { type: 'string' },
     seq: { type: 'integer' },
-    subject: { type: 'string' },
-    body: { type: 'string' },
-    contentType: { type: 'string' },
-    thread: { type: 'string' },
-    replyTo: { type: 'string' },
+    ...contentProperties,
     created: time,
     expires: time,
     received: time,

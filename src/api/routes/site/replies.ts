@@ -1,4 +1,4 @@
-import { errorResponses, time } from '../../schemas.js'
+import { CONTENT_FIELDS, contentProperties, errorResponses, time } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import type { SiteNode } from '../../../node/site-node.js'
 
@@ -7,17 +7,13 @@ const CURSOR = '^rp:[0-9]{16}:[0-9a-f]{32}$'
 
 const reply = {
   type: 'object',
-  required: ['id', 'device', 'member', 'ref', 'subject', 'body', 'contentType', 'thread', 'replyTo', 'created', 'received', 'cursor'],
+  required: ['id', 'device', 'member', 'ref', ...CONTENT_FIELDS, 'created', 'received', 'cursor'],
   properties: {
     id: { type: 'string' },
     device: { type: 'string' },
     member: { type: 'string' },
     ref: { type: 'string' },
-    subject: { type: 'string' },
-    body: { type: 'string' },
-    contentType: { type: 'string' },
-    thread: { type: 'string' },
-    replyTo: { type: 'string' },
+    ...contentProperties,
     created: time,
     received: time,
     cursor: { type: 'string', description: 'pass as after= to read on from this reply' }
