@@ -451,7 +451,7 @@ async function main (): Promise<void> {
     rss: async () => {
       if (typeof globalThis.gc === 'function') globalThis.gc()
       const m = process.memoryUsage()
-      return { rss: m.rss, heapUsed: m.heapUsed }
+      return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }
     }
   }
   serveIpc(handlers, { label: role, ready: { pid: process.pid }, stop: async () => await handlers.stop({}), graceMs: 2_000 })

@@ -26,7 +26,7 @@ import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { IpcChild } from '../lib/ipc-child.js'
 import { liveWorkers, Worker } from '../bench/ipc.js'
@@ -34,8 +34,6 @@ import { BODY_BYTES, fmt, mb, renderTable, type Figure, type Table } from '../be
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const MEMBER_WORKER = 'scripts/soak/worker.ts'
-/** Preloaded into the site child: writes its memory figures to a file (scripts/soak/probe.mjs). */
-const PROBE = pathToFileURL(join(REPO, 'scripts/soak/probe.mjs')).href
 
 const { values } = parseArgs({
   options: {
@@ -139,7 +137,7 @@ interface Sample {
   /** Of siteRss: anonymous memory (heap, buffers, malloc) and file pages (LevelDB's mmapped tables), from /proc. */
   siteAnon: number
   siteFile: number
-  /** From the site's probe: V8 heap committed, and memory outside it held by JS objects (Buffers). */
+  /** V8 heap committed, and memory outside it held by JS objects (Buffers). */
   siteHeapTotal: number
   siteExternal: number
   siteHeap: number
@@ -358,18 +356,6 @@ async function rssSplit (pid: number): Promise<{ anon: number, file: number }> {
   return { anon: kb('RssAnon'), file: kb('RssFile') }
 }
 
-let probeDir = ''
-
-/** The site's last probe figures (NaN when there are none). */
-async function readProbe (pid: number): Promise<{ heapTotal: number, external: number }> {
-  try {
-    const p = JSON.parse(await readFile(join(probeDir, `${pid}.json`), 'utf8')) as { heapTotal: number, external: number }
-    return { heapTotal: p.heapTotal, external: p.external }
-  } catch {
-    return { heapTotal: NaN, external: NaN }
-  }
-}
-
 /** Bytes in a folder and below (bounded by a count of entries). */
 async function folderSize (path: string): Promise<number> {
   let total = 0
@@ -382,12 +368,11 @@ async function folderSize (path: string): Promise<number> {
 
 async function sample (site: Worker, procs: MemberProcess[], phase: Sample['phase']): Promise<Sample> {
   const [s, ms] = await Promise.all([
-    site.request<{ rss: number, heapUsed: number }>('rss', {}, REQUEST_MS),
+    site.request<{ rss: number, heapUsed: number, heapTotal: number, external: number }>('rss', {}, REQUEST_MS),
     Promise.all(procs.map(async p => await p.request<{ rss: number }>('rss', {}, REQUEST_MS).then(r => r.rss, () => NaN)))
   ])
   const split = await rssSplit(site.pid)
-  const probe = await readProbe(site.pid)
-  const x: Sample = { t: elapsed(), phase, siteRss: mb(s.rss), siteAnon: split.anon, siteFile: split.file, siteHeap: mb(s.heapUsed), siteHeapTotal: mb(probe.heapTotal), siteExternal: mb(probe.external), membersRss: ms.map(mb) }
+  const x: Sample = { t: elapsed(), phase, siteRss: mb(s.rss), siteAnon: split.anon, siteFile: split.file, siteHeap: mb(s.heapUsed), siteHeapTotal: mb(s.heapTotal), siteExternal: mb(s.external), membersRss: ms.map(mb) }
   samples.push(x)
   return x
 }
@@ -489,11 +474,7 @@ async function main (): Promise<number> {
   let site: Worker | undefined
   const procs: MemberProcess[] = []
   try {
-    probeDir = join(dir, 'probe')
-    await mkdir(probeDir)
-    process.env.TMTP_SOAK_PROBE = probeDir
-    site = await Worker.start('site', [join(dir, 'site'), '0', '/ip4/127.0.0.1/tcp/0'], { execArgv: ['--import', PROBE] })
-    delete process.env.TMTP_SOAK_PROBE
+    site = await Worker.start('site', [join(dir, 'site'), '0', '/ip4/127.0.0.1/tcp/0'])
     procs.push(...await Promise.all(Array.from({ length: PROCESSES }, async (_, p) => await MemberProcess.start(join(dir, `members-${p}`)))))
     const s = site
     // the first members, 8 at a time
