@@ -358,15 +358,21 @@ describe('hostile peers', function () {
     await rogue.actAsSite()
     await member.join(rogue.invite())
     /** Opens `count` streams at once and keeps them open; returns how many the node accepted and holds. */
-    const flood = async (target: SiteNode | MemberNode, protocol: string, count: number): Promise<{ held: number, streams: Stream[] }> => {
+    const flood = async (target: SiteNode | MemberNode, protocol: string, count: number): Promise<{ held: number, streams: Stream[], outcomes: string }> => {
+      // one connection first, which the node has finished upgrading: the streams below are
+      // opened at once and must share it, and yamux aborts a connection that gets more than 10
+      // streams before the listening side's muxer is ready (MaxEarlyStreamsError)
+      await rogue.connect(target)
+      await waitFor('the node holds the rogue\'s connection', async () => target.libp2p.getConnections(rogue.libp2p.peerId).length > 0, 5_000)
       const opened = await Promise.allSettled(Array.from({ length: count }, async () => await rogue.open(target, protocol)))
       const streams = opened.flatMap(o => o.status === 'fulfilled' ? [o.value] : [])
       await new Promise(resolve => setTimeout(resolve, 300))
-      return { held: streams.filter(s => s.status === 'open').length, streams }
+      const outcomes = opened.map(o => o.status === 'fulfilled' ? o.value.status : `rejected (${String(o.reason)})`).join(', ')
+      return { held: streams.filter(s => s.status === 'open').length, streams, outcomes }
     }
     for (const [target, protocol] of [[site, PROTOCOL_JOIN], [member, PROTOCOL_DELIVER], [site, PROTOCOL_LEAVE]] as const) {
-      const { held, streams } = await flood(target, protocol, 24)
-      assert.equal(held, DEFAULTS.maxInboundStreams, `${protocol}: the node holds exactly maxInboundStreams streams of one connection`)
+      const { held, streams, outcomes } = await flood(target, protocol, 24)
+      assert.equal(held, DEFAULTS.maxInboundStreams, `${protocol}: the node holds exactly maxInboundStreams streams of one connection (streams: ${outcomes})`)
       for (const s of streams) s.abort(new Error('done'))
     }
     await stillServes()

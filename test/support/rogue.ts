@@ -14,7 +14,7 @@ import { INVITE_TOKEN_PREFIX, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, PROTOCOL_J
 import { ErrorCode, codeFromWire, codeToWire } from '../../src/protocol/errors.js'
 import { encodeFrame } from '../../src/protocol/framing.js'
 import { JoinRequest, JoinResponse, Push, Receipt, Result, SignedPayload, type Envelope } from '../../src/protocol/pb/tmtp.js'
-import type { Stream } from '@libp2p/interface'
+import type { PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** A real node under attack: what the rogue needs to reach it. */
@@ -132,9 +132,19 @@ export class Rogue {
   }
 
   async open (target: Target, protocol: string): Promise<Stream> {
+    return await this.libp2p.dialProtocol(await this.known(target), protocol, { signal: AbortSignal.timeout(5_000) })
+  }
+
+  /** Connects to `target` (one connection, that later streams share). */
+  async connect (target: Target): Promise<void> {
+    await this.libp2p.dial(await this.known(target), { signal: AbortSignal.timeout(5_000) })
+  }
+
+  /** The target's PeerId, with its addresses in the peer store. */
+  private async known (target: Target): Promise<PeerId> {
     const peer = peerIdFromString(target.peerId)
     await this.libp2p.peerStore.merge(peer, { multiaddrs: target.libp2p.getMultiaddrs() })
-    return await this.libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(5_000) })
+    return peer
   }
 
   /** Opens a stream, writes `bytes` (raw: framing is the caller's), and reads what comes back. */
