@@ -2,8 +2,7 @@ import { TypedEventEmitter } from 'main-event'
 import { createMemberApi } from './member-api.js'
 import { openApiDocument, type OpenApiDocument } from './openapi.js'
 import { createSiteApi } from './site-api.js'
-import type { MemberNode } from '../node/member-node.js'
-import type { SiteNode } from '../node/site-node.js'
+import { type MemberNode, type SiteNode } from '../node/index.js'
 
 /** Where `npm run openapi` writes the documents, relative to the repository. */
 export const DOCUMENT_FILES = { site: 'docs/openapi.json', member: 'docs/openapi-member.json' } as const

@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http'
-import { NodeError, type NodeErrorCode } from '../delivery/errors.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
 import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NodeError, type NodeErrorCode } from '../node/index.js'
 
 /**
  * The one place where errors become HTTP answers. Every error response of both APIs is

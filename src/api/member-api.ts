@@ -6,7 +6,7 @@ import { siteRoutes } from './routes/member/sites.js'
 import { memberStatusRoutes } from './routes/member/status.js'
 import { createApiServer, type ApiOptions } from './server.js'
 import type { FastifyInstance } from 'fastify'
-import type { MemberNode } from '../node/member-node.js'
+import { type MemberNode } from '../node/index.js'
 
 export interface MemberApiOptions extends ApiOptions {
   node: MemberNode

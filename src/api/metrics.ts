@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { SessionEvent, SiteNode } from '../node/site-node.js'
-import type { SiteEvent } from '../delivery/site-outbox.js'
 import type { WebhookDispatcher } from './webhooks.js'
+import { type SessionEvent, type SiteEvent, type SiteNode } from '../node/index.js'
 
 /** Final delivery states a 'delivery' event reports. */
 const FINAL_STATES = ['delivered', 'expired', 'rejected', 'dropped', 'replaced'] as const
@@ -57,7 +56,6 @@ export class SiteMetrics {
   }
 
   private delivery (event: SiteEvent): void {
-    if (event.type === 'queued') return
     this.deliveries.inc({ state: event.type })
     if (event.type === 'expired') this.expiries.inc()
     if (event.type === 'delivered') this.latency.observe(Math.max(0, event.at - event.created) / 1000)

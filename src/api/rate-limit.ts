@@ -1,6 +1,6 @@
-import { RateLimiter } from '../node/rate-limit.js'
 import { ApiError } from './errors.js'
 import type { FastifyInstance } from 'fastify'
+import { RateLimiter } from '../util/index.js'
 
 export interface RateLimitOptions {
   /** Requests a client (by remote address) may make per window. */

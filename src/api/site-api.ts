@@ -10,7 +10,7 @@ import { webhookRoutes } from './routes/site/webhook.js'
 import { createApiServer, type ApiOptions } from './server.js'
 import { WebhookDispatcher, forwardSiteEvents, type WebhookConfig } from './webhooks.js'
 import type { FastifyInstance } from 'fastify'
-import type { SiteNode } from '../node/site-node.js'
+import { type SiteNode } from '../node/index.js'
 
 export interface SiteApiOptions extends ApiOptions {
   node: SiteNode

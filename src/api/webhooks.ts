@@ -1,8 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { SiteEvent } from '../delivery/site-outbox.js'
-import type { SiteNode } from '../node/site-node.js'
-import type { ReplyRecord } from '../store/site-store.js'
 import type { FastifyBaseLogger } from 'fastify'
+import { type ReplyRecord, type SiteEvent, type SiteNode } from '../node/index.js'
 
 /**
  * Webhooks: the site node POSTs its delivery receipts and the replies it receives to the
@@ -277,7 +275,6 @@ export class WebhookDispatcher {
 export function forwardSiteEvents (node: SiteNode, dispatcher: WebhookDispatcher): () => void {
   const onDelivery = (event: CustomEvent<SiteEvent>): void => {
     const { type, id, member, device, created, at, code } = event.detail
-    if (type === 'queued') return
     dispatcher.enqueue({ type, id, member, device, created, at, ...(code === undefined ? {} : { code }) })
   }
   const onReply = (event: CustomEvent<ReplyRecord>): void => {

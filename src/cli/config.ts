@@ -3,7 +3,7 @@ import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CliError, EXIT, usageError } from './errors.js'
-import { LIMIT_RANGES, resolveLimits, type NodeLimits } from '../node/limits.js'
+import { LIMIT_RANGES, type NodeLimits, resolveLimits } from '../node/index.js'
 
 /**
  * A node's data folder, as the `tmtp` command lays it out:

@@ -6,56 +6,16 @@ import { peerIdFromString } from '../crypto/ed25519.js'
 import { MAX_EPOCH_ENVELOPES, WIRE_VERSION } from '../protocol/constants.js'
 import { isTmtpError, type ErrorCode } from '../protocol/errors.js'
 import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
-import { NodeError } from './errors.js'
-import { key, type DeliveryState, type EpochRecord, type MemberRecord, type MessageRecord, type Recipient, type SettledRecord, type SiteStore } from '../store/site-store.js'
+import { NodeError } from '../util/node-error.js'
+import { key, type EpochRecord, type MemberRecord, type MessageRecord, type Recipient, type SettledRecord, type SiteStore } from '../store/site-store.js'
 import { del, encodeJson, put, type Write } from '../store/database.js'
 import { epochKeysFromRecord, epochKeysToRecord } from './epochs.js'
 import { messageIdFromHex, newMessageId } from './ids.js'
-import { Mutex } from './mutex.js'
+import { Mutex } from '../util/mutex.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
+import { validateSend, type SendRequest, type SendResult, type SiteEvent } from './send-request.js'
+import { DEFAULT_URGENCY, URGENCY_RANK } from './urgency.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
-
-export type Urgency = 'very-low' | 'low' | 'normal' | 'high'
-
-/** Outbox keys sort by this rank first, so higher urgency goes first (spec: "Deliver"). */
-export const URGENCY_RANK: Record<Urgency, number> = { high: 0, normal: 1, low: 2, 'very-low': 3 }
-
-export interface SendRequest {
-  /** Member ids or site user references. */
-  to: string[]
-  subject: string
-  body: string
-  contentType?: string
-  ttlMs?: number
-  urgency?: Urgency
-  /** A newer message with the same topic replaces an undelivered older one for the same member. */
-  topic?: string
-  /** A retried send with the same key returns the first send's result and sends nothing. */
-  idempotencyKey?: string
-  /** Ids (hex) of the thread's first message and of the message answered. */
-  thread?: string
-  replyTo?: string
-}
-
-export interface SendResult {
-  id: string
-  created: number
-  expires: number
-  recipients: Array<{ member: string, device: string }>
-  /** True when an earlier send with the same idempotency key is returned. */
-  duplicate: boolean
-}
-
-export interface SiteEvent {
-  type: DeliveryState
-  id: string
-  device: string
-  member: string
-  /** When the message was sent; at - created is the delivery latency. */
-  created: number
-  at: number
-  code?: string
-}
 
 export interface SiteOutboxOptions {
   store: SiteStore
@@ -80,8 +40,6 @@ interface DeviceState {
   epoch?: { record: EpochRecord, keys: EpochKeys }
 }
 
-const MAX_TOPIC_LENGTH = 256
-const MAX_IDEMPOTENCY_KEY_LENGTH = 256
 const SWEEP_BATCH = 1000
 const MEMBER_CACHE_SIZE = 10_000
 
@@ -120,7 +78,7 @@ export class SiteOutbox {
       if (isTmtpError(err)) throw new NodeError('INVALID_ARGUMENT', err.message)
       throw err
     }
-    const rank = URGENCY_RANK[req.urgency ?? 'normal']
+    const rank = URGENCY_RANK[req.urgency ?? DEFAULT_URGENCY]
 
     const { done, events, result, devices } = await this.lock.run(async () => {
       if (req.idempotencyKey !== undefined) {
@@ -177,7 +135,7 @@ export class SiteOutbox {
         id,
         created: now,
         expires,
-        urgency: req.urgency ?? 'normal',
+        urgency: req.urgency ?? DEFAULT_URGENCY,
         topic: req.topic,
         subject: req.subject,
         members: members.map(m => m.id),
@@ -437,19 +395,4 @@ function toQueued (k: string, frame: Uint8Array): SiteQueued {
   const push = Push.decode(frame)
   const header = EnvelopeHeader.decode(push.envelope?.header ?? new Uint8Array(0))
   return { key: k, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, created: header.created, expires: header.expires, frame }
-}
-
-function validateSend (req: SendRequest, ttl: number, maxTtl: number): void {
-  if (!Array.isArray(req.to) || req.to.length === 0 || !req.to.every(t => typeof t === 'string' && t !== '')) {
-    throw new NodeError('INVALID_ARGUMENT', 'to must list at least one member id or reference')
-  }
-  if (typeof req.subject !== 'string' || typeof req.body !== 'string') throw new NodeError('INVALID_ARGUMENT', 'subject and body must be strings')
-  if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > maxTtl) throw new NodeError('INVALID_ARGUMENT', `ttl must be between 1 ms and ${maxTtl} ms`)
-  if (req.urgency !== undefined && !(req.urgency in URGENCY_RANK)) throw new NodeError('INVALID_ARGUMENT', 'urgency must be very-low, low, normal or high')
-  if (req.topic !== undefined && (typeof req.topic !== 'string' || req.topic === '' || req.topic.length > MAX_TOPIC_LENGTH)) {
-    throw new NodeError('INVALID_ARGUMENT', `topic must be 1 to ${MAX_TOPIC_LENGTH} characters`)
-  }
-  if (req.idempotencyKey !== undefined && (typeof req.idempotencyKey !== 'string' || req.idempotencyKey === '' || req.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-    throw new NodeError('INVALID_ARGUMENT', `idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
-  }
 }

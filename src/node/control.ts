@@ -1,5 +1,5 @@
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
-import { NodeError } from '../delivery/errors.js'
+import { NodeError } from '../util/node-error.js'
 import { FramedStream } from '../delivery/framed-stream.js'
 import { CONTROL_STREAM_TIMEOUT_MS, MAX_CONTROL_FRAME_SIZE, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
 import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'

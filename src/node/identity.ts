@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Ed25519Signer } from '../crypto/ed25519.js'
 import { x25519FromPrivateKey, type X25519KeyPair } from '../crypto/x25519.js'
-import { NodeError } from '../delivery/errors.js'
+import { NodeError } from '../util/node-error.js'
 
 /** File names inside a node's data folder. */
 export const IDENTITY_FILE = 'identity.key'

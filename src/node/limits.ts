@@ -1,5 +1,5 @@
 import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
-import { NodeError } from '../delivery/errors.js'
+import { NodeError } from '../util/node-error.js'
 import { DEFAULTS } from './defaults.js'
 
 /**

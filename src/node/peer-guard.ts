@@ -1,5 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { RateLimiter } from './rate-limit.js'
+import { RateLimiter } from '../util/rate-limit.js'
 import { ErrorCode } from '../protocol/errors.js'
 import type { NodeLimits } from './limits.js'
 import type { TmtpLibp2p } from './libp2p.js'

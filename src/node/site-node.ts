@@ -7,18 +7,20 @@ import { TypedEventEmitter } from 'main-event'
 import { Registry } from 'prom-client'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { peerIdToString } from '../crypto/ed25519.js'
-import { NodeError } from '../delivery/errors.js'
+import { NodeError } from '../util/node-error.js'
 import { FramedStream } from '../delivery/framed-stream.js'
 import { receiveEnvelopes } from '../delivery/receiver.js'
 import { DeliveryScheduler } from '../delivery/scheduler.js'
 import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
-import { SiteOutbox, type SendRequest, type SendResult, type SiteEvent } from '../delivery/site-outbox.js'
+import { SiteOutbox } from '../delivery/site-outbox.js'
+import type { SendRequest, SendResult, SiteEvent } from '../delivery/send-request.js'
+import { DELIVERY_STATES, type DeliveryState } from '../store/states.js'
 import { siteRepliesSink } from '../delivery/site-replies.js'
 import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
 import { ErrorCode, codeToWire } from '../protocol/errors.js'
 import { JoinResponse, Result } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
-import { key, SiteStore, type DeliveryState, type ReplyRecord } from '../store/site-store.js'
+import { key, SiteStore, type ReplyRecord } from '../store/site-store.js'
 import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadIdentity } from './identity.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
@@ -331,7 +333,7 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   }
 
   async stats (): Promise<SiteStats> {
-    const states: Record<DeliveryState, number> = { queued: 0, delivered: 0, expired: 0, rejected: 0, dropped: 0, replaced: 0 }
+    const states = Object.fromEntries(DELIVERY_STATES.map(s => [s, 0])) as Record<DeliveryState, number>
     for await (const state of this.store.settledStates()) states[state]++
     states.queued = await this.db.count('ob:')
     return { queued: states.queued, activeDeliveries: this.scheduler.active, states }

@@ -60,7 +60,7 @@ export interface EpochRecord extends StoredEpochKeys {
   firstSeq: number
 }
 
-export type DeliveryState = 'queued' | 'delivered' | 'expired' | 'rejected' | 'dropped' | 'replaced'
+import type { DeliveryState, SettledState } from './states.js'
 
 /** One device a message was sealed for, as the message record lists it. */
 export interface Recipient {
@@ -77,7 +77,7 @@ export interface Recipient {
  * no status at all.
  */
 export interface SettledRecord {
-  state: Exclude<DeliveryState, 'queued'>
+  state: SettledState
   /** When the state was reached. */
   at: number
   code?: string

@@ -1,6 +1,6 @@
 import { errorSchema } from '../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { StorageFailure } from '../../node/storage-health.js'
+import { type StorageFailure } from '../../node/index.js'
 
 export interface HealthOptions {
   role: 'site' | 'member'

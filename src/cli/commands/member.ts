@@ -3,9 +3,7 @@ import { connect, seg } from '../client.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, type CommonOptions } from './common.js'
-
-import type { InboxMessage, JoinResult } from '../../node/member-node.js'
-import type { SiteRecord } from '../../store/member-store.js'
+import { type InboxMessage, type JoinResult, type SiteRecord } from '../../node/index.js'
 
 /** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
 

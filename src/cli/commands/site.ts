@@ -5,11 +5,7 @@ import { formatSpan, parseDuration, toSeconds } from '../duration.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
-
-import type { SendResult } from '../../delivery/site-outbox.js'
-import type { IssuedInvite, MemberView } from '../../node/site-membership.js'
-import type { MessageStatus } from '../../node/site-node.js'
-import type { ReplyRecord } from '../../store/site-store.js'
+import { type IssuedInvite, type MemberView, type MessageStatus, type ReplyRecord, type SendResult } from '../../node/index.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 

@@ -1,11 +1,9 @@
 import type { Command } from 'commander'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import type { MemberNode } from '../../node/member-node.js'
-import type { SiteNode } from '../../node/site-node.js'
-import type { StorageFailure } from '../../node/storage-health.js'
 import { loadConfig, readRuntime, readToken, removeRuntime, RUNTIME_FILE, writeConfig, writeRuntime, type TmtpConfig } from '../config.js'
 import { CliError, EXIT } from '../errors.js'
 import { checkMultiaddrs, command, context, parseMultiaddr, parsePort, type CommonOptions } from './common.js'
+import { type MemberNode, type SiteNode, type StorageFailure } from '../../node/index.js'
 
 interface StartOptions extends CommonOptions {
   listen?: string[]
@@ -116,7 +114,6 @@ function watchEvents (node: SiteNode | MemberNode, role: string, log: (message: 
     site.addEventListener('storage', storage)
     const delivered = batcher(log, d => `delivered ${d}`, n => `delivered ${n} messages`)
     site.addEventListener('delivery', ({ detail: e }) => {
-      if (e.type === 'queued') return
       if (e.type === 'delivered') delivered.add(`${e.id} to device ${e.device} (member ${e.member}) in ${e.at - e.created} ms`)
       else log(`message ${e.id} to device ${e.device}: ${e.type}${e.code !== undefined ? ` (${e.code})` : ''}`)
     })

@@ -1,6 +1,6 @@
 import { BODY_ERRORS, errorResponses, peerId, time } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { MemberNode } from '../../../node/member-node.js'
+import { type MemberNode } from '../../../node/index.js'
 
 const noContent = { description: 'done', type: 'null' } as const
 

@@ -1,7 +1,7 @@
 import { BODY_ERRORS, CONTENT_FIELDS, contentProperties, errorResponses, messageIdParams, peerId, time } from '../../schemas.js'
 import { postRecord } from './posts.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { MemberNode } from '../../../node/member-node.js'
+import { type MemberNode } from '../../../node/index.js'
 
 const inboxMessage = {
   type: 'object',

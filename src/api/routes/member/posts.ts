@@ -1,6 +1,6 @@
 import { errorResponses, messageIdParams, time } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { MemberNode } from '../../../node/member-node.js'
+import { type MemberNode } from '../../../node/index.js'
 
 export const postRecord = {
   type: 'object',

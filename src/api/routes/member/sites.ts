@@ -1,6 +1,6 @@
 import { BODY_ERRORS, errorResponses, peerId, time } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { MemberNode } from '../../../node/member-node.js'
+import { type MemberNode } from '../../../node/index.js'
 
 /** Invite tokens are `tmtp1:` and a base64url signed invite of a few hundred bytes. */
 const MAX_TOKEN_LENGTH = 8192

@@ -1,6 +1,6 @@
 import { errorResponses } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { MemberNode } from '../../../node/member-node.js'
+import { type MemberNode } from '../../../node/index.js'
 
 const count = { type: 'integer', minimum: 0 } as const
 

@@ -1,6 +1,6 @@
 import { BODY_ERRORS, errorResponses, time } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { SiteNode } from '../../../node/site-node.js'
+import { type SiteNode } from '../../../node/index.js'
 
 interface InviteBody {
   ref?: string

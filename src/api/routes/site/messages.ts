@@ -1,7 +1,6 @@
 import { BODY_ERRORS, errorResponses, memberRef, messageId, messageIdParams, time } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Urgency } from '../../../delivery/site-outbox.js'
-import type { SiteNode } from '../../../node/site-node.js'
+import { type SiteNode, type Urgency } from '../../../node/index.js'
 
 export interface SendBody {
   to: string[]

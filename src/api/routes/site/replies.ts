@@ -1,6 +1,6 @@
 import { CONTENT_FIELDS, contentProperties, errorResponses, time } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { SiteNode } from '../../../node/site-node.js'
+import { type SiteNode } from '../../../node/index.js'
 
 /** A replies cursor is the store key of a reply: `rp:<16-digit received time>:<id hex>`. */
 const CURSOR = '^rp:[0-9]{16}:[0-9a-f]{32}$'

@@ -1,6 +1,6 @@
 import { errorResponses } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { SiteNode } from '../../../node/site-node.js'
+import { type SiteNode } from '../../../node/index.js'
 
 export interface SiteStatusOptions {
   node: SiteNode

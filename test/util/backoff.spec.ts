@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { backoffDelay } from '../../src/delivery/backoff.js'
+import { backoffDelay } from '../../src/util/backoff.js'
 
-describe('delivery/backoff', () => {
+describe('util/backoff', () => {
   const opts = { baseMs: 1000, capMs: 60_000 }
 
   it('grows exponentially up to the cap, with full jitter', () => {

@@ -1,0 +1,68 @@
+import { NodeError } from '../util/node-error.js'
+import { isUrgency, URGENCIES, type Urgency } from './urgency.js'
+import type { SettledState } from '../store/states.js'
+
+/** The most names one send may list (the API schema takes its bound from here). */
+export const MAX_SEND_RECIPIENTS = 1000
+
+/** Longest topic, in characters. */
+export const MAX_TOPIC_LENGTH = 256
+
+/** Longest idempotency key, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256
+
+/** What a site's backend asks to send (the library's `send`, the API's POST /v1/messages). */
+export interface SendRequest {
+  /** Member ids or site user references. */
+  to: string[]
+  subject: string
+  body: string
+  /** MIME type of the body; absent or empty means DEFAULT_CONTENT_TYPE. */
+  contentType?: string
+  ttlMs?: number
+  urgency?: Urgency
+  /** A newer message with the same topic replaces an undelivered older one for the same member. */
+  topic?: string
+  /** A retried send with the same key returns the first send's result and sends nothing. */
+  idempotencyKey?: string
+  /** Ids (hex) of the thread's first message and of the message answered. */
+  thread?: string
+  replyTo?: string
+}
+
+export interface SendResult {
+  id: string
+  created: number
+  expires: number
+  recipients: Array<{ member: string, device: string }>
+  /** True when an earlier send with the same idempotency key is returned. */
+  duplicate: boolean
+}
+
+/** A message reached a final state on one device. */
+export interface SiteEvent {
+  type: SettledState
+  id: string
+  device: string
+  member: string
+  /** When the message was sent; at - created is the delivery latency. */
+  created: number
+  at: number
+  code?: string
+}
+
+/** Checks a send's shape and bounds (the byte limits of its content are checked when it is encoded). */
+export function validateSend (req: SendRequest, ttl: number, maxTtl: number): void {
+  if (!Array.isArray(req.to) || req.to.length === 0 || req.to.length > MAX_SEND_RECIPIENTS || !req.to.every(t => typeof t === 'string' && t !== '')) {
+    throw new NodeError('INVALID_ARGUMENT', `to must list 1 to ${MAX_SEND_RECIPIENTS} member ids or references`)
+  }
+  if (typeof req.subject !== 'string' || typeof req.body !== 'string') throw new NodeError('INVALID_ARGUMENT', 'subject and body must be strings')
+  if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > maxTtl) throw new NodeError('INVALID_ARGUMENT', `ttl must be between 1 ms and ${maxTtl} ms`)
+  if (req.urgency !== undefined && !isUrgency(req.urgency)) throw new NodeError('INVALID_ARGUMENT', `urgency must be one of ${URGENCIES.join(', ')}`)
+  if (req.topic !== undefined && (typeof req.topic !== 'string' || req.topic === '' || req.topic.length > MAX_TOPIC_LENGTH)) {
+    throw new NodeError('INVALID_ARGUMENT', `topic must be 1 to ${MAX_TOPIC_LENGTH} characters`)
+  }
+  if (req.idempotencyKey !== undefined && (typeof req.idempotencyKey !== 'string' || req.idempotencyKey === '' || req.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw new NodeError('INVALID_ARGUMENT', `idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
+  }
+}
