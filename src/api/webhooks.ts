@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { type ReplyRecord, type SiteEvent, type SiteNode } from '../node/index.js'
+import { type Reply, type SiteEvent, type SiteNode } from '../node/index.js'
 
 /**
  * Webhooks: the site node POSTs its delivery receipts and the replies it receives to the
@@ -277,7 +277,7 @@ export function forwardSiteEvents (node: SiteNode, dispatcher: WebhookDispatcher
     const { type, id, member, device, created, at, code } = event.detail
     dispatcher.enqueue({ type, id, member, device, created, at, ...(code === undefined ? {} : { code }) })
   }
-  const onReply = (event: CustomEvent<ReplyRecord>): void => {
+  const onReply = (event: CustomEvent<Reply>): void => {
     const r = event.detail
     dispatcher.enqueue({
       type: 'reply',

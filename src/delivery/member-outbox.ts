@@ -5,7 +5,7 @@ import { WIRE_VERSION } from '../protocol/constants.js'
 import { isTmtpError } from '../protocol/errors.js'
 import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
 import { decodeJson, del, put, type Write } from '../store/database.js'
-import { key, type MemberStore, type PostRecord } from '../store/member-store.js'
+import { key, type MemberStore, type PostStatus } from '../store/member-store.js'
 import { NodeError } from '../util/node-error.js'
 import { messageIdFromHex, newMessageId } from './ids.js'
 import { Mutex } from '../util/mutex.js'
@@ -44,7 +44,7 @@ export class MemberOutbox {
     this.opts = opts
   }
 
-  async post (site: string, req: PostRequest): Promise<PostRecord> {
+  async post (site: string, req: PostRequest): Promise<PostStatus> {
     const record = await this.opts.store.site(site)
     if (record === undefined || record.left !== undefined) throw new NodeError('UNKNOWN_SITE', `not a member of site ${site}`)
     let content: Uint8Array
@@ -78,7 +78,7 @@ export class MemberOutbox {
         created: now,
         expires: now + req.ttlMs
       }, content)
-      const post: PostRecord = {
+      const post: PostStatus = {
         id: uint8ArrayToString(id, 'base16'),
         site,
         seq,
@@ -130,13 +130,13 @@ export class MemberOutbox {
     }
   }
 
-  private async settle (entries: QueuedEnvelope[], state: PostRecord['state'], at: number, code?: string): Promise<void> {
+  private async settle (entries: QueuedEnvelope[], state: PostStatus['state'], at: number, code?: string): Promise<void> {
     const records = await this.opts.store.db.getMany(entries.map(e => key.post(e.idHex)))
     const writes: Write[] = []
     entries.forEach((entry, i) => {
       writes.push(del(entry.key))
       const raw = records[i]
-      if (raw !== undefined) writes.push(put(key.post(entry.idHex), { ...decodeJson<PostRecord>(raw), state, at, code }))
+      if (raw !== undefined) writes.push(put(key.post(entry.idHex), { ...decodeJson<PostStatus>(raw), state, at, code }))
     })
     await this.opts.store.db.write(writes)
   }

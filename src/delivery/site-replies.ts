@@ -4,7 +4,7 @@ import { peerIdToString } from '../crypto/ed25519.js'
 import { DEFAULT_CONTENT_TYPE } from '../protocol/constants.js'
 import { ErrorCode, TmtpError } from '../protocol/errors.js'
 import { put } from '../store/database.js'
-import { key, type ReplyRecord, type SiteStore } from '../store/site-store.js'
+import { key, type Reply, type SiteStore } from '../store/site-store.js'
 import { epochKeysFromRecord } from './epochs.js'
 import type { InboundSink } from './receiver.js'
 import type { EpochKeys } from '../crypto/epoch.js'
@@ -14,7 +14,7 @@ export interface SiteRepliesOptions {
   store: SiteStore
   self: Uint8Array
   now: () => number
-  onReply: (reply: ReplyRecord) => void
+  onReply: (reply: Reply) => void
 }
 
 /**
@@ -44,7 +44,7 @@ export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content>
     store: async (remote, accepted) => {
       const peer = peerIdToString(remote)
       const received = opts.now()
-      const replies: ReplyRecord[] = accepted.map(a => ({
+      const replies: Reply[] = accepted.map(a => ({
         id: a.idHex,
         device: peer,
         member: who.member,

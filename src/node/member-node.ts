@@ -25,7 +25,7 @@ import { ErrorCode, TmtpError, codeFromWire } from '../protocol/errors.js'
 import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
 import { Envelope, JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
-import { encodeInboxEntry, key, MemberStore, type InboxRecord, type PostRecord, type SiteRecord } from '../store/member-store.js'
+import { encodeInboxEntry, key, MemberStore, type InboxRecord, type PostStatus, type JoinedSite } from '../store/member-store.js'
 import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
 import { Discovery, type LookupEvent } from '../discovery/discovery.js'
 import { DEFAULTS } from './defaults.js'
@@ -102,7 +102,7 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   readonly libp2p: TmtpLibp2p
   multiaddrs: () => string[]
   join: (token: string) => Promise<JoinResult>
-  sites: () => Promise<SiteRecord[]>
+  sites: () => Promise<JoinedSite[]>
   leave: (site: string) => Promise<{ site: string, notified: boolean, code?: string }>
   block: (peer: string, reason?: string) => Promise<void>
   unblock: (peer: string) => Promise<void>
@@ -110,8 +110,8 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   inbox: (opts?: { site?: string, unread?: boolean }) => Promise<InboxMessage[]>
   read: (id: string) => Promise<InboxMessage>
   markRead: (id: string, read?: boolean) => Promise<void>
-  reply: (id: string, req: { body: string, subject?: string }) => Promise<PostRecord>
-  post: (id: string) => Promise<PostRecord>
+  reply: (id: string, req: { body: string, subject?: string }) => Promise<PostStatus>
+  post: (id: string) => Promise<PostStatus>
   /** Looks a peer's current addresses up in the DHT; true when found (and added to the peer store). */
   locate: (peer: string) => Promise<boolean>
   /** The first write that failed, if one did (see the `storage` event). */
@@ -247,7 +247,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
    * at the next reconnect tick, so that many devices coming back at once (a site's restart,
    * a network outage) spread out instead of all waiting a full interval.
    */
-  private connectSite (site: SiteRecord, attempt: number): void {
+  private connectSite (site: JoinedSite, attempt: number): void {
     clearTimeout(this.siteRetries.get(site.peerId))
     this.siteRetries.delete(site.peerId)
     this.dialSite(site).then(() => {
@@ -262,7 +262,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     })
   }
 
-  private async dialSite (site: SiteRecord): Promise<void> {
+  private async dialSite (site: JoinedSite): Promise<void> {
     const peer = libp2pPeerIdFromString(site.peerId)
     if (this.libp2p.getConnections(peer).length > 0) return
     if (site.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: site.addrs.map(a => multiaddr(a)) })
@@ -317,7 +317,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     if (code !== ErrorCode.OK) throw new TmtpError(code, `the site refused the join: ${response.detail}`)
     requireMaxBytes(response.memberId, MAX_MEMBER_ID_BYTES, 'member id')
     requireMaxBytes(response.siteName, MAX_NAME_BYTES, 'site name')
-    const record: SiteRecord = {
+    const record: JoinedSite = {
       peerId: site,
       name: response.siteName !== '' ? response.siteName : invite.siteName,
       member: response.memberId,
@@ -330,7 +330,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     return { site, siteName: record.name, member: record.member }
   }
 
-  async sites (): Promise<SiteRecord[]> {
+  async sites (): Promise<JoinedSite[]> {
     return await this.store.sites()
   }
 
@@ -383,7 +383,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     return (await this.store.blocked()).map(([peer, b]) => ({ peer, at: b.at, reason: b.reason }))
   }
 
-  private async requireSite (site: string): Promise<SiteRecord> {
+  private async requireSite (site: string): Promise<JoinedSite> {
     const record = typeof site === 'string' ? await this.store.site(site) : undefined
     if (record === undefined) throw new NodeError('UNKNOWN_SITE', `not a member of site ${JSON.stringify(site)}`)
     return record
@@ -421,7 +421,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     return toMessage(record, content, siteName)
   }
 
-  async reply (id: string, req: { body: string, subject?: string }): Promise<PostRecord> {
+  async reply (id: string, req: { body: string, subject?: string }): Promise<PostStatus> {
     const original = await this.read(id)
     return await this.outbox.post(original.site, {
       subject: req.subject ?? (original.subject.startsWith('Re: ') ? original.subject : `Re: ${original.subject}`),
@@ -432,7 +432,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     })
   }
 
-  async post (id: string): Promise<PostRecord> {
+  async post (id: string): Promise<PostStatus> {
     const record = typeof id === 'string' ? await this.store.post(id) : undefined
     if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no reply ${JSON.stringify(id)}`)
     return record

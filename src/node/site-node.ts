@@ -20,7 +20,7 @@ import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOC
 import { ErrorCode, codeToWire } from '../protocol/errors.js'
 import { JoinResponse, Result } from '../protocol/pb/tmtp.js'
 import { Database, put } from '../store/database.js'
-import { key, SiteStore, type ReplyRecord } from '../store/site-store.js'
+import { key, SiteStore, type Reply, type ReplyView } from '../store/site-store.js'
 import { DEFAULTS } from './defaults.js'
 import { DATABASE_DIR, loadIdentity } from './identity.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
@@ -84,7 +84,7 @@ export interface SiteStats {
 
 export interface SiteNodeEvents {
   delivery: CustomEvent<SiteEvent>
-  reply: CustomEvent<ReplyRecord>
+  reply: CustomEvent<Reply>
   session: CustomEvent<SessionEvent>
   /** A device's addresses were looked up in the DHT. */
   lookup: CustomEvent<LookupEvent>
@@ -105,7 +105,8 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   members: () => Promise<MemberView[]>
   member: (idOrRef: string) => Promise<MemberView>
   removeMember: (idOrRef: string) => Promise<MemberView>
-  replies: (opts?: { after?: string, limit?: number }) => Promise<Array<ReplyRecord & { cursor: string }>>
+  /** Replies in the order received; `after` is the `cursor` of the last reply of the previous page. */
+  replies: (opts?: { after?: string, limit?: number }) => Promise<ReplyView[]>
   /** Outbox entries, active delivery sessions, and per-device statuses by state (a scan: not for hot paths). */
   stats: () => Promise<SiteStats>
   /** The first write that failed, if one did (see the `storage` event). */
@@ -326,10 +327,8 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     }
   }
 
-  async replies (opts: { after?: string, limit?: number } = {}): Promise<Array<ReplyRecord & { cursor: string }>> {
-    const out: Array<ReplyRecord & { cursor: string }> = []
-    for await (const [cursor, reply] of this.store.replies(opts.after, opts.limit ?? 100)) out.push({ ...reply, cursor })
-    return out
+  async replies (opts: { after?: string, limit?: number } = {}): Promise<ReplyView[]> {
+    return await this.store.replies({ after: opts.after, limit: opts.limit ?? 100 })
   }
 
   async stats (): Promise<SiteStats> {

@@ -6,17 +6,17 @@ import type { StoredEpochKeys } from './epoch-keys.js'
 /**
  * The member device's LevelDB layout (spec: "Roles and state"):
  *
- *   site:<site PeerId>             SiteRecord
+ *   site:<site PeerId>             JoinedSite
  *   blk:<PeerId>                   BlockRecord
  *   ep:<site PeerId>:<epoch>       MemberEpochRecord (the signed epoch and the exported keys)
  *   in:<site PeerId>:<seq>         inbox entry: the sealed envelope as received and its state (encodeInboxEntry)
  *   iid:<id hex>                   in key of that message (deduplication, lookup by id)
  *   pseq:<site PeerId>             last device-to-site sequence number used
  *   po:<site PeerId>:<seq>         post outbox: the encoded Push{envelope} of an unacknowledged reply
- *   pst:<id hex>                   PostRecord: a reply and its delivery state
+ *   pst:<id hex>                   PostStatus: a reply and its delivery state
  */
 
-export interface SiteRecord {
+export interface JoinedSite {
   peerId: string
   name: string
   member: string
@@ -87,7 +87,7 @@ export function decodeInboxEntry (site: string, bytes: Uint8Array): InboxRecord 
   }
 }
 
-export interface PostRecord {
+export interface PostStatus {
   id: string
   site: string
   seq: number
@@ -120,13 +120,13 @@ export class MemberStore {
     this.db = db
   }
 
-  site = async (peer: string): Promise<SiteRecord | undefined> => await this.db.getJson(key.site(peer))
+  site = async (peer: string): Promise<JoinedSite | undefined> => await this.db.getJson(key.site(peer))
   block = async (peer: string): Promise<BlockRecord | undefined> => await this.db.getJson(key.block(peer))
-  post = async (id: string): Promise<PostRecord | undefined> => await this.db.getJson(key.post(id))
+  post = async (id: string): Promise<PostStatus | undefined> => await this.db.getJson(key.post(id))
 
-  async sites (): Promise<SiteRecord[]> {
-    const out: SiteRecord[] = []
-    for await (const [, value] of this.db.entries('site:')) out.push(decodeJson<SiteRecord>(value))
+  async sites (): Promise<JoinedSite[]> {
+    const out: JoinedSite[] = []
+    for await (const [, value] of this.db.entries('site:')) out.push(decodeJson<JoinedSite>(value))
     return out
   }
 

@@ -1,3 +1,5 @@
+import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { NodeError } from '../util/node-error.js'
 import { Database, decodeJson, pad } from './database.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
 
@@ -16,7 +18,7 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   idem:<idempotency key>              message id hex of an earlier send with that key
  *   tp:<member id>:<topic>              message id hex of the newest message with that topic
  *   ack:<sha256 of proof hex>           a signed acknowledgement (SignedPayload bytes)
- *   rp:<received time>:<id hex>         ReplyRecord
+ *   rp:<received time>:<id hex>         Reply
  *   rid:<id hex>                        rp key of that reply (deduplication)
  */
 
@@ -110,7 +112,8 @@ export interface MessageRecord {
   idempotencyKey?: string
 }
 
-export interface ReplyRecord {
+/** A member's reply as the site keeps and reports it. */
+export interface Reply {
   id: string
   device: string
   member: string
@@ -122,6 +125,26 @@ export interface ReplyRecord {
   replyTo: string
   created: number
   received: number
+}
+
+/** A reply with the cursor to read on from it. */
+export interface ReplyView extends Reply {
+  /** Opaque: pass it back as `after` to read the replies received after this one. */
+  cursor: string
+}
+
+const REPLY_KEY = /^rp:[0-9]{16}:[0-9a-f]{32}$/
+
+/** The store key a replies cursor stands for; INVALID_ARGUMENT when it is not one this store made. */
+function replyKeyFromCursor (cursor: string): string {
+  let k = ''
+  try {
+    if (typeof cursor === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(cursor)) k = uint8ArrayToString(uint8ArrayFromString(cursor, 'base64url'))
+  } catch {
+    // not base64url: refused below like any other cursor this store did not make
+  }
+  if (!REPLY_KEY.test(k)) throw new NodeError('INVALID_ARGUMENT', 'not a replies cursor')
+  return k
 }
 
 export const key = {
@@ -200,8 +223,11 @@ export class SiteStore {
     for await (const [, value] of this.db.entries('dev:')) yield decodeJson<DeviceRecord>(value)
   }
 
-  async * replies (after?: string, limit?: number): AsyncGenerator<[string, ReplyRecord]> {
-    for await (const [k, value] of this.db.entries('rp:', { after, limit })) yield [k, decodeJson<ReplyRecord>(value)]
+  /** Replies in the order they were received, after an opaque cursor (from an earlier page). */
+  async replies (options: { after?: string, limit: number }): Promise<ReplyView[]> {
+    const after = options.after === undefined ? undefined : replyKeyFromCursor(options.after)
+    const page = await this.db.range('rp:', { after, limit: options.limit })
+    return page.map(([k, value]) => ({ ...decodeJson<Reply>(value), cursor: uint8ArrayToString(uint8ArrayFromString(k), 'base64url') }))
   }
 
   async hasOutbox (peer: string): Promise<boolean> {

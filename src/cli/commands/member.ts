@@ -3,14 +3,14 @@ import { connect, seg } from '../client.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, type CommonOptions } from './common.js'
-import { type InboxMessage, type JoinResult, type SiteRecord } from '../../node/index.js'
+import { type InboxMessage, type JoinResult, type JoinedSite } from '../../node/index.js'
 
 /** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
 
 // what the member API answers: the library's own types, as JSON
 export type JoinResponse = JoinResult
 export type { InboxMessage }
-export type SiteEntry = SiteRecord
+export type SiteEntry = JoinedSite
 
 export interface PostResponse {
   id: string

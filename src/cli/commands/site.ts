@@ -5,7 +5,7 @@ import { formatSpan, parseDuration, toSeconds } from '../duration.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
-import { type IssuedInvite, type MemberView, type MessageStatus, type ReplyRecord, type SendResult } from '../../node/index.js'
+import { type IssuedInvite, type MemberView, type MessageStatus, type ReplyView, type SendResult } from '../../node/index.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 
@@ -15,10 +15,9 @@ export type SendResponse = SendResult
 export type MessageStatusResponse = MessageStatus
 export type DeviceStatus = MessageStatus['devices'][number]
 export type { MemberView }
-export type Reply = ReplyRecord & { cursor?: string }
 
 export interface RepliesResponse {
-  replies: Reply[]
+  replies: ReplyView[]
   next?: string | null
 }
 

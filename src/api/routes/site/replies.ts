@@ -2,8 +2,8 @@ import { CONTENT_FIELDS, contentProperties, errorResponses, time } from '../../s
 import type { FastifyPluginAsync } from 'fastify'
 import { type SiteNode } from '../../../node/index.js'
 
-/** A replies cursor is the store key of a reply: `rp:<16-digit received time>:<id hex>`. */
-const CURSOR = '^rp:[0-9]{16}:[0-9a-f]{32}$'
+/** A replies cursor is opaque (the node makes and checks it): base64url characters. */
+const CURSOR = '^[A-Za-z0-9_-]{1,128}$'
 
 const reply = {
   type: 'object',
@@ -30,7 +30,7 @@ export const replyRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, {
         type: 'object',
         additionalProperties: false,
         properties: {
-          after: { type: 'string', pattern: CURSOR, maxLength: 64, description: 'the next cursor of the previous page' },
+          after: { type: 'string', pattern: CURSOR, maxLength: 128, description: 'the next cursor of the previous page' },
           limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'an integer 1..1000; default 100' }
         }
       },
