@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { ApiError } from './errors.js'
+import { NodeError } from '../util/index.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 
 declare module 'fastify' {
@@ -23,7 +24,7 @@ function digest (value: string): Buffer {
  */
 export function installBearerAuth (app: FastifyInstance, token: string): void {
   if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
-    throw new TypeError(`the API token must be a string of at least ${MIN_TOKEN_LENGTH} characters`)
+    throw new NodeError('INVALID_ARGUMENT', `the API token must be a string of at least ${MIN_TOKEN_LENGTH} characters`)
   }
   const expected = digest(token)
   app.addHook('onRequest', async (request: FastifyRequest) => {

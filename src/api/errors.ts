@@ -1,8 +1,7 @@
 import { STATUS_CODES } from 'node:http'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
 import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { NodeError, type NodeErrorCode } from '../node/index.js'
+import { ErrorCode, NodeError, TmtpError, type NodeErrorCode } from '../node/index.js'
 
 /**
  * The one place where errors become HTTP answers. Every error response of both APIs is
@@ -11,14 +10,17 @@ import { NodeError, type NodeErrorCode } from '../node/index.js'
  */
 
 /** Codes of the HTTP layer itself; library and protocol errors keep their own codes. */
-export type ApiErrorCode =
-  | 'INVALID_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'NOT_FOUND'
-  | 'BODY_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'RATE_LIMITED'
-  | 'INTERNAL'
+export const API_ERROR_CODES = [
+  'INVALID_REQUEST',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'INTERNAL'
+] as const
+
+export type ApiErrorCode = typeof API_ERROR_CODES[number]
 
 const API_STATUS: Record<ApiErrorCode, number> = {
   INVALID_REQUEST: 400,

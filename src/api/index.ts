@@ -2,12 +2,16 @@
  * The HTTP APIs of TMTP nodes: the site API for a site's web backend and the member API
  * for the `tmtp` command on a member device. Both are fastify instances that the caller
  * makes listen (on loopback): `await api.listen({ host: '127.0.0.1', port })`.
+ *
+ * The request and response types below are derived from the route schemas, which are also
+ * what validates requests, serialises answers and makes the OpenAPI documents: a client
+ * (the `tmtp` command) describes the answers it reads with them.
  */
 export { createSiteApi, SITE_API_INFO, type SiteApiOptions } from './site-api.js'
 export { createMemberApi, MEMBER_API_INFO, type MemberApiOptions } from './member-api.js'
 export { DEFAULT_BODY_LIMIT, type ApiLimits, type ApiOptions } from './server.js'
 export { MIN_TOKEN_LENGTH } from './auth.js'
-export { ApiError, toHttpError, type ApiErrorCode, type HttpError } from './errors.js'
+export { API_ERROR_CODES, ApiError, toHttpError, type ApiErrorCode, type HttpError } from './errors.js'
 export { API_VERSION, openApiDocument, type OpenApiDocument } from './openapi.js'
 export type { RateLimitOptions } from './rate-limit.js'
 export { SiteMetrics } from './metrics.js'
@@ -15,6 +19,8 @@ export {
   WebhookDispatcher,
   signWebhook,
   verifyWebhookSignature,
+  MIN_WEBHOOK_SECRET_LENGTH,
+  WEBHOOK_DEFAULTS,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   EVENT_ID_HEADER,
@@ -22,3 +28,19 @@ export {
   type WebhookEvent,
   type WebhookStats
 } from './webhooks.js'
+
+// both APIs
+export type { HealthResponse } from './routes/health.js'
+// the site API
+export type { SiteStatusResponse } from './routes/site/status.js'
+export type { MessageStatusResponse, SendBody, SendResponse } from './routes/site/messages.js'
+export type { InviteBody, InviteResponse } from './routes/site/invites.js'
+export type { MemberResponse, MembersResponse } from './routes/site/members.js'
+export type { RepliesResponse, ReplyResponse } from './routes/site/replies.js'
+export type { WebhookResponse } from './routes/site/webhook.js'
+// the member API
+export type { MemberStatusResponse } from './routes/member/status.js'
+export type { JoinBody, JoinResponse, LeaveResponse, SiteResponse, SitesResponse } from './routes/member/sites.js'
+export type { BlockBody, BlocksResponse } from './routes/member/blocks.js'
+export type { InboxMessageResponse, InboxResponse, ReplyBody } from './routes/member/inbox.js'
+export type { PostResponse } from './routes/member/posts.js'

@@ -1,9 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { WebhookDispatcher } from './webhooks.js'
-import { type SessionEvent, type SiteEvent, type SiteNode } from '../node/index.js'
-
-/** Final delivery states a 'delivery' event reports. */
-const FINAL_STATES = ['delivered', 'expired', 'rejected', 'dropped', 'replaced'] as const
+import { SETTLED_STATES, type SessionEvent, type SiteEvent, type SiteNode } from '../node/index.js'
 
 /** Latency buckets in seconds: from a LAN round trip to a device that was offline for a day. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400]
@@ -45,7 +42,8 @@ export class SiteMetrics {
     this.expiries = new Counter({ name: 'tmtp_expiries_total', help: 'Per-device deliveries that expired before the device acknowledged them', registers })
     this.latency = new Histogram({ name: 'tmtp_delivery_latency_seconds', help: 'Time from send to the device\'s acknowledgement', buckets: LATENCY_BUCKETS, registers })
     this.replies = new Counter({ name: 'tmtp_replies_received_total', help: 'Replies received from member devices', registers })
-    for (const state of FINAL_STATES) this.deliveries.inc({ state }, 0)
+    // every settled state a 'delivery' event reports is exported from the start, at zero
+    for (const state of SETTLED_STATES) this.deliveries.inc({ state }, 0)
     if (webhooks !== undefined) {
       this.webhookPending = new Gauge({ name: 'tmtp_webhook_pending', help: 'Webhook events waiting to be sent', registers })
       this.webhookEvents = new Counter({ name: 'tmtp_webhook_events_total', help: 'Webhook events by outcome: sent, failed (one failed attempt), dropped (queue full), abandoned (too many attempts or too old)', labelNames: ['result'], registers })

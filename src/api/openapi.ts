@@ -10,6 +10,14 @@ export interface OpenApiInfo {
   tags: Array<{ name: string, description: string }>
 }
 
+/** What both APIs' descriptions end with. */
+const COMMON_DESCRIPTION = 'Every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. Errors are `{ error: { code, message } }` with a stable code.'
+
+/** An API's document info: its purpose, then what every route shares; tags by name. */
+export function apiInfo (title: string, purpose: string, tags: Record<string, string>): OpenApiInfo {
+  return { title, description: `${purpose} ${COMMON_DESCRIPTION}`, tags: Object.entries(tags).map(([name, description]) => ({ name, description })) }
+}
+
 /** What GET /openapi.json answers: an OpenAPI 3 document. */
 export type OpenApiDocument = Record<string, unknown> & { openapi: string, paths: Record<string, Record<string, unknown>> }
 

@@ -1,6 +1,6 @@
 import { ApiError } from './errors.js'
 import type { FastifyInstance } from 'fastify'
-import { RateLimiter } from '../util/index.js'
+import { NodeError, RateLimiter } from '../util/index.js'
 
 export interface RateLimitOptions {
   /** Requests a client (by remote address) may make per window. */
@@ -16,9 +16,9 @@ export interface RateLimitOptions {
  * guessing tokens is limited too). Over the limit: 429 RATE_LIMITED with Retry-After.
  */
 export function installRateLimit (app: FastifyInstance, options: RateLimitOptions, now: () => number = Date.now): void {
-  if (!Number.isSafeInteger(options.max) || options.max <= 0) throw new TypeError('rateLimit.max must be a positive integer')
+  if (!Number.isSafeInteger(options.max) || options.max <= 0) throw new NodeError('INVALID_ARGUMENT', 'rateLimit.max must be a positive integer')
   const windowMs = options.windowMs ?? 60_000
-  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new TypeError('rateLimit.windowMs must be a positive integer')
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new NodeError('INVALID_ARGUMENT', 'rateLimit.windowMs must be a positive integer')
   const limiter = new RateLimiter(options.max, windowMs, options.maxClients ?? 10_000)
   const retryAfterSeconds = Math.max(1, Math.ceil(windowMs / 1000))
   app.addHook('onRequest', async request => {

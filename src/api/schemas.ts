@@ -1,15 +1,36 @@
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts'
+import { MAX_REF_BYTES } from '../node/index.js'
+
 /**
  * JSON schema fragments shared by the routes of both APIs. Request schemas are strict
  * (`additionalProperties: false`, bounded strings); response schemas list every field the
  * library returns, because fastify serializes responses with them (unlisted fields are
- * dropped) and @fastify/swagger documents them.
+ * dropped) and @fastify/swagger documents them. Bounds and value lists come from the node's
+ * constants, and the TypeScript types of requests and answers from the schemas themselves.
  */
 
+/** What a request schema lets through (request schemas are closed already). */
+export type RequestOf<S extends JSONSchema> = FromSchema<S>
+
+/**
+ * What a response schema lets through. Response schemas do not say `additionalProperties:
+ * false` (the OpenAPI documents would change), but fastify drops unlisted fields when it
+ * serialises, so the type is closed: a field the schema does not list is a type error.
+ */
+export type ResponseOf<S extends JSONSchema> = Closed<FromSchema<S>>
+
+type Closed<T> = T extends ReadonlyArray<infer E>
+  ? Array<Closed<E>>
+  : T extends object ? { [K in keyof T as string extends K ? never : K]: Closed<T[K]> } : T
+
 /** Any string that names a member: a member id or the site's user reference (MAX_REF_BYTES). */
-export const memberRef = { type: 'string', minLength: 1, maxLength: 256 } as const
+export const memberRef = { type: 'string', minLength: 1, maxLength: MAX_REF_BYTES } as const
+
+/** Room to spare: an Ed25519 PeerId is 52 characters in base58btc, 65 as a base32 CID. */
+const MAX_PEER_ID_LENGTH = 128
 
 /** A libp2p PeerId as text (base58btc or base32 CID). */
-export const peerId = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9]+$' } as const
+export const peerId = { type: 'string', minLength: 1, maxLength: MAX_PEER_ID_LENGTH, pattern: '^[A-Za-z0-9]+$' } as const
 
 /** A TMTP message id: 128 bits as 32 lowercase hex digits. */
 export const messageId = { type: 'string', pattern: '^[0-9a-f]{32}$', minLength: 32, maxLength: 32 } as const

@@ -3,9 +3,11 @@ import { installBearerAuth } from './auth.js'
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js'
 import { installOpenApi, type OpenApiInfo } from './openapi.js'
 import { installRateLimit, type RateLimitOptions } from './rate-limit.js'
+import { healthRoutes, type HealthOptions } from './routes/health.js'
+import { NodeError } from '../util/index.js'
 
 export interface ApiLimits {
-  /** Largest request body in bytes; larger is 413 BODY_TOO_LARGE. @default 256 KiB */
+  /** Largest request body in bytes; larger is 413 BODY_TOO_LARGE. @default DEFAULT_BODY_LIMIT */
   bodyLimit?: number
   /** Requests per client address and window; unlimited when not set. */
   rateLimit?: RateLimitOptions
@@ -23,17 +25,22 @@ export interface ApiOptions {
   logger?: FastifyBaseLogger
 }
 
+/**
+ * The default largest request body, 256 KiB: what one request may make the API hold in
+ * memory. A send of the largest content (64 KiB body, 1 KiB subject) fits with room for
+ * its JSON escapes; a send to hundreds of long user references at once may need more.
+ */
 export const DEFAULT_BODY_LIMIT = 256 * 1024
 
 /**
  * A fastify instance with what both APIs share: strict JSON-only bodies, schema validation
  * without type coercion or silent removal of unknown fields, the one error shape, bearer
- * auth, the optional rate limit, and the OpenAPI document at GET /openapi.json. The routes
- * go in `routes`, registered after @fastify/swagger so that it sees them.
+ * auth, the optional rate limit, the OpenAPI document at GET /openapi.json and GET /healthz.
+ * The API's own routes go in `routes`, registered after @fastify/swagger so that it sees them.
  */
-export function createApiServer (options: ApiOptions, info: OpenApiInfo, routes: (app: FastifyInstance) => Promise<void>): FastifyInstance {
+export function createApiServer (options: ApiOptions, info: OpenApiInfo, health: HealthOptions, routes: (app: FastifyInstance) => Promise<void>): FastifyInstance {
   const bodyLimit = options.limits?.bodyLimit ?? DEFAULT_BODY_LIMIT
-  if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) throw new TypeError('limits.bodyLimit must be a positive integer')
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) throw new NodeError('INVALID_ARGUMENT', 'limits.bodyLimit must be a positive integer')
   const app = fastify({
     ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -62,6 +69,9 @@ export function createApiServer (options: ApiOptions, info: OpenApiInfo, routes:
   if (options.limits?.rateLimit !== undefined) installRateLimit(app, options.limits.rateLimit)
   installBearerAuth(app, options.token)
   installOpenApi(app, info)
-  app.register(async instance => { await routes(instance) })
+  app.register(async instance => {
+    await instance.register(healthRoutes, health)
+    await routes(instance)
+  })
   return app as unknown as FastifyInstance
 }

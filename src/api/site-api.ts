@@ -1,5 +1,5 @@
 import { SiteMetrics } from './metrics.js'
-import { healthRoutes } from './routes/health.js'
+import { apiInfo } from './openapi.js'
 import { inviteRoutes } from './routes/site/invites.js'
 import { memberRoutes } from './routes/site/members.js'
 import { messageRoutes } from './routes/site/messages.js'
@@ -20,18 +20,18 @@ export interface SiteApiOptions extends ApiOptions {
   webhook?: WebhookConfig
 }
 
-export const SITE_API_INFO = {
-  title: 'TMTP site node API',
-  description: 'The local HTTP API of a TMTP site node, for the site\'s web backend: send messages to members, follow their delivery, issue invites, manage members, read replies. Every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. Errors are `{ error: { code, message } }` with a stable code.',
-  tags: [
-    { name: 'health', description: 'liveness' },
-    { name: 'status', description: 'node status and metrics' },
-    { name: 'messages', description: 'sending and delivery status' },
-    { name: 'members', description: 'invites and members' },
-    { name: 'replies', description: 'replies from members' },
-    { name: 'webhooks', description: 'receipts and replies pushed to the backend' }
-  ]
-}
+export const SITE_API_INFO = apiInfo(
+  'TMTP site node API',
+  'The local HTTP API of a TMTP site node, for the site\'s web backend: send messages to members, follow their delivery, issue invites, manage members, read replies.',
+  {
+    health: 'liveness',
+    status: 'node status and metrics',
+    messages: 'sending and delivery status',
+    members: 'invites and members',
+    replies: 'replies from members',
+    webhooks: 'receipts and replies pushed to the backend'
+  }
+)
 
 /**
  * The site node's local HTTP API (not listening: the caller does `await api.listen(...)`).
@@ -44,8 +44,7 @@ export function createSiteApi (options: SiteApiOptions): FastifyInstance {
   const unforward = webhooks === undefined ? undefined : forwardSiteEvents(node, webhooks)
   let app: FastifyInstance
   try {
-    app = createApiServer(options, SITE_API_INFO, async app => {
-      await app.register(healthRoutes, { role: 'site', peerId: node.peerId, storageFailure: () => node.storageFailure() })
+    app = createApiServer(options, SITE_API_INFO, { role: 'site', node }, async app => {
       await app.register(siteStatusRoutes, { node, name: options.name })
       await app.register(metricsRoutes, { metrics })
       await app.register(messageRoutes, { node })

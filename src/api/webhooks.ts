@@ -1,14 +1,14 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { type Reply, type SiteEvent, type SiteNode } from '../node/index.js'
+import { NodeError, type Reply, type SiteEvent, type SiteNode } from '../node/index.js'
 
 /**
  * Webhooks: the site node POSTs its delivery receipts and the replies it receives to the
  * site's backend.
  *
- * Each event is a JSON object `{ type, id, eventId, at, ... }` where `type` is one of
- * delivered, expired, rejected, dropped, replaced (per device: `member`, `device`,
- * `created`, `code?`) or reply (the reply's fields). `eventId` is the same on every attempt
+ * Each event is a JSON object `{ type, id, eventId, at, ... }` where `type` is a settled
+ * delivery state (SETTLED_STATES; per device: `member`, `device`, `created`, `code?`) or
+ * reply (the reply's fields). `eventId` is the same on every attempt
  * of one event: receivers deduplicate on it.
  *
  * Signature scheme. Every request carries
@@ -25,26 +25,44 @@ import { type Reply, type SiteEvent, type SiteNode } from '../node/index.js'
  * (network error, timeout, any other status, redirects are not followed) is retried after an
  * exponential backoff with jitter; meanwhile later events wait. An event is abandoned after
  * `maxAttempts` or `maxAgeMs`; the queue holds at most `maxQueue` events, the oldest are
- * dropped beyond. The queue is in memory: events pending when the node stops are lost (the
+ * dropped beyond (WEBHOOK_DEFAULTS). The queue is in memory: events pending when the node stops are lost (the
  * message statuses and replies stay queryable through the API).
  */
+
+/**
+ * The defaults of a webhook's delivery, in one place (docs/api.md, "Webhooks", states them).
+ * Node-level defaults are DEFAULTS (src/node/defaults.ts); these belong to the HTTP side.
+ */
+export const WEBHOOK_DEFAULTS = {
+  /** Events kept waiting; beyond, the oldest is dropped: bounds memory while the backend is down. */
+  maxQueue: 10_000,
+  /** Attempts per event before it is abandoned: with the backoff below, 10 to 20 minutes of failures. */
+  maxAttempts: 12,
+  /** Age after which an event still not sent is abandoned (events wait behind a failing one). */
+  maxAgeMs: 24 * 3600_000,
+  /** Retry delays: from 1 s, doubling at each failure (with jitter) up to 5 minutes, so that a backend back from an outage hears from the node within minutes. */
+  retryBaseMs: 1_000,
+  retryCapMs: 5 * 60_000,
+  /** Timeout of one request: a backend that answers slower counts as failed. */
+  timeoutMs: 10_000,
+  /** How far a receiver accepts a signature's timestamp from its clock (verifyWebhookSignature): replays older than this fail. */
+  toleranceSeconds: 300
+} as const
+
+/** The shortest secret: it is the HMAC key that proves the events come from the node. */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16
 
 export interface WebhookConfig {
   /** http(s) URL that receives the events. */
   url: string
-  /** HMAC key; at least 16 characters. */
+  /** HMAC key; at least MIN_WEBHOOK_SECRET_LENGTH characters. */
   secret: string
-  /** Events kept waiting; beyond, the oldest is dropped. @default 10_000 */
+  /** The fields below default to WEBHOOK_DEFAULTS. */
   maxQueue?: number
-  /** Attempts per event before it is abandoned. @default 12 */
   maxAttempts?: number
-  /** Age after which an event still not sent is abandoned. @default 24 hours */
   maxAgeMs?: number
-  /** First retry delay. @default 1 s */
   retryBaseMs?: number
-  /** Longest retry delay. @default 5 minutes */
   retryCapMs?: number
-  /** Timeout of one request. @default 10 s */
   timeoutMs?: number
 }
 
@@ -93,7 +111,7 @@ export function signWebhook (secret: string, timestamp: string, body: string): s
 export function verifyWebhookSignature (secret: string, signature: string | undefined, timestamp: string | undefined, body: string, options: { toleranceSeconds?: number, now?: number } = {}): boolean {
   if (typeof signature !== 'string' || typeof timestamp !== 'string' || !/^[0-9]{1,12}$/.test(timestamp)) return false
   const skew = Math.abs((options.now ?? Date.now()) / 1000 - Number(timestamp))
-  if (skew > (options.toleranceSeconds ?? 300)) return false
+  if (skew > (options.toleranceSeconds ?? WEBHOOK_DEFAULTS.toleranceSeconds)) return false
   const expected = Buffer.from(signWebhook(secret, timestamp, body))
   const given = Buffer.from(signature)
   return given.length === expected.length && timingSafeEqual(given, expected)
@@ -104,16 +122,18 @@ function checkUrl (url: string): URL {
   try {
     parsed = new URL(url)
   } catch {
-    throw new TypeError('webhook url is not a URL')
+    throw new NodeError('INVALID_ARGUMENT', 'webhook url is not a URL')
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError('webhook url must be http or https')
-  if (parsed.username !== '' || parsed.password !== '') throw new TypeError('webhook url must not carry credentials: the secret signs requests')
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new NodeError('INVALID_ARGUMENT', 'webhook url must be http or https')
+  if (parsed.username !== '' || parsed.password !== '') throw new NodeError('INVALID_ARGUMENT', 'webhook url must not carry credentials: the secret signs requests')
   return parsed
 }
 
-function positive (value: number | undefined, fallback: number, what: string): number {
-  const v = value ?? fallback
-  if (!Number.isSafeInteger(v) || v <= 0) throw new TypeError(`webhook ${what} must be a positive integer`)
+type Tunable = Exclude<keyof typeof WEBHOOK_DEFAULTS, 'toleranceSeconds'>
+
+function positive (config: WebhookConfig, what: Tunable): number {
+  const v = config[what] ?? WEBHOOK_DEFAULTS[what]
+  if (!Number.isSafeInteger(v) || v <= 0) throw new NodeError('INVALID_ARGUMENT', `webhook ${what} must be a positive integer`)
   return v
 }
 
@@ -145,14 +165,16 @@ export class WebhookDispatcher {
 
   constructor (config: WebhookConfig, options: WebhookDispatcherOptions = {}) {
     this.url = checkUrl(config.url)
-    if (typeof config.secret !== 'string' || config.secret.length < 16) throw new TypeError('webhook secret must be at least 16 characters')
+    if (typeof config.secret !== 'string' || config.secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+      throw new NodeError('INVALID_ARGUMENT', `webhook secret must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`)
+    }
     this.secret = config.secret
-    this.maxQueue = positive(config.maxQueue, 10_000, 'maxQueue')
-    this.maxAttempts = positive(config.maxAttempts, 12, 'maxAttempts')
-    this.maxAgeMs = positive(config.maxAgeMs, 24 * 3600_000, 'maxAgeMs')
-    this.retryBaseMs = positive(config.retryBaseMs, 1_000, 'retryBaseMs')
-    this.retryCapMs = positive(config.retryCapMs, 5 * 60_000, 'retryCapMs')
-    this.timeoutMs = positive(config.timeoutMs, 10_000, 'timeoutMs')
+    this.maxQueue = positive(config, 'maxQueue')
+    this.maxAttempts = positive(config, 'maxAttempts')
+    this.maxAgeMs = positive(config, 'maxAgeMs')
+    this.retryBaseMs = positive(config, 'retryBaseMs')
+    this.retryCapMs = positive(config, 'retryCapMs')
+    this.timeoutMs = positive(config, 'timeoutMs')
     this.log = options.log
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random

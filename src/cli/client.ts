@@ -1,13 +1,38 @@
 import { join } from 'node:path'
 import { loadConfig, readRuntime, readToken, RUNTIME_FILE, type Role, type TmtpConfig } from './config.js'
 import { CliError, EXIT, type ExitCode } from './errors.js'
+import type { ApiErrorCode } from '../api/index.js'
+import { ErrorCode, type NodeErrorCode } from '../node/index.js'
 
-/** The protocol's error codes (spec/tmtp.proto ErrorCode): a refusal by the protocol or a peer. */
-const PROTOCOL_CODES = new Set([
-  'BAD_FRAME', 'FRAME_TOO_LARGE', 'UNSUPPORTED_VERSION', 'BAD_SIGNATURE', 'WRONG_SIGNER', 'WRONG_RECIPIENT',
-  'DECRYPT_FAILED', 'EXPIRED', 'UNKNOWN_EPOCH', 'NOT_MEMBER', 'BLOCKED', 'INVITE_UNKNOWN', 'INVITE_USED',
-  'RATE_LIMITED', 'STORAGE_FAILURE', 'TIMEOUT', 'BAD_TOKEN', 'BAD_TIMESTAMP', 'WINDOW_EXCEEDED',
-  'UNREACHABLE', 'NO_DEVICES', 'NO_KEY_EPOCH', 'QUEUE_FULL'
+// The exit code of every code the local API answers, taken from the lists that define them:
+// a code added to the library's or the API's list does not compile until it has one here.
+const NODE_EXIT: Record<NodeErrorCode, ExitCode> = {
+  INVALID_ARGUMENT: EXIT.USAGE,
+  WRONG_ROLE: EXIT.USAGE,
+  UNKNOWN_MEMBER: EXIT.NOT_FOUND,
+  UNKNOWN_MESSAGE: EXIT.NOT_FOUND,
+  UNKNOWN_SITE: EXIT.NOT_FOUND,
+  NO_DEVICES: EXIT.REFUSED,
+  NO_KEY_EPOCH: EXIT.REFUSED,
+  QUEUE_FULL: EXIT.REFUSED,
+  UNREACHABLE: EXIT.REFUSED,
+  NOT_RUNNING: EXIT.NOT_RUNNING,
+  IDENTITY_UNSAFE: EXIT.INTERNAL
+}
+const API_EXIT: Record<ApiErrorCode, ExitCode> = {
+  INVALID_REQUEST: EXIT.USAGE,
+  BODY_TOO_LARGE: EXIT.USAGE,
+  UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE,
+  UNAUTHORIZED: EXIT.AUTH,
+  NOT_FOUND: EXIT.NOT_FOUND,
+  RATE_LIMITED: EXIT.REFUSED,
+  INTERNAL: EXIT.INTERNAL
+}
+const EXIT_BY_CODE = new Map<string, ExitCode>([
+  // a protocol code is a refusal by the protocol or a peer (its INTERNAL is the API's too, below)
+  ...Object.values(ErrorCode).filter(code => typeof code === 'string').map(code => [code, EXIT.REFUSED] as const),
+  ...Object.entries(NODE_EXIT),
+  ...Object.entries(API_EXIT)
 ])
 
 export type Query = Record<string, string | number | boolean | undefined>
@@ -20,13 +45,13 @@ export interface RequestOptions {
   accept?: number[]
 }
 
-/** The exit code for an error answer of the local API: by HTTP status, refined by the error code. */
+/** The exit code for an error answer of the local API: by its code, else (a code this command does not know) by the HTTP status. */
 export function exitCodeFor (status: number, code: string): ExitCode {
   if (status === 401 || status === 403) return EXIT.AUTH
-  if (code === 'NOT_RUNNING') return EXIT.NOT_RUNNING
-  if (PROTOCOL_CODES.has(code)) return EXIT.REFUSED
-  if (status === 404 || code.startsWith('UNKNOWN_')) return EXIT.NOT_FOUND
-  if (status === 400 || status === 413 || status === 415 || code === 'INVALID_ARGUMENT' || code === 'WRONG_ROLE') return EXIT.USAGE
+  const known = EXIT_BY_CODE.get(code)
+  if (known !== undefined) return known
+  if (status === 404) return EXIT.NOT_FOUND
+  if (status === 400 || status === 413 || status === 415) return EXIT.USAGE
   if (status >= 500) return EXIT.INTERNAL
   return EXIT.REFUSED
 }

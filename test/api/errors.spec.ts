@@ -168,16 +168,20 @@ describe('api: errors', () => {
       assertError(await call(api, 'GET', '/v1/members', { token: 'wrong' }), 429, 'RATE_LIMITED')
     })
 
-    it('refuses a short token, a bad body limit, a bad webhook', () => {
+    it('refuses a short token, a bad body limit, a bad rate limit, a bad webhook: NodeError INVALID_ARGUMENT', () => {
       const node = stubSite(() => { throw new Error('unused') })
-      assert.throws(() => createSiteApi({ node, token: 'short' }), TypeError)
-      assert.throws(() => createSiteApi({ node, token: '' }), TypeError)
-      assert.throws(() => createSiteApi({ node, token: TOKEN, limits: { bodyLimit: 0 } }), TypeError)
-      assert.throws(() => createSiteApi({ node, token: TOKEN, limits: { rateLimit: { max: 0 } } }), TypeError)
-      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'ftp://example.com/', secret: 's'.repeat(32) } }), TypeError)
-      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'http://user:pw@127.0.0.1/', secret: 's'.repeat(32) } }), TypeError)
-      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'http://127.0.0.1/', secret: 'short' } }), TypeError)
-      assert.throws(() => createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: 'x' }) as unknown as MemberNode, token: 'short' }), TypeError)
+      const invalid = { name: 'NodeError', code: 'INVALID_ARGUMENT' }
+      assert.throws(() => createSiteApi({ node, token: 'short' }), invalid)
+      assert.throws(() => createSiteApi({ node, token: '' }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, limits: { bodyLimit: 0 } }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, limits: { rateLimit: { max: 0 } } }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, limits: { rateLimit: { max: 10, windowMs: 1.5 } } }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'not a url', secret: 's'.repeat(32) } }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'ftp://example.com/', secret: 's'.repeat(32) } }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'http://user:pw@127.0.0.1/', secret: 's'.repeat(32) } }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'http://127.0.0.1/', secret: 'short' } }), invalid)
+      assert.throws(() => createSiteApi({ node, token: TOKEN, webhook: { url: 'http://127.0.0.1/', secret: 's'.repeat(32), maxAttempts: 0 } }), invalid)
+      assert.throws(() => createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: 'x' }) as unknown as MemberNode, token: 'short' }), invalid)
     })
 
     it('the member API answers /healthz with its role', async () => {

@@ -5,6 +5,7 @@ import { CONFIG_FILE, configExists, createConfig, createToken, defaultConfig, pr
 import { usageError } from '../errors.js'
 import { fields } from '../output.js'
 import { checkMultiaddrs, command, context, parseMultiaddr, parsePort, type CommonOptions } from './common.js'
+import { loadEncryptionKey, loadIdentity, peerIdToString } from '../../node/index.js'
 
 export interface InitOptions {
   role: Role
@@ -32,9 +33,6 @@ export async function initDataDir (dir: string, opts: InitOptions): Promise<Init
   const config = defaultConfig(opts.role, name)
   if (opts.listen !== undefined && opts.listen.length > 0) config.listen = opts.listen
   if (opts.apiPort !== undefined) config.apiPort = opts.apiPort
-  // the key code loads on demand: it is heavy, and only init and start need it
-  const { loadEncryptionKey, loadIdentity } = await import('../../node/identity.js')
-  const { peerIdToString } = await import('../../crypto/ed25519.js')
   const signer = await loadIdentity(dir)
   if (opts.role === 'member') await loadEncryptionKey(dir)
   // the config goes last but one: its presence means "initialised", and it refuses a racing init

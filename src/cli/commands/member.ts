@@ -3,20 +3,14 @@ import { connect, seg } from '../client.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, type CommonOptions } from './common.js'
-import { type InboxMessage, type JoinResult, type JoinedSite } from '../../node/index.js'
+import type { BlockBody, InboxMessageResponse, InboxResponse, JoinBody, JoinResponse, LeaveResponse, PostResponse, ReplyBody, SitesResponse } from '../../api/index.js'
+import { DEFAULT_CONTENT_TYPE } from '../../node/index.js'
 
 /** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
 
-// what the member API answers: the library's own types, as JSON
-export type JoinResponse = JoinResult
-export type { InboxMessage }
-export type SiteEntry = JoinedSite
-
-export interface PostResponse {
-  id: string
-  site?: string
-  state?: string
-}
+// src/cli/demo.ts reads the same answers
+export type { JoinResponse, PostResponse }
+export type InboxMessage = InboxMessageResponse
 
 function joinCommand (): Command {
   return command('join', 'member: join a site with the invite token it gave you')
@@ -24,7 +18,7 @@ function joinCommand (): Command {
     .action(async (token: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'join')
-      const joined = await client.post<JoinResponse>('/v1/join', { token: token.trim() })
+      const joined = await client.post<JoinResponse>('/v1/join', { token: token.trim() } satisfies JoinBody)
       out.result(joined, () => `joined ${joined.siteName !== '' ? `"${joined.siteName}" ` : ''}(site ${joined.site}) as member ${joined.member}`)
     })
 }
@@ -35,7 +29,7 @@ function inboxCommand (): Command {
     .action(async (opts: CommonOptions & { unread?: boolean }) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'inbox')
-      const { messages } = await client.get<{ messages: InboxMessage[] }>('/v1/inbox', { unread: opts.unread === true ? 'true' : undefined })
+      const { messages } = await client.get<InboxResponse>('/v1/inbox', { unread: opts.unread === true ? 'true' : undefined })
       out.result({ messages }, () => messages.length === 0
         ? (opts.unread === true ? 'no unread messages' : 'the inbox is empty')
         : table(['', 'id', 'from', 'received', 'subject'], messages.map(m => [
@@ -54,7 +48,7 @@ function readCommand (): Command {
     .action(async (id: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'read')
-      const m = await client.get<InboxMessage>(`/v1/inbox/${seg(id)}`)
+      const m = await client.get<InboxMessageResponse>(`/v1/inbox/${seg(id)}`)
       out.result(m, () => [
         fields([
           ['from', m.siteName !== '' ? `${m.siteName} (${m.site})` : m.site],
@@ -62,7 +56,8 @@ function readCommand (): Command {
           ['sent', formatTime(m.created)],
           ['received', formatTime(m.received)],
           ['id', m.id],
-          ['type', m.contentType !== '' && m.contentType !== 'text/plain' ? m.contentType : undefined],
+          // only a type other than the default is worth a line
+          ['type', m.contentType !== DEFAULT_CONTENT_TYPE ? m.contentType : undefined],
           ['in reply to', /^0*$/.test(m.replyTo) ? undefined : m.replyTo]
         ]),
         '',
@@ -80,7 +75,7 @@ function replyCommand (): Command {
       const { dir, out } = context(opts)
       if (opts.body === '') throw usageError('--body must not be empty')
       const { client } = await connect(dir, 'member', 'reply')
-      const body: Record<string, unknown> = { body: opts.body }
+      const body: ReplyBody = { body: opts.body }
       if (opts.subject !== undefined) body.subject = opts.subject
       const posted = await client.post<PostResponse>(`/v1/inbox/${seg(id)}/reply`, body)
       out.note('reply queued: it is sent to the site now, or retried until the site acknowledges it')
@@ -93,8 +88,7 @@ function sitesCommand (): Command {
     .action(async (opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'sites')
-      const answer = await client.get<{ sites: SiteEntry[] } | SiteEntry[]>('/v1/sites')
-      const sites = Array.isArray(answer) ? answer : answer.sites
+      const { sites } = await client.get<SitesResponse>('/v1/sites')
       out.result({ sites }, () => sites.length === 0
         ? 'no sites yet: join one with "tmtp join TOKEN"'
         : table(['site', 'name', 'member', 'joined', 'left'], sites.map(s => [s.peerId, s.name, s.member, formatTime(s.joined), formatTime(s.left)]), 80))
@@ -107,9 +101,8 @@ function leaveCommand (): Command {
     .action(async (site: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'leave')
-      const left = await client.delete<{ site: string, notified: boolean, code?: string } | undefined>(`/v1/sites/${seg(site)}`)
-      const result = left ?? { site, notified: false }
-      out.result(result, () => `left site ${result.site}${result.notified ? '' : ` (the site could not be told${result.code !== undefined ? `: ${result.code}` : ''}; it is blocked here anyway)`}`)
+      const left = await client.delete<LeaveResponse>(`/v1/sites/${seg(site)}`)
+      out.result(left, () => `left site ${left.site}${left.notified ? '' : ` (the site could not be told${left.code !== undefined ? `: ${left.code}` : ''}; it is blocked here anyway)`}`)
     })
 }
 
@@ -119,7 +112,7 @@ function blockCommand (): Command {
     .action(async (peer: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'block')
-      await client.post('/v1/blocks', { peer })
+      await client.post('/v1/blocks', { peer } satisfies BlockBody)
       out.result({ peer, blocked: true }, () => `blocked ${peer}`)
     })
 }

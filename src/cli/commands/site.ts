@@ -5,23 +5,13 @@ import { formatSpan, parseDuration, toSeconds } from '../duration.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
-import { type IssuedInvite, type MemberView, type MessageStatus, type ReplyView, type SendResult } from '../../node/index.js'
+import type { InviteBody, InviteResponse, MemberResponse, MembersResponse, MessageStatusResponse, RepliesResponse, SendBody, SendResponse } from '../../api/index.js'
+import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, URGENCIES, type Urgency } from '../../node/index.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 
-// what the site API answers: the library's own types, as JSON
-export type InviteResponse = IssuedInvite
-export type SendResponse = SendResult
-export type MessageStatusResponse = MessageStatus
-export type DeviceStatus = MessageStatus['devices'][number]
-export type { MemberView }
-
-export interface RepliesResponse {
-  replies: ReplyView[]
-  next?: string | null
-}
-
-const URGENCIES = ['very-low', 'low', 'normal', 'high']
+// src/cli/demo.ts reads the same answers
+export type { InviteResponse, MessageStatusResponse, RepliesResponse, SendResponse }
 
 function inviteCommand (): Command {
   return command('invite', 'site: issue a one-time invite token (printed on stdout) for a member to join')
@@ -30,7 +20,7 @@ function inviteCommand (): Command {
     .action(async (opts: CommonOptions & { ref?: string, expires?: number }) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'site', 'invite')
-      const body: Record<string, unknown> = {}
+      const body: InviteBody = {}
       if (opts.ref !== undefined) body.ref = opts.ref
       if (opts.expires !== undefined) body.expiresInSeconds = toSeconds(opts.expires)
       const invite = await client.post<InviteResponse>('/v1/invites', body)
@@ -59,7 +49,7 @@ interface SendOptions extends CommonOptions {
   file?: string
   contentType?: string
   ttl?: number
-  urgency?: string
+  urgency?: Urgency
   topic?: string
   idempotencyKey?: string
 }
@@ -70,9 +60,9 @@ function sendCommand (): Command {
     .requiredOption('--subject <text>', 'the subject')
     .option('--body <text>', 'the body')
     .option('--file <path>', 'read the body from a file (- for stdin)')
-    .option('--content-type <type>', 'media type of the body (default text/plain)')
+    .option('--content-type <type>', `media type of the body (default ${DEFAULT_CONTENT_TYPE})`)
     .option('--ttl <duration>', 'drop the message if not delivered within this, e.g. 2h, 7d (default 7 days)', parseDuration)
-    .addOption(new Option('--urgency <urgency>', 'delivery order: higher goes first').choices(URGENCIES))
+    .addOption(new Option('--urgency <urgency>', `delivery order: higher goes first (default ${DEFAULT_URGENCY})`).choices(URGENCIES))
     .option('--topic <topic>', 'a newer message with the same topic replaces an undelivered older one')
     .option('--idempotency-key <key>', 'a retried send with the same key sends nothing and returns the first id')
     .action(async (opts: SendOptions) => {
@@ -80,7 +70,7 @@ function sendCommand (): Command {
       if ((opts.body === undefined) === (opts.file === undefined)) throw usageError('give the body with exactly one of --body TEXT or --file PATH')
       const body = opts.body ?? await readBody(opts.file as string)
       const { client } = await connect(dir, 'site', 'send')
-      const request: Record<string, unknown> = { to: opts.to, subject: opts.subject, body }
+      const request: SendBody = { to: opts.to, subject: opts.subject, body }
       if (opts.contentType !== undefined) request.contentType = opts.contentType
       if (opts.ttl !== undefined) request.ttlSeconds = toSeconds(opts.ttl)
       if (opts.urgency !== undefined) request.urgency = opts.urgency
@@ -128,7 +118,7 @@ function membersCommand (): Command {
     .action(async (opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'site', 'members')
-      const { members } = await client.get<{ members: MemberView[] }>('/v1/members')
+      const { members } = await client.get<MembersResponse>('/v1/members')
       out.result({ members }, () => members.length === 0
         ? 'no members yet: issue an invite with "tmtp invite --ref USERREF"'
         : table(['member', 'ref', 'since', 'devices'], members.map(m => [
@@ -146,8 +136,8 @@ function removeMemberCommand (): Command {
     .action(async (member: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'site', 'remove-member')
-      const removed = await client.delete<MemberView | undefined>(`/v1/members/${seg(member)}`)
-      out.result(removed ?? { removed: member }, () => `removed member ${removed?.ref ?? member}`)
+      const removed = await client.delete<MemberResponse>(`/v1/members/${seg(member)}`)
+      out.result(removed, () => `removed member ${removed.ref !== '' ? removed.ref : removed.id}`)
     })
 }
 

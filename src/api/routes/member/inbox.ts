@@ -1,7 +1,7 @@
-import { BODY_ERRORS, CONTENT_FIELDS, contentProperties, errorResponses, messageIdParams, peerId, time } from '../../schemas.js'
-import { postRecord } from './posts.js'
+import { BODY_ERRORS, CONTENT_FIELDS, contentProperties, errorResponses, messageIdParams, peerId, time, type RequestOf, type ResponseOf } from '../../schemas.js'
+import { postRecord, type PostResponse } from './posts.js'
 import type { FastifyPluginAsync } from 'fastify'
-import { type MemberNode } from '../../../node/index.js'
+import { MAX_BODY_BYTES, MAX_SUBJECT_BYTES, type MemberNode } from '../../../node/index.js'
 
 const inboxMessage = {
   type: 'object',
@@ -19,26 +19,45 @@ const inboxMessage = {
   }
 } as const
 
+const inboxQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    unread: { type: 'string', enum: ['true', 'false'], description: 'true: only unread messages' },
+    site: { ...peerId, description: 'only messages of this site' }
+  }
+} as const
+
+const inbox = { type: 'object', required: ['messages'], properties: { messages: { type: 'array', items: inboxMessage } } } as const
+
+// lengths in characters: the node checks the UTF-8 bytes (INVALID_ARGUMENT)
+const replyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['body'],
+  properties: { body: { type: 'string', maxLength: MAX_BODY_BYTES }, subject: { type: 'string', maxLength: MAX_SUBJECT_BYTES } }
+} as const
+
+/** A message as GET /v1/inbox lists it and GET /v1/inbox/:id answers it. */
+export type InboxMessageResponse = ResponseOf<typeof inboxMessage>
+/** What GET /v1/inbox answers. */
+export type InboxResponse = ResponseOf<typeof inbox>
+/** The body of POST /v1/inbox/:id/reply. */
+export type ReplyBody = RequestOf<typeof replyBody>
+
 /** GET /v1/inbox, GET /v1/inbox/:id, POST /v1/inbox/:id/reply. */
 export const inboxRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, { node }) => {
-  app.get<{ Querystring: { unread?: 'true' | 'false', site?: string } }>('/v1/inbox', {
+  app.get<{ Querystring: RequestOf<typeof inboxQuery> }>('/v1/inbox', {
     schema: {
       tags: ['inbox'],
       summary: 'Messages in the inbox, opened',
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          unread: { type: 'string', enum: ['true', 'false'], description: 'true: only unread messages' },
-          site: { ...peerId, description: 'only messages of this site' }
-        }
-      },
+      querystring: inboxQuery,
       response: {
-        200: { description: 'the messages, oldest first per site', type: 'object', required: ['messages'], properties: { messages: { type: 'array', items: inboxMessage } } },
+        200: { description: 'the messages, oldest first per site', ...inbox },
         ...errorResponses(400, 409)
       }
     }
-  }, async request => ({ messages: await node.inbox({ unread: request.query.unread === 'true', site: request.query.site }) }))
+  }, async (request): Promise<InboxResponse> => ({ messages: await node.inbox({ unread: request.query.unread === 'true', site: request.query.site }) }))
 
   app.get<{ Params: { id: string } }>('/v1/inbox/:id', {
     schema: {
@@ -47,21 +66,19 @@ export const inboxRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app,
       params: messageIdParams,
       response: { 200: { description: 'the message, now read', ...inboxMessage }, ...errorResponses(400, 404, 409) }
     }
-  }, async request => await node.read(request.params.id))
+  }, async (request): Promise<InboxMessageResponse> => await node.read(request.params.id))
 
-  app.post<{ Params: { id: string }, Body: { body: string, subject?: string } }>('/v1/inbox/:id/reply', {
+  app.post<{ Params: { id: string }, Body: ReplyBody }>('/v1/inbox/:id/reply', {
     schema: {
       tags: ['inbox'],
       summary: 'Reply to a message (sealed to its site, sent as soon as it is reachable)',
       description: 'The subject defaults to "Re: " and the original subject. Answers the queued reply; follow it at GET /v1/posts/{id}.',
       params: messageIdParams,
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['body'],
-        properties: { body: { type: 'string', maxLength: 65536 }, subject: { type: 'string', maxLength: 1024 } }
-      },
+      body: replyBody,
       response: { 202: { description: 'the reply, queued for the site', ...postRecord }, ...errorResponses(...BODY_ERRORS, 404, 409) }
     }
-  }, async (request, reply) => await reply.code(202).send(await node.reply(request.params.id, request.body)))
+  }, async (request, reply) => {
+    const posted: PostResponse = await node.reply(request.params.id, request.body)
+    return await reply.code(202).send(posted)
+  })
 }

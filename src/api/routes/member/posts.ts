@@ -1,4 +1,4 @@
-import { errorResponses, messageIdParams, time } from '../../schemas.js'
+import { errorResponses, messageIdParams, time, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { type MemberNode } from '../../../node/index.js'
 
@@ -18,6 +18,9 @@ export const postRecord = {
   }
 } as const
 
+/** A reply this device sent, with its delivery state (POST /v1/inbox/:id/reply, GET /v1/posts/:id). */
+export type PostResponse = ResponseOf<typeof postRecord>
+
 /** GET /v1/posts/:id: a reply this device sent, with its delivery state. */
 export const postRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, { node }) => {
   app.get<{ Params: { id: string } }>('/v1/posts/:id', {
@@ -27,5 +30,5 @@ export const postRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, 
       params: messageIdParams,
       response: { 200: { description: 'the reply and its delivery state', ...postRecord }, ...errorResponses(400, 404) }
     }
-  }, async request => await node.post(request.params.id))
+  }, async (request): Promise<PostResponse> => await node.post(request.params.id))
 }

@@ -1,8 +1,24 @@
-import { errorResponses } from '../../schemas.js'
+import { errorResponses, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { type MemberNode } from '../../../node/index.js'
 
 const count = { type: 'integer', minimum: 0 } as const
+
+const memberStatus = {
+  type: 'object',
+  required: ['role', 'peerId', 'listen', 'connectedPeers', 'sites', 'unread'],
+  properties: {
+    role: { type: 'string', enum: ['member'] },
+    peerId: { type: 'string' },
+    listen: { type: 'array', items: { type: 'string' } },
+    connectedPeers: count,
+    sites: { ...count, description: 'sites joined and not left' },
+    unread: count
+  }
+} as const
+
+/** What the member's GET /v1/status answers. */
+export type MemberStatusResponse = ResponseOf<typeof memberStatus>
 
 /** GET /v1/status: the device's identity, addresses, joined sites and unread messages. */
 export const memberStatusRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, { node }) => {
@@ -11,23 +27,11 @@ export const memberStatusRoutes: FastifyPluginAsync<{ node: MemberNode }> = asyn
       tags: ['status'],
       summary: 'Device identity, addresses, sites and unread count',
       response: {
-        200: {
-          description: 'the device status',
-          type: 'object',
-          required: ['role', 'peerId', 'listen', 'connectedPeers', 'sites', 'unread'],
-          properties: {
-            role: { type: 'string', enum: ['member'] },
-            peerId: { type: 'string' },
-            listen: { type: 'array', items: { type: 'string' } },
-            connectedPeers: count,
-            sites: { ...count, description: 'sites joined and not left' },
-            unread: count
-          }
-        },
+        200: { description: 'the device status', ...memberStatus },
         ...errorResponses()
       }
     }
-  }, async () => {
+  }, async (): Promise<MemberStatusResponse> => {
     const sites = await node.sites()
     const unread = await node.inbox({ unread: true })
     return {

@@ -1,11 +1,26 @@
-import { BODY_ERRORS, errorResponses, time } from '../../schemas.js'
+import { BODY_ERRORS, errorResponses, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import { type SiteNode } from '../../../node/index.js'
+import { MAX_REF_BYTES, type SiteNode } from '../../../node/index.js'
 
-interface InviteBody {
-  ref?: string
-  expiresInSeconds?: number
-}
+const inviteBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ref: { type: 'string', maxLength: MAX_REF_BYTES, description: `the site's user reference (at most ${MAX_REF_BYTES} UTF-8 bytes)` },
+    expiresInSeconds: { type: 'integer', minimum: 1, maximum: 365 * 24 * 3600, description: 'default the node\'s (7 days)' }
+  }
+} as const
+
+const invite = {
+  type: 'object',
+  required: ['token', 'ref', 'expires'],
+  properties: { token: { type: 'string' }, ref: { type: 'string' }, expires: time }
+} as const
+
+/** The body of POST /v1/invites (optional). */
+export type InviteBody = RequestOf<typeof inviteBody>
+/** What POST /v1/invites answers (201). */
+export type InviteResponse = ResponseOf<typeof invite>
 
 /** POST /v1/invites. */
 export const inviteRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
@@ -14,21 +29,9 @@ export const inviteRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
       tags: ['members'],
       summary: 'Issue a one-time invite token',
       description: 'The body is optional. A ref binds the invite to the site\'s own user reference: every device that joins with an invite for it is a device of the same member.',
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          ref: { type: 'string', maxLength: 256, description: 'the site\'s user reference (at most 256 UTF-8 bytes)' },
-          expiresInSeconds: { type: 'integer', minimum: 1, maximum: 365 * 24 * 3600, description: 'default the node\'s (7 days)' }
-        }
-      },
+      body: inviteBody,
       response: {
-        201: {
-          description: 'the invite: give the token to the member',
-          type: 'object',
-          required: ['token', 'ref', 'expires'],
-          properties: { token: { type: 'string' }, ref: { type: 'string' }, expires: time }
-        },
+        201: { description: 'the invite: give the token to the member', ...invite },
         ...errorResponses(...BODY_ERRORS)
       }
     },
@@ -36,10 +39,10 @@ export const inviteRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
     preValidation: async request => { request.body ??= {} }
   }, async (request, reply) => {
     const body = request.body ?? {}
-    const invite = await node.createInvite({
+    const issued: InviteResponse = await node.createInvite({
       ref: body.ref,
       expiresInMs: body.expiresInSeconds === undefined ? undefined : body.expiresInSeconds * 1000
     })
-    return await reply.code(201).send(invite)
+    return await reply.code(201).send(issued)
   })
 }

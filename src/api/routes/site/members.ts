@@ -1,4 +1,4 @@
-import { errorResponses, memberRef, time } from '../../schemas.js'
+import { errorResponses, memberRef, time, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { type SiteNode } from '../../../node/index.js'
 
@@ -20,6 +20,13 @@ export const memberView = {
   }
 } as const
 
+const members = { type: 'object', required: ['members'], properties: { members: { type: 'array', items: memberView } } } as const
+
+/** A member and its devices (GET and DELETE /v1/members/:ref). */
+export type MemberResponse = ResponseOf<typeof memberView>
+/** What GET /v1/members answers. */
+export type MembersResponse = ResponseOf<typeof members>
+
 const refParams = {
   type: 'object',
   additionalProperties: false,
@@ -34,11 +41,11 @@ export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
       tags: ['members'],
       summary: 'List members and their devices',
       response: {
-        200: { description: 'every member', type: 'object', required: ['members'], properties: { members: { type: 'array', items: memberView } } },
+        200: { description: 'every member', ...members },
         ...errorResponses()
       }
     }
-  }, async () => ({ members: await node.members() }))
+  }, async (): Promise<MembersResponse> => ({ members: await node.members() }))
 
   app.get<{ Params: { ref: string } }>('/v1/members/:ref', {
     schema: {
@@ -47,7 +54,7 @@ export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
       params: refParams,
       response: { 200: { description: 'the member', ...memberView }, ...errorResponses(400, 404) }
     }
-  }, async request => await node.member(request.params.ref))
+  }, async (request): Promise<MemberResponse> => await node.member(request.params.ref))
 
   app.delete<{ Params: { ref: string } }>('/v1/members/:ref', {
     schema: {
@@ -57,5 +64,5 @@ export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
       params: refParams,
       response: { 200: { description: 'the member as it was before removal', ...memberView }, ...errorResponses(400, 404) }
     }
-  }, async request => await node.removeMember(request.params.ref))
+  }, async (request): Promise<MemberResponse> => await node.removeMember(request.params.ref))
 }

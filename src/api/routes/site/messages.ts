@@ -1,38 +1,39 @@
-import { BODY_ERRORS, errorResponses, memberRef, messageId, messageIdParams, time } from '../../schemas.js'
+import { BODY_ERRORS, errorResponses, memberRef, messageId, messageIdParams, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import { type SiteNode, type Urgency } from '../../../node/index.js'
-
-export interface SendBody {
-  to: string[]
-  subject: string
-  body: string
-  contentType?: string
-  ttlSeconds?: number
-  urgency?: Urgency
-  topic?: string
-  thread?: string
-  replyTo?: string
-}
+import {
+  DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_SEND_RECIPIENTS,
+  MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, URGENCIES, type SiteNode
+} from '../../../node/index.js'
 
 /** The longest TTL the schema lets through; the node refuses more than its own maximum (400 INVALID_ARGUMENT). */
 const MAX_TTL_SECONDS = 365 * 24 * 3600
 
+// String lengths count characters and the node's limits count UTF-8 bytes: the schema
+// refuses what is surely too long, the node what is too long once encoded (INVALID_ARGUMENT).
 const sendBody = {
   type: 'object',
   additionalProperties: false,
   required: ['to', 'subject', 'body'],
   properties: {
-    to: { type: 'array', minItems: 1, maxItems: 1000, items: memberRef, description: 'member ids or user references' },
-    subject: { type: 'string', maxLength: 1024 },
-    body: { type: 'string', maxLength: 65536 },
-    contentType: { type: 'string', maxLength: 128, description: 'MIME type of body; empty means text/plain' },
+    to: { type: 'array', minItems: 1, maxItems: MAX_SEND_RECIPIENTS, items: memberRef, description: 'member ids or user references' },
+    subject: { type: 'string', maxLength: MAX_SUBJECT_BYTES },
+    body: { type: 'string', maxLength: MAX_BODY_BYTES },
+    contentType: { type: 'string', maxLength: MAX_CONTENT_TYPE_BYTES, description: `MIME type of body; empty means ${DEFAULT_CONTENT_TYPE}` },
     ttlSeconds: { type: 'integer', minimum: 1, maximum: MAX_TTL_SECONDS, description: 'time to live; default the node\'s (7 days)' },
-    urgency: { type: 'string', enum: ['very-low', 'low', 'normal', 'high'] },
-    topic: { type: 'string', minLength: 1, maxLength: 256, description: 'a newer message with the same topic replaces an undelivered older one' },
+    urgency: { type: 'string', enum: URGENCIES },
+    topic: { type: 'string', minLength: 1, maxLength: MAX_TOPIC_LENGTH, description: 'a newer message with the same topic replaces an undelivered older one' },
     thread: messageId,
     replyTo: messageId
   }
 } as const
+
+const sendHeaders = {
+  type: 'object',
+  properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH } }
+} as const
+
+/** The body of POST /v1/messages. */
+export type SendBody = RequestOf<typeof sendBody>
 
 const sendResult = {
   type: 'object',
@@ -68,7 +69,7 @@ const messageStatus = {
           device: { type: 'string' },
           member: { type: 'string' },
           seq: { type: 'integer' },
-          state: { type: 'string', enum: ['queued', 'delivered', 'expired', 'rejected', 'dropped', 'replaced'] },
+          state: { type: 'string', enum: DELIVERY_STATES },
           at: time,
           code: { type: 'string' },
           detail: { type: 'string' },
@@ -79,23 +80,25 @@ const messageStatus = {
   }
 } as const
 
+/** What POST /v1/messages answers (202). */
+export type SendResponse = ResponseOf<typeof sendResult>
+/** What GET /v1/messages/:id answers. */
+export type MessageStatusResponse = ResponseOf<typeof messageStatus>
+
 /** POST /v1/messages, GET /v1/messages/:id. */
 export const messageRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
-  app.post<{ Body: SendBody, Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
+  app.post<{ Body: SendBody, Headers: RequestOf<typeof sendHeaders> }>('/v1/messages', {
     schema: {
       tags: ['messages'],
       summary: 'Send a message to members',
       description: 'Seals the message for every device of every recipient and queues it. A retry with the same Idempotency-Key returns the first result (duplicate: true) and sends nothing.',
-      headers: {
-        type: 'object',
-        properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 256 } }
-      },
+      headers: sendHeaders,
       body: sendBody,
       response: { 202: { description: 'queued (or, with a known Idempotency-Key, the earlier send)', ...sendResult }, ...errorResponses(...BODY_ERRORS, 404, 422) }
     }
   }, async (request, reply) => {
     const { ttlSeconds, ...rest } = request.body
-    const result = await node.send({
+    const result: SendResponse = await node.send({
       ...rest,
       ttlMs: ttlSeconds === undefined ? undefined : ttlSeconds * 1000,
       idempotencyKey: request.headers['idempotency-key']
@@ -110,5 +113,5 @@ export const messageRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app,
       params: messageIdParams,
       response: { 200: { description: 'the message and its state on every device', ...messageStatus }, ...errorResponses(400, 404) }
     }
-  }, async request => await node.message(request.params.id))
+  }, async (request): Promise<MessageStatusResponse> => await node.message(request.params.id))
 }

@@ -13,7 +13,7 @@ export const metricsRoutes: FastifyPluginAsync<{ metrics: SiteMetrics }> = async
         ...errorResponses()
       }
     }
-  }, async (request, reply) => {
+  }, async (_request, reply) => {
     const text = await metrics.render()
     return await reply.type(metrics.contentType).send(text)
   })

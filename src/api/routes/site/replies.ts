@@ -1,9 +1,13 @@
-import { CONTENT_FIELDS, contentProperties, errorResponses, time } from '../../schemas.js'
+import { CONTENT_FIELDS, contentProperties, errorResponses, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { type SiteNode } from '../../../node/index.js'
 
-/** A replies cursor is opaque (the node makes and checks it): base64url characters. */
-const CURSOR = '^[A-Za-z0-9_-]{1,128}$'
+/** A replies cursor is opaque (the node makes and checks it): base64url, and far shorter than this. */
+const MAX_CURSOR_LENGTH = 128
+const CURSOR = `^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`
+
+/** Replies per page when the query does not say. */
+const DEFAULT_PAGE = 100
 
 const reply = {
   type: 'object',
@@ -20,35 +24,43 @@ const reply = {
   }
 } as const
 
+const repliesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    after: { type: 'string', pattern: CURSOR, maxLength: MAX_CURSOR_LENGTH, description: 'the next cursor of the previous page' },
+    limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `an integer 1..1000; default ${DEFAULT_PAGE}` }
+  }
+} as const
+
+const page = {
+  type: 'object',
+  required: ['replies', 'next'],
+  properties: {
+    replies: { type: 'array', items: reply },
+    next: { type: 'string', nullable: true, description: 'cursor of the next page, null at the end' }
+  }
+} as const
+
+/** A reply as GET /v1/replies lists it. */
+export type ReplyResponse = ResponseOf<typeof reply>
+/** What GET /v1/replies answers. */
+export type RepliesResponse = ResponseOf<typeof page>
+
 /** GET /v1/replies: replies from members, oldest first, paged by cursor. */
 export const replyRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
-  app.get<{ Querystring: { after?: string, limit?: string } }>('/v1/replies', {
+  app.get<{ Querystring: RequestOf<typeof repliesQuery> }>('/v1/replies', {
     schema: {
       tags: ['replies'],
       summary: 'Replies received from members, oldest first',
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          after: { type: 'string', pattern: CURSOR, maxLength: 128, description: 'the next cursor of the previous page' },
-          limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'an integer 1..1000; default 100' }
-        }
-      },
+      querystring: repliesQuery,
       response: {
-        200: {
-          description: 'a page of replies',
-          type: 'object',
-          required: ['replies', 'next'],
-          properties: {
-            replies: { type: 'array', items: reply },
-            next: { type: 'string', nullable: true, description: 'cursor of the next page, null at the end' }
-          }
-        },
+        200: { description: 'a page of replies', ...page },
         ...errorResponses(400)
       }
     }
-  }, async request => {
-    const limit = request.query.limit === undefined ? 100 : Number(request.query.limit)
+  }, async (request): Promise<RepliesResponse> => {
+    const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit)
     // one more than asked tells whether a next page exists
     const replies = await node.replies({ after: request.query.after, limit: limit + 1 })
     const page = replies.slice(0, limit)

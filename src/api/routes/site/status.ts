@@ -1,6 +1,6 @@
-import { errorResponses } from '../../schemas.js'
+import { errorResponses, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import { type SiteNode } from '../../../node/index.js'
+import { DELIVERY_STATES, type DeliveryState, type SiteNode } from '../../../node/index.js'
 
 export interface SiteStatusOptions {
   node: SiteNode
@@ -10,6 +10,32 @@ export interface SiteStatusOptions {
 
 const count = { type: 'integer', minimum: 0 } as const
 
+/** One count per delivery state. */
+const stateCounts = {
+  type: 'object',
+  required: DELIVERY_STATES,
+  properties: Object.fromEntries(DELIVERY_STATES.map(state => [state, count])) as Record<DeliveryState, typeof count>
+} as const
+
+const siteStatus = {
+  type: 'object',
+  required: ['role', 'peerId', 'listen', 'connectedPeers', 'queued', 'delivered', 'states', 'activeDeliveries'],
+  properties: {
+    role: { type: 'string', enum: ['site'] },
+    peerId: { type: 'string' },
+    name: { type: 'string' },
+    listen: { type: 'array', items: { type: 'string' } },
+    connectedPeers: count,
+    queued: { ...count, description: 'envelopes in the outbox (one per message and device)' },
+    delivered: { ...count, description: 'per-device statuses in state delivered' },
+    states: stateCounts,
+    activeDeliveries: count
+  }
+} as const
+
+/** What the site's GET /v1/status answers. */
+export type SiteStatusResponse = ResponseOf<typeof siteStatus>
+
 /** GET /v1/status: the node's identity, addresses and delivery counts. */
 export const siteStatusRoutes: FastifyPluginAsync<SiteStatusOptions> = async (app, { node, name }) => {
   app.get('/v1/status', {
@@ -18,30 +44,11 @@ export const siteStatusRoutes: FastifyPluginAsync<SiteStatusOptions> = async (ap
       summary: 'Node identity, addresses and delivery counts',
       description: 'Counts come from a scan of the stored statuses: poll it, do not hammer it.',
       response: {
-        200: {
-          description: 'the node status',
-          type: 'object',
-          required: ['role', 'peerId', 'listen', 'connectedPeers', 'queued', 'delivered', 'states', 'activeDeliveries'],
-          properties: {
-            role: { type: 'string', enum: ['site'] },
-            peerId: { type: 'string' },
-            name: { type: 'string' },
-            listen: { type: 'array', items: { type: 'string' } },
-            connectedPeers: count,
-            queued: { ...count, description: 'envelopes in the outbox (one per message and device)' },
-            delivered: { ...count, description: 'per-device statuses in state delivered' },
-            states: {
-              type: 'object',
-              required: ['queued', 'delivered', 'expired', 'rejected', 'dropped', 'replaced'],
-              properties: { queued: count, delivered: count, expired: count, rejected: count, dropped: count, replaced: count }
-            },
-            activeDeliveries: count
-          }
-        },
+        200: { description: 'the node status', ...siteStatus },
         ...errorResponses()
       }
     }
-  }, async () => {
+  }, async (): Promise<SiteStatusResponse> => {
     const stats = await node.stats()
     return {
       role: 'site',
