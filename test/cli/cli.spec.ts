@@ -212,6 +212,7 @@ describe('cli: tmtp commands', function () {
       const read = await tmtp(['read', firstId, '--data', aliceDir])
       assert.equal(read.code, 0, read.stderr)
       assert.match(read.stdout, /subject: +Hello/)
+      assert.doesNotMatch(read.stdout, /^type:/m, 'a message of the default content type shows no type line')
       assert.match(read.stdout, /\n\nFirst message\n$/)
       const after = await tmtpJson(['inbox', '--unread', '--data', aliceDir])
       assert.ok(!after.messages.some((m: { id: string }) => m.id === firstId), 'read marks the message read')

@@ -8,6 +8,8 @@ import { formatSpan, parseDuration, toSeconds } from '../../src/cli/duration.js'
 import { CliError, EXIT } from '../../src/cli/errors.js'
 import { table } from '../../src/cli/output.js'
 import { initDataDir } from '../../src/cli/commands/init.js'
+import { API_ERROR_CODES } from '../../src/api/index.js'
+import { ErrorCode, NODE_ERROR_CODES } from '../../src/node/index.js'
 
 function exitCode (code: number) {
   return (err: unknown): boolean => {
@@ -99,6 +101,24 @@ describe('cli: configuration, durations and output', () => {
     assert.equal(exitCodeFor(502, 'UNREACHABLE'), EXIT.REFUSED)
     assert.equal(exitCodeFor(500, 'INTERNAL'), EXIT.INTERNAL)
     assert.equal(exitCodeFor(503, 'NOT_RUNNING'), EXIT.NOT_RUNNING)
+  })
+
+  it('knows every code the API answers, whatever the status: protocol, library and API codes', () => {
+    // a status that would map otherwise shows that the code decides
+    for (const code of Object.values(ErrorCode).filter(c => typeof c === 'string' && c !== ErrorCode.INTERNAL)) {
+      assert.equal(exitCodeFor(400, code), EXIT.REFUSED, code)
+    }
+    for (const code of NODE_ERROR_CODES.filter(c => c.startsWith('UNKNOWN_'))) assert.equal(exitCodeFor(422, code), EXIT.NOT_FOUND, code)
+    for (const code of ['INVALID_ARGUMENT', 'WRONG_ROLE']) assert.equal(exitCodeFor(422, code), EXIT.USAGE, code)
+    for (const code of ['UNREACHABLE', 'NO_DEVICES', 'NO_KEY_EPOCH', 'QUEUE_FULL']) assert.equal(exitCodeFor(500, code), EXIT.REFUSED, code)
+    const api = { INVALID_REQUEST: EXIT.USAGE, BODY_TOO_LARGE: EXIT.USAGE, UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE, UNAUTHORIZED: EXIT.AUTH, NOT_FOUND: EXIT.NOT_FOUND, RATE_LIMITED: EXIT.REFUSED, INTERNAL: EXIT.INTERNAL }
+    assert.deepEqual(Object.keys(api).sort(), [...API_ERROR_CODES].sort())
+    for (const [code, exit] of Object.entries(api)) assert.equal(exitCodeFor(418, code), exit, code)
+    // a code this command does not know (a newer node's): by status
+    assert.equal(exitCodeFor(404, 'SOMETHING_NEW'), EXIT.NOT_FOUND)
+    assert.equal(exitCodeFor(413, 'HTTP_413'), EXIT.USAGE)
+    assert.equal(exitCodeFor(503, 'HTTP_503'), EXIT.INTERNAL)
+    assert.equal(exitCodeFor(409, 'SOMETHING_NEW'), EXIT.REFUSED)
   })
 
   it('prints aligned tables and cuts long cells', () => {

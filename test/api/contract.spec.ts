@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { TypedEventEmitter } from 'main-event'
+import { SiteMetrics, WEBHOOK_DEFAULTS } from '../../src/api/index.js'
+import { apiDocuments } from '../../src/api/documents.js'
+import {
+  DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REF_BYTES,
+  MAX_SEND_RECIPIENTS, MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, SETTLED_STATES, URGENCIES, type SiteNode
+} from '../../src/node/index.js'
+import type { OpenApiDocument } from '../../src/api/index.js'
+
+/**
+ * The contract facts of the HTTP APIs (urgencies, delivery states, size limits, the default
+ * content type) as the OpenAPI documents show them are the node's constants: the schemas
+ * take them from there, and this holds them to it.
+ */
+
+// OpenAPI documents are JSON of a known shape; any keeps the paths below readable
+type Schema = Record<string, any>
+
+function operation (doc: OpenApiDocument, method: string, path: string): Schema {
+  const op = doc.paths[path]?.[method] as Schema | undefined
+  assert.ok(op !== undefined, `${method} ${path} is documented`)
+  return op
+}
+
+const requestBody = (op: Schema): Schema => op.requestBody.content['application/json'].schema
+const response = (op: Schema, status: number): Schema => op.responses[status].content['application/json'].schema
+
+describe('api: contract facts come from the node\'s constants', () => {
+  let site: OpenApiDocument
+  let member: OpenApiDocument
+  before(async () => { ({ site, member } = await apiDocuments()) })
+
+  it('POST /v1/messages: recipients, content limits, urgencies, topic, idempotency key, default content type', () => {
+    const op = operation(site, 'post', '/v1/messages')
+    const send = requestBody(op).properties
+    assert.equal(send.to.maxItems, MAX_SEND_RECIPIENTS)
+    assert.equal(send.to.items.maxLength, MAX_REF_BYTES)
+    assert.equal(send.subject.maxLength, MAX_SUBJECT_BYTES)
+    assert.equal(send.body.maxLength, MAX_BODY_BYTES)
+    assert.equal(send.contentType.maxLength, MAX_CONTENT_TYPE_BYTES)
+    assert.equal(send.contentType.description, `MIME type of body; empty means ${DEFAULT_CONTENT_TYPE}`)
+    assert.deepEqual(send.urgency.enum, URGENCIES)
+    assert.equal(send.topic.maxLength, MAX_TOPIC_LENGTH)
+    const key = (op.parameters as Schema[]).find(p => p.in === 'header' && p.name === 'idempotency-key')
+    assert.equal(key?.schema.maxLength, MAX_IDEMPOTENCY_KEY_LENGTH)
+  })
+
+  it('delivery states: a message\'s devices and the status counts', () => {
+    const status = response(operation(site, 'get', '/v1/messages/{id}'), 200)
+    assert.deepEqual(status.properties.devices.items.properties.state.enum, DELIVERY_STATES)
+    const counts = response(operation(site, 'get', '/v1/status'), 200).properties.states
+    assert.deepEqual(counts.required, DELIVERY_STATES)
+    assert.deepEqual(Object.keys(counts.properties), DELIVERY_STATES)
+  })
+
+  it('member references: invites, members, sends', () => {
+    assert.equal(requestBody(operation(site, 'post', '/v1/invites')).properties.ref.maxLength, MAX_REF_BYTES)
+    const ref = (operation(site, 'get', '/v1/members/{ref}').parameters as Schema[]).find(p => p.name === 'ref')
+    assert.equal(ref?.schema.maxLength, MAX_REF_BYTES)
+  })
+
+  it('a member\'s reply: content limits', () => {
+    const reply = requestBody(operation(member, 'post', '/v1/inbox/{id}/reply')).properties
+    assert.equal(reply.body.maxLength, MAX_BODY_BYTES)
+    assert.equal(reply.subject.maxLength, MAX_SUBJECT_BYTES)
+  })
+
+  it('no other default content type is named anywhere in the documents', () => {
+    for (const doc of [site, member]) {
+      const text = JSON.stringify(doc)
+      for (const type of text.match(/(?:empty|default)[^"]{0,40}text\/[a-z]+/g) ?? []) assert.ok(type.endsWith(DEFAULT_CONTENT_TYPE), type)
+    }
+  })
+
+  it('metrics: tmtp_deliveries_total starts with one zero series per settled state', async () => {
+    const node = Object.assign(new TypedEventEmitter(), { peerId: '' }) as unknown as SiteNode
+    const metrics = new SiteMetrics(node)
+    try {
+      const series = (await metrics.registry.getSingleMetric('tmtp_deliveries_total')?.get())?.values ?? []
+      assert.deepEqual(series.map(s => s.labels.state), SETTLED_STATES)
+      assert.ok(series.every(s => s.value === 0))
+    } finally {
+      metrics.stop()
+    }
+  })
+
+  it('docs/api.md states the webhook defaults of WEBHOOK_DEFAULTS', async () => {
+    const doc = await readFile(fileURLToPath(new URL('../../docs/api.md', import.meta.url)), 'utf8')
+    const retries = /\*\*Retries\.\*\*([^]*?)\n\n/.exec(doc)?.[1].replace(/\s+/g, ' ') ?? ''
+    assert.ok(retries.includes(`timeout ${WEBHOOK_DEFAULTS.timeoutMs / 1000} s`), retries)
+    assert.ok(retries.includes(`${WEBHOOK_DEFAULTS.retryBaseMs / 1000} s doubling up to ${WEBHOOK_DEFAULTS.retryCapMs / 60_000} minutes`), retries)
+    assert.ok(retries.includes(`after ${WEBHOOK_DEFAULTS.maxAttempts} attempts or ${WEBHOOK_DEFAULTS.maxAgeMs / 3600_000} hours`), retries)
+    assert.ok(retries.includes(`At most ${WEBHOOK_DEFAULTS.maxQueue.toLocaleString('en')} events wait`), retries)
+    assert.ok(doc.replace(/\s+/g, ' ').includes(`refuses timestamps more than ${WEBHOOK_DEFAULTS.toleranceSeconds / 60} minutes from its clock`))
+  })
+})

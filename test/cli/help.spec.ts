@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict'
+import type { Command } from 'commander'
+import { siteCommands } from '../../src/cli/commands/site.js'
+import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, URGENCIES } from '../../src/node/index.js'
+
+/** A command's help as one line (commander wraps long option descriptions). */
+function help (commands: Command[], name: string): string {
+  const command = commands.find(c => c.name() === name)
+  assert.ok(command !== undefined, `tmtp ${name} exists`)
+  return command.helpInformation().replace(/\s+/g, ' ')
+}
+
+describe('cli: help shows the node\'s constants', () => {
+  it('tmtp send: the default content type, the urgencies and the default urgency', () => {
+    const text = help(siteCommands(), 'send')
+    assert.ok(text.includes(`media type of the body (default ${DEFAULT_CONTENT_TYPE})`), text)
+    assert.ok(text.includes(`(default ${DEFAULT_URGENCY})`), text)
+    assert.ok(text.includes(`choices: ${URGENCIES.map(u => `"${u}"`).join(', ')}`), text)
+    assert.doesNotMatch(text, /text\/plain/)
+  })
+
+  it('tmtp send refuses an urgency that is not one of URGENCIES', () => {
+    const send = siteCommands().find(c => c.name() === 'send') as Command
+    send.exitOverride().configureOutput({ writeErr: () => {} })
+    assert.throws(() => send.parse(['--to', 'a', '--subject', 's', '--body', 'b', '--urgency', 'urgent'], { from: 'user' }), { code: 'commander.invalidArgument' })
+  })
+})
