@@ -1,9 +1,6 @@
 import { Ed25519Signer, equalBytes } from './ed25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
-import { MAX_ACK_IDS, MESSAGE_ID_BYTES, SIGNING_CONTEXT } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeMessage, requireLength } from '../protocol/messages.js'
-import { AckBody } from '../protocol/pb/tmtp.js'
+import { AckBody, decodeMessage, ErrorCode, MAX_ACK_IDS, MESSAGE_ID_BYTES, requireLength, SIGNING_CONTEXT, TmtpError } from '../protocol/index.js'
 
 /**
  * Authenticated acknowledgements (spec: "Acknowledgements"): the receiver of envelopes signs

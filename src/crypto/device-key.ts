@@ -1,10 +1,7 @@
 import { Ed25519Signer, equalBytes } from './ed25519.js'
 import { isUsableX25519PublicKey } from './x25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
-import { SIGNING_CONTEXT } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeMessage, requireLength } from '../protocol/messages.js'
-import { DeviceKey } from '../protocol/pb/tmtp.js'
+import { decodeMessage, DeviceKey, ErrorCode, requireLength, SIGNING_CONTEXT, TmtpError } from '../protocol/index.js'
 
 /** Binds a device's X25519 public key to its Ed25519 identity (spec: "Device keys"). */
 export function signDeviceKey (device: Ed25519Signer, x25519PublicKey: Uint8Array, created: number): Uint8Array {

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 import { toString as uint8ArrayToString, fromString as uint8ArrayFromString } from 'uint8arrays'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { ErrorCode, TmtpError } from '../protocol/index.js'
 
 /**
  * Ed25519 on node:crypto with KeyObjects kept, because turning a raw key into a KeyObject

@@ -1,9 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { equalBytes, publicKeyFromPeerId } from './ed25519.js'
-import { DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_CLOCK_SKEW_MS, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, WIRE_VERSION } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeCanonical, decodeMessage, requireLength, requireMaxBytes } from '../protocol/messages.js'
-import { Content, Envelope, EnvelopeHeader } from '../protocol/pb/tmtp.js'
+import { Content, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, TmtpError, WIRE_VERSION } from '../protocol/index.js'
 import type { DirectionKey } from './epoch.js'
 
 /**

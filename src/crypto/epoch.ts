@@ -3,10 +3,7 @@ import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
 import { Ed25519Signer, equalBytes } from './ed25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
-import { EXPORT_LABEL, HPKE_INFO_PREFIX, SIGNING_CONTEXT } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeMessage, requireLength } from '../protocol/messages.js'
-import { KeyEpoch } from '../protocol/pb/tmtp.js'
+import { decodeMessage, ErrorCode, EXPORT_LABEL, HPKE_INFO_PREFIX, KeyEpoch, requireLength, SIGNING_CONTEXT, TmtpError } from '../protocol/index.js'
 
 /**
  * Key epochs (spec: "Key epochs"): one HPKE base-mode encapsulation from a site to a

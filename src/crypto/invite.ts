@@ -2,10 +2,7 @@ import { createHash } from 'node:crypto'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
 import { Ed25519Signer, equalBytes, publicKeyFromPeerId } from './ed25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
-import { INVITE_SECRET_BYTES, INVITE_TOKEN_PREFIX, MAX_INVITE_ADDRS, MAX_NAME_BYTES, MAX_REF_BYTES, SIGNING_CONTEXT, WIRE_VERSION } from '../protocol/constants.js'
-import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
-import { decodeMessage, requireLength, requireMaxBytes } from '../protocol/messages.js'
-import { Invite } from '../protocol/pb/tmtp.js'
+import { decodeMessage, ErrorCode, Invite, INVITE_SECRET_BYTES, INVITE_TOKEN_PREFIX, isTmtpError, MAX_INVITE_ADDRS, MAX_NAME_BYTES, MAX_REF_BYTES, requireLength, requireMaxBytes, SIGNING_CONTEXT, TmtpError, WIRE_VERSION } from '../protocol/index.js'
 
 export interface InviteFields {
   addrs: Uint8Array[]

@@ -1,9 +1,6 @@
 import { Ed25519Signer, equalBytes } from './ed25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
-import { SIGNING_CONTEXT } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeMessage } from '../protocol/messages.js'
-import { Leave } from '../protocol/pb/tmtp.js'
+import { decodeMessage, ErrorCode, Leave, SIGNING_CONTEXT, TmtpError } from '../protocol/index.js'
 
 /** A device's signed request to leave a site (spec: "/tmtp/leave/1.0.0"). */
 export function signLeave (device: Ed25519Signer, site: Uint8Array, time: number): Uint8Array {

@@ -1,9 +1,5 @@
 import { SIGNATURE_BYTES, Ed25519Signer, publicKeyFromPeerId, verifyEd25519 } from './ed25519.js'
-import { type SigningContext } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { decodeCanonical } from '../protocol/messages.js'
-import { SignedPayload } from '../protocol/pb/tmtp.js'
-import type { MessageCodec } from '../protocol/messages.js'
+import { decodeCanonical, ErrorCode, SignedPayload, TmtpError, type MessageCodec, type SigningContext } from '../protocol/index.js'
 
 const encoder = new TextEncoder()
 

@@ -1,5 +1,4 @@
-import { encodeFrames, FrameDecoder } from '../protocol/framing.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { encodeFrames, ErrorCode, FrameDecoder, TmtpError } from '../protocol/index.js'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 

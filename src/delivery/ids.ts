@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto'
 import { fromString as uint8ArrayFromString } from 'uint8arrays'
-import { MESSAGE_ID_BYTES } from '../protocol/constants.js'
-import { NodeError } from '../util/node-error.js'
+import { MESSAGE_ID_BYTES } from '../protocol/index.js'
+import { NodeError } from '../util/index.js'
 
 const POOL_IDS = 256
 let pool = new Uint8Array(0)

@@ -1,15 +1,9 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { openKeyEpoch, type EpochKeys } from '../crypto/epoch.js'
-import { checkEnvelopeHeader, decryptEnvelope } from '../crypto/envelope.js'
-import { peerIdToString } from '../crypto/ed25519.js'
-import { MAX_CLOCK_SKEW_MS } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { Envelope } from '../protocol/pb/tmtp.js'
-import { put } from '../store/database.js'
-import { encodeInboxEntry, key, type InboxRecord, type MemberEpochRecord, type MemberStore } from '../store/member-store.js'
-import { epochKeysFromRecord, epochKeysToRecord } from './epochs.js'
+import { checkEnvelopeHeader, decryptEnvelope, openKeyEpoch, peerIdToString } from '../crypto/index.js'
+import { Envelope, ErrorCode, MAX_CLOCK_SKEW_MS, TmtpError, type Content } from '../protocol/index.js'
+import { epochKeysToRecord, type InboxRecord, type MemberEpochRecord, type MemberStore } from '../store/index.js'
+import type { CachedEpoch, EpochCache } from './epoch-cache.js'
 import type { InboundSink } from './receiver.js'
-import type { Content } from '../protocol/pb/tmtp.js'
 
 export interface MemberInboxOptions {
   store: MemberStore
@@ -21,41 +15,6 @@ export interface MemberInboxOptions {
   onMessage: (record: InboxRecord, content: Content) => void
 }
 
-interface CachedEpoch { keys: EpochKeys, expires: number }
-
-/** The epoch keys of each joined site, loaded from the store once. */
-export class EpochCache {
-  private readonly store: MemberStore
-  private readonly sites = new Map<string, Map<number, CachedEpoch>>()
-
-  constructor (store: MemberStore) {
-    this.store = store
-  }
-
-  async load (site: string): Promise<Map<number, CachedEpoch>> {
-    let epochs = this.sites.get(site)
-    if (epochs === undefined) {
-      epochs = new Map()
-      for (const record of await this.store.epochs(site)) epochs.set(record.epoch, { keys: epochKeysFromRecord(record), expires: record.expires })
-      this.sites.set(site, epochs)
-    }
-    return epochs
-  }
-
-  /** Epochs already loaded for a site (after load). */
-  loaded (site: string): Map<number, CachedEpoch> | undefined {
-    return this.sites.get(site)
-  }
-
-  add (site: string, epoch: number, value: CachedEpoch): void {
-    this.sites.get(site)?.set(epoch, value)
-  }
-
-  forget (site: string): void {
-    this.sites.delete(site)
-  }
-}
-
 /**
  * The member device's end of one /tmtp/deliver/1.0.0 stream (spec: "Deliver"). Only a
  * joined, unblocked site gets past admit(); nothing else is decoded, decrypted or stored.
@@ -65,7 +24,7 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
   return {
     admit: async (remote) => {
       const peer = peerIdToString(remote)
-      if (await opts.store.block(peer) !== undefined) throw new TmtpError(ErrorCode.BLOCKED, 'this device blocks you')
+      if (await opts.store.blockOf(peer) !== undefined) throw new TmtpError(ErrorCode.BLOCKED, 'this device blocks you')
       const site = await opts.store.site(peer)
       if (site === undefined || site.left !== undefined) throw new TmtpError(ErrorCode.NOT_MEMBER, 'this device has not joined you')
       epochs = await opts.epochs.load(peer)
@@ -82,7 +41,7 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
         signed: uint8ArrayToString(signed, 'base16'),
         ...epochKeysToRecord(opened.keys)
       }
-      await opts.store.db.write([put(key.epoch(site, epoch.epoch), record)])
+      await opts.store.write(opts.store.putEpoch(site, record))
       opts.epochs.add(site, epoch.epoch, { keys: opened.keys, expires: epoch.expires })
     },
     open: (remote, parsed) => {
@@ -93,7 +52,7 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
       if (parsed.header.created > epoch.expires + MAX_CLOCK_SKEW_MS) throw new TmtpError(ErrorCode.EXPIRED, 'sealed under an expired key epoch')
       return decryptEnvelope(epoch.keys.siteToDevice, parsed)
     },
-    known: async (ids) => (await opts.store.db.getMany(ids.map(key.inboxId))).map(v => v !== undefined),
+    known: async (ids) => await opts.store.knownInbox(ids),
     store: async (remote, accepted) => {
       const site = peerIdToString(remote)
       const received = opts.now()
@@ -111,10 +70,7 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
         } satisfies InboxRecord,
         content: a.value
       }))
-      await opts.store.db.write(records.flatMap(({ record }) => [
-        put(key.inbox(site, record.seq), encodeInboxEntry(record)),
-        put(key.inboxId(record.id), key.inbox(site, record.seq))
-      ]))
+      await opts.store.write(opts.store.putInbox(records.map(r => r.record)))
       for (const { record, content } of records) opts.onMessage(record, content)
     }
   }

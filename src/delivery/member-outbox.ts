@@ -1,15 +1,10 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { encodeContent, sealEnvelopeMessage } from '../crypto/envelope.js'
-import { peerIdFromString, type Ed25519Signer } from '../crypto/ed25519.js'
-import { WIRE_VERSION } from '../protocol/constants.js'
-import { isTmtpError } from '../protocol/errors.js'
-import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
-import { decodeJson, del, put, type Write } from '../store/database.js'
-import { key, type MemberStore, type PostStatus } from '../store/member-store.js'
-import { NodeError } from '../util/node-error.js'
+import { encodeContent, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer } from '../crypto/index.js'
+import { EnvelopeHeader, isTmtpError, Push, WIRE_VERSION } from '../protocol/index.js'
+import type { MemberStore, PostStatus } from '../store/index.js'
+import { Mutex, NodeError } from '../util/index.js'
 import { messageIdFromHex, newMessageId } from './ids.js'
-import { Mutex } from '../util/mutex.js'
-import type { EpochCache } from './member-inbox.js'
+import type { EpochCache } from './epoch-cache.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
 
 export interface PostRequest {
@@ -27,7 +22,6 @@ export interface MemberOutboxOptions {
   signer: Ed25519Signer
   epochs: EpochCache
   now: () => number
-  onQueued: (site: string) => void
 }
 
 /**
@@ -39,6 +33,7 @@ export class MemberOutbox {
   private readonly opts: MemberOutboxOptions
   private readonly lock = new Mutex()
   private readonly listeners = new Map<string, () => void>()
+  private queuedListener?: (peer: string) => void
 
   constructor (opts: MemberOutboxOptions) {
     this.opts = opts
@@ -89,11 +84,7 @@ export class MemberOutbox {
         subject: req.subject ?? ''
       }
       // the counter is read from the store, so it is written before the lock is released
-      await this.opts.store.db.write([
-        put(key.postOutbox(site, seq), Push.encode({ envelope })),
-        put(key.postSeq(site), seq),
-        put(key.post(post.id), post)
-      ])
+      await this.opts.store.write(this.opts.store.queuePost(post, Push.encode({ envelope })))
       return post
     })
     this.notify(site)
@@ -102,7 +93,12 @@ export class MemberOutbox {
 
   private notify (site: string): void {
     this.listeners.get(site)?.()
-    this.opts.onQueued(site)
+    this.queuedListener?.(site)
+  }
+
+  /** Registers the one listener (the courier) told of each site that has new entries queued. */
+  onQueued (listener: (peer: string) => void): void {
+    this.queuedListener = listener
   }
 
   async hasWork (site: string): Promise<boolean> {
@@ -112,14 +108,12 @@ export class MemberOutbox {
   queue (site: string): OutboundQueue {
     return {
       next: async (limit, after, exclude) => {
-        const out: QueuedEnvelope[] = []
-        for await (const [k, frame] of this.opts.store.postOutbox(site, after)) {
-          if (exclude.has(k)) continue
+        // posts are few: one page holds those in flight and `limit` more
+        const page = await this.opts.store.postPage(site, { after, limit: limit + exclude.size })
+        return page.filter(e => !exclude.has(e.key)).slice(0, limit).map(({ key, frame }) => {
           const header = EnvelopeHeader.decode(Push.decode(frame).envelope?.header ?? new Uint8Array(0))
-          out.push({ key: k, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, frame })
-          if (out.length >= limit) break
-        }
-        return out
+          return { key, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, frame }
+        })
       },
       acknowledged: async (entries, _proof, at) => { await this.settle(entries, 'delivered', at) },
       rejected: async (entry, code) => { await this.settle([entry], 'rejected', this.opts.now(), code) },
@@ -131,13 +125,6 @@ export class MemberOutbox {
   }
 
   private async settle (entries: QueuedEnvelope[], state: PostStatus['state'], at: number, code?: string): Promise<void> {
-    const records = await this.opts.store.db.getMany(entries.map(e => key.post(e.idHex)))
-    const writes: Write[] = []
-    entries.forEach((entry, i) => {
-      writes.push(del(entry.key))
-      const raw = records[i]
-      if (raw !== undefined) writes.push(put(key.post(entry.idHex), { ...decodeJson<PostStatus>(raw), state, at, code }))
-    })
-    await this.opts.store.db.write(writes)
+    await this.opts.store.write(await this.opts.store.settlePosts(entries, { state, at, code }))
   }
 }

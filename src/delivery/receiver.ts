@@ -1,12 +1,7 @@
-import { MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES } from '../protocol/constants.js'
-import { ErrorCode, TmtpError, codeToWire, isTmtpError } from '../protocol/errors.js'
-import { decodeCanonical } from '../protocol/messages.js'
-import { Envelope, EnvelopeHeader, Push, Receipt, SignedPayload, type Reject } from '../protocol/pb/tmtp.js'
-import { parseEnvelope, type ParsedEnvelope } from '../crypto/envelope.js'
-import { signAck } from '../crypto/ack.js'
+import { codeToWire, decodeCanonical, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
+import { parseEnvelope, signAck, type Ed25519Signer, type ParsedEnvelope } from '../crypto/index.js'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import type { FramedStream } from './framed-stream.js'
-import type { Ed25519Signer } from '../crypto/ed25519.js'
 import type { Logger } from '@libp2p/interface'
 
 /** An envelope that passed every check and may be stored. */

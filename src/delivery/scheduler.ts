@@ -1,4 +1,4 @@
-import { backoffDelay, type BackoffOptions } from '../util/backoff.js'
+import { backoffDelay, type BackoffOptions } from '../util/index.js'
 import type { SenderResult } from './sender.js'
 import type { Logger } from '@libp2p/interface'
 

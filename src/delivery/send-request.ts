@@ -1,6 +1,6 @@
-import { NodeError } from '../util/node-error.js'
+import { NodeError } from '../util/index.js'
 import { isUrgency, URGENCIES, type Urgency } from './urgency.js'
-import type { SettledState } from '../store/states.js'
+import type { SettledState } from '../store/index.js'
 
 /** The most names one send may list (the API schema takes its bound from here). */
 export const MAX_SEND_RECIPIENTS = 1000

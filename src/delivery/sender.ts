@@ -1,8 +1,6 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { openAck } from '../crypto/ack.js'
-import { ErrorCode, TmtpError, isTmtpError, codeFromWire } from '../protocol/errors.js'
-import { decodeCanonical } from '../protocol/messages.js'
-import { Push, Receipt, SignedPayload } from '../protocol/pb/tmtp.js'
+import { openAck } from '../crypto/index.js'
+import { codeFromWire, decodeCanonical, ErrorCode, isTmtpError, Push, Receipt, SignedPayload, TmtpError } from '../protocol/index.js'
 import type { FramedStream } from './framed-stream.js'
 import type { Logger } from '@libp2p/interface'
 

@@ -1,21 +1,12 @@
-import { createHash } from 'node:crypto'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
-import { createKeyEpoch, type EpochKeys } from '../crypto/epoch.js'
-import { encodeContent, sealEnvelopeMessage } from '../crypto/envelope.js'
-import { peerIdFromString } from '../crypto/ed25519.js'
-import { MAX_EPOCH_ENVELOPES, WIRE_VERSION } from '../protocol/constants.js'
-import { isTmtpError, type ErrorCode } from '../protocol/errors.js'
-import { EnvelopeHeader, Push } from '../protocol/pb/tmtp.js'
-import { NodeError } from '../util/node-error.js'
-import { key, type EpochRecord, type MemberRecord, type MessageRecord, type Recipient, type SettledRecord, type SiteStore } from '../store/site-store.js'
-import { del, encodeJson, put, type Write } from '../store/database.js'
-import { epochKeysFromRecord, epochKeysToRecord } from './epochs.js'
+import { createKeyEpoch, encodeContent, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer, type EpochKeys } from '../crypto/index.js'
+import { EnvelopeHeader, isTmtpError, MAX_EPOCH_ENVELOPES, Push, WIRE_VERSION, type ErrorCode } from '../protocol/index.js'
+import { Mutex, NodeError } from '../util/index.js'
+import { epochKeysFromRecord, epochKeysToRecord, type EpochRecord, type MemberRecord, type MessageRecord, type OutboxEntry, type Recipient, type SettledRecord, type SettledState, type SiteStore, type Write } from '../store/index.js'
 import { messageIdFromHex, newMessageId } from './ids.js'
-import { Mutex } from '../util/mutex.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
 import { validateSend, type SendRequest, type SendResult, type SiteEvent } from './send-request.js'
 import { DEFAULT_URGENCY, URGENCY_RANK } from './urgency.js'
-import type { Ed25519Signer } from '../crypto/ed25519.js'
 
 export interface SiteOutboxOptions {
   store: SiteStore
@@ -26,8 +17,6 @@ export interface SiteOutboxOptions {
   now: () => number
   /** Envelopes queued per device; a full device's copy of a send is dropped (QUEUE_FULL). */
   maxQueuePerDevice: number
-  /** A device has new envelopes queued. */
-  onQueued: (device: string) => void
   onEvent: (event: SiteEvent) => void
 }
 
@@ -56,6 +45,7 @@ export class SiteOutbox {
   /** Members by id and by reference, as sends name them; cleared on every membership change. */
   private readonly members = new Map<string, MemberRecord>()
   private readonly listeners = new Map<string, Set<(first?: string) => void>>()
+  private queuedListener?: (peer: string) => void
 
   constructor (opts: SiteOutboxOptions) {
     this.opts = opts
@@ -82,7 +72,7 @@ export class SiteOutbox {
 
     const { done, events, result, devices } = await this.lock.run(async () => {
       if (req.idempotencyKey !== undefined) {
-        const earlier = await this.store.db.getJson<string>(key.idempotency(req.idempotencyKey))
+        const earlier = await this.store.earlierSend(req.idempotencyKey)
         if (earlier !== undefined) return { done: Promise.resolve(), events: [], result: await this.earlierSend(earlier), devices: new Map<string, string>() }
       }
       const members = await this.resolve(req.to)
@@ -115,10 +105,10 @@ export class SiteOutbox {
             created: now,
             expires
           }, content)
-          const outboxKey = key.outbox(device, rank, seq)
-          writes.push(put(outboxKey, Push.encode({ envelope })), put(key.seq(device), seq))
+          const queued = this.store.queueEnvelope(device, rank, seq, Push.encode({ envelope }))
+          writes.push(...queued.writes)
           recipients.push({ member: member.id, device, seq, rank })
-          touched.set(device, outboxKey)
+          touched.set(device, queued.key)
         }
       }
       if (recipients.length === 0 && full.length > 0) {
@@ -129,7 +119,7 @@ export class SiteOutbox {
       const dropped: SettledRecord = { state: 'dropped', at: now, code: 'QUEUE_FULL', detail: `${this.opts.maxQueuePerDevice} messages already queued for the device` }
       for (const f of full) {
         recipients.push({ ...f, seq: 0, rank })
-        writes.push(put(key.status(id, f.device), dropped))
+        writes.push(...this.store.settleUnqueued(id, f.device, dropped))
       }
       const message: MessageRecord = {
         id,
@@ -142,11 +132,10 @@ export class SiteOutbox {
         recipients,
         idempotencyKey: req.idempotencyKey
       }
-      writes.push(put(key.message(id), message))
-      if (req.idempotencyKey !== undefined) writes.push(put(key.idempotency(req.idempotencyKey), id))
+      writes.push(...this.store.recordMessage(message, req.topic))
       // enqueued inside the lock: batches reach LevelDB in the order their counters were taken
       for (const d of touched.keys()) (this.devices.get(d) as DeviceState).queued++
-      const done = this.store.db.write(writes).catch((err: unknown) => {
+      const done = this.store.write(writes).catch((err: unknown) => {
         for (const d of touched.keys()) this.devices.delete(d)
         throw err
       })
@@ -187,16 +176,14 @@ export class SiteOutbox {
   }
 
   private async replaceTopic (member: MemberRecord, topic: string, id: string, now: number, writes: Write[]): Promise<void> {
-    const topicKey = key.topic(member.id, topic)
-    const previous = await this.store.db.getJson<string>(topicKey)
-    writes.push(put(topicKey, id))
+    const previous = await this.store.topicMessage(member.id, topic)
     const message = previous === undefined ? undefined : await this.store.message(previous)
     if (message === undefined) return
     const statuses = await this.store.statuses(message)
     for (const status of statuses) {
       if (status.member !== member.id || status.state !== 'queued') continue
       const replaced: SettledRecord = { state: 'replaced', at: now, detail: `replaced by ${id}` }
-      writes.push(del(key.outbox(status.device, status.rank, status.seq)), put(key.status(message.id, status.device), replaced))
+      writes.push(...this.store.settle(status.device, [{ key: this.store.outboxKeyOf(status), idHex: message.id }], replaced))
       this.dequeued(status.device, 1)
       this.opts.onEvent({ type: 'replaced', id: message.id, device: status.device, member: member.id, created: status.created, at: now })
     }
@@ -211,7 +198,7 @@ export class SiteOutbox {
       state = {
         member: record.member,
         seq: await this.store.seq(device),
-        queued: await this.store.db.count(key.outboxPrefix(device)),
+        queued: await this.store.queuedCount(device),
         x25519: record.x25519,
         epoch: epoch === undefined ? undefined : { record: epoch, keys: epochKeysFromRecord(epoch) }
       }
@@ -246,7 +233,7 @@ export class SiteOutbox {
       ...epochKeysToRecord(made.keys)
     }
     state.epoch = { record, keys: made.keys }
-    writes.push(put(key.epoch(device, number), record))
+    writes.push(...this.store.putEpoch(device, record))
     return state.epoch
   }
 
@@ -262,7 +249,12 @@ export class SiteOutbox {
 
   private notify (device: string, first: string): void {
     for (const listener of this.listeners.get(device) ?? []) listener(first)
-    this.opts.onQueued(device)
+    this.queuedListener?.(device)
+  }
+
+  /** Registers the one listener (the courier) told of each device that has new entries queued. */
+  onQueued (listener: (peer: string) => void): void {
+    this.queuedListener = listener
   }
 
   async hasWork (device: string): Promise<boolean> {
@@ -304,38 +296,27 @@ export class SiteOutbox {
     const full = (): boolean => out.length >= limit || expired.length >= SWEEP_BATCH
     let cursor = after
     while (!full()) {
-      const page = await this.store.db.range(key.outboxPrefix(device), { after: cursor, limit: pageSize })
-      for (const [k, frame] of page) {
-        if (exclude.has(k)) continue
-        const entry = toQueued(k, frame)
+      const page = await this.store.outboxPage(device, { after: cursor, limit: pageSize })
+      for (const stored of page) {
+        if (exclude.has(stored.key)) continue
+        const entry = toQueued(stored)
         if (entry.expires !== 0 && now >= entry.expires) expired.push(entry)
         else out.push(entry)
         if (full()) break
       }
       if (page.length < pageSize) break
-      cursor = page[page.length - 1][0]
+      cursor = page[page.length - 1].key
     }
     if (expired.length > 0) await this.settle(device, expired, 'expired', now, { code: 'EXPIRED' })
     return out
   }
 
   /** Moves entries out of the outbox into a final state, in one write. */
-  private async settle (device: string, entries: SiteQueued[], state: SettledRecord['state'], at: number, extra: { ack?: Uint8Array, code?: ErrorCode | string, detail?: string }): Promise<void> {
+  private async settle (device: string, entries: SiteQueued[], state: SettledState, at: number, extra: { ack?: Uint8Array, code?: ErrorCode | string, detail?: string }): Promise<void> {
     if (entries.length === 0) return
-    const writes: Write[] = []
-    let ackKey: string | undefined
-    if (extra.ack !== undefined) {
-      ackKey = createHash('sha256').update(extra.ack).digest('hex')
-      writes.push(put(key.ack(ackKey), extra.ack))
-    }
-    const settled = encodeJson({ state, at, ack: ackKey, code: extra.code, detail: extra.detail } satisfies SettledRecord)
     const member = await this.memberOf(device, entries[0].idHex)
-    const events: SiteEvent[] = []
-    for (const entry of entries) {
-      writes.push(del(entry.key), put(key.status(entry.idHex, device), settled))
-      events.push({ type: state, id: entry.idHex, device, member, created: entry.created, at, code: extra.code })
-    }
-    await this.store.db.write(writes)
+    await this.store.write(this.store.settle(device, entries, { state, at, code: extra.code, detail: extra.detail }, extra.ack))
+    const events: SiteEvent[] = entries.map(entry => ({ type: state, id: entry.idHex, device, member, created: entry.created, at, code: extra.code }))
     this.dequeued(device, entries.length)
     for (const event of events) this.opts.onEvent(event)
   }
@@ -359,8 +340,8 @@ export class SiteOutbox {
     let count = 0
     for await (const device of this.store.devicesWithOutbox()) {
       let batch: SiteQueued[] = []
-      for await (const [k, frame] of this.store.outbox(device)) {
-        const entry = toQueued(k, frame)
+      for await (const stored of this.store.outbox(device)) {
+        const entry = toQueued(stored)
         if (entry.expires !== 0 && now >= entry.expires) batch.push(entry)
         if (batch.length >= SWEEP_BATCH) {
           await this.settle(device, batch, 'expired', now, { code: 'EXPIRED' })
@@ -377,7 +358,7 @@ export class SiteOutbox {
   /** Drops a device's queued envelopes (it left or was removed): their status becomes dropped. */
   async dropDevice (device: string, detail: string): Promise<void> {
     const entries: SiteQueued[] = []
-    for await (const [k, frame] of this.store.outbox(device)) entries.push(toQueued(k, frame))
+    for await (const stored of this.store.outbox(device)) entries.push(toQueued(stored))
     for (let i = 0; i < entries.length; i += SWEEP_BATCH) {
       await this.settle(device, entries.slice(i, i + SWEEP_BATCH), 'dropped', this.opts.now(), { detail })
     }
@@ -391,8 +372,8 @@ interface SiteQueued extends QueuedEnvelope {
   expires: number
 }
 
-function toQueued (k: string, frame: Uint8Array): SiteQueued {
+function toQueued ({ key, frame }: OutboxEntry): SiteQueued {
   const push = Push.decode(frame)
   const header = EnvelopeHeader.decode(push.envelope?.header ?? new Uint8Array(0))
-  return { key: k, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, created: header.created, expires: header.expires, frame }
+  return { key, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, created: header.created, expires: header.expires, frame }
 }

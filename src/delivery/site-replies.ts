@@ -1,14 +1,8 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { checkEnvelopeHeader, decryptEnvelope } from '../crypto/envelope.js'
-import { peerIdToString } from '../crypto/ed25519.js'
-import { DEFAULT_CONTENT_TYPE } from '../protocol/constants.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
-import { put } from '../store/database.js'
-import { key, type Reply, type SiteStore } from '../store/site-store.js'
-import { epochKeysFromRecord } from './epochs.js'
+import { checkEnvelopeHeader, decryptEnvelope, peerIdToString, type EpochKeys } from '../crypto/index.js'
+import { ErrorCode, TmtpError, type Content } from '../protocol/index.js'
+import { epochKeysFromRecord, type Reply, type SiteStore } from '../store/index.js'
 import type { InboundSink } from './receiver.js'
-import type { EpochKeys } from '../crypto/epoch.js'
-import type { Content } from '../protocol/pb/tmtp.js'
 
 export interface SiteRepliesOptions {
   store: SiteStore
@@ -40,7 +34,7 @@ export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content>
       if (keys === undefined) throw new TmtpError(ErrorCode.UNKNOWN_EPOCH, `epoch ${parsed.header.epoch} was not issued to this device`)
       return decryptEnvelope(keys.deviceToSite, parsed)
     },
-    known: async (ids) => (await opts.store.db.getMany(ids.map(key.replyId))).map(v => v !== undefined),
+    known: async (ids) => await opts.store.knownReplies(ids),
     store: async (remote, accepted) => {
       const peer = peerIdToString(remote)
       const received = opts.now()
@@ -51,13 +45,13 @@ export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content>
         ref: who.ref,
         subject: a.value.subject,
         body: a.value.body,
-        contentType: a.value.contentType === '' ? DEFAULT_CONTENT_TYPE : a.value.contentType,
+        contentType: a.value.contentType,
         thread: uint8ArrayToString(a.value.thread, 'base16'),
         replyTo: uint8ArrayToString(a.value.replyTo, 'base16'),
         created: a.parsed.header.created,
         received
       }))
-      await opts.store.db.write(replies.flatMap(r => [put(key.reply(received, r.id), r), put(key.replyId(r.id), key.reply(received, r.id))]))
+      await opts.store.write(opts.store.putReplies(replies))
       for (const r of replies) opts.onReply(r)
     }
   }

@@ -1,4 +1,4 @@
-import { DHT_PROTOCOL_PREFIX } from '../protocol/constants.js'
+import { DHT_PROTOCOL_PREFIX } from '../protocol/index.js'
 
 /**
  * Constants of TMTP discovery (spec/tmtp.md, "The DHT"). Values fixed by the spec are

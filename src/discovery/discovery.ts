@@ -4,7 +4,7 @@ import { findAddresses } from './lookup.js'
 import { AddressPublisher, type AddressPublisherInit } from './publisher.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
-import type { Ed25519Signer } from '../crypto/ed25519.js'
+import type { Ed25519Signer } from '../crypto/index.js'
 
 const log = logger('tmtp:discovery')
 

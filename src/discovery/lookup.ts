@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { addressRecordKey, tryOpenAddressRecord, type VerifiedAddressRecord } from './address-record.js'
 import { DEFAULT_LOOKUP_TIMEOUT_MS } from './constants.js'
-import { TmtpError } from '../protocol/errors.js'
+import { TmtpError } from '../protocol/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { PeerId, PeerStore } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'

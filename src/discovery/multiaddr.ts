@@ -1,6 +1,6 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { equalBytes } from '../crypto/ed25519.js'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { equalBytes } from '../crypto/index.js'
+import { ErrorCode, TmtpError } from '../protocol/index.js'
 
 /**
  * A multiaddr received in binary form (invite hints, address records). BAD_FRAME unless the

@@ -1,18 +1,18 @@
 import '../polyfill.js'
-import { logger } from '@libp2p/logger'
-import { peerIdToString } from '../crypto/ed25519.js'
-import { Discovery } from '../discovery/discovery.js'
 import { DEFAULTS } from './defaults.js'
-import { loadIdentity } from './identity.js'
-import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
+import { NodeShell } from './node-shell.js'
+import type { TmtpLibp2p } from './libp2p.js'
+import type { ComponentLogger } from '@libp2p/interface'
 
 export interface BootstrapNodeOptions {
-  /** The node's data folder: its identity key (a stable PeerId, so its address can be configured). */
+  /** The node's data folder: its identity key (a stable PeerId, so its address can be configured) and its database. */
   dataDir: string
   /** @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
   /** Other bootstrap peers to stay connected to. */
   bootstrap?: string[]
+  /** @default libp2p's default logger */
+  logger?: ComponentLogger
 }
 
 /** A DHT server that only helps TMTP nodes find each other (spec: "The DHT"). */
@@ -25,24 +25,27 @@ export interface BootstrapNode {
 }
 
 export async function createBootstrapNode (options: BootstrapNodeOptions): Promise<BootstrapNode> {
-  const signer = await loadIdentity(options.dataDir)
-  const libp2p = await createTmtpLibp2p({
-    signer,
+  const shell = await NodeShell.open({
+    dataDir: options.dataDir,
+    fsync: DEFAULTS.fsync,
     listen: options.listen ?? [...DEFAULTS.listen],
     connections: DEFAULTS.site,
-    dht: { role: 'bootstrap' }
+    dht: { role: 'bootstrap' },
+    limits: DEFAULTS,
+    logger: options.logger,
+    component: 'tmtp:bootstrap'
   })
-  await libp2p.start()
-  const discovery = new Discovery(libp2p, { signer, bootstrap: options.bootstrap ?? [], publish: false })
-  await discovery.start()
-  logger('tmtp:bootstrap')('bootstrap node %s started', peerIdToString(signer.peerId))
+  try {
+    await shell.start({ bootstrap: options.bootstrap ?? [], publish: false })
+  } catch (err) {
+    await shell.abort()
+    throw err
+  }
+  shell.log('bootstrap node %s started', shell.peerId)
   return {
-    peerId: peerIdToString(signer.peerId),
-    libp2p,
-    multiaddrs: () => libp2p.getMultiaddrs().map(ma => ma.toString()),
-    stop: async () => {
-      await discovery.stop()
-      await libp2p.stop()
-    }
+    peerId: shell.peerId,
+    libp2p: shell.libp2p,
+    multiaddrs: () => shell.multiaddrs(),
+    stop: async () => { await shell.stop() }
   }
 }

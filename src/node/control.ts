@@ -1,10 +1,9 @@
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
-import { NodeError } from '../util/node-error.js'
-import { FramedStream } from '../delivery/framed-stream.js'
-import { CONTROL_STREAM_TIMEOUT_MS, MAX_CONTROL_FRAME_SIZE, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
-import { ErrorCode, TmtpError, isTmtpError } from '../protocol/errors.js'
+import { NodeError } from '../util/index.js'
+import { FramedStream } from '../delivery/index.js'
+import { CONTROL_STREAM_TIMEOUT_MS, ErrorCode, isTmtpError, MAX_CONTROL_FRAME_SIZE, RECEIPT_TIMEOUT_MS, TmtpError } from '../protocol/index.js'
 import type { TmtpLibp2p } from './libp2p.js'
-import type { Discovery } from '../discovery/discovery.js'
+import type { Discovery } from '../discovery/index.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 
 /** The remote peer of a connection as PeerId bytes (always Ed25519 for TMTP nodes). */

@@ -1,8 +1,12 @@
 /**
  * Every configurable default of a TMTP node, in one place. The README's configuration
- * reference and docs list these values; change them together.
+ * reference and docs list these values; change them together. (The HTTP APIs' own defaults,
+ * the webhook's and the body limit, live beside the API in src/api; the DHT publisher's in
+ * src/discovery/constants.ts.)
  */
 export const DEFAULTS = {
+  /** A site's display name when its operator gives none. */
+  siteName: 'TMTP site',
   /** Listen on loopback only unless told otherwise: a node is reachable only where its operator says. */
   listen: ['/ip4/127.0.0.1/tcp/0'],
   /** Envelopes a sender keeps unacknowledged on one stream (spec: "Deliver"; at most MAX_IN_FLIGHT). */

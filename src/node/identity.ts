@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Ed25519Signer } from '../crypto/ed25519.js'
-import { x25519FromPrivateKey, type X25519KeyPair } from '../crypto/x25519.js'
-import { NodeError } from '../util/node-error.js'
+import { Ed25519Signer, x25519FromPrivateKey, type X25519KeyPair } from '../crypto/index.js'
+import { NodeError } from '../util/index.js'
 
 /** File names inside a node's data folder. */
 export const IDENTITY_FILE = 'identity.key'

@@ -14,7 +14,7 @@
  */
 import '../polyfill.js'
 
-export { createSiteNode, type SiteNode, type SiteNodeOptions, type SiteNodeEvents, type MessageStatus, type SiteStats, type SessionEvent } from './site-node.js'
+export { createSiteNode, type SiteNode, type SiteNodeOptions, type SiteNodeEvents, type SiteStats, type SessionEvent } from './site-node.js'
 export { createMemberNode, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult } from './member-node.js'
 export { createBootstrapNode, type BootstrapNode, type BootstrapNodeOptions } from './bootstrap-node.js'
 export type { InviteRequest, IssuedInvite, MemberView } from './site-membership.js'
@@ -27,7 +27,7 @@ export type { TmtpLibp2p } from './libp2p.js'
 export { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_SEND_RECIPIENTS, MAX_TOPIC_LENGTH, type SendRequest, type SendResult, type SiteEvent } from '../delivery/send-request.js'
 export { DEFAULT_URGENCY, URGENCIES, type Urgency } from '../delivery/urgency.js'
 export { DELIVERY_STATES, SETTLED_STATES, type DeliveryState, type SettledState } from '../store/states.js'
-export type { Reply, ReplyView } from '../store/site-store.js'
+export type { MessageStatus, Reply, ReplyView, StateCounts } from '../store/site-store.js'
 export type { JoinedSite, PostStatus } from '../store/member-store.js'
 export type { LookupEvent } from '../discovery/discovery.js'
 export { NODE_ERROR_CODES, NodeError, type NodeErrorCode } from '../util/node-error.js'

@@ -6,11 +6,11 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { tmtpDht, type TmtpDhtInit } from '../discovery/dht.js'
-import type { Ed25519Signer } from '../crypto/ed25519.js'
+import { tmtpDht, type TmtpDhtInit } from '../discovery/index.js'
+import type { Ed25519Signer } from '../crypto/index.js'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
-import type { PeerId } from '@libp2p/interface'
+import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Registry } from 'prom-client'
 
@@ -29,6 +29,8 @@ export interface Libp2pOptions {
   dht?: TmtpDhtInit
   /** Collect libp2p's own metrics (connections, streams, protocols, DHT) into this Prometheus registry. */
   metrics?: Registry
+  /** libp2p's logger (per-component, prefixable). @default libp2p's default */
+  logger?: ComponentLogger
 }
 
 /** A TCP + Noise + Yamux libp2p node with identify and ping, not yet started. */
@@ -40,6 +42,7 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
   return await createLibp2p<TmtpServices>({
     privateKey: privateKeyFromRaw(raw),
     start: false,
+    logger: opts.logger,
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],

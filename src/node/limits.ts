@@ -1,5 +1,5 @@
-import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
-import { NodeError } from '../util/node-error.js'
+import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/index.js'
+import { NodeError } from '../util/index.js'
 import { DEFAULTS } from './defaults.js'
 
 /**

@@ -1,40 +1,24 @@
 import '../polyfill.js'
-import { join } from 'node:path'
-import { logger } from '@libp2p/logger'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TypedEventEmitter } from 'main-event'
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { signDeviceKey } from '../crypto/device-key.js'
-import { peerIdToString, type Ed25519Signer } from '../crypto/ed25519.js'
-import { decryptEnvelope, parseEnvelope } from '../crypto/envelope.js'
-import { parseInviteToken } from '../crypto/invite.js'
-import { signLeave } from '../crypto/leave.js'
-import type { X25519KeyPair } from '../crypto/x25519.js'
-import { NodeError } from '../util/node-error.js'
-import { decodeMultiaddr } from '../discovery/multiaddr.js'
-import { FramedStream } from '../delivery/framed-stream.js'
-import { EpochCache, memberInboxSink } from '../delivery/member-inbox.js'
-import { MemberOutbox } from '../delivery/member-outbox.js'
-import { receiveEnvelopes } from '../delivery/receiver.js'
-import { backoffDelay } from '../util/backoff.js'
-import { DeliveryScheduler } from '../delivery/scheduler.js'
-import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
-import { MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
-import { ErrorCode, TmtpError, codeFromWire } from '../protocol/errors.js'
-import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
-import { Envelope, JoinRequest, JoinResponse, Result, type Content } from '../protocol/pb/tmtp.js'
-import { Database, put } from '../store/database.js'
-import { encodeInboxEntry, key, MemberStore, type InboxRecord, type PostStatus, type JoinedSite } from '../store/member-store.js'
-import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
-import { Discovery, type LookupEvent } from '../discovery/discovery.js'
-import { DEFAULTS } from './defaults.js'
-import { DATABASE_DIR, loadEncryptionKey, loadIdentity } from './identity.js'
+import { decryptEnvelope, parseEnvelope, parseInviteToken, peerIdToString, signDeviceKey, signLeave, type X25519KeyPair } from '../crypto/index.js'
+import { Courier, EpochCache, FramedStream, memberInboxSink, MemberOutbox, receiveEnvelopes, Redialer } from '../delivery/index.js'
+import { decodeMultiaddr, type LookupEvent } from '../discovery/index.js'
+import { codeFromWire, decodeMessage, Envelope, ErrorCode, JoinRequest, JoinResponse, MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, requireMaxBytes, Result, TmtpError, type Content } from '../protocol/index.js'
+import { MemberStore, type InboxRecord, type JoinedSite, type PostStatus } from '../store/index.js'
+import { NodeError } from '../util/index.js'
 import { ConnectionBound } from './connection-bound.js'
-import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
-import { watchStorage, type StorageFailure } from './storage-health.js'
+import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
+import { DEFAULTS } from './defaults.js'
+import { loadEncryptionKey } from './identity.js'
 import { resolveLimits, type NodeLimits } from './limits.js'
-import { guardLibp2p, type PeerGuard } from './peer-guard.js'
+import type { TypedEventEmitter } from 'main-event'
+import { NodeShell } from './node-shell.js'
+import { RoleNode, type RoleNodeEvents } from './role-node.js'
+import type { TmtpLibp2p } from './libp2p.js'
+import type { StorageFailure } from './storage-health.js'
+import type { ComponentLogger, Stream } from '@libp2p/interface'
 
 /** The limits that apply to a device (src/node/limits.ts) are options too. */
 export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | 'maxInboundStreams' | 'refusalsPerMinute' | 'banMs' | 'streamIdleMs'>> {
@@ -50,6 +34,8 @@ export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | '
   replyTtlMs?: number
   /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. @default [] */
   bootstrap?: string[]
+  /** Where the node and its libp2p log (a prefixed logger tells the nodes of one process apart). @default libp2p's default logger */
+  logger?: ComponentLogger
   /** Run the TMTP DHT (as a client) to find sites that moved, and publish this device's addresses. @default true */
   dht?: boolean
   /**
@@ -82,12 +68,10 @@ export interface InboxMessage {
   read: boolean
 }
 
-export interface MemberNodeEvents {
+export interface MemberNodeEvents extends RoleNodeEvents {
   message: CustomEvent<InboxMessage>
   /** A site's addresses were looked up in the DHT. */
   lookup: CustomEvent<LookupEvent>
-  /** A write failed: the device refuses every write (and acknowledges nothing more) until restarted. */
-  storage: CustomEvent<StorageFailure>
 }
 
 export interface JoinResult {
@@ -119,109 +103,87 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   stop: () => Promise<void>
 }
 
-class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements MemberNode {
-  readonly peerId: string
-  readonly libp2p: TmtpLibp2p
-  private readonly db: Database
+class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
   private readonly store: MemberStore
-  private readonly signer: Ed25519Signer
   private readonly encryption: X25519KeyPair
   private readonly epochs: EpochCache
   private readonly outbox: MemberOutbox
-  private readonly scheduler: DeliveryScheduler
+  /** Carries replies to the sites. */
+  private readonly courier: Courier
+  /** Keeps a connection to every joined site, redialling with backoff. */
+  private readonly connector: Redialer
   private readonly options: MemberNodeOptions
   private readonly now: () => number
-  private readonly blockedPeers = new Set<string>()
-  private readonly log = logger('tmtp:member')
-  private readonly limits: NodeLimits
-  /** Peers banned for too many refused streams (checked by the connection gater). */
-  readonly guard: PeerGuard
-  readonly storageFailure: () => StorageFailure | undefined
-  private discovery?: Discovery
+  private readonly blockedPeers: Set<string>
   private readonly bound: ConnectionBound
   /** Joined sites not left, by PeerId, with their names: kept in memory for the per-message path. */
   private readonly joined = new Map<string, string>()
-  private readonly siteRetries = new Map<string, NodeJS.Timeout>()
-  private stopping = false
   private reconnectTimer?: NodeJS.Timeout
 
-  constructor (signer: Ed25519Signer, encryption: X25519KeyPair, libp2p: TmtpLibp2p, db: Database, options: MemberNodeOptions) {
-    super()
-    this.signer = signer
+  constructor (shell: NodeShell, encryption: X25519KeyPair, blocked: Set<string>, limits: NodeLimits, options: MemberNodeOptions) {
+    super(shell, limits)
     this.encryption = encryption
-    this.peerId = peerIdToString(signer.peerId)
-    this.libp2p = libp2p
-    this.db = db
+    this.blockedPeers = blocked
     this.options = options
     this.now = options.now ?? Date.now
-    this.store = new MemberStore(db)
-    this.limits = resolveLimits(options)
-    this.guard = guardLibp2p(libp2p, this.limits, this.log)
-    this.storageFailure = watchStorage(db, this.log, failure => { this.safeDispatchEvent('storage', { detail: failure }) })
+    this.store = new MemberStore(shell.db)
     this.epochs = new EpochCache(this.store)
-    this.outbox = new MemberOutbox({
-      store: this.store,
-      signer,
-      epochs: this.epochs,
-      now: this.now,
-      onQueued: site => { this.scheduler.nudge(site) }
-    })
-    this.bound = new ConnectionBound(libp2p, {
+    this.outbox = new MemberOutbox({ store: this.store, signer: shell.signer, epochs: this.epochs, now: this.now })
+    this.bound = new ConnectionBound(this.libp2p, {
       max: options.maxConnections ?? DEFAULTS.member.maxConnections,
       intervalMs: options.connectionTrimIntervalMs ?? DEFAULTS.connectionTrimIntervalMs,
       keep: peer => this.joined.has(peer)
     })
-    this.scheduler = new DeliveryScheduler({
-      backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
-      hasWork: async site => await this.outbox.hasWork(site),
-      session: async site => await this.postTo(site),
+    const retryBaseMs = options.retryBaseMs ?? DEFAULTS.retryBaseMs
+    this.courier = new Courier({
+      outbox: this.outbox,
+      open: async site => await this.openPost(site),
+      self: shell.signer.peerId,
+      window: limits.window,
+      // replies are rare: let the stream go as soon as the outbox is empty
+      idleTimeoutMs: 0,
+      inactivityTimeoutMs: limits.streamIdleMs * 2,
+      backoff: { baseMs: retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
+      log: this.log
+    })
+    this.connector = new Redialer({
+      wanted: site => this.joined.has(site) && this.libp2p.getConnections(libp2pPeerIdFromString(site)).length === 0,
+      dial: async site => { await this.dialSite(site) },
+      // replies waiting for the site go out at once
+      onConnected: site => { this.courier.wake(site) },
+      backoff: { baseMs: retryBaseMs, capMs: DEFAULTS.reconnectIntervalMs },
       log: this.log
     })
   }
 
-  /** Peers refused at the connection level (libp2p connection gater): blocked, or banned for a while. */
-  isBlocked (peer: string): boolean {
-    return this.blockedPeers.has(peer) || this.guard.isBanned(peer)
-  }
-
   async start (): Promise<void> {
-    for (const [peer] of await this.store.blocked()) this.blockedPeers.add(peer)
     await this.libp2p.handle(PROTOCOL_DELIVER, async (stream, connection) => {
       stream.inactivityTimeout = this.limits.streamIdleMs * 2
       const sink = memberInboxSink({
         store: this.store,
-        self: this.signer.peerId,
+        self: this.shell.signer.peerId,
         devicePrivateKey: this.encryption.privateKey,
         now: this.now,
         epochs: this.epochs,
         onMessage: (record, content) => {
-          this.safeDispatchEvent('message', { detail: toMessage(record, content, this.joined.get(record.site) ?? '') })
+          this.dispatch('message', toMessage(record, content, this.joined.get(record.site) ?? ''))
         }
       })
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, {
-        self: this.signer,
+        self: this.shell.signer,
         remote: remoteBytes(connection),
         log: this.log,
         now: this.now,
-        onRefused: code => { this.guard.refused(connection.remotePeer.toString(), code) }
+        onRefused: code => { this.shell.guard.refused(connection.remotePeer.toString(), code) }
       })
     }, { maxInboundStreams: this.limits.maxInboundStreams })
-    await this.libp2p.start()
-    for (const site of await this.store.sites()) if (site.left === undefined) this.joined.set(site.peerId, site.name)
-    this.bound.start()
+    const sites = (await this.store.sites()).filter(s => s.left === undefined)
+    for (const site of sites) this.joined.set(site.peerId, site.name)
     const connect = this.options.connectToSites ?? true
-    if (this.libp2p.services.dht !== undefined) {
-      // joined sites are DHT servers: good bootstrap peers for a device
-      const sites = connect ? (await this.store.sites()).filter(s => s.left === undefined) : []
-      const bootstrap = [...(this.options.bootstrap ?? []), ...sites.flatMap(s => s.addrs.map(a => `${a}/p2p/${s.peerId}`))]
-      this.discovery = new Discovery(this.libp2p, {
-        signer: this.signer,
-        bootstrap,
-        publish: true,
-        onLookup: event => { this.safeDispatchEvent('lookup', { detail: event }) }
-      })
-      await this.discovery.start()
-    }
+    // joined sites are DHT servers: good bootstrap peers for a device
+    const bootstrap = [...(this.options.bootstrap ?? []), ...(connect ? sites.flatMap(s => s.addrs.map(a => `${a}/p2p/${s.peerId}`)) : [])]
+    await this.shell.start({ bootstrap, publish: true, onLookup: event => { this.dispatch('lookup', event) } })
+    this.bound.start()
     if (connect) {
       this.connectSites()
       this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
@@ -234,62 +196,23 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
    * replies waiting in the outbox go out.
    */
   private connectSites (): void {
-    this.store.sites().then(async sites => {
-      for (const site of sites) {
-        if (site.left !== undefined) continue
-        this.connectSite(site, 0)
-      }
-    }).catch(err => { this.log.error('cannot list sites: %e', err) })
+    for (const site of this.joined.keys()) this.connector.wake(site)
   }
 
-  /**
-   * Connects to one site; on failure tries again after a short jittered backoff rather than
-   * at the next reconnect tick, so that many devices coming back at once (a site's restart,
-   * a network outage) spread out instead of all waiting a full interval.
-   */
-  private connectSite (site: JoinedSite, attempt: number): void {
-    clearTimeout(this.siteRetries.get(site.peerId))
-    this.siteRetries.delete(site.peerId)
-    this.dialSite(site).then(() => {
-      this.scheduler.wake(site.peerId)
-    }, err => {
-      this.log('site %s unreachable: %e', site.peerId, err)
-      if (this.stopping || !this.joined.has(site.peerId)) return
-      const delay = backoffDelay(attempt, { baseMs: this.options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: DEFAULTS.reconnectIntervalMs })
-      const timer = setTimeout(() => { this.connectSite(site, attempt + 1) }, delay)
-      timer.unref()
-      this.siteRetries.set(site.peerId, timer)
-    })
-  }
-
-  private async dialSite (site: JoinedSite): Promise<void> {
-    const peer = libp2pPeerIdFromString(site.peerId)
-    if (this.libp2p.getConnections(peer).length > 0) return
-    if (site.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: site.addrs.map(a => multiaddr(a)) })
-    // if the site moved, find where it is now (spec: "Lookups")
-    await withLookup(this.libp2p, this.discovery, peer, async () => await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) }))
-  }
-
-  private async postTo (site: string): Promise<SenderResult> {
-    const record = await this.store.site(site)
-    if (record === undefined || record.left !== undefined) return { drained: true }
-    await this.dialSite(record)
+  private async dialSite (site: string): Promise<void> {
     const peer = libp2pPeerIdFromString(site)
-    const stream = await dialWithLookup(this.libp2p, this.discovery, peer, PROTOCOL_POST)
-    stream.inactivityTimeout = this.limits.streamIdleMs * 2
-    return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(site), {
-      self: this.signer.peerId,
-      remote: peer.toMultihash().bytes,
-      window: this.limits.window,
-      receiptTimeoutMs: RECEIPT_TIMEOUT_MS,
-      // replies are rare: let the stream go as soon as the outbox is empty
-      idleTimeoutMs: 0,
-      log: this.log
-    })
+    if (this.libp2p.getConnections(peer).length > 0) return
+    const record = await this.store.site(site)
+    if (record !== undefined && record.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: record.addrs.map(a => multiaddr(a)) })
+    // if the site moved, find where it is now (spec section 16.7)
+    await withLookup(this.libp2p, this.shell.discovery, peer, async () => await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) }))
   }
 
-  multiaddrs (): string[] {
-    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  /** The courier's dialler: a post stream to a joined site. */
+  private async openPost (site: string): Promise<Stream | undefined> {
+    if (!this.joined.has(site)) return undefined
+    await this.dialSite(site)
+    return await dialWithLookup(this.libp2p, this.shell.discovery, libp2pPeerIdFromString(site), PROTOCOL_POST)
   }
 
   async join (token: string): Promise<JoinResult> {
@@ -309,10 +232,10 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     if (addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: addrs.map(a => multiaddr(a)) })
     const request = JoinRequest.encode({
       invite: signed as Uint8Array<ArrayBuffer>,
-      deviceKey: signDeviceKey(this.signer, this.encryption.publicKey, this.now()) as Uint8Array<ArrayBuffer>,
+      deviceKey: signDeviceKey(this.shell.signer, this.encryption.publicKey, this.now()) as Uint8Array<ArrayBuffer>,
       deviceName: this.options.deviceName ?? ''
     })
-    const response = decodeMessage(JoinResponse, await requestControl(this.libp2p, this.discovery, site, PROTOCOL_JOIN, request), 'join response')
+    const response = decodeMessage(JoinResponse, await requestControl(this.libp2p, this.shell.discovery, site, PROTOCOL_JOIN, request), 'join response')
     const code = codeFromWire(response.code)
     if (code !== ErrorCode.OK) throw new TmtpError(code, `the site refused the join: ${response.detail}`)
     requireMaxBytes(response.memberId, MAX_MEMBER_ID_BYTES, 'member id')
@@ -324,9 +247,9 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
       addrs,
       joined: this.now()
     }
-    await this.db.write([put(key.site(site), record)])
+    await this.store.write(this.store.putSite(record))
     this.joined.set(site, record.name)
-    this.scheduler.wake(site)
+    this.courier.wake(site)
     return { site, siteName: record.name, member: record.member }
   }
 
@@ -336,21 +259,21 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
 
   /**
    * Leaves a site: tells it (signed), then blocks it locally whatever it answered, so that
-   * nothing from it is accepted again (spec: "/tmtp/leave/1.0.0").
+   * nothing from it is accepted again (spec section 15.4).
    */
   async leave (site: string): Promise<{ site: string, notified: boolean, code?: string }> {
     const record = await this.requireSite(site)
     let notified = false
     let code: string | undefined
     try {
-      const answer = decodeMessage(Result, await requestControl(this.libp2p, this.discovery, site, PROTOCOL_LEAVE, signLeave(this.signer, libp2pPeerIdFromString(site).toMultihash().bytes, this.now())), 'leave result')
+      const answer = decodeMessage(Result, await requestControl(this.libp2p, this.shell.discovery, site, PROTOCOL_LEAVE, signLeave(this.shell.signer, libp2pPeerIdFromString(site).toMultihash().bytes, this.now())), 'leave result')
       code = codeFromWire(answer.code)
       notified = code === ErrorCode.OK
     } catch (err) {
       code = err instanceof TmtpError ? err.code : 'UNREACHABLE'
       this.log('could not tell %s about leaving: %e', site, err)
     }
-    await this.db.write([put(key.site(site), { ...record, left: this.now() })])
+    await this.store.write(this.store.putSite({ ...record, left: this.now() }))
     this.joined.delete(site)
     await this.block(site, 'left the site')
     this.epochs.forget(site)
@@ -358,7 +281,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   }
 
   async locate (peer: string): Promise<boolean> {
-    return await this.discovery?.locate(libp2pPeerIdFromString(peer)) ?? false
+    return await this.shell.discovery?.locate(libp2pPeerIdFromString(peer)) ?? false
   }
 
   async block (peer: string, reason = 'blocked by the member'): Promise<void> {
@@ -367,7 +290,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
     } catch {
       throw new NodeError('INVALID_ARGUMENT', `not a PeerId: ${JSON.stringify(peer)}`)
     }
-    await this.db.write([put(key.block(peer), { at: this.now(), reason })])
+    await this.store.write(this.store.block(peer, { at: this.now(), reason }))
     this.blockedPeers.add(peer)
     for (const connection of this.libp2p.getConnections(libp2pPeerIdFromString(peer))) {
       await connection.close().catch(() => {})
@@ -375,7 +298,7 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   }
 
   async unblock (peer: string): Promise<void> {
-    await this.db.write([{ key: key.block(peer) }])
+    await this.store.write(this.store.unblock(peer))
     this.blockedPeers.delete(peer)
   }
 
@@ -400,17 +323,21 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   }
 
   async read (id: string): Promise<InboxMessage> {
-    const record = typeof id === 'string' ? await this.store.inboxById(id) : undefined
-    if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox`)
-    if (!record.read) await this.db.write([put(key.inbox(record.site, record.seq), encodeInboxEntry({ ...record, read: true }))])
+    const record = await this.inboxRecord(id)
+    if (!record.read) await this.store.write(this.store.setRead(record, true))
     const site = await this.store.site(record.site)
     return await this.open({ ...record, read: true }, site?.name ?? '')
   }
 
   async markRead (id: string, read = true): Promise<void> {
+    const record = await this.inboxRecord(id)
+    await this.store.write(this.store.setRead(record, read))
+  }
+
+  private async inboxRecord (id: string): Promise<InboxRecord> {
     const record = typeof id === 'string' ? await this.store.inboxById(id) : undefined
     if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox`)
-    await this.db.write([put(key.inbox(record.site, record.seq), encodeInboxEntry({ ...record, read }))])
+    return record
   }
 
   /** Opens a stored envelope with its epoch's key: the inbox keeps messages sealed. */
@@ -439,15 +366,10 @@ class TmtpMemberNode extends TypedEventEmitter<MemberNodeEvents> implements Memb
   }
 
   async stop (): Promise<void> {
-    this.stopping = true
     clearInterval(this.reconnectTimer)
-    for (const timer of this.siteRetries.values()) clearTimeout(timer)
     this.bound.stop()
-    const sessions = this.scheduler.stop()
-    await this.discovery?.stop()
-    await this.libp2p.stop()
-    await sessions
-    await this.db.close()
+    const sessions = Promise.all([this.courier.stop(), this.connector.stop()])
+    await this.shell.stop(sessions)
   }
 }
 
@@ -471,24 +393,28 @@ function toMessage (record: InboxRecord, content: Content, siteName: string): In
 
 /** Creates and starts a member node on its data folder (creating its keys on first start). */
 export async function createMemberNode (options: MemberNodeOptions): Promise<MemberNode> {
-  const signer = await loadIdentity(options.dataDir)
+  const limits = resolveLimits(options)
   const encryption = await loadEncryptionKey(options.dataDir)
-  const db = await Database.open(join(options.dataDir, DATABASE_DIR), { fsync: options.fsync ?? DEFAULTS.fsync })
+  // the connection gater refuses blocked peers: filled from the store before libp2p starts
+  const blocked = new Set<string>()
+  const shell = await NodeShell.open({
+    dataDir: options.dataDir,
+    fsync: options.fsync ?? DEFAULTS.fsync,
+    listen: options.listen ?? [...DEFAULTS.listen],
+    connections: { ...DEFAULTS.member, maxConnections: options.maxConnections ?? DEFAULTS.member.maxConnections },
+    dht: options.dht === false ? undefined : { role: 'member' },
+    limits,
+    deny: peer => blocked.has(peer),
+    logger: options.logger,
+    component: 'tmtp:member'
+  })
   try {
-    // the gater needs the node's block list, and the node needs the libp2p the gater is part of
-    const ref: { node?: TmtpMemberNode } = {}
-    const libp2p = await createTmtpLibp2p({
-      signer,
-      listen: options.listen ?? [...DEFAULTS.listen],
-      connections: { ...DEFAULTS.member, maxConnections: options.maxConnections ?? DEFAULTS.member.maxConnections },
-      denyPeer: peer => ref.node?.isBlocked(peer.toString()) ?? false,
-      dht: options.dht === false ? undefined : { role: 'member' }
-    })
-    const node = ref.node = new TmtpMemberNode(signer, encryption, libp2p, db, options)
+    for (const [peer] of await new MemberStore(shell.db).blocked()) blocked.add(peer)
+    const node = new TmtpMemberNode(shell, encryption, blocked, limits, options)
     await node.start()
     return node
   } catch (err) {
-    await db.close()
+    await shell.abort()
     throw err
   }
 }

@@ -1,17 +1,11 @@
-import { peerIdFromString } from '@libp2p/peer-id'
-import { RateLimiter } from '../util/rate-limit.js'
-import { ErrorCode } from '../protocol/errors.js'
-import type { NodeLimits } from './limits.js'
-import type { TmtpLibp2p } from './libp2p.js'
-import type { Logger } from '@libp2p/interface'
+import { RateLimiter } from '../util/index.js'
+import { ErrorCode } from '../protocol/index.js'
 
 export interface PeerGuardOptions {
   /** Stream refusals a peer may cause per minute; one more and it is banned. */
   refusalsPerMinute: number
   /** How long a banned peer's connections are refused. */
   banMs: number
-  /** Closes every connection to a peer that was just banned. */
-  hangUp: (peer: string) => void
   log: (format: string, ...args: unknown[]) => void
   now?: () => number
 }
@@ -41,6 +35,7 @@ export class PeerGuard {
   private readonly refusals: RateLimiter
   private readonly banned = new Map<string, number>()
   private readonly now: () => number
+  private banListener?: (peer: string) => void
 
   constructor (opts: PeerGuardOptions) {
     this.opts = opts
@@ -58,7 +53,12 @@ export class PeerGuard {
     this.banned.set(peer, this.now() + this.opts.banMs)
     if (this.banned.size > MAX_BANNED) this.banned.delete(this.banned.keys().next().value as string)
     this.opts.log('banning %s for %d ms: more than %d refused streams a minute', peer, this.opts.banMs, this.opts.refusalsPerMinute)
-    this.opts.hangUp(peer)
+    this.banListener?.(peer)
+  }
+
+  /** Registers the one listener told of each peer just banned (the node closes its connections). */
+  onBan (listener: (peer: string) => void): void {
+    this.banListener = listener
   }
 
   isBanned (peer: string): boolean {
@@ -73,14 +73,4 @@ export class PeerGuard {
   get size (): number {
     return this.banned.size
   }
-}
-
-/** A node's guard: a peer it bans is disconnected from `libp2p` at once. */
-export function guardLibp2p (libp2p: TmtpLibp2p, limits: Pick<NodeLimits, 'refusalsPerMinute' | 'banMs'>, log: Logger): PeerGuard {
-  return new PeerGuard({
-    refusalsPerMinute: limits.refusalsPerMinute,
-    banMs: limits.banMs,
-    hangUp: peer => { libp2p.hangUp(peerIdFromString(peer)).catch(() => {}) },
-    log
-  })
 }

@@ -1,19 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { openDeviceKey } from '../crypto/device-key.js'
-import { peerIdToString, type Ed25519Signer } from '../crypto/ed25519.js'
-import { createInviteToken, inviteSecretHash, openInvite } from '../crypto/invite.js'
-import { openLeave } from '../crypto/leave.js'
-import { NodeError } from '../util/node-error.js'
-import { Mutex } from '../util/mutex.js'
-import { INVITE_SECRET_BYTES, MAX_NAME_BYTES, MAX_REF_BYTES } from '../protocol/constants.js'
-import { ErrorCode, TmtpError, codeToWire } from '../protocol/errors.js'
-import { decodeMessage, requireMaxBytes } from '../protocol/messages.js'
-import { JoinRequest, JoinResponse } from '../protocol/pb/tmtp.js'
-import { del, put, type Write } from '../store/database.js'
-import { key, type DeviceRecord, type InviteRecord, type MemberRecord, type SiteStore } from '../store/site-store.js'
-import { RateLimiter } from '../util/rate-limit.js'
-import type { SiteOutbox } from '../delivery/site-outbox.js'
+import { createInviteToken, inviteSecretHash, openDeviceKey, openInvite, openLeave, peerIdToString, type Ed25519Signer } from '../crypto/index.js'
+import { Mutex, NodeError, RateLimiter } from '../util/index.js'
+import { codeToWire, decodeMessage, ErrorCode, INVITE_SECRET_BYTES, JoinRequest, JoinResponse, MAX_NAME_BYTES, MAX_REF_BYTES, requireMaxBytes, TmtpError } from '../protocol/index.js'
+import type { DeviceRecord, InviteRecord, MemberRecord, SiteStore, Write } from '../store/index.js'
+import type { SiteOutbox } from '../delivery/index.js'
 
 export interface SiteMembershipOptions {
   store: SiteStore
@@ -83,7 +74,7 @@ export class SiteMembership {
     })
     const hash = uint8ArrayToString(inviteSecretHash(secret), 'base16')
     const record: InviteRecord = { hash, ref, created: now, expires }
-    await this.store.db.write([put(key.invite(hash), record)])
+    await this.store.write(this.store.putInvite(record))
     return { token, ref, expires }
   }
 
@@ -115,10 +106,8 @@ export class SiteMembership {
       const now = this.opts.now()
       const writes: Write[] = []
       let member = invite.ref === '' ? undefined : await this.store.memberByRef(invite.ref)
-      if (member === undefined) {
-        member = { id: newMemberId(), ref: invite.ref, created: now, devices: [] }
-        if (invite.ref !== '') writes.push(put(key.ref(invite.ref), member.id))
-      }
+      const isNewMember = member === undefined
+      member ??= { id: newMemberId(), ref: invite.ref, created: now, devices: [] }
       const previous = await this.store.device(peer)
       if (previous !== undefined && previous.member !== member.id) {
         writes.push(...await this.detachDevice(previous))
@@ -132,12 +121,8 @@ export class SiteMembership {
         joined: now,
         addrs
       }
-      writes.push(
-        put(key.member(member.id), member),
-        put(key.device(peer), device),
-        put(key.invite(hash), { ...record, used: { at: now, device: peer, member: member.id } })
-      )
-      await this.store.db.write(writes)
+      writes.push(...this.store.admitDevice(member, device, { ...record, used: { at: now, device: peer, member: member.id } }, isNewMember))
+      await this.store.write(writes)
       this.opts.outbox.forget(peer)
       this.opts.outbox.membersChanged()
       return member.id
@@ -152,7 +137,7 @@ export class SiteMembership {
     await this.lock.run(async () => {
       const device = await this.store.device(peer)
       if (device === undefined) throw new TmtpError(ErrorCode.NOT_MEMBER, 'not a member device of this site')
-      await this.store.db.write(await this.detachDevice(device))
+      await this.store.write(await this.detachDevice(device))
       this.opts.outbox.membersChanged()
     })
     await this.opts.outbox.dropDevice(peer, 'the device left the site')
@@ -164,10 +149,7 @@ export class SiteMembership {
       const member = await this.store.member(idOrRef) ?? await this.store.memberByRef(idOrRef)
       if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(idOrRef)}`)
       const view = await this.view(member)
-      const writes: Write[] = [del(key.member(member.id))]
-      if (member.ref !== '') writes.push(del(key.ref(member.ref)))
-      for (const peer of member.devices) writes.push(del(key.device(peer)))
-      await this.store.db.write(writes)
+      await this.store.write(this.store.removeMember(member))
       this.opts.outbox.membersChanged()
       return view
     })
@@ -198,12 +180,7 @@ export class SiteMembership {
 
   /** Writes that take a device out of its member (the member record stays, possibly without devices). */
   private async detachDevice (device: DeviceRecord): Promise<Write[]> {
-    const writes: Write[] = [del(key.device(device.peerId))]
-    const member = await this.store.member(device.member)
-    if (member !== undefined) {
-      writes.push(put(key.member(member.id), { ...member, devices: member.devices.filter(d => d !== device.peerId) }))
-    }
-    return writes
+    return this.store.detachDevice(device, await this.store.member(device.member))
   }
 }
 

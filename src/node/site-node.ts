@@ -1,37 +1,22 @@
 import '../polyfill.js'
-import { join } from 'node:path'
-import { logger } from '@libp2p/logger'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TypedEventEmitter } from 'main-event'
 import { Registry } from 'prom-client'
-import { toString as uint8ArrayToString } from 'uint8arrays'
-import { peerIdToString } from '../crypto/ed25519.js'
-import { NodeError } from '../util/node-error.js'
-import { FramedStream } from '../delivery/framed-stream.js'
-import { receiveEnvelopes } from '../delivery/receiver.js'
-import { DeliveryScheduler } from '../delivery/scheduler.js'
-import { sendEnvelopes, type SenderResult } from '../delivery/sender.js'
-import { SiteOutbox } from '../delivery/site-outbox.js'
-import type { SendRequest, SendResult, SiteEvent } from '../delivery/send-request.js'
-import { DELIVERY_STATES, type DeliveryState } from '../store/states.js'
-import { siteRepliesSink } from '../delivery/site-replies.js'
-import { MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS } from '../protocol/constants.js'
-import { ErrorCode, codeToWire } from '../protocol/errors.js'
-import { JoinResponse, Result } from '../protocol/pb/tmtp.js'
-import { Database, put } from '../store/database.js'
-import { key, SiteStore, type Reply, type ReplyView } from '../store/site-store.js'
-import { DEFAULTS } from './defaults.js'
-import { DATABASE_DIR, loadIdentity } from './identity.js'
-import { createTmtpLibp2p, type TmtpLibp2p } from './libp2p.js'
+import { Courier, FramedStream, receiveEnvelopes, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
+import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
+import { SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
+import { NodeError } from '../util/index.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
-import { Discovery, type LookupEvent } from '../discovery/discovery.js'
-import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
-import { watchStorage, type StorageFailure } from './storage-health.js'
+import { DEFAULTS } from './defaults.js'
 import { resolveLimits, type NodeLimits } from './limits.js'
-import { guardLibp2p, type PeerGuard } from './peer-guard.js'
-import type { Ed25519Signer } from '../crypto/ed25519.js'
-import type { Connection, PeerId } from '@libp2p/interface'
+import type { TypedEventEmitter } from 'main-event'
+import { NodeShell } from './node-shell.js'
+import { RoleNode, type RoleNodeEvents } from './role-node.js'
+import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
+import type { LookupEvent } from '../discovery/index.js'
+import type { TmtpLibp2p } from './libp2p.js'
+import type { StorageFailure } from './storage-health.js'
+import type { ComponentLogger, Connection, PeerId, Stream } from '@libp2p/interface'
 
 /** Limits (src/node/limits.ts: window, joinsPerMinute, maxInboundStreams, maxQueuePerDevice, refusalsPerMinute, banMs, streamIdleMs) are options too. */
 export interface SiteNodeOptions extends Partial<NodeLimits> {
@@ -51,22 +36,14 @@ export interface SiteNodeOptions extends Partial<NodeLimits> {
   epochAgeMs?: number
   /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. @default [] */
   bootstrap?: string[]
+  /** Where the node and its libp2p log (a prefixed logger tells the nodes of one process apart). @default libp2p's default logger */
+  logger?: ComponentLogger
   /** Run the TMTP DHT (as a server) to find member devices that moved, and be found. @default true */
   dht?: boolean
   /** Serve DHT queries (a site behind NAT may not). @default true */
   dhtServer?: boolean
   /** The clock, for tests of expiry. @default Date.now */
   now?: () => number
-}
-
-export interface MessageStatus {
-  id: string
-  created: number
-  expires: number
-  subject: string
-  urgency: string
-  topic?: string
-  devices: Array<{ device: string, member: string, seq: number, state: DeliveryState, at: number, code?: string, detail?: string, proof?: string }>
 }
 
 /** The end of one delivery session to a device: ok when its queue drained, else the error code. */
@@ -79,17 +56,15 @@ export interface SessionEvent {
 export interface SiteStats {
   queued: number
   activeDeliveries: number
-  states: Record<DeliveryState, number>
+  states: StateCounts
 }
 
-export interface SiteNodeEvents {
+export interface SiteNodeEvents extends RoleNodeEvents {
   delivery: CustomEvent<SiteEvent>
   reply: CustomEvent<Reply>
   session: CustomEvent<SessionEvent>
   /** A device's addresses were looked up in the DHT. */
   lookup: CustomEvent<LookupEvent>
-  /** A write failed: the node refuses every write (sends answer STORAGE_FAILURE) until restarted. */
-  storage: CustomEvent<StorageFailure>
 }
 
 /** A running TMTP site node (spec: "Roles"). */
@@ -107,100 +82,64 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   removeMember: (idOrRef: string) => Promise<MemberView>
   /** Replies in the order received; `after` is the `cursor` of the last reply of the previous page. */
   replies: (opts?: { after?: string, limit?: number }) => Promise<ReplyView[]>
-  /** Outbox entries, active delivery sessions, and per-device statuses by state (a scan: not for hot paths). */
+  /** Device copies queued and by state (kept as counters: no scan), and active delivery sessions. */
   stats: () => Promise<SiteStats>
   /** The first write that failed, if one did (see the `storage` event). */
   storageFailure: () => StorageFailure | undefined
   stop: () => Promise<void>
 }
 
-class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode {
-  readonly peerId: string
-  readonly libp2p: TmtpLibp2p
+class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   readonly libp2pMetrics: Registry
-  private readonly db: Database
   private readonly store: SiteStore
   private readonly outbox: SiteOutbox
   private readonly membership: SiteMembership
-  private readonly scheduler: DeliveryScheduler
-  private readonly signer: Ed25519Signer
-  private readonly discovery?: Discovery
-  private readonly log = logger('tmtp:site')
-  private readonly limits: NodeLimits
-  /** Peers banned for too many refused streams (checked by the connection gater). */
-  readonly guard: PeerGuard
-  readonly storageFailure: () => StorageFailure | undefined
+  private readonly courier: Courier
+  private readonly options: SiteNodeOptions
   private sweepTimer?: NodeJS.Timeout
 
-  constructor (signer: Ed25519Signer, libp2p: TmtpLibp2p, libp2pMetrics: Registry, db: Database, options: SiteNodeOptions) {
-    super()
-    this.libp2pMetrics = libp2pMetrics
+  constructor (shell: NodeShell, store: SiteStore, libp2pMetrics: Registry, limits: NodeLimits, options: SiteNodeOptions) {
+    super(shell, limits)
     const now = options.now ?? Date.now
-    this.signer = signer
-    this.peerId = peerIdToString(signer.peerId)
-    this.libp2p = libp2p
-    this.db = db
-    this.store = new SiteStore(db)
-    this.limits = resolveLimits(options)
-    this.guard = guardLibp2p(libp2p, this.limits, this.log)
-    this.storageFailure = watchStorage(db, this.log, failure => { this.safeDispatch('storage', failure) })
-    this.discovery = libp2p.services.dht === undefined
-      ? undefined
-      : new Discovery(libp2p, {
-        signer,
-        bootstrap: options.bootstrap ?? [],
-        publish: true,
-        onLookup: event => { this.safeDispatch('lookup', event) }
-      })
+    this.libp2pMetrics = libp2pMetrics
+    this.store = store
+    this.options = options
     this.outbox = new SiteOutbox({
-      store: this.store,
-      signer,
+      store,
+      signer: shell.signer,
       epochAgeMs: options.epochAgeMs ?? DEFAULTS.epochAgeMs,
       defaultTtlMs: options.defaultTtlMs ?? DEFAULTS.ttlMs,
       maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs,
-      maxQueuePerDevice: this.limits.maxQueuePerDevice,
+      maxQueuePerDevice: limits.maxQueuePerDevice,
       now,
-      onQueued: device => { this.scheduler.nudge(device) },
-      onEvent: event => { this.safeDispatch('delivery', event) }
+      onEvent: event => { this.dispatch('delivery', event) }
     })
     this.membership = new SiteMembership({
-      store: this.store,
+      store,
       outbox: this.outbox,
-      signer,
-      siteName: options.name ?? 'TMTP site',
+      signer: shell.signer,
+      siteName: options.name ?? DEFAULTS.siteName,
       inviteTtlMs: options.inviteTtlMs ?? DEFAULTS.inviteTtlMs,
-      joinsPerMinute: this.limits.joinsPerMinute,
+      joinsPerMinute: limits.joinsPerMinute,
       now,
       addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes)
     })
-    this.scheduler = new DeliveryScheduler({
+    this.courier = new Courier({
+      outbox: this.outbox,
+      open: async device => await this.openDelivery(device),
+      self: shell.signer.peerId,
+      window: limits.window,
+      idleTimeoutMs: limits.streamIdleMs,
+      inactivityTimeoutMs: limits.streamIdleMs * 2,
       backoff: { baseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
-      hasWork: async device => await this.outbox.hasWork(device),
-      session: async device => {
-        try {
-          const result = await this.deliver(device)
-          this.safeDispatch('session', { device, ok: result.drained, code: result.drained ? undefined : result.error.code })
-          return result
-        } catch (err) {
-          this.safeDispatch('session', { device, ok: false, code: (err as { code?: string }).code ?? 'UNREACHABLE' })
-          throw err
-        }
-      },
-      log: this.log
+      log: this.log,
+      onSession: ({ peer, ok, code }) => { this.dispatch('session', { device: peer, ok, code }) }
     })
-  }
-
-  private safeDispatch<K extends keyof SiteNodeEvents> (type: K, detail: SiteNodeEvents[K]['detail']): void {
-    try {
-      this.safeDispatchEvent(type, { detail })
-    } catch (err) {
-      this.log.error('an event listener threw: %e', err)
-    }
   }
 
   async start (): Promise<void> {
     const { maxInboundStreams, streamIdleMs } = this.limits
-    const refused = (connection: Connection) => (code: ErrorCode) => { this.guard.refused(connection.remotePeer.toString(), code) }
+    const refused = (connection: Connection) => (code: ErrorCode) => { this.shell.guard.refused(connection.remotePeer.toString(), code) }
     await this.libp2p.handle(PROTOCOL_JOIN, async (stream, connection) => {
       const addrs = [connection.remoteAddr.toString()]
       await serveControl(stream, async frame => await this.membership.join(frame, remoteBytes(connection), addrs),
@@ -219,35 +158,26 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     await this.libp2p.handle(PROTOCOL_POST, async (stream, connection) => {
       const sink = siteRepliesSink({
         store: this.store,
-        self: this.signer.peerId,
+        self: this.shell.signer.peerId,
         now: Date.now,
-        onReply: reply => { this.safeDispatch('reply', reply) }
+        onReply: reply => { this.dispatch('reply', reply) }
       })
       stream.inactivityTimeout = streamIdleMs
-      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.signer, remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
+      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.shell.signer, remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
     }, { maxInboundStreams })
 
-    // a member device that connects gets its queued messages at once (spec: "Retries")
+    // a member device that connects gets its queued messages at once (spec section 15.2)
     this.libp2p.addEventListener('peer:connect', event => {
-      this.scheduler.wake(event.detail.toString())
+      this.courier.wake(event.detail.toString())
     })
     this.libp2p.addEventListener('peer:identify', event => {
       const { peerId, listenAddrs } = event.detail
       this.rememberAddrs(peerId.toString(), listenAddrs.map(a => a.toString())).catch(err => { this.log.error('cannot store addresses: %e', err) })
     })
-    await this.libp2p.start()
-    await this.discovery?.start()
+    await this.shell.start({ bootstrap: this.options.bootstrap ?? [], publish: true, onLookup: event => { this.dispatch('lookup', event) } })
 
     await this.outbox.sweepExpired()
-    for await (const device of this.store.devicesWithOutbox()) {
-      const record = await this.store.device(device)
-      if (record === undefined) {
-        await this.outbox.dropDevice(device, 'the device is no longer a member')
-        continue
-      }
-      await this.libp2p.peerStore.merge(libp2pPeerIdFromString(device), { multiaddrs: record.addrs.map(a => multiaddr(a)) })
-      this.scheduler.wake(device)
-    }
+    for await (const device of this.store.devicesWithOutbox()) this.courier.wake(device)
     this.sweepTimer = setInterval(() => {
       this.outbox.sweepExpired().catch(err => { this.log.error('expiry sweep failed: %e', err) })
     }, DEFAULTS.expirySweepMs)
@@ -269,31 +199,19 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
     const device = await this.store.device(peer)
     if (device === undefined || addrs.length === 0) return
     const same = addrs.length === device.addrs.length && addrs.every(a => device.addrs.includes(a))
-    if (!same) await this.db.write([put(key.device(peer), { ...device, addrs })])
+    if (!same) await this.store.write(this.store.setDeviceAddrs(device, addrs))
   }
 
-  private async deliver (device: string): Promise<SenderResult> {
+  /** The courier's dialler: a deliver stream to a member device, at its stored addresses or found in the DHT. */
+  private async openDelivery (device: string): Promise<Stream | undefined> {
     const record = await this.store.device(device)
     if (record === undefined) {
       await this.outbox.dropDevice(device, 'the device is no longer a member')
-      return { drained: true }
+      return undefined
     }
     const peer = libp2pPeerIdFromString(device)
     if (record.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: record.addrs.map(a => multiaddr(a)) })
-    const stream = await dialWithLookup(this.libp2p, this.discovery, peer, PROTOCOL_DELIVER)
-    stream.inactivityTimeout = this.limits.streamIdleMs * 2
-    return await sendEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), this.outbox.queue(device), {
-      self: this.signer.peerId,
-      remote: peer.toMultihash().bytes,
-      window: this.limits.window,
-      receiptTimeoutMs: RECEIPT_TIMEOUT_MS,
-      idleTimeoutMs: this.limits.streamIdleMs,
-      log: this.log
-    })
-  }
-
-  multiaddrs (): string[] {
-    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+    return await dialWithLookup(this.libp2p, this.shell.discovery, peer, PROTOCOL_DELIVER)
   }
 
   createInvite = async (req?: InviteRequest): Promise<IssuedInvite> => await this.membership.createInvite(req)
@@ -303,28 +221,9 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   removeMember = async (idOrRef: string): Promise<MemberView> => await this.membership.removeMember(idOrRef)
 
   async message (id: string): Promise<MessageStatus> {
-    const record = typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? await this.store.message(id) : undefined
-    if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)}`)
-    const statuses = await this.store.statuses(record)
-    const proofs = await this.db.getMany(statuses.map(s => s.ack === undefined ? 'ack:' : key.ack(s.ack)))
-    return {
-      id,
-      created: record.created,
-      expires: record.expires,
-      subject: record.subject,
-      urgency: record.urgency,
-      topic: record.topic,
-      devices: statuses.map((s, i) => ({
-        device: s.device,
-        member: s.member,
-        seq: s.seq,
-        state: s.state,
-        at: s.at,
-        code: s.code,
-        detail: s.detail,
-        proof: proofs[i] === undefined ? undefined : uint8ArrayToString(proofs[i], 'base64')
-      }))
-    }
+    const status = typeof id === 'string' ? await this.store.messageStatus(id) : undefined
+    if (status === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)}`)
+    return status
   }
 
   async replies (opts: { after?: string, limit?: number } = {}): Promise<ReplyView[]> {
@@ -332,43 +231,37 @@ class TmtpSiteNode extends TypedEventEmitter<SiteNodeEvents> implements SiteNode
   }
 
   async stats (): Promise<SiteStats> {
-    const states = Object.fromEntries(DELIVERY_STATES.map(s => [s, 0])) as Record<DeliveryState, number>
-    for await (const state of this.store.settledStates()) states[state]++
-    states.queued = await this.db.count('ob:')
-    return { queued: states.queued, activeDeliveries: this.scheduler.active, states }
+    const states = await this.store.counts()
+    return { queued: states.queued, activeDeliveries: this.courier.active, states }
   }
 
   async stop (): Promise<void> {
     clearInterval(this.sweepTimer)
-    const sessions = this.scheduler.stop()
-    await this.discovery?.stop()
-    await this.libp2p.stop()
-    await sessions
-    await this.db.close()
+    await this.shell.stop(this.courier.stop())
   }
 }
 
 /** Creates and starts a site node on its data folder (creating the identity on first start). */
 export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNode> {
-  const signer = await loadIdentity(options.dataDir)
-  const db = await Database.open(join(options.dataDir, DATABASE_DIR), { fsync: options.fsync ?? DEFAULTS.fsync })
+  const limits = resolveLimits(options)
+  const metrics = new Registry()
+  const shell = await NodeShell.open({
+    dataDir: options.dataDir,
+    fsync: options.fsync ?? DEFAULTS.fsync,
+    listen: options.listen ?? [...DEFAULTS.listen],
+    connections: DEFAULTS.site,
+    dht: options.dht === false ? undefined : { role: 'site', server: options.dhtServer ?? true },
+    limits,
+    metrics,
+    logger: options.logger,
+    component: 'tmtp:site'
+  })
   try {
-    const metrics = new Registry()
-    // the gater needs the node's ban list, and the node needs the libp2p the gater is part of
-    const ref: { node?: TmtpSiteNode } = {}
-    const libp2p = await createTmtpLibp2p({
-      signer,
-      listen: options.listen ?? [...DEFAULTS.listen],
-      connections: DEFAULTS.site,
-      denyPeer: peer => ref.node?.guard.isBanned(peer.toString()) ?? false,
-      metrics,
-      dht: options.dht === false ? undefined : { role: 'site', server: options.dhtServer ?? true }
-    })
-    const node = ref.node = new TmtpSiteNode(signer, libp2p, metrics, db, options)
+    const node = new TmtpSiteNode(shell, await SiteStore.open(shell.db), metrics, limits, options)
     await node.start()
     return node
   } catch (err) {
-    await db.close()
+    await shell.abort()
     throw err
   }
 }

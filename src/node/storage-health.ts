@@ -1,4 +1,4 @@
-import type { Database } from '../store/database.js'
+import type { Database } from '../store/index.js'
 import type { Logger } from '@libp2p/interface'
 
 /**

@@ -1,11 +1,17 @@
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
-import { ErrorCode, TmtpError } from '../protocol/errors.js'
+import { ErrorCode, TmtpError } from '../protocol/index.js'
 
-/** One write of a batch. A value of undefined deletes the key. */
+/**
+ * One write of a batch: a put of `value`, a delete (no value), or an addition of `add` to
+ * the counter stored at `key` (a JSON number, 0 when absent), resolved when the batch is
+ * written so that counters stay exact however writes are gathered. A counter key is only
+ * ever written by additions.
+ */
 export interface Write {
   key: string
   value?: Uint8Array
+  add?: number
 }
 
 export interface DatabaseOptions {
@@ -39,6 +45,11 @@ export function del (key: string): Write {
   return { key }
 }
 
+/** Adds `n` to the counter at `key` in the same atomic batch as the writes beside it. */
+export function add (key: string, n: number): Write {
+  return { key, add: n }
+}
+
 /**
  * A LevelDB with group commit: writes requested while a batch is being written are
  * gathered into the next batch, so many concurrent writers cost one write (and, with
@@ -60,6 +71,8 @@ export class Database {
   private refusal?: TmtpError
   private writeFailure?: TmtpError
   private readonly failureListeners = new Set<(failure: TmtpError) => void>()
+  /** Counter values as last written (loaded on first use), so that additions need no read. */
+  private readonly counters = new Map<string, number>()
 
   private constructor (level: Level<string, Uint8Array>, options: DatabaseOptions) {
     this.level = level
@@ -137,6 +150,21 @@ export class Database {
     return n
   }
 
+  /** The value of the counter at `key` (see `add`), with every committed addition. */
+  async counter (key: string): Promise<number> {
+    await this.loadCounters([key])
+    return this.counters.get(key) ?? 0
+  }
+
+  private async loadCounters (keys: string[]): Promise<void> {
+    const missing = keys.filter(k => !this.counters.has(k))
+    const values = await this.getMany(missing)
+    missing.forEach((k, i) => {
+      const raw = values[i]
+      this.counters.set(k, raw === undefined ? 0 : decodeJson<number>(raw))
+    })
+  }
+
   /** The first write that failed, if one did: from then on every write is refused. */
   get failure (): TmtpError | undefined {
     return this.writeFailure
@@ -167,7 +195,12 @@ export class Database {
         continue
       }
       try {
-        await this.level.batch(operations(batch), { sync: this.sync })
+        const { ops, additions } = operations(batch)
+        await this.loadCounters([...additions.keys()])
+        const totals = new Map([...additions].map(([k, n]) => [k, (this.counters.get(k) ?? 0) + n]))
+        for (const [k, total] of totals) ops.push({ type: 'put', key: k, value: encodeJson(total) })
+        await this.level.batch(ops, { sync: this.sync })
+        for (const [k, total] of totals) this.counters.set(k, total)
         for (const p of batch) p.resolve()
       } catch (err) {
         const failure = storageError(err, 'database write failed')
@@ -201,18 +234,20 @@ export class Database {
 type Operation = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
 
 /**
- * The LevelDB operations of a gathered batch, each key once with its last write: the batch
- * is atomic, so earlier writes of the same key (a device's sequence counter, written by
- * every send) would only cost LevelDB work.
+ * The LevelDB operations of a gathered batch, each key once with its last write (the batch
+ * is atomic, so earlier writes of the same key, a device's sequence counter written by every
+ * send, would only cost LevelDB work), and the sum of the additions to each counter.
  */
-function operations (batch: Pending[]): Operation[] {
+function operations (batch: Pending[]): { ops: Operation[], additions: Map<string, number> } {
   const byKey = new Map<string, Operation>()
+  const additions = new Map<string, number>()
   for (const p of batch) {
     for (const w of p.writes) {
-      byKey.set(w.key, w.value === undefined ? { type: 'del', key: w.key } : { type: 'put', key: w.key, value: w.value })
+      if (w.add !== undefined) additions.set(w.key, (additions.get(w.key) ?? 0) + w.add)
+      else byKey.set(w.key, w.value === undefined ? { type: 'del', key: w.key } : { type: 'put', key: w.key, value: w.value })
     }
   }
-  return [...byKey.values()]
+  return { ops: [...byKey.values()], additions }
 }
 
 /** A cursor from outside never moves a range below its prefix (into other records). */

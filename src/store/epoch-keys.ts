@@ -1,5 +1,26 @@
-/** The exported keys of a key epoch as both roles store them (hex): see src/delivery/epochs.ts. */
+import { createSecretKey } from 'node:crypto'
+import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import type { DirectionKey, EpochKeys } from '../crypto/index.js'
+
+/** The exported keys of a key epoch as both roles store them (hex). */
 export interface StoredEpochKeys {
   siteToDevice: { key: string, nonce: string }
   deviceToSite: { key: string, nonce: string }
+}
+
+/** Epoch keys as stored in LevelDB (hex), and back. */
+export function epochKeysToRecord (keys: EpochKeys): StoredEpochKeys {
+  const hex = (d: DirectionKey): { key: string, nonce: string } => ({
+    key: uint8ArrayToString(d.keyBytes, 'base16'),
+    nonce: uint8ArrayToString(d.baseNonce, 'base16')
+  })
+  return { siteToDevice: hex(keys.siteToDevice), deviceToSite: hex(keys.deviceToSite) }
+}
+
+export function epochKeysFromRecord (record: StoredEpochKeys): EpochKeys {
+  const direction = (d: { key: string, nonce: string }): DirectionKey => {
+    const keyBytes = uint8ArrayFromString(d.key, 'base16')
+    return { key: createSecretKey(keyBytes), keyBytes, baseNonce: uint8ArrayFromString(d.nonce, 'base16') }
+  }
+  return { siteToDevice: direction(record.siteToDevice), deviceToSite: direction(record.deviceToSite) }
 }

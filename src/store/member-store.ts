@@ -1,10 +1,13 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { Envelope, EnvelopeHeader } from '../protocol/pb/tmtp.js'
-import { Database, decodeJson, pad } from './database.js'
+import { Envelope, EnvelopeHeader } from '../protocol/index.js'
+import { decodeJson, del, pad, put, type Database, type Write } from './database.js'
+import type { OutboxEntry } from './site-store.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
 
 /**
- * The member device's LevelDB layout (spec: "Roles and state"):
+ * The member device's LevelDB layout (spec section 3, "Roles and state"). Only this file
+ * knows it: callers read through the read methods and build atomic batches from the named
+ * write builders.
  *
  *   site:<site PeerId>             JoinedSite
  *   blk:<PeerId>                   BlockRecord
@@ -99,7 +102,7 @@ export interface PostStatus {
   subject: string
 }
 
-export const key = {
+const key = {
   site: (peer: string) => `site:${peer}`,
   block: (peer: string) => `blk:${peer}`,
   epoch: (site: string, epoch: number) => `ep:${site}:${pad(epoch)}`,
@@ -112,35 +115,56 @@ export const key = {
   post: (id: string) => `pst:${id}`
 }
 
-/** Typed reads over the member's database; writes are composed by callers. */
+/** The device's records: typed reads and named write builders for atomic batches. */
 export class MemberStore {
-  readonly db: Database
+  private readonly db: Database
 
   constructor (db: Database) {
     this.db = db
   }
 
+  /** Commits writes made by the builders below, atomically (gathered with concurrent writes). */
+  async write (writes: Write[]): Promise<void> {
+    await this.db.write(writes)
+  }
+
+  // sites and blocks
+
   site = async (peer: string): Promise<JoinedSite | undefined> => await this.db.getJson(key.site(peer))
-  block = async (peer: string): Promise<BlockRecord | undefined> => await this.db.getJson(key.block(peer))
-  post = async (id: string): Promise<PostStatus | undefined> => await this.db.getJson(key.post(id))
 
   async sites (): Promise<JoinedSite[]> {
-    const out: JoinedSite[] = []
-    for await (const [, value] of this.db.entries('site:')) out.push(decodeJson<JoinedSite>(value))
-    return out
+    return (await this.db.range('site:', { limit: -1 })).map(([, value]) => decodeJson<JoinedSite>(value))
   }
+
+  putSite (site: JoinedSite): Write[] {
+    return [put(key.site(site.peerId), site)]
+  }
+
+  blockOf = async (peer: string): Promise<BlockRecord | undefined> => await this.db.getJson(key.block(peer))
 
   async blocked (): Promise<Array<[string, BlockRecord]>> {
-    const out: Array<[string, BlockRecord]> = []
-    for await (const [k, value] of this.db.entries('blk:')) out.push([k.slice(4), decodeJson<BlockRecord>(value)])
-    return out
+    return (await this.db.range('blk:', { limit: -1 })).map(([k, value]) => [k.slice(4), decodeJson<BlockRecord>(value)])
   }
 
-  async epochs (site: string): Promise<MemberEpochRecord[]> {
-    const out: MemberEpochRecord[] = []
-    for await (const [, value] of this.db.entries(key.epochPrefix(site))) out.push(decodeJson<MemberEpochRecord>(value))
-    return out
+  block (peer: string, record: BlockRecord): Write[] {
+    return [put(key.block(peer), record)]
   }
+
+  unblock (peer: string): Write[] {
+    return [del(key.block(peer))]
+  }
+
+  // key epochs
+
+  async epochs (site: string): Promise<MemberEpochRecord[]> {
+    return (await this.db.range(key.epochPrefix(site), { limit: -1 })).map(([, value]) => decodeJson<MemberEpochRecord>(value))
+  }
+
+  putEpoch (site: string, record: MemberEpochRecord): Write[] {
+    return [put(key.epoch(site, record.epoch), record)]
+  }
+
+  // the inbox
 
   async inboxById (id: string): Promise<InboxRecord | undefined> {
     const inboxKey = await this.db.getJson<string>(key.inboxId(id))
@@ -152,16 +176,52 @@ export class MemberStore {
     for await (const [k, value] of this.db.entries(site === undefined ? 'in:' : `in:${site}:`)) yield decodeInboxEntry(siteOf(k), value)
   }
 
+  /** Whether each message id is in the inbox already (deduplication). */
+  async knownInbox (ids: string[]): Promise<boolean[]> {
+    return (await this.db.getMany(ids.map(key.inboxId))).map(v => v !== undefined)
+  }
+
+  /** Messages received from a site, stored sealed, unread. */
+  putInbox (records: InboxRecord[]): Write[] {
+    return records.flatMap(record => {
+      const inboxKey = key.inbox(record.site, record.seq)
+      return [put(inboxKey, encodeInboxEntry(record)), put(key.inboxId(record.id), inboxKey)]
+    })
+  }
+
+  setRead (record: InboxRecord, read: boolean): Write[] {
+    return [put(key.inbox(record.site, record.seq), encodeInboxEntry({ ...record, read }))]
+  }
+
+  // posts to sites (replies)
+
+  post = async (id: string): Promise<PostStatus | undefined> => await this.db.getJson(key.post(id))
+
   async postSeq (site: string): Promise<number> {
     return await this.db.getJson<number>(key.postSeq(site)) ?? 0
+  }
+
+  /** A sealed post enters the site's post outbox, with its status; its seq becomes the last used. */
+  queuePost (post: PostStatus, frame: Uint8Array): Write[] {
+    return [put(key.postOutbox(post.site, post.seq), frame), put(key.postSeq(post.site), post.seq), put(key.post(post.id), post)]
   }
 
   async hasPosts (site: string): Promise<boolean> {
     return await this.db.first(key.postOutboxPrefix(site)) !== undefined
   }
 
-  async * postOutbox (site: string, after?: string): AsyncGenerator<[string, Uint8Array]> {
-    yield * this.db.entries(key.postOutboxPrefix(site), { after })
+  /** Up to `limit` queued posts to a site, after the entry `after`. */
+  async postPage (site: string, options: { after?: string, limit: number }): Promise<OutboxEntry[]> {
+    return (await this.db.range(key.postOutboxPrefix(site), options)).map(([k, frame]) => ({ key: k, frame }))
+  }
+
+  /** Queued posts leave the outbox in a final state. */
+  async settlePosts (entries: Array<{ key: string, idHex: string }>, update: Pick<PostStatus, 'state' | 'at' | 'code'>): Promise<Write[]> {
+    const records = await this.db.getMany(entries.map(e => key.post(e.idHex)))
+    return entries.flatMap((entry, i) => {
+      const raw = records[i]
+      return raw === undefined ? [del(entry.key)] : [del(entry.key), put(key.post(entry.idHex), { ...decodeJson<PostStatus>(raw), ...update })]
+    })
   }
 }
 

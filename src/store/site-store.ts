@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
-import { NodeError } from '../util/node-error.js'
-import { Database, decodeJson, pad } from './database.js'
+import { NodeError } from '../util/index.js'
+import { add, decodeJson, del, encodeJson, pad, put, type Database, type Write } from './database.js'
+import { DELIVERY_STATES, type DeliveryState, type SettledState } from './states.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
 
 /**
- * The site's LevelDB layout (spec: "Roles and state"). One database, keys by prefix:
+ * The site's LevelDB layout (spec section 3, "Roles and state"). Only this file knows it:
+ * callers read through the read methods and build atomic batches from the named write
+ * builders (each returns the writes of one change, for `write` to commit together). One
+ * database, keys by prefix:
  *
  *   inv:<sha256(secret) hex>            InviteRecord
  *   mem:<member id>                     MemberRecord
@@ -20,6 +25,8 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   ack:<sha256 of proof hex>           a signed acknowledgement (SignedPayload bytes)
  *   rp:<received time>:<id hex>         Reply
  *   rid:<id hex>                        rp key of that reply (deduplication)
+ *   cnt:<delivery state>                how many device copies are in that state (a counter, see
+ *                                       Database `add`), kept in the batches that change them
  */
 
 export interface InviteRecord {
@@ -61,8 +68,6 @@ export interface EpochRecord extends StoredEpochKeys {
    */
   firstSeq: number
 }
-
-import type { DeliveryState, SettledState } from './states.js'
 
 /** One device a message was sealed for, as the message record lists it. */
 export interface Recipient {
@@ -147,7 +152,7 @@ function replyKeyFromCursor (cursor: string): string {
   return k
 }
 
-export const key = {
+const key = {
   invite: (hash: string) => `inv:${hash}`,
   member: (id: string) => `mem:${id}`,
   ref: (ref: string) => `ref:${ref}`,
@@ -163,56 +168,67 @@ export const key = {
   topic: (member: string, topic: string) => `tp:${member}:${topic}`,
   ack: (hash: string) => `ack:${hash}`,
   reply: (received: number, id: string) => `rp:${pad(received)}:${id}`,
-  replyId: (id: string) => `rid:${id}`
+  replyId: (id: string) => `rid:${id}`,
+  count: (state: DeliveryState) => `cnt:${state}`
 }
 
-/** Typed reads over the site's database; writes are composed by callers and committed together. */
-export class SiteStore {
-  readonly db: Database
+/** A queued envelope as the outbox holds it: `key` is opaque to callers (a cursor, an id to settle). */
+export interface OutboxEntry {
+  key: string
+  /** The encoded Push{envelope}, ready to send. */
+  frame: Uint8Array
+}
 
-  constructor (db: Database) {
+/** A message's state on every device it was sealed for (the site API's message status). */
+export interface MessageStatus {
+  id: string
+  created: number
+  expires: number
+  subject: string
+  urgency: string
+  topic?: string
+  devices: Array<{ device: string, member: string, seq: number, state: DeliveryState, at: number, code?: string, detail?: string, proof?: string }>
+}
+
+/** Device copies of messages by state: `queued` is what the outboxes hold now. */
+export type StateCounts = Record<DeliveryState, number>
+
+/** The site's records: typed reads, read models, and named write builders for atomic batches. */
+export class SiteStore {
+  private readonly db: Database
+
+  private constructor (db: Database) {
     this.db = db
   }
+
+  /** The store over an open database; counts the states once if an older node wrote it without counters. */
+  static async open (db: Database): Promise<SiteStore> {
+    const store = new SiteStore(db)
+    if (await db.get(key.count('queued')) === undefined) await store.countOnce()
+    return store
+  }
+
+  private async countOnce (): Promise<void> {
+    const counts = Object.fromEntries(DELIVERY_STATES.map(s => [s, 0])) as StateCounts
+    for await (const [, value] of this.db.entries('st:')) counts[decodeJson<SettledRecord>(value).state]++
+    counts.queued = await this.db.count('ob:')
+    await this.db.write(DELIVERY_STATES.map(s => add(key.count(s), counts[s])))
+  }
+
+  /** Commits writes made by the builders below, atomically (gathered with concurrent writes). */
+  async write (writes: Write[]): Promise<void> {
+    await this.db.write(writes)
+  }
+
+  // membership
 
   invite = async (hash: string): Promise<InviteRecord | undefined> => await this.db.getJson(key.invite(hash))
   member = async (id: string): Promise<MemberRecord | undefined> => await this.db.getJson(key.member(id))
   device = async (peer: string): Promise<DeviceRecord | undefined> => await this.db.getJson(key.device(peer))
-  message = async (id: string): Promise<MessageRecord | undefined> => await this.db.getJson(key.message(id))
-  epoch = async (peer: string, epoch: number): Promise<EpochRecord | undefined> => await this.db.getJson(key.epoch(peer, epoch))
 
   async memberByRef (ref: string): Promise<MemberRecord | undefined> {
     const id = await this.db.getJson<string>(key.ref(ref))
     return id === undefined ? undefined : await this.member(id)
-  }
-
-  async seq (peer: string): Promise<number> {
-    return await this.db.getJson<number>(key.seq(peer)) ?? 0
-  }
-
-  async latestEpoch (peer: string): Promise<EpochRecord | undefined> {
-    const last = await this.db.first(key.epochPrefix(peer), { reverse: true })
-    return last === undefined ? undefined : decodeJson<EpochRecord>(last[1])
-  }
-
-  async epochs (peer: string): Promise<EpochRecord[]> {
-    const out: EpochRecord[] = []
-    for await (const [, value] of this.db.entries(key.epochPrefix(peer))) out.push(decodeJson<EpochRecord>(value))
-    return out
-  }
-
-  /** The message's state for each of its devices, in the order they were sealed. */
-  async statuses (message: MessageRecord): Promise<StatusRecord[]> {
-    const settled = await this.db.getMany(message.recipients.map(r => key.status(message.id, r.device)))
-    return message.recipients.map((r, i) => {
-      const raw = settled[i]
-      const base = { ...r, created: message.created }
-      return raw === undefined ? { ...base, state: 'queued', at: message.created } : { ...base, ...decodeJson<SettledRecord>(raw) }
-    })
-  }
-
-  /** Every settled record's state (a scan: queued messages are counted in the outbox). */
-  async * settledStates (): AsyncGenerator<SettledRecord['state']> {
-    for await (const [, value] of this.db.entries('st:')) yield decodeJson<SettledRecord>(value).state
   }
 
   async * members (): AsyncGenerator<MemberRecord> {
@@ -223,19 +239,128 @@ export class SiteStore {
     for await (const [, value] of this.db.entries('dev:')) yield decodeJson<DeviceRecord>(value)
   }
 
-  /** Replies in the order they were received, after an opaque cursor (from an earlier page). */
-  async replies (options: { after?: string, limit: number }): Promise<ReplyView[]> {
-    const after = options.after === undefined ? undefined : replyKeyFromCursor(options.after)
-    const page = await this.db.range('rp:', { after, limit: options.limit })
-    return page.map(([k, value]) => ({ ...decodeJson<Reply>(value), cursor: uint8ArrayToString(uint8ArrayFromString(k), 'base64url') }))
+  putInvite (record: InviteRecord): Write[] {
+    return [put(key.invite(record.hash), record)]
   }
 
-  async hasOutbox (peer: string): Promise<boolean> {
-    return await this.db.first(key.outboxPrefix(peer)) !== undefined
+  /**
+   * A device joins `member` with the invite (now marked used): the member (new, or with the
+   * device added), its reference when new, the device and the invite.
+   */
+  admitDevice (member: MemberRecord, device: DeviceRecord, invite: InviteRecord, isNewMember: boolean): Write[] {
+    const writes = [put(key.member(member.id), member), put(key.device(device.peerId), device), put(key.invite(invite.hash), invite)]
+    if (isNewMember && member.ref !== '') writes.push(put(key.ref(member.ref), member.id))
+    return writes
   }
 
-  async * outbox (peer: string, after?: string, limit?: number): AsyncGenerator<[string, Uint8Array]> {
-    yield * this.db.entries(key.outboxPrefix(peer), { after, limit })
+  /** The device leaves its member (which stays, possibly without devices). */
+  detachDevice (device: DeviceRecord, member: MemberRecord | undefined): Write[] {
+    const writes = [del(key.device(device.peerId))]
+    if (member !== undefined) writes.push(put(key.member(member.id), { ...member, devices: member.devices.filter(d => d !== device.peerId) }))
+    return writes
+  }
+
+  /** The member, its reference and all its devices go. */
+  removeMember (member: MemberRecord): Write[] {
+    const writes = [del(key.member(member.id)), ...member.devices.map(peer => del(key.device(peer)))]
+    if (member.ref !== '') writes.push(del(key.ref(member.ref)))
+    return writes
+  }
+
+  setDeviceAddrs (device: DeviceRecord, addrs: string[]): Write[] {
+    return [put(key.device(device.peerId), { ...device, addrs })]
+  }
+
+  // sealing
+
+  async seq (peer: string): Promise<number> {
+    return await this.db.getJson<number>(key.seq(peer)) ?? 0
+  }
+
+  epoch = async (peer: string, epoch: number): Promise<EpochRecord | undefined> => await this.db.getJson(key.epoch(peer, epoch))
+
+  async latestEpoch (peer: string): Promise<EpochRecord | undefined> {
+    const last = await this.db.first(key.epochPrefix(peer), { reverse: true })
+    return last === undefined ? undefined : decodeJson<EpochRecord>(last[1])
+  }
+
+  async epochs (peer: string): Promise<EpochRecord[]> {
+    return (await this.db.range(key.epochPrefix(peer), { limit: -1 })).map(([, value]) => decodeJson<EpochRecord>(value))
+  }
+
+  putEpoch (peer: string, record: EpochRecord): Write[] {
+    return [put(key.epoch(peer, record.epoch), record)]
+  }
+
+  // messages and the outbox
+
+  message = async (id: string): Promise<MessageRecord | undefined> => await this.db.getJson(key.message(id))
+
+  /** The id of the earlier send with this idempotency key, if any. */
+  earlierSend = async (idempotencyKey: string): Promise<string | undefined> => await this.db.getJson(key.idempotency(idempotencyKey))
+
+  /** The id of the member's newest message with this topic, if any. */
+  topicMessage = async (member: string, topic: string): Promise<string | undefined> => await this.db.getJson(key.topic(member, topic))
+
+  /** The message record, its idempotency key and its topic for each member. */
+  recordMessage (message: MessageRecord, topic?: string): Write[] {
+    const writes = [put(key.message(message.id), message)]
+    if (message.idempotencyKey !== undefined) writes.push(put(key.idempotency(message.idempotencyKey), message.id))
+    if (topic !== undefined) for (const member of message.members) writes.push(put(key.topic(member, topic), message.id))
+    return writes
+  }
+
+  /** An envelope sealed for `device` enters its outbox; `seq` becomes its last sequence number. Returns the entry's key too. */
+  queueEnvelope (device: string, rank: number, seq: number, frame: Uint8Array): { key: string, writes: Write[] } {
+    const outboxKey = key.outbox(device, rank, seq)
+    return { key: outboxKey, writes: [put(outboxKey, frame), put(key.seq(device), seq), add(key.count('queued'), 1)] }
+  }
+
+  /** A device's copy that never entered its outbox (the queue was full) is settled at once. */
+  settleUnqueued (id: string, device: string, record: SettledRecord): Write[] {
+    return [put(key.status(id, device), record), add(key.count(record.state), 1)]
+  }
+
+  /**
+   * Queued entries leave the device's outbox in a final state, with the signed
+   * acknowledgement that proves a delivery.
+   */
+  settle (device: string, entries: Array<{ key: string, idHex: string }>, record: Omit<SettledRecord, 'ack'>, proof?: Uint8Array): Write[] {
+    const writes: Write[] = []
+    let settled: SettledRecord = record
+    if (proof !== undefined) {
+      const ack = createHash('sha256').update(proof).digest('hex')
+      writes.push(put(key.ack(ack), proof))
+      settled = { ...record, ack }
+    }
+    const value = encodeJson(settled)
+    for (const entry of entries) writes.push(del(entry.key), { key: key.status(entry.idHex, device), value })
+    writes.push(add(key.count(record.state), entries.length), add(key.count('queued'), -entries.length))
+    return writes
+  }
+
+  /** The outbox key of a queued status, for `settle`. */
+  outboxKeyOf (status: StatusRecord): string {
+    return key.outbox(status.device, status.rank, status.seq)
+  }
+
+  /** Up to `limit` entries of a device's outbox in send order, after the entry `after`: read in one call. */
+  async outboxPage (device: string, options: { after?: string, limit: number }): Promise<OutboxEntry[]> {
+    return (await this.db.range(key.outboxPrefix(device), options)).map(([k, frame]) => ({ key: k, frame }))
+  }
+
+  /** Every entry of a device's outbox, in send order. */
+  async * outbox (device: string): AsyncGenerator<OutboxEntry> {
+    for await (const [k, frame] of this.db.entries(key.outboxPrefix(device))) yield { key: k, frame }
+  }
+
+  /** Entries in a device's outbox (a scan of its keys: once per device, then kept in memory). */
+  async queuedCount (device: string): Promise<number> {
+    return await this.db.count(key.outboxPrefix(device))
+  }
+
+  async hasOutbox (device: string): Promise<boolean> {
+    return await this.db.first(key.outboxPrefix(device)) !== undefined
   }
 
   /** Every device with something in its outbox, once each. */
@@ -248,5 +373,69 @@ export class SiteStore {
       yield peer
       after = `ob:${peer}:\xff`
     }
+  }
+
+  /** The message's state for each of its devices, in the order they were sealed. */
+  async statuses (message: MessageRecord): Promise<StatusRecord[]> {
+    const settled = await this.db.getMany(message.recipients.map(r => key.status(message.id, r.device)))
+    return message.recipients.map((r, i) => {
+      const raw = settled[i]
+      const base = { ...r, created: message.created }
+      return raw === undefined ? { ...base, state: 'queued', at: message.created } : { ...base, ...decodeJson<SettledRecord>(raw) }
+    })
+  }
+
+  /** A message's state on each device, with the signed receipt (base64) of each delivery. */
+  async messageStatus (id: string): Promise<MessageStatus | undefined> {
+    const record = /^[0-9a-f]{32}$/.test(id) ? await this.message(id) : undefined
+    if (record === undefined) return undefined
+    const statuses = await this.statuses(record)
+    const proofs = await this.db.getMany(statuses.flatMap(s => s.ack === undefined ? [] : [key.ack(s.ack)]))
+    let next = 0
+    return {
+      id,
+      created: record.created,
+      expires: record.expires,
+      subject: record.subject,
+      urgency: record.urgency,
+      topic: record.topic,
+      devices: statuses.map(s => {
+        const proof = s.ack === undefined ? undefined : proofs[next++]
+        return {
+          device: s.device,
+          member: s.member,
+          seq: s.seq,
+          state: s.state,
+          at: s.at,
+          code: s.code,
+          detail: s.detail,
+          proof: proof === undefined ? undefined : uint8ArrayToString(proof, 'base64')
+        }
+      })
+    }
+  }
+
+  /** Device copies by state, from the counters: no scan. */
+  async counts (): Promise<StateCounts> {
+    const values = await Promise.all(DELIVERY_STATES.map(async s => await this.db.counter(key.count(s))))
+    return Object.fromEntries(DELIVERY_STATES.map((s, i) => [s, values[i]])) as StateCounts
+  }
+
+  // replies
+
+  /** Whether each reply id is stored already (deduplication). */
+  async knownReplies (ids: string[]): Promise<boolean[]> {
+    return (await this.db.getMany(ids.map(key.replyId))).map(v => v !== undefined)
+  }
+
+  putReplies (replies: Reply[]): Write[] {
+    return replies.flatMap(r => [put(key.reply(r.received, r.id), r), put(key.replyId(r.id), key.reply(r.received, r.id))])
+  }
+
+  /** Replies in the order they were received, after an opaque cursor (from an earlier page). */
+  async replies (options: { after?: string, limit: number }): Promise<ReplyView[]> {
+    const after = options.after === undefined ? undefined : replyKeyFromCursor(options.after)
+    const page = await this.db.range('rp:', { after, limit: options.limit })
+    return page.map(([k, value]) => ({ ...decodeJson<Reply>(value), cursor: uint8ArrayToString(uint8ArrayFromString(k), 'base64url') }))
   }
 }

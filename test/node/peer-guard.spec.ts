@@ -5,7 +5,11 @@ import { PeerGuard } from '../../src/node/peer-guard.js'
 describe('node/peer-guard', () => {
   let now = 0
   let hungUp: string[] = []
-  const guard = (refusalsPerMinute = 3, banMs = 10_000): PeerGuard => new PeerGuard({ refusalsPerMinute, banMs, hangUp: peer => { hungUp.push(peer) }, log: () => {}, now: () => now })
+  const guard = (refusalsPerMinute = 3, banMs = 10_000): PeerGuard => {
+    const made = new PeerGuard({ refusalsPerMinute, banMs, log: () => {}, now: () => now })
+    made.onBan(peer => { hungUp.push(peer) })
+    return made
+  }
 
   beforeEach(() => {
     now = 1_000_000

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Database, decodeJson, put } from '../../src/store/database.js'
+import { add, Database, decodeJson, put } from '../../src/store/database.js'
 import { ErrorCode, isTmtpError } from '../../src/protocol/errors.js'
 
 describe('store/database', () => {
@@ -40,6 +40,19 @@ describe('store/database', () => {
     assert.equal(await db.count('v:'), 100)
     assert.equal(await db.get('gone'), undefined)
     assert.deepEqual(decodeJson(await db.get('back') ?? new Uint8Array()), 2)
+  })
+
+  it('keeps counters exact however additions are gathered, across reopening', async () => {
+    db = await Database.open(join(dir, 'db'), { fsync: false })
+    await Promise.all(Array.from({ length: 300 }, async (_, i) => await db!.write([put(`v:${i}`, i), add('cnt:a', 1), add('cnt:b', i % 2 === 0 ? 2 : -1)])))
+    assert.equal(await db.counter('cnt:a'), 300)
+    assert.equal(await db.counter('cnt:b'), 150)
+    assert.equal(await db.counter('cnt:none'), 0)
+    await db.close()
+    db = await Database.open(join(dir, 'db'), { fsync: false })
+    await db.write([add('cnt:a', 5)])
+    assert.equal(await db.counter('cnt:a'), 305, 'a reopened database adds to the stored value')
+    assert.equal(decodeJson(await db.get('cnt:b') ?? new Uint8Array()), 150)
   })
 
   it('reads a page of a range in one call: after a cursor, at most limit, within the prefix', async () => {

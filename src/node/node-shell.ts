@@ -1,0 +1,120 @@
+import { join } from 'node:path'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
+import { peerIdToString, type Ed25519Signer } from '../crypto/index.js'
+import { Discovery, type LookupEvent } from '../discovery/index.js'
+import { Database } from '../store/index.js'
+import { DATABASE_DIR, loadIdentity } from './identity.js'
+import { createTmtpLibp2p, type Libp2pOptions, type TmtpLibp2p } from './libp2p.js'
+import { PeerGuard } from './peer-guard.js'
+import { watchStorage, type StorageFailure } from './storage-health.js'
+import type { NodeLimits } from './limits.js'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
+
+export interface NodeShellInit {
+  /** The node's data folder: identity key and LevelDB. */
+  dataDir: string
+  fsync: boolean
+  listen: string[]
+  connections: Libp2pOptions['connections']
+  /** The TMTP DHT, as `createTmtpLibp2p` takes it; absent: the node runs no DHT. */
+  dht?: Libp2pOptions['dht']
+  limits: Pick<NodeLimits, 'refusalsPerMinute' | 'banMs'>
+  /** Peers to refuse at the connection level besides banned ones (a member's blocked sites). */
+  deny?: (peer: string) => boolean
+  metrics?: Registry
+  /** Where the node and its libp2p log; tell the nodes of one process apart with a prefix. @default libp2p's default logger */
+  logger?: ComponentLogger
+  /** The node's log component, e.g. 'tmtp:site'. */
+  component: string
+}
+
+/**
+ * What every TMTP node is built on (site, member and bootstrap alike): its identity, its
+ * LevelDB, a libp2p node whose connection gater refuses banned (and denied) peers, the
+ * guard that bans peers causing too many refused streams, storage-failure reporting, and
+ * the DHT's discovery once started. Role logic lives in the node classes on top.
+ */
+export class NodeShell {
+  readonly signer: Ed25519Signer
+  readonly peerId: string
+  readonly db: Database
+  readonly libp2p: TmtpLibp2p
+  readonly guard: PeerGuard
+  readonly log: Logger
+  discovery?: Discovery
+
+  private constructor (signer: Ed25519Signer, db: Database, libp2p: TmtpLibp2p, guard: PeerGuard, log: Logger) {
+    this.signer = signer
+    this.peerId = peerIdToString(signer.peerId)
+    this.db = db
+    this.libp2p = libp2p
+    this.guard = guard
+    this.log = log
+  }
+
+  /** Loads (or creates) the identity, opens the database and builds libp2p, not yet started. */
+  static async open (init: NodeShellInit): Promise<NodeShell> {
+    const signer = await loadIdentity(init.dataDir)
+    const db = await Database.open(join(init.dataDir, DATABASE_DIR), { fsync: init.fsync })
+    try {
+      const logger = init.logger ?? defaultLogger()
+      const log = logger.forComponent(init.component)
+      const guard = new PeerGuard({ ...init.limits, log })
+      const libp2p = await createTmtpLibp2p({
+        signer,
+        listen: init.listen,
+        connections: init.connections,
+        denyPeer: peer => guard.isBanned(peer.toString()) || (init.deny?.(peer.toString()) ?? false),
+        dht: init.dht,
+        metrics: init.metrics,
+        logger
+      })
+      // a banned peer is refused by the gater from now on, and its open connections close
+      guard.onBan(peer => { libp2p.hangUp(libp2pPeerIdFromString(peer)).catch(() => {}) })
+      return new NodeShell(signer, db, libp2p, guard, log)
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+  }
+
+  /** Reports the database's first write failure once (the node's `storage` event); returns the getter of it. */
+  watchStorage (report: (failure: StorageFailure) => void): () => StorageFailure | undefined {
+    return watchStorage(this.db, this.log, report)
+  }
+
+  /** Starts libp2p, then the DHT's discovery (bootstrap dials, publishing this node's address record). */
+  async start (discovery: { bootstrap: string[], publish: boolean, onLookup?: (event: LookupEvent) => void }): Promise<void> {
+    await this.libp2p.start()
+    if (this.libp2p.services.dht === undefined) return
+    this.discovery = new Discovery(this.libp2p, { signer: this.signer, ...discovery })
+    await this.discovery.start()
+  }
+
+  /** Listen addresses as text. */
+  multiaddrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  /**
+   * Stops discovery and libp2p (closing every connection, which ends running sessions),
+   * waits for `settled` (those sessions' last writes), then closes the database.
+   */
+  async stop (settled?: Promise<unknown>): Promise<void> {
+    await this.discovery?.stop()
+    await this.libp2p.stop()
+    await settled
+    await this.db.close()
+  }
+
+  /** Closes what `open` opened, for a node that failed to start. */
+  async abort (): Promise<void> {
+    try {
+      await this.libp2p.stop()
+    } finally {
+      await this.db.close()
+    }
+  }
+}

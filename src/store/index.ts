@@ -1,0 +1,10 @@
+/**
+ * The LevelDB layer: the only code that knows the key layout. The site's and the device's
+ * stores give typed reads, read models and named write builders; `Database` gives group
+ * commit, counters and fail-stop on the first failed write.
+ */
+export { Database, type DatabaseOptions, type Write } from './database.js'
+export * from './site-store.js'
+export * from './member-store.js'
+export * from './states.js'
+export * from './epoch-keys.js'

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict'
+import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { signAck } from '../../src/crypto/ack.js'
+import { Ed25519Signer, peerIdToString } from '../../src/crypto/ed25519.js'
+import { generateX25519 } from '../../src/crypto/x25519.js'
+import { SiteOutbox } from '../../src/delivery/site-outbox.js'
+import { NodeError } from '../../src/util/node-error.js'
+import { openTempSiteStore } from '../support/site-store.js'
+import type { SiteEvent } from '../../src/delivery/send-request.js'
+import type { SiteStore } from '../../src/store/site-store.js'
+
+const HOUR = 3600_000
+
+describe('delivery/site-outbox', () => {
+  const site = Ed25519Signer.generate()
+  let handle: Awaited<ReturnType<typeof openTempSiteStore>>
+  let now: number
+  let events: SiteEvent[]
+
+  beforeEach(async () => {
+    handle = await openTempSiteStore()
+    now = 1_700_000_000_000
+    events = []
+  })
+  afterEach(async () => { await handle.close() })
+
+  /** A member `ref` with `count` devices, written as a join would. */
+  async function member (store: SiteStore, ref: string, count = 1): Promise<Array<{ signer: Ed25519Signer, peer: string }>> {
+    const devices = Array.from({ length: count }, () => {
+      const signer = Ed25519Signer.generate()
+      return { signer, peer: peerIdToString(signer.peerId) }
+    })
+    const record = { id: `m-${ref}`, ref, created: now, devices: devices.map(d => d.peer) }
+    for (const d of devices) {
+      const invite = { hash: `${ref}-${d.peer}`, ref, created: now, expires: now + HOUR, used: { at: now, device: d.peer, member: record.id } }
+      const device = { peerId: d.peer, member: record.id, x25519: uint8ArrayToString(generateX25519().publicKey, 'base16'), name: 'phone', joined: now, addrs: [] }
+      await store.write(store.admitDevice(record, device, invite, true))
+    }
+    return devices
+  }
+
+  const outbox = (store: SiteStore, maxQueuePerDevice = 100): SiteOutbox => new SiteOutbox({
+    store, signer: site, epochAgeMs: 24 * HOUR, defaultTtlMs: HOUR, maxTtlMs: 24 * HOUR, maxQueuePerDevice, now: () => now, onEvent: e => { events.push(e) }
+  })
+
+  it('queues one sealed envelope per device, settles acknowledged ones with the proof, and counts both in the same writes', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    const box = outbox(handle.store)
+    const sent = await Promise.all([1, 2, 3].map(async n => await box.send({ to: ['ann'], subject: `s${n}`, body: 'b' })))
+    assert.deepEqual(await handle.store.counts(), { queued: 3, delivered: 0, expired: 0, rejected: 0, dropped: 0, replaced: 0 })
+    const queue = box.queue(ann.peer)
+    const entries = await queue.next(10, undefined, new Set())
+    assert.deepEqual(entries.map(e => e.idHex).sort(), sent.map(s => s.id).sort())
+    assert.equal(await queue.epochFrame?.(entries[0].epoch) !== undefined, true)
+
+    const proof = signAck(ann.signer, site.peerId, entries.slice(0, 2).map(e => uint8ArrayFromString(e.idHex, 'base16')), now)
+    await queue.acknowledged(entries.slice(0, 2), proof, now + 5)
+    assert.deepEqual(await handle.store.counts(), { queued: 1, delivered: 2, expired: 0, rejected: 0, dropped: 0, replaced: 0 })
+    assert.deepEqual(events.map(e => [e.type, e.id, e.device, e.member]), entries.slice(0, 2).map(e => ['delivered', e.idHex, ann.peer, 'm-ann']))
+    const status = await handle.store.messageStatus(entries[0].idHex)
+    assert.equal(status?.devices[0].state, 'delivered')
+    assert.equal(status?.devices[0].proof, uint8ArrayToString(proof, 'base64'))
+    assert.deepEqual((await queue.next(10, undefined, new Set())).map(e => e.idHex), [entries[2].idHex])
+
+    // the counters live in the database: a reopened store reads them back, no scan
+    const reopened = await handle.reopen()
+    assert.deepEqual(await reopened.counts(), { queued: 1, delivered: 2, expired: 0, rejected: 0, dropped: 0, replaced: 0 })
+  })
+
+  it('marks expired what outlived its TTL, replaces an undelivered message of the same topic, and refuses a send when every device is full (QUEUE_FULL)', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    const box = outbox(handle.store, 2)
+    const old = await box.send({ to: ['ann'], subject: 'old', body: 'b', ttlMs: 1000 })
+    const first = await box.send({ to: ['ann'], subject: 'v1', body: 'b', topic: 'score' })
+    const second = await box.send({ to: ['ann'], subject: 'v2', body: 'b', topic: 'score' })
+    assert.deepEqual(events.map(e => [e.type, e.id]), [['replaced', first.id]])
+    now += 2000
+    assert.equal(await box.sweepExpired(), 1)
+    assert.deepEqual(events.map(e => [e.type, e.id]), [['replaced', first.id], ['expired', old.id]])
+    await box.send({ to: ['ann'], subject: 'fills', body: 'b' })
+    // two queued now (second, fills): the next send finds the device full
+    await assert.rejects(box.send({ to: ['ann'], subject: 'too many', body: 'b' }), (err: unknown) => err instanceof NodeError && err.code === 'QUEUE_FULL')
+    assert.deepEqual(await handle.store.counts(), { queued: 2, delivered: 0, expired: 1, rejected: 0, dropped: 0, replaced: 1 })
+    assert.deepEqual((await box.queue(ann.peer).next(10, undefined, new Set())).map(e => e.idHex)[0], second.id)
+  })
+
+  it('returns the first send for a repeated idempotency key and queues nothing more', async () => {
+    await member(handle.store, 'ann', 2)
+    const box = outbox(handle.store)
+    const a = await box.send({ to: ['ann'], subject: 's', body: 'b', idempotencyKey: 'order-1' })
+    const b = await box.send({ to: ['ann'], subject: 'other', body: 'x', idempotencyKey: 'order-1' })
+    assert.equal(a.duplicate, false)
+    assert.deepEqual({ ...b, duplicate: false }, a)
+    assert.equal(b.duplicate, true)
+    assert.equal((await handle.store.counts()).queued, 2)
+  })
+
+  it('counts what an older database holds when it has no counters yet', async () => {
+    await member(handle.store, 'ann')
+    const box = outbox(handle.store)
+    await box.send({ to: ['ann'], subject: 's', body: 'b' })
+    await box.send({ to: ['ann'], subject: 's', body: 'b', ttlMs: 1 })
+    now += 10
+    await box.sweepExpired()
+    // as a node before the counters left it: no cnt: keys
+    await handle.db.write(['queued', 'delivered', 'expired', 'rejected', 'dropped', 'replaced'].map(s => ({ key: `cnt:${s}` })))
+    assert.deepEqual(await (await handle.reopen()).counts(), { queued: 1, delivered: 0, expired: 1, rejected: 0, dropped: 0, replaced: 0 })
+  })
+})
