@@ -4,7 +4,7 @@ import { ErrorCode, TmtpError } from '../protocol/index.js'
 
 /**
  * Ed25519 on node:crypto with KeyObjects kept, because turning a raw key into a KeyObject
- * costs as much as the verification itself (../shared/LIBP2P-NOTES.md).
+ * costs as much as the verification itself (docs/LIBP2P-NOTES.md).
  */
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as PKCS#8 and SPKI (RFC 8410).

@@ -6,7 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
  * Length-prefixed frames over a libp2p stream (spec: "Framing"). Writes take many frames
  * at once and become one `send()`, which is what makes a window of envelopes cheap;
  * back-pressure waits for the stream's 'drain' event (stream.onDrain() stops waiting after
- * the first drain in @libp2p/utils 7.4, see ../shared/LIBP2P-NOTES.md).
+ * the first drain in @libp2p/utils 7.4, docs/LIBP2P-NOTES.md, trap 2).
  */
 export class FramedStream {
   readonly stream: Stream

@@ -16,7 +16,7 @@ export interface MemberInboxOptions {
 }
 
 /**
- * The member device's end of one /tmtp/deliver/1.0.0 stream (spec: "Deliver"). Only a
+ * The member device's end of one /tmtp/deliver/1.0.0 stream (spec 15.2, "/tmtp/deliver/1.0.0"). Only a
  * joined, unblocked site gets past admit(); nothing else is decoded, decrypted or stored.
  */
 export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content> {

@@ -25,7 +25,7 @@ export interface MemberOutboxOptions {
 }
 
 /**
- * The member device's outbox of posts to its sites (spec: "Post"): each post is sealed
+ * The member device's outbox of posts to its sites (spec 15.3, "/tmtp/post/1.0.0"): each post is sealed
  * under the device-to-site key of the newest epoch from that site, with the device's own
  * sequence counter written in the same batch, and kept until the site acknowledges it.
  */

@@ -19,7 +19,7 @@ interface PeerState {
 }
 
 /**
- * Decides when to deliver to each peer (spec: "Retries"): at once when woken (a message
+ * Decides when to deliver to each peer (spec 15.2, "Retry"): at once when woken (a message
  * was queued or the peer connected), otherwise after exponential backoff with jitter,
  * until its outbox is empty. At most one session runs per peer.
  */

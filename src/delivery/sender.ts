@@ -14,7 +14,7 @@ export interface QueuedEnvelope {
 }
 
 /**
- * The sending side's outbox for one peer, as the sender engine sees it (spec: "Deliver").
+ * The sending side's outbox for one peer, as the sender engine sees it (spec 15.2, "/tmtp/deliver/1.0.0").
  * Expired entries are the queue's business: next() never returns them.
  */
 export interface OutboundQueue<E extends QueuedEnvelope = QueuedEnvelope> {

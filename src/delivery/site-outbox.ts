@@ -33,7 +33,7 @@ const SWEEP_BATCH = 1000
 const MEMBER_CACHE_SIZE = 10_000
 
 /**
- * The site's outbox (spec: "Sending"): seals each message once per recipient device under
+ * The site's outbox (spec 11.3, "Sealing"): seals each message once per recipient device under
  * the device's current key epoch, writes envelopes, statuses and counters in one atomic
  * batch, and serves each device's queue to the sender engine.
  */

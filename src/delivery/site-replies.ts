@@ -12,7 +12,7 @@ export interface SiteRepliesOptions {
 }
 
 /**
- * The site's end of one /tmtp/post/1.0.0 stream (spec: "Post"): only member devices may
+ * The site's end of one /tmtp/post/1.0.0 stream (spec 15.3, "/tmtp/post/1.0.0"): only member devices may
  * post; each envelope opens under the device-to-site key of an epoch the site issued to
  * that device.
  */

@@ -2,6 +2,7 @@ import { KEEP_ALIVE, type Libp2p, type PeerId, type Startable } from '@libp2p/in
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { NodeError } from '../util/index.js'
 
 /**
  * Keeps this node connected to its configured DHT bootstrap peers (spec: "The DHT": bootstrap
@@ -32,13 +33,13 @@ export interface BootstrapInit {
   intervalMs?: number
 }
 
-/** Groups multiaddrs that end with /p2p/<PeerId> by peer; throws TypeError for one without. */
+/** Groups multiaddrs that end with /p2p/<PeerId> by peer; throws INVALID_ARGUMENT for one without. */
 export function parseBootstrapPeers (peers: Array<string | Multiaddr>): BootstrapPeer[] {
   const byPeer = new Map<string, BootstrapPeer>()
   for (const text of peers) {
     const addr = typeof text === 'string' ? multiaddr(text) : text
     const last = addr.getComponents().at(-1)
-    if (last?.code !== P2P_CODE || last.value === undefined) throw new TypeError(`bootstrap address ${addr.toString()} does not end with /p2p/<PeerId>`)
+    if (last?.code !== P2P_CODE || last.value === undefined) throw new NodeError('INVALID_ARGUMENT', `bootstrap address ${addr.toString()} does not end with /p2p/<PeerId>`)
     const id = peerIdFromString(last.value)
     const entry = byPeer.get(id.toString()) ?? { id, addrs: [] }
     entry.addrs.push(addr.decapsulateCode(P2P_CODE))

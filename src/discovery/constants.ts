@@ -27,10 +27,10 @@ export const MAX_RECORD_ADDR_BYTES = 512
 /** spec: "Address records", limits: `expires` lies at most this far after `now` (clock skew added). */
 export const MAX_RECORD_LIFETIME_MS = 48 * 3600_000
 
-/** Node setting (spec: "Refresh and expiry"): lifetime of the records a node signs. */
+/** Node setting (spec 16.6, "Publishing, refresh and expiry"): lifetime of the records a node signs. */
 export const DEFAULT_RECORD_LIFETIME_MS = 2 * 3600_000
 
-/** Node setting (spec: "Refresh and expiry"): a node republishes its record this often. */
+/** Node setting (spec 16.6, "Publishing, refresh and expiry"): a node republishes its record this often. */
 export const DEFAULT_REPUBLISH_INTERVAL_MS = 30 * 60_000
 
 /** Node setting: a lookup gives up after this long. */
@@ -41,6 +41,6 @@ export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 
 /**
  * Node setting: kad-dht's self-query interval right after start (its default is 1 s; the
- * first query of a new node waits for it, ../shared/LIBP2P-NOTES.md trap 5).
+ * first query of a new node waits for it, docs/LIBP2P-NOTES.md, trap 5).
  */
 export const DEFAULT_INITIAL_QUERY_SELF_INTERVAL_MS = 1_000

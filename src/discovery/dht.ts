@@ -45,7 +45,7 @@ export interface TmtpDhtInit {
   addresses?: DhtAddressFilter
   /**
    * Delay before the first self-query after start. Every query of a new node waits for
-   * it (../shared/LIBP2P-NOTES.md trap 5); tests shorten it.
+   * it (docs/LIBP2P-NOTES.md, trap 5); tests shorten it.
    *
    * @default 1000
    */

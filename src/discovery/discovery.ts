@@ -5,6 +5,7 @@ import { AddressPublisher, type AddressPublisherInit } from './publisher.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 import type { Ed25519Signer } from '../crypto/index.js'
+import { NodeError } from '../util/index.js'
 
 const log = logger('tmtp:discovery')
 
@@ -42,7 +43,7 @@ export class Discovery {
 
   constructor (libp2p: Libp2p<{ dht?: KadDHT }>, init: DiscoveryInit) {
     const dht = libp2p.services.dht
-    if (dht === undefined) throw new TypeError('this libp2p node runs no DHT')
+    if (dht === undefined) throw new NodeError('INVALID_ARGUMENT', 'this libp2p node runs no DHT')
     this.libp2p = libp2p
     this.dht = dht
     this.bootstrap = new BootstrapDialer(libp2p, { peers: init.bootstrap })

@@ -6,9 +6,10 @@ import { DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_RECORD_LIFETIME_MS, DEFAULT_REPUBLI
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2pEvents, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { NodeError } from '../util/index.js'
 
 /**
- * Keeps this node's signed address record in the TMTP DHT (spec: "Refresh and expiry"):
+ * Keeps this node's signed address record in the TMTP DHT (spec 16.6, "Publishing, refresh and expiry"):
  * publishes it on start, whenever libp2p reports a change of this node's addresses
  * ('self:peer:update'), and every `republishIntervalMs`; after a failed publication it tries
  * again after `retryIntervalMs`. Publications never overlap: a change during one is published
@@ -110,12 +111,12 @@ export class AddressPublisher extends TypedEventEmitter<AddressPublisherEvents> 
     this.publishTimeoutMs = init.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS
     this.now = init.now ?? Date.now
     if (!(this.recordLifetimeMs > 0 && this.recordLifetimeMs <= MAX_RECORD_LIFETIME_MS)) {
-      throw new RangeError(`recordLifetimeMs must be between 1 ms and ${MAX_RECORD_LIFETIME_MS} ms`)
+      throw new NodeError('INVALID_ARGUMENT', `recordLifetimeMs must be between 1 ms and ${MAX_RECORD_LIFETIME_MS} ms`)
     }
     if (!(this.republishIntervalMs > 0 && this.republishIntervalMs < this.recordLifetimeMs)) {
-      throw new RangeError('republishIntervalMs must be positive and shorter than recordLifetimeMs')
+      throw new NodeError('INVALID_ARGUMENT', 'republishIntervalMs must be positive and shorter than recordLifetimeMs')
     }
-    if (!(this.retryIntervalMs > 0) || !(this.publishTimeoutMs > 0)) throw new RangeError('retryIntervalMs and publishTimeoutMs must be positive')
+    if (!(this.retryIntervalMs > 0) || !(this.publishTimeoutMs > 0)) throw new NodeError('INVALID_ARGUMENT', 'retryIntervalMs and publishTimeoutMs must be positive')
   }
 
   isStarted (): boolean {

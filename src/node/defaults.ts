@@ -9,9 +9,9 @@ export const DEFAULTS = {
   siteName: 'TMTP site',
   /** Listen on loopback only unless told otherwise: a node is reachable only where its operator says. */
   listen: ['/ip4/127.0.0.1/tcp/0'],
-  /** Envelopes a sender keeps unacknowledged on one stream (spec: "Deliver"; at most MAX_IN_FLIGHT). */
+  /** Envelopes a sender keeps unacknowledged on one stream (spec 15.2, "/tmtp/deliver/1.0.0"; at most MAX_IN_FLIGHT). */
   window: 256,
-  /** Retry delays: exponential from 1 s with full jitter, capped at 5 minutes (spec: "Retries"). */
+  /** Retry delays: exponential from 1 s with full jitter, capped at 5 minutes (spec 15.2, "Retry"). */
   retryBaseMs: 1_000,
   retryCapMs: 5 * 60_000,
   /** Default time to live of a message sent without one: 7 days. */

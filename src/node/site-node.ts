@@ -67,7 +67,7 @@ export interface SiteNodeEvents extends RoleNodeEvents {
   lookup: CustomEvent<LookupEvent>
 }
 
-/** A running TMTP site node (spec: "Roles"). */
+/** A running TMTP site node (spec 3, "Roles and state"). */
 export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   readonly peerId: string
   readonly libp2p: TmtpLibp2p

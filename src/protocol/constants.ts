@@ -66,7 +66,7 @@ export const EXPORT_LABEL = {
 /** spec: "Content": default content type of a message body. */
 export const DEFAULT_CONTENT_TYPE = 'text/markdown'
 
-/** spec: "Deliver": the most envelopes a receiver accepts unacknowledged on one stream. */
+/** spec 15.2, "/tmtp/deliver/1.0.0": the most envelopes a receiver accepts unacknowledged on one stream. */
 export const MAX_IN_FLIGHT = 1024
 
 /** spec: "Timeouts": a join or leave exchange must complete within this time. */

@@ -15,7 +15,7 @@ export interface Write {
 }
 
 export interface DatabaseOptions {
-  /** fsync every batch before it counts as written: power-loss safe (spec: "Durability"). */
+  /** fsync every batch before it counts as written: power-loss safe (spec 3, "stored durably"). */
   fsync: boolean
 }
 

@@ -19,7 +19,7 @@ import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
  * (member devices), all real libp2p nodes over TCP on 127.0.0.1.
  */
 
-// Loopback bursts: every node dials from 127.0.0.1 (../shared/LIBP2P-NOTES.md trap 3).
+// Loopback bursts: every node dials from 127.0.0.1 (docs/LIBP2P-NOTES.md, trap 3).
 const CONNECTIONS = { maxConnections: 1_000, inboundConnectionThreshold: 1_000, maxIncomingPendingConnections: 256 }
 
 async function waitUntil (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

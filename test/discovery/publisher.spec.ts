@@ -120,7 +120,7 @@ describe('discovery/publisher', () => {
 
   it('refuses settings that would let the record expire before it is republished', () => {
     const libp2p = new FakeLibp2p()
-    assert.throws(() => new AddressPublisher(libp2p, fakeDht([]), { signer: device, republishIntervalMs: 2000, recordLifetimeMs: 1000 }), RangeError)
-    assert.throws(() => new AddressPublisher(libp2p, fakeDht([]), { signer: device, recordLifetimeMs: 49 * 3600_000 }), RangeError)
+    assert.throws(() => new AddressPublisher(libp2p, fakeDht([]), { signer: device, republishIntervalMs: 2000, recordLifetimeMs: 1000 }), { code: 'INVALID_ARGUMENT' })
+    assert.throws(() => new AddressPublisher(libp2p, fakeDht([]), { signer: device, recordLifetimeMs: 49 * 3600_000 }), { code: 'INVALID_ARGUMENT' })
   })
 })

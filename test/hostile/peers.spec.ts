@@ -12,7 +12,8 @@ import { MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { encodeFrame } from '../../src/protocol/framing.js'
 import { Invite, Leave, SignedPayload } from '../../src/protocol/pb/tmtp.js'
-import { TestNet, waitFor } from '../support/nodes.js'
+import { waitFor } from '../../src/cli/time.js'
+import { TestNet } from '../support/nodes.js'
 import { Prng, Rogue, envelope, joinCode, pushEnvelope, pushEpoch, receipts, resultCode, type Answer } from '../support/rogue.js'
 import type { MemberNode, MemberNodeOptions } from '../../src/node/member-node.js'
 import type { SiteNode, SiteNodeOptions } from '../../src/node/site-node.js'
@@ -23,7 +24,7 @@ const JOIN_REFUSALS = new Set([ErrorCode.BAD_FRAME, ErrorCode.FRAME_TOO_LARGE, E
 const LEAVE_REFUSALS = new Set([ErrorCode.BAD_FRAME, ErrorCode.FRAME_TOO_LARGE, ErrorCode.BAD_SIGNATURE, ErrorCode.WRONG_SIGNER, ErrorCode.WRONG_RECIPIENT, ErrorCode.NOT_MEMBER])
 /** Stream errors of a deliver or post receiver for bad framing or bad frames. */
 const FRAME_ERRORS = new Set([ErrorCode.BAD_FRAME, ErrorCode.FRAME_TOO_LARGE])
-/** Epoch failures are stream errors on deliver (spec: "Deliver", step 3). */
+/** Epoch failures are stream errors on deliver (spec 15.2, "/tmtp/deliver/1.0.0", step 3). */
 const EPOCH_ERRORS = new Set([...FRAME_ERRORS, ErrorCode.BAD_SIGNATURE, ErrorCode.WRONG_SIGNER, ErrorCode.WRONG_RECIPIENT, ErrorCode.DECRYPT_FAILED])
 /** Reject codes of section 11.6 for an envelope that is not authentic. */
 const ENVELOPE_REJECTS = new Set([ErrorCode.BAD_FRAME, ErrorCode.UNSUPPORTED_VERSION, ErrorCode.WRONG_RECIPIENT, ErrorCode.WRONG_SIGNER, ErrorCode.EXPIRED, ErrorCode.BAD_TIMESTAMP, ErrorCode.UNKNOWN_EPOCH, ErrorCode.DECRYPT_FAILED])
