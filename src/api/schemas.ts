@@ -15,7 +15,9 @@ export type RequestOf<S extends JSONSchema> = FromSchema<S>
 /**
  * What a response schema lets through. Response schemas do not say `additionalProperties:
  * false` (the OpenAPI documents would change), but fastify drops unlisted fields when it
- * serialises, so the type is closed: a field the schema does not list is a type error.
+ * serialises, so the type is closed: a client that reads a field the schema does not list
+ * gets a type error. A handler typed with it fails to compile when the node's answer lacks a
+ * required field or has one of another type; extra fields still compile (and are dropped).
  */
 export type ResponseOf<S extends JSONSchema> = Closed<FromSchema<S>>
 
