@@ -1,4 +1,4 @@
-// the entry point of the tmtp command (bin/tmtp.js imports it): the Node 20 polyfill first
+// the tmtp command line: bin/tmtp.js imports the compiled module and runs main(); the Node 20 polyfill first
 import '../polyfill.js'
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
@@ -30,7 +30,7 @@ Exit codes:
   6  internal error
   7  tmtp demo: something did not arrive exactly once`
 
-export function createProgram (): Command {
+function createProgram (): Command {
   const program = new Command('tmtp')
     .description('TMTP: federated peer-to-peer messaging from sites to their members')
     .version(version(), '-V, --version')
@@ -54,8 +54,3 @@ export async function main (argv: string[] = process.argv): Promise<number> {
     return reportError(err, argv.includes('--json'))
   }
 }
-
-const code = await main()
-// exit once stdout is flushed: a node's libp2p or a keep-alive socket must not keep the command alive
-process.stdout.once('error', () => { process.exit(code) })
-process.stdout.write('', () => { process.exit(code) })

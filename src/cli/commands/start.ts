@@ -72,10 +72,10 @@ function urlHost (host: string): string {
 
 async function startNode (config: TmtpConfig, dir: string): Promise<SiteNode | MemberNode> {
   if (config.role === 'site') {
-    const { createSiteNode } = await import('../../node/site-node.js')
+    const { createSiteNode } = await import('../../node/index.js')
     return await createSiteNode({ ...config.limits, dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
   }
-  const { createMemberNode } = await import('../../node/member-node.js')
+  const { createMemberNode } = await import('../../node/index.js')
   // the site-only limits (joins, queue per device) mean nothing to a device, which ignores them
   return await createMemberNode({ ...config.limits, dataDir: dir, deviceName: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
 }
@@ -91,7 +91,7 @@ async function stopSignal (): Promise<string> {
 
 /** A bootstrap node: a DHT server and nothing else, so no local API; its addresses go to the log. */
 async function runBootstrap (config: TmtpConfig, dir: string, json: boolean, log: (message: string) => void): Promise<void> {
-  const { createBootstrapNode } = await import('../../node/bootstrap-node.js')
+  const { createBootstrapNode } = await import('../../node/index.js')
   const node = await createBootstrapNode({ dataDir: dir, listen: config.listen, bootstrap: config.bootstrap }).catch(err => {
     throw new CliError(EXIT.INTERNAL, 'START_FAILED', `cannot start the bootstrap node: ${(err as Error).message}`, { cause: err })
   })
