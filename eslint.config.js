@@ -1,5 +1,5 @@
 import neostandard from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'src/protocol/pb/**', 'node_modules/**'] })
+  ...neostandard({ ts: true, ignores: ['dist/**', 'build/**', 'src/protocol/pb/**', 'node_modules/**'] })
 ]

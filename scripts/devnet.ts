@@ -7,23 +7,20 @@
  *
  *   npx tsx scripts/devnet.ts [--sites 3] [--members 8] [--for SECONDS] [--json]
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { BIN, TmtpProcess, type TmtpReady } from '../src/cli/tmtp-process.js'
 
-const BIN = fileURLToPath(new URL('../bin/tmtp.js', import.meta.url))
 /** A bound on the network, so that a typo cannot start hundreds of processes. */
 const MAX_NODES = 64
 const START_TIMEOUT_MS = 60_000
 
-interface Ready { role: string, peerId: string, listen: string[], url?: string, pid: number }
-interface DevnetNode extends Ready { name: string, data: string }
+interface DevnetNode extends TmtpReady { name: string, data: string }
 
-const children = new Set<ChildProcess>()
+const children = new Set<TmtpProcess>()
 
 async function tmtp (args: string[]): Promise<string> {
   return await new Promise((resolve, reject) => {
@@ -36,29 +33,14 @@ async function tmtp (args: string[]): Promise<string> {
   })
 }
 
-/** Starts `tmtp start --json` and resolves with its ready line. */
 async function start (name: string, data: string, bootstrap: string[]): Promise<DevnetNode> {
-  const args = [BIN, 'start', '--data', data, '--json', ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [])]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  child.stderr?.resume()
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`${name} did not start within ${START_TIMEOUT_MS / 1000} s`)) }, START_TIMEOUT_MS)
-    child.once('exit', code => { clearTimeout(timer); reject(new Error(`${name} exited while starting (code ${String(code)})`)) })
-    createInterface({ input: child.stdout! }).once('line', line => { clearTimeout(timer); resolve(JSON.parse(line) as Ready) })
-  })
-  return { ...ready, name, data }
+  const node = await TmtpProcess.start(data, { name, args: bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [], timeoutMs: START_TIMEOUT_MS })
+  children.add(node)
+  return { ...node.ready, name, data }
 }
 
 async function stopAll (): Promise<void> {
-  await Promise.all([...children].map(async child => {
-    const exited = new Promise(resolve => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(timer)
-  }))
+  await Promise.all([...children].map(async node => await node.stop('SIGTERM', 10_000)))
 }
 
 async function main (): Promise<void> {

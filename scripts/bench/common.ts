@@ -1,11 +1,15 @@
 /**
  * Shared pieces of the bench workloads: the context each gets, results, tables, progress
- * lines and the helpers that start TMTP sites and members in their own processes.
+ * lines and the helpers that start TMTP sites and members in their own processes
+ * (scripts/lib/node-process.ts).
  */
 import { mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { Worker } from './ipc.js'
+import { concurrently } from '../../src/cli/time.js'
+import type { IpcChild } from '../lib/ipc-child.js'
+import { NodeProcess, type HostOptions } from '../lib/node-process.js'
+import { keepLog } from './ipc.js'
 
 export const BODY_BYTES = 1024
 /** Each workload's bound (the issue: each under 2 minutes). */
@@ -67,10 +71,6 @@ export function left (ctx: BenchContext): number {
   return Math.max(1_000, ctx.deadline - Date.now())
 }
 
-export async function sleep (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
-}
-
 export function rate (count: number, ms: number): number {
   return ms > 0 ? count / (ms / 1000) : NaN
 }
@@ -108,10 +108,16 @@ export async function subdir (ctx: BenchContext, name: string): Promise<string> 
   return path
 }
 
-/** A TMTP site in its own process. */
-export async function startSite (ctx: BenchContext, opts: { fsync?: boolean, name?: string, listen?: string } = {}): Promise<Worker> {
-  const dir = join(ctx.dir, opts.name ?? 'site')
-  return await Worker.start('site', [dir, opts.fsync === true ? '1' : '0', opts.listen ?? '/ip4/127.0.0.1/tcp/0', ...(ctx.window === undefined ? [] : [String(ctx.window)])], { execArgv: ctx.siteExecArgv })
+/** The bench's nodes: no DHT; a node that takes long to stop is cut short, the bench needs the process gone. */
+const BENCH_NODES: Omit<HostOptions, 'dataDir'> = { dht: false, stopGraceMs: 3_000 }
+
+/** A TMTP site in its own process. W6 queues 200,000 messages for one device: above the default bound per device. */
+export async function startSite (ctx: BenchContext, opts: { fsync?: boolean, name?: string, listen?: string } = {}): Promise<NodeProcess> {
+  const site = await NodeProcess.start('site', {
+    ...BENCH_NODES, dataDir: join(ctx.dir, opts.name ?? 'site'), name: 'Bench site', fsync: opts.fsync, listen: opts.listen, window: ctx.window, maxQueuePerDevice: 1_000_000
+  }, { execArgv: ctx.siteExecArgv, maxOutput: 32 * 1024 })
+  keepLog(site)
+  return site
 }
 
 /** A free TCP port on 127.0.0.1 (for a site that restarts on the same address). */
@@ -128,19 +134,26 @@ export async function freePort (): Promise<number> {
 }
 
 export interface MemberGroup {
-  workers: Worker[]
+  workers: NodeProcess[]
   /** Member refs at the site, in member order: `m${i}`. */
   refs: string[]
+  /** The refs each worker hosts. */
+  refsOf: string[][]
 }
 
 /**
  * `count` TMTP member nodes spread over `processes` processes, each joined to the site with an
  * invite for ref `m${i}`.
  */
-export async function startMembers (ctx: BenchContext, site: Worker, count: number, processes: number, opts: { fsync?: boolean } = {}): Promise<MemberGroup> {
+export async function startMembers (ctx: BenchContext, site: NodeProcess, count: number, processes: number, opts: { fsync?: boolean } = {}): Promise<MemberGroup> {
   const n = Math.max(1, Math.min(processes, count))
-  const workers = await Promise.all(Array.from({ length: n }, async (_, p) => await Worker.start('members', [join(ctx.dir, `members-${p}`), opts.fsync === true ? '1' : '0'], { execArgv: ctx.memberExecArgv })))
+  const workers = await Promise.all(Array.from({ length: n }, async (_, p) => {
+    const w = await NodeProcess.start('members', { ...BENCH_NODES, dataDir: join(ctx.dir, `members-${p}`), name: 'bench device', fsync: opts.fsync }, { execArgv: ctx.memberExecArgv, maxOutput: 32 * 1024 })
+    keepLog(w)
+    return w
+  }))
   const refs: string[] = []
+  const refsOf: string[][] = []
   const per = workers.map((_, p) => Math.floor(count / n) + (p < count % n ? 1 : 0))
   let base = 0
   let joined = 0
@@ -148,24 +161,25 @@ export async function startMembers (ctx: BenchContext, site: Worker, count: numb
     const myRefs = Array.from({ length: per[p] }, (_, i) => `m${base + i}`)
     base += per[p]
     refs.push(...myRefs)
-    await w.request('create', { count: per[p], prefix: 'm' }, left(ctx))
-    const tokens = await site.request<string[]>('invite', { refs: myRefs }, left(ctx))
-    await w.request('join', { tokens }, left(ctx))
+    refsOf.push(myRefs)
+    await w.call('add', { refs: myRefs }, left(ctx))
+    const tokens = await site.call('invite', { refs: myRefs }, left(ctx))
+    await concurrently(myRefs.length, 8, async i => await w.call('join', { ref: myRefs[i], token: tokens[i] }, left(ctx)))
     joined += per[p]
     ctx.progress(`  ${joined}/${count} members joined`)
   }))
-  return { workers, refs }
+  return { workers, refs, refsOf }
 }
 
-export async function stopAll (workers: Array<Worker | undefined>): Promise<void> {
-  await Promise.all(workers.map(async w => await w?.stop()))
+export async function stopAll (children: Array<IpcChild<object> | undefined>): Promise<void> {
+  await Promise.all(children.map(async c => await c?.stop()))
 }
 
-export async function rssOf (w: Worker): Promise<number> {
-  return (await w.request<{ rss: number }>('rss', {})).rss
+export async function rssOf (node: NodeProcess): Promise<number> {
+  return (await node.call('rss', {})).rss
 }
 
-/** CPU time a worker process has used so far (all threads), in µs. */
-export async function cpuOf (w: Worker): Promise<number> {
-  return await w.request<number>('cpu', {})
+/** CPU time a node process has used so far (all threads), in µs. */
+export async function cpuOf (node: NodeProcess): Promise<number> {
+  return await node.call('cpu', {})
 }

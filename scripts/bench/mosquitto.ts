@@ -9,7 +9,9 @@ import { accessSync, constants } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { delimiter, join } from 'node:path'
-import { BODY_BYTES, freePort, left, mb, rate, sleep, stopAll, type BenchContext } from './common.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { waitFor } from '../../src/cli/time.js'
+import { BODY_BYTES, freePort, left, mb, rate, stopAll, type BenchContext } from './common.js'
 import { Worker } from './ipc.js'
 
 export const INSTALL_HINT = 'Mosquitto peer skipped: mosquitto is not installed (Debian/Ubuntu: sudo apt-get install mosquitto; or put mosquitto on the PATH)'
@@ -79,17 +81,11 @@ export class Broker {
   }
 
   private async ready (timeoutMs = 10_000): Promise<void> {
-    const end = Date.now() + timeoutMs
-    while (Date.now() < end) {
-      const ok = await new Promise<boolean>(resolve => {
-        const socket = connect(this.port, '127.0.0.1')
-        socket.once('connect', () => { socket.destroy(); resolve(true) })
-        socket.once('error', () => { resolve(false) })
-      })
-      if (ok) return
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-    throw new Error(`mosquitto did not listen on ${this.port} within ${timeoutMs} ms`)
+    await waitFor(`mosquitto to listen on ${this.port}`, async () => await new Promise<boolean>(resolve => {
+      const socket = connect(this.port, '127.0.0.1')
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => { resolve(false) })
+    }), timeoutMs, 50)
   }
 
   /** The broker's resident set (VmRSS) in bytes. */
@@ -103,7 +99,7 @@ export class Broker {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     const exited = new Promise(resolve => this.child.once('exit', resolve))
     this.child.kill(signal)
-    await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 5_000))])
+    await Promise.race([exited, delay(5_000)])
   }
 
   /** Starts the broker again on the same port and persistence folder. */
@@ -281,12 +277,12 @@ export interface PeerMemory {
 export async function mosquittoMemory (ctx: BenchContext, bin: string, opts: { backlog: number, steps: number, members: number }): Promise<PeerMemory> {
   return await withBroker(ctx, bin, 'mosquitto-w6', async (broker, client) => {
     const pubStarted = client()
-    await sleep(500)
+    await delay(500)
     const idleRss = await broker.rss()
     const ids = sessionIds(opts.members)
     const subs = await subscribeAll(ctx, broker, client, ids)
     // every session is connected and subscribed (SUBACKed) by now
-    await sleep(500)
+    await delay(500)
     const connectedRss = await broker.rss()
     const counts = await Promise.all(subs.map(async s => await s.worker.request<{ connected: number }>('counts', {})))
     const connected = counts.reduce((a, c) => a + c.connected, 0)
@@ -294,7 +290,7 @@ export async function mosquittoMemory (ctx: BenchContext, bin: string, opts: { b
 
     await Promise.all(subs.map(async s => await s.worker.request('disconnect', {}, left(ctx))))
     const pub = await pubStarted
-    await sleep(500)
+    await delay(500)
     const backlog = [{ queued: 0, rss: await broker.rss() }]
     let queued = 0
     for (let step = 1; step <= opts.steps && Date.now() < ctx.deadline - 60_000; step++) {

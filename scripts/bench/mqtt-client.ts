@@ -4,10 +4,9 @@
  * bodies as TMTP. Loaded only by that role, so that TMTP's children never load mqtt.js.
  */
 import mqtt, { type MqttClient } from 'mqtt'
+import { concurrently, now, waitFor } from '../../src/cli/time.js'
 
 type Handler = (args: any) => Promise<unknown>
-
-const now = (): number => performance.timeOrigin + performance.now()
 
 function payload (bytes: number, i: number): Buffer {
   const head = `${i} `
@@ -31,7 +30,6 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
   let duplicates = 0
   let lastAt = 0
   const seen = new Map<string, Set<number>>()
-  const waiters = new Set<() => void>()
   let publisher: MqttClient | undefined
 
   const attach = (id: string, client: MqttClient): void => {
@@ -48,15 +46,11 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
       else set.add(i)
       received++
       lastAt = now()
-      for (const w of waiters) w()
     })
     subscribers.set(id, client)
   }
   const each = async (ids: string[], limit: number, fn: (id: string) => Promise<void>): Promise<void> => {
-    let next = 0
-    await Promise.all(Array.from({ length: Math.min(limit, ids.length) }, async () => {
-      while (next < ids.length) await fn(ids[next++])
-    }))
+    await concurrently(ids.length, limit, async i => { await fn(ids[i]) })
   }
 
   return {
@@ -96,28 +90,16 @@ export async function mqttRole (): Promise<Record<string, Handler>> {
       const client = publisher
       const total = args.ids.length * args.perTopic
       const deadline = Date.now() + args.timeoutMs
-      let next = 0
+      let published = 0
       const startAt = now()
-      await Promise.all(Array.from({ length: Math.min(args.inflight, total) }, async () => {
-        while (next < total && Date.now() < deadline) {
-          const i = next++
-          await client.publishAsync(`t/${args.ids[i % args.ids.length]}`, payload(args.bodyBytes, (args.base ?? 0) + Math.floor(i / args.ids.length)), { qos: 1 })
-        }
-      }))
-      return { startAt, publishedAt: now(), published: next }
+      await concurrently(total, args.inflight, async i => {
+        await client.publishAsync(`t/${args.ids[i % args.ids.length]}`, payload(args.bodyBytes, (args.base ?? 0) + Math.floor(i / args.ids.length)), { qos: 1 })
+        published++
+      }, () => Date.now() >= deadline)
+      return { startAt, publishedAt: now(), published }
     },
     waitReceived: async ({ count, timeoutMs }: { count: number, timeoutMs: number }) => {
-      await new Promise<void>((resolve, reject) => {
-        const test = (): void => {
-          if (received < count) return
-          done()
-          resolve()
-        }
-        const timer = setTimeout(() => { done(); reject(new Error(`${received} of ${count} received after ${timeoutMs} ms`)) }, timeoutMs)
-        const done = (): void => { clearTimeout(timer); waiters.delete(test) }
-        waiters.add(test)
-        test()
-      })
+      await waitFor(() => `${count} messages (${received} received)`, () => received >= count, timeoutMs, 5)
       return { received, duplicates, lastAt }
     },
     counts: async () => ({ received, duplicates, lastAt, distinct: [...seen.values()].reduce((a, s) => a + s.size, 0), connected: [...subscribers.values()].filter(c => c.connected).length }),

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { renderTable, WORKLOAD_TIMEOUT_MS, type BenchContext, type Floors, type Workload, type WorkloadResult } from './common.js'
-import { liveWorkers } from './ipc.js'
+import { IpcChild } from '../lib/ipc-child.js'
 import { floorsWorkload } from './floors.js'
 import { w1 } from './w1-throughput.js'
 import { w2 } from './w2-fanout.js'
@@ -50,10 +50,6 @@ if (values.help) {
 const suiteStart = Date.now()
 const progress = (message: string): void => {
   process.stderr.write(`[bench ${((Date.now() - suiteStart) / 1000).toFixed(1).padStart(6)} s] ${message}\n`)
-}
-
-function killAll (): void {
-  for (const w of liveWorkers) w.kill()
 }
 
 async function main (): Promise<number> {
@@ -104,13 +100,13 @@ async function main (): Promise<number> {
         const error = err instanceof Error ? err.message : String(err)
         failures.push({ id: workload.id, error })
         progress(`${workload.id}: FAILED: ${error}`)
-        killAll()
+        IpcChild.killAll()
       } finally {
         clearTimeout(timer)
       }
     }
   } finally {
-    killAll()
+    IpcChild.killAll()
     if (!values.keep) await rm(root, { recursive: true, force: true }).catch(() => {})
   }
   if (values.json) {
@@ -128,11 +124,11 @@ async function main (): Promise<number> {
   return failures.length === 0 ? 0 : 1
 }
 
-process.on('SIGINT', () => { killAll(); process.exit(130) })
-process.on('SIGTERM', () => { killAll(); process.exit(143) })
+process.on('SIGINT', () => { IpcChild.killAll(); process.exit(130) })
+process.on('SIGTERM', () => { IpcChild.killAll(); process.exit(143) })
 
 main().then(code => { process.exitCode = code }, err => {
-  killAll()
+  IpcChild.killAll()
   progress(`bench failed: ${err instanceof Error ? err.message : String(err)}`)
   process.exitCode = 1
 })

@@ -4,7 +4,7 @@
  * Also W7's first half (the same with fsync on).
  */
 import { BODY_BYTES, cpuOf, fmtRatio, left, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
-import type { Worker } from './ipc.js'
+import type { NodeProcess } from '../lib/node-process.js'
 import { mosquittoOnline, runPeer } from './mosquitto.js'
 
 export interface ThroughputResult {
@@ -19,17 +19,17 @@ export interface ThroughputResult {
 
 /** Sends `count` messages to one connected member and waits for every acknowledgement. */
 export async function onlineThroughput (ctx: BenchContext, opts: { fsync: boolean, count: number, label: string }): Promise<ThroughputResult> {
-  let site: Worker | undefined
-  let members: Worker[] = []
+  let site: NodeProcess | undefined
+  let members: NodeProcess[] = []
   try {
     site = await startSite(ctx, { fsync: opts.fsync, name: `site-${opts.label}` })
     const group = await startMembers(ctx, site, 1, 1, { fsync: opts.fsync })
     members = group.workers
     // warm-up: the key epoch, the stream and the JIT
-    await site.request('throughput', { to: group.refs, perRecipient: 500, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
+    await site.call('throughput', { to: group.refs, perRecipient: 500, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
     ctx.progress(`  ${opts.label}: ${opts.count} messages`)
     const cpuBefore = await Promise.all([cpuOf(site), cpuOf(members[0])])
-    const r = await site.request<{ elapsedMs: number, startAt: number, queuedAt: number }>('throughput', {
+    const r = await site.call('throughput', {
       to: group.refs, perRecipient: opts.count, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'w1-', timeoutMs: left(ctx)
     }, left(ctx) + 5_000)
     const cpuAfter = await Promise.all([cpuOf(site), cpuOf(members[0])])

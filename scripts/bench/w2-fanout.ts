@@ -4,7 +4,7 @@
  * 1,000 persistent sessions, one topic per member.
  */
 import { BODY_BYTES, fmtRatio, left, rate, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
-import type { Worker } from './ipc.js'
+import type { NodeProcess } from '../lib/node-process.js'
 import { mosquittoFanout, runPeer, SESSIONS_PER_PROCESS } from './mosquitto.js'
 import { MEMBERS_PER_PROCESS } from './w3-store-forward.js'
 
@@ -21,19 +21,19 @@ export const w2: Workload = {
       ctx.progress(`  mosquitto: ${members} sessions, ${ROUNDS} rounds`)
       return await mosquittoFanout(ctx, bin, { members, rounds: ROUNDS })
     })
-    let site: Worker | undefined
-    let workers: Worker[] = []
+    let site: NodeProcess | undefined
+    let workers: NodeProcess[] = []
     try {
       site = await startSite(ctx)
       ctx.progress(`  w2: ${members} members in ${processes} processes`)
       const group = await startMembers(ctx, site, members, processes)
       workers = group.workers
       // warm-up round: key epochs and streams
-      await site.request('throughput', { to: group.refs, perRecipient: 1, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
+      await site.call('throughput', { to: group.refs, perRecipient: 1, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
       let totalMs = 0
       const perRound: number[] = []
       for (let round = 0; round < ROUNDS && Date.now() < ctx.deadline; round++) {
-        const r = await site.request<{ elapsedMs: number }>('throughput', { to: group.refs, perRecipient: 1, bodyBytes: BODY_BYTES, concurrency: 256, prefix: `r${round}-`, timeoutMs: left(ctx) }, left(ctx))
+        const r = await site.call('throughput', { to: group.refs, perRecipient: 1, bodyBytes: BODY_BYTES, concurrency: 256, prefix: `r${round}-`, timeoutMs: left(ctx) }, left(ctx))
         totalMs += r.elapsedMs
         perRound.push(r.elapsedMs)
         ctx.progress(`  w2: round ${round + 1}/${ROUNDS}: ${r.elapsedMs.toFixed(0)} ms`)

@@ -6,7 +6,7 @@
  * address) before the members return: lost and duplicated must both be 0.
  */
 import { BODY_BYTES, fmtRatio, freePort, left, rate, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
-import type { Worker } from './ipc.js'
+import type { NodeProcess } from '../lib/node-process.js'
 import { mosquittoStoreForward, runPeer, type PeerStoreForward } from './mosquitto.js'
 
 /** Member nodes per member process. */
@@ -29,8 +29,8 @@ export interface StoreForwardResult {
 }
 
 export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean, crash: boolean, members: number, perMember: number, label: string }): Promise<StoreForwardResult> {
-  let site: Worker | undefined
-  let workers: Worker[] = []
+  let site: NodeProcess | undefined
+  let workers: NodeProcess[] = []
   let complete = false
   const notes: string[] = []
   try {
@@ -42,27 +42,27 @@ export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean
     const group = await startMembers(ctx, site, opts.members, processes, { fsync: opts.fsync })
     workers = group.workers
     ctx.progress(`  ${opts.label}: members offline`)
-    await Promise.all(workers.map(async w => await w.request('stopAll', {}, left(ctx))))
+    await Promise.all(workers.map(async w => await w.call('down', {}, left(ctx))))
     const total = opts.members * opts.perMember
     ctx.progress(`  ${opts.label}: queuing ${total} messages`)
-    const queued = await site.request<{ startAt: number, queuedAt: number }>('send', { to: group.refs, perRecipient: opts.perMember, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'sf-', timeoutMs: left(ctx) }, left(ctx))
+    const queued = await site.call('send', { to: group.refs, perRecipient: opts.perMember, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'sf-', timeoutMs: left(ctx) }, left(ctx))
     if (opts.crash) {
       ctx.progress(`  ${opts.label}: SIGKILL the site`)
       site.kill('SIGKILL')
       await site.waitForExit(10_000)
       site = await startSite(ctx, { fsync: opts.fsync, name: siteName, listen })
-      const stats = await site.request<{ queued: number }>('stats', {}, left(ctx))
+      const stats = await site.call('stats', {}, left(ctx))
       notes.push(`after SIGKILL and restart the site's outbox held ${stats.queued} of ${total} envelopes`)
     }
     ctx.progress(`  ${opts.label}: members online`)
-    const starts = await Promise.all(workers.map(async w => await w.request<{ startAt: number, startedAt: number }>('startAll', {}, left(ctx))))
+    const starts = await Promise.all(workers.map(async w => await w.call('up', {}, left(ctx))))
     const startAt = Math.min(...starts.map(s => s.startAt))
     ctx.progress(`  ${opts.label}: ${opts.members} members started in ${((Math.max(...starts.map(s => s.startedAt)) - startAt) / 1000).toFixed(1)} s`)
     // keep 20 s of the bound to count what arrived when not everything did
     const waitMs = Math.max(1_000, left(ctx) - 20_000)
-    const acks = await site.request<{ delivered: number, lastAt: number }>('waitDelivered', { count: total, timeoutMs: waitMs }, waitMs + 5_000).catch(async () => {
-      const partial = await site!.request<{ delivered: number, lastAt: number }>('delivered', {}, 10_000)
-      const connections = await site!.request<number>('connections', {}, 10_000)
+    const acks = await site.call('waitDelivered', { count: total, timeoutMs: waitMs }, waitMs + 5_000).catch(async () => {
+      const partial = await site!.call('delivered', {}, 10_000)
+      const connections = await site!.call('connections', {}, 10_000)
       notes.push(`INCOMPLETE: ${partial.delivered} of ${total} acknowledged within the bound (${(waitMs / 1000).toFixed(0)} s); the site had ${connections} connections at the end`)
       return partial
     })
@@ -71,12 +71,13 @@ export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean
     ctx.progress(`  ${opts.label}: ${acks.delivered} of ${total} acknowledged after ${(elapsedMs / 1000).toFixed(1)} s; checking every inbox`)
     let lost = 0
     let duplicated = 0
-    for (const w of workers) {
-      const v = await w.request<{ lost: number, duplicated: number }>('verify', { expected: opts.perMember, prefix: 'sf-' }, left(ctx))
+    const subjects = Array.from({ length: opts.perMember }, (_, k) => `sf-${k}`)
+    for (const [p, w] of workers.entries()) {
+      const v = await w.call('check', { expected: Object.fromEntries(group.refsOf[p].map(ref => [ref, subjects])) }, left(ctx))
       lost += v.lost
       duplicated += v.duplicated
     }
-    const stats = await site.request<{ queued: number }>('stats', {}, left(ctx))
+    const stats = await site.call('stats', {}, left(ctx))
     notes.push(`${processes} member processes of up to ${MEMBERS_PER_PROCESS} member nodes each (each its own libp2p node, keys and LevelDB)`)
     notes.push(`queuing ${total} messages took ${((queued.queuedAt - queued.startAt) / 1000).toFixed(1)} s (${Math.round(rate(total, queued.queuedAt - queued.startAt))}/s)`)
     return { members: opts.members, processes, messages: total, acknowledged: acks.delivered, complete, queueMs: queued.queuedAt - queued.startAt, elapsedMs, perSec: rate(acks.delivered, elapsedMs), lost, duplicated, siteQueuedAfter: stats.queued, notes }

@@ -3,27 +3,25 @@
  * steady 1,000 messages/s round robin to 100 connected members.
  */
 import { BODY_BYTES, left, scaled, startMembers, startSite, stopAll, type BenchContext, type Workload, type WorkloadResult } from './common.js'
-import type { Worker } from './ipc.js'
-
-interface LatencyResult { sent: number, acknowledged: number, failed: number, lateTicks: number, durationMs: number, p50: number, p99: number, p999: number, max: number, mean: number }
+import type { NodeProcess } from '../lib/node-process.js'
 
 export const w5: Workload = {
   id: 'W5',
   title: 'W5 latency: send → acknowledgement at a steady 1,000 messages/s to 100 members',
   run: async (ctx: BenchContext): Promise<WorkloadResult> => {
-    let site: Worker | undefined
-    let workers: Worker[] = []
+    let site: NodeProcess | undefined
+    let workers: NodeProcess[] = []
     try {
       site = await startSite(ctx)
       const members = scaled(ctx, 100, 10)
       const group = await startMembers(ctx, site, members, 1)
       workers = group.workers
       // warm-up: every member's key epoch and stream, and the JIT
-      await site.request('throughput', { to: group.refs, perRecipient: 20, bodyBytes: BODY_BYTES, concurrency: 64, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
+      await site.call('throughput', { to: group.refs, perRecipient: 20, bodyBytes: BODY_BYTES, concurrency: 64, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
       const count = scaled(ctx, 20_000, 2000)
       const rateTarget = 1000
       ctx.progress(`  w5: ${count} messages at ${rateTarget}/s to ${members} members`)
-      const r = await site.request<LatencyResult>('latency', { to: group.refs, rate: rateTarget, count, bodyBytes: BODY_BYTES, timeoutMs: left(ctx) }, left(ctx) + 5_000)
+      const r = await site.call('latency', { to: group.refs, rate: rateTarget, count, bodyBytes: BODY_BYTES, timeoutMs: left(ctx) }, left(ctx) + 5_000)
       return {
         id: 'W5',
         title: w5.title,

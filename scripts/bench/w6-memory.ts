@@ -3,8 +3,9 @@
  * site's RSS as a backlog grows to 200,000 queued messages (the outbox is in LevelDB, so RSS
  * should stay flat). The Mosquitto peer: the broker's RSS at the same points.
  */
-import { BODY_BYTES, fmtRatio, left, mb, ratio, scaled, sleep, startMembers, startSite, stopAll, rssOf, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
-import type { Worker } from './ipc.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { BODY_BYTES, fmtRatio, left, mb, ratio, scaled, startMembers, startSite, stopAll, rssOf, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
+import type { NodeProcess } from '../lib/node-process.js'
 import { mosquittoMemory, runPeer, type PeerMemory } from './mosquitto.js'
 import { MEMBERS_PER_PROCESS } from './w3-store-forward.js'
 
@@ -20,25 +21,25 @@ interface Connected { idleRss: number, connectedRss: number, members: number, co
  * work), then with 1/STEPS, … `backlog` messages queued for that member, offline.
  */
 async function siteBacklog (ctx: BenchContext, backlog: number): Promise<Samples> {
-  let site: Worker | undefined
-  let workers: Worker[] = []
+  let site: NodeProcess | undefined
+  let workers: NodeProcess[] = []
   try {
     site = await startSite(ctx, { name: 'site-backlog' })
     const one = await startMembers(ctx, site, 1, 1)
     workers = one.workers
-    await sleep(500)
+    await delay(500)
     const fresh = await rssOf(site)
     const warmSent = Math.round(backlog / STEPS)
-    await site.request('throughput', { to: one.refs, perRecipient: warmSent, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
-    await one.workers[0].request('stopAll', {}, left(ctx))
-    await sleep(500)
+    await site.call('throughput', { to: one.refs, perRecipient: warmSent, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'warm-', timeoutMs: left(ctx) }, left(ctx))
+    await one.workers[0].call('down', {}, left(ctx))
+    await delay(500)
     const warm = await rssOf(site)
     ctx.progress(`  w6: site RSS ${mb(fresh).toFixed(1)} MB fresh, ${mb(warm).toFixed(1)} MB after ${warmSent} delivered`)
     const samples: Samples = { fresh, warm, warmSent, steps: [] }
     let queued = 0
     for (let step = 1; step <= STEPS && Date.now() < ctx.deadline - 40_000; step++) {
       const n = Math.round(backlog / STEPS)
-      await site.request('send', { to: one.refs, perRecipient: n, bodyBytes: BODY_BYTES, concurrency: 256, prefix: `b${step}-`, timeoutMs: left(ctx) }, left(ctx))
+      await site.call('send', { to: one.refs, perRecipient: n, bodyBytes: BODY_BYTES, concurrency: 256, prefix: `b${step}-`, timeoutMs: left(ctx) }, left(ctx))
       queued += n
       const rss = await rssOf(site)
       samples.steps.push({ queued, rss })
@@ -52,18 +53,18 @@ async function siteBacklog (ctx: BenchContext, backlog: number): Promise<Samples
 
 /** The site's RSS with no member connected, and with `members` member nodes connected. */
 async function siteConnected (ctx: BenchContext, members: number): Promise<Connected> {
-  let site: Worker | undefined
-  let workers: Worker[] = []
+  let site: NodeProcess | undefined
+  let workers: NodeProcess[] = []
   try {
     site = await startSite(ctx, { name: 'site-connected' })
-    await sleep(500)
+    await delay(500)
     const idleRss = await rssOf(site)
     const processes = Math.ceil(members / MEMBERS_PER_PROCESS)
     ctx.progress(`  w6: ${members} members in ${processes} processes`)
     const group = await startMembers(ctx, site, members, processes)
     workers = group.workers
-    await sleep(2000)
-    const connected = await site.request<number>('connections', {})
+    await delay(2000)
+    const connected = await site.call('connections', {})
     const connectedRss = await rssOf(site)
     return { idleRss, connectedRss, members, connected, processes }
   } finally {

@@ -6,7 +6,7 @@ import { fmtRatio, ratio, scaled, type BenchContext, type Workload, type Workloa
 import { onlineThroughput } from './w1-throughput.js'
 import { storeAndForward } from './w3-store-forward.js'
 
-/** mnm v0.2, fsync per message, 1,000 × 1 KiB to an offline member (shared/LIBP2P-NOTES.md). */
+/** mnm v0.2, fsync per message, 1,000 × 1 KiB to an offline member (docs/LIBP2P-NOTES.md). */
 export const MNM_FSYNC_PER_SEC = 840
 /** Members in W7's crash half: W4's 1,000 do not fit in W7's 2-minute bound beside W1. */
 export const W7_CRASH_MEMBERS = 100
@@ -41,7 +41,7 @@ export const w7: Workload = {
         crashDuplicated: crash.duplicated,
         target: '≥ 10× 840/s'
       },
-      notes: ['this VM\'s fsync is ~0.1 ms (shared/LIBP2P-NOTES.md), so these are an upper bound for real disks', ...crash.notes]
+      notes: ['this VM\'s fsync is ~0.1 ms (docs/LIBP2P-NOTES.md), so these are an upper bound for real disks', ...crash.notes]
     }
   }
 }

@@ -1,302 +1,32 @@
 /**
- * A bench child process (driven by scripts/bench/ipc.ts over IPC):
+ * The bench's own child processes (driven by scripts/bench/ipc.ts over IPC), compiled into
+ * build/ by `npm run build:harness` and run on plain node:
  *
- *   node --import tsx scripts/bench/worker.ts site <data dir> <fsync 0|1> [listen multiaddr] [window]
- *   node --import tsx scripts/bench/worker.ts members <base dir> <fsync 0|1>
- *   node --import tsx scripts/bench/worker.ts floor <data dir>
- *   node --import tsx scripts/bench/worker.ts mqtt
+ *   node build/scripts/bench/worker.js floor <data dir>
+ *   node build/scripts/bench/worker.js mqtt
  *
- * A site is one TMTP site node; `members` hosts many TMTP member nodes (each its own libp2p
- * node, LevelDB and keys); `floor` is one end of the floors: a libp2p stream between nodes
- * built as TMTP's are, or a plain TCP socket, both with TMTP's framing and nothing else.
- * Every loop here is bounded by a count and by a deadline.
+ * `floor` is one end of the floors: a libp2p stream between nodes built as TMTP's are, or a
+ * plain TCP socket, both with TMTP's framing and nothing else; `mqtt` holds the Mosquitto
+ * peer's clients. TMTP's sites and members run in scripts/lib/node-host.ts. Every loop here
+ * is bounded by a count and by a deadline.
  */
 import '../../src/polyfill.js'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
-import { join } from 'node:path'
+import { once } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createMemberNode, type MemberNode } from '../../src/node/member-node.js'
-import { createSiteNode, type SiteNode } from '../../src/node/site-node.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from '../../src/node/libp2p.js'
-import { loadIdentity } from '../../src/node/identity.js'
-import { DEFAULTS } from '../../src/node/defaults.js'
+import { DEFAULTS, loadIdentity } from '../../src/node/index.js'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { encodeFrames, FrameDecoder } from '../../src/protocol/framing.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
+import { now, withTimeout } from '../../src/cli/time.js'
 import { serveIpc } from '../lib/ipc-child.js'
 
 type Handler = (args: any) => Promise<unknown>
 
-const [role, dir, fsyncArg, listenArg, windowArg] = process.argv.slice(2)
-const fsync = fsyncArg === '1'
-
-/** Absolute time in ms with sub-ms resolution, comparable between processes on one machine. */
-const now = (): number => performance.timeOrigin + performance.now()
-
-async function withDeadline<T> (timeoutMs: number, what: string, run: (expired: () => boolean) => Promise<T>): Promise<T> {
-  const end = Date.now() + timeoutMs
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      run(() => Date.now() >= end),
-      new Promise<never>((resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: not done after ${timeoutMs} ms`)) }, timeoutMs) })
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** Resolves when check() holds, re-checked on every signal, or rejects at the deadline. */
-function waitFor (waiters: Set<() => void>, check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const test = (): void => {
-      if (!check()) return
-      done()
-      resolve()
-    }
-    const timer = setTimeout(() => { done(); reject(new Error(`${what()} after ${timeoutMs} ms`)) }, timeoutMs)
-    const done = (): void => {
-      clearTimeout(timer)
-      waiters.delete(test)
-    }
-    waiters.add(test)
-    test()
-  })
-}
-
-function body (bytes: number, i: number): string {
-  const head = `message ${i} `
-  return head + 'x'.repeat(Math.max(0, bytes - head.length))
-}
-
-function percentile (sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
-}
-
-async function siteRole (): Promise<Record<string, Handler>> {
-  // W6 queues 200,000 messages for one device: above the default queue bound per device
-  const site: SiteNode = await createSiteNode({ dataDir: dir, name: 'Bench site', fsync, dht: false, listen: [listenArg ?? '/ip4/127.0.0.1/tcp/0'], window: windowArg === undefined ? undefined : Number(windowArg), maxQueuePerDevice: 1_000_000 })
-  let delivered = 0
-  let firstAt = 0
-  let lastAt = 0
-  const waiters = new Set<() => void>()
-  /** W5: send times by message id, and the latencies measured. */
-  const started = new Map<string, number>()
-  const early = new Map<string, number>()
-  let latencies: number[] | undefined
-  site.addEventListener('delivery', event => {
-    if (event.detail.type !== 'delivered') return
-    const t = now()
-    delivered++
-    if (firstAt === 0) firstAt = t
-    lastAt = t
-    if (latencies !== undefined) {
-      const s = started.get(event.detail.id)
-      if (s !== undefined) {
-        latencies.push(t - s)
-        started.delete(event.detail.id)
-      } else {
-        early.set(event.detail.id, t)
-      }
-    }
-    for (const w of waiters) w()
-  })
-
-  const send = async (args: { to: string[], perRecipient: number, bodyBytes: number, concurrency: number, prefix: string, timeoutMs: number }): Promise<{ sent: number, startAt: number, queuedAt: number }> => {
-    const total = args.to.length * args.perRecipient
-    let next = 0
-    const startAt = now()
-    await withDeadline(args.timeoutMs, 'send', async expired => {
-      const worker = async (): Promise<void> => {
-        while (next < total && !expired()) {
-          const i = next++
-          // round robin: message i goes to recipient i % n, as its (i / n)-th
-          const to = args.to[i % args.to.length]
-          const k = Math.floor(i / args.to.length)
-          await site.send({ to: [to], subject: `${args.prefix}${k}`, body: body(args.bodyBytes, k) })
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(args.concurrency, total) }, worker))
-    })
-    return { sent: total, startAt, queuedAt: now() }
-  }
-
-  return {
-    multiaddrs: async () => site.multiaddrs().map(a => a.includes('/p2p/') ? a : `${a}/p2p/${site.peerId}`),
-    invite: async ({ refs }: { refs: string[] }) => {
-      const tokens: string[] = []
-      for (const ref of refs) tokens.push((await site.createInvite({ ref })).token)
-      return tokens
-    },
-    reset: async () => {
-      delivered = 0
-      firstAt = 0
-      lastAt = 0
-      return null
-    },
-    send,
-    waitDelivered: async ({ count, timeoutMs }: { count: number, timeoutMs: number }) => {
-      await waitFor(waiters, () => delivered >= count, timeoutMs, () => `${delivered} of ${count} acknowledged`)
-      return { delivered, firstAt, lastAt }
-    },
-    delivered: async () => ({ delivered, firstAt, lastAt }),
-    /** Sends and waits for every acknowledgement: W1, W2. */
-    throughput: async (args: Parameters<typeof send>[0]) => {
-      delivered = 0
-      firstAt = 0
-      lastAt = 0
-      const total = args.to.length * args.perRecipient
-      const sent = await send(args)
-      await waitFor(waiters, () => delivered >= total, args.timeoutMs, () => `${delivered} of ${total} acknowledged`)
-      return { ...sent, delivered, lastAt, elapsedMs: lastAt - sent.startAt }
-    },
-    /** W5: `count` messages at a steady `rate` per second, round robin to `to`; send-to-ack latency. */
-    latency: async (args: { to: string[], rate: number, count: number, bodyBytes: number, timeoutMs: number }) => {
-      latencies = []
-      started.clear()
-      early.clear()
-      let failed = 0
-      const t0 = now()
-      const interval = 1000 / args.rate
-      let next = 0
-      let late = 0
-      await withDeadline(args.timeoutMs, 'latency', async expired => {
-        while (next < args.count && !expired()) {
-          const t = now()
-          while (next < args.count && t0 + next * interval <= t) {
-            const i = next++
-            if (t - (t0 + i * interval) > 5) late++
-            const s = now()
-            site.send({ to: [args.to[i % args.to.length]], subject: `w5-${i}`, body: body(args.bodyBytes, i) }).then(result => {
-              const at = early.get(result.id)
-              if (at !== undefined) {
-                latencies?.push(at - s)
-                early.delete(result.id)
-              } else {
-                started.set(result.id, s)
-              }
-            }, () => { failed++ })
-          }
-          const wait = t0 + next * interval - now()
-          await new Promise(resolve => setTimeout(resolve, Math.max(0, wait)))
-        }
-        const sentAt = now()
-        await waitFor(waiters, () => (latencies?.length ?? 0) + failed >= next, Math.max(1000, args.timeoutMs - (sentAt - t0)), () => `${latencies?.length} of ${next} acknowledged`)
-      })
-      const sorted = latencies.sort((a, b) => a - b)
-      latencies = undefined
-      const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length
-      return {
-        sent: next,
-        acknowledged: sorted.length,
-        failed,
-        lateTicks: late,
-        durationMs: now() - t0,
-        p50: percentile(sorted, 0.5),
-        p99: percentile(sorted, 0.99),
-        p999: percentile(sorted, 0.999),
-        max: sorted[sorted.length - 1],
-        mean
-      }
-    },
-    stats: async () => await site.stats(),
-    connections: async () => site.libp2p.getConnections().length,
-    stop: async () => { await site.stop(); return null }
-  }
-}
-
-interface HostedMember {
-  dir: string
-  node?: MemberNode
-  seen: Set<string>
-  events: number
-  duplicateEvents: number
-}
-
-async function membersRole (): Promise<Record<string, Handler>> {
-  const members: HostedMember[] = []
-  const waiters = new Set<() => void>()
-  let unique = 0
-  const startOne = async (m: HostedMember): Promise<void> => {
-    const node = await createMemberNode({ dataDir: m.dir, deviceName: 'bench device', fsync, dht: false })
-    node.addEventListener('message', event => {
-      m.events++
-      if (m.seen.has(event.detail.id)) m.duplicateEvents++
-      else {
-        m.seen.add(event.detail.id)
-        unique++
-      }
-      for (const w of waiters) w()
-    })
-    m.node = node
-  }
-  /** Runs fn over the members, `limit` at a time. */
-  const each = async (limit: number, fn: (m: HostedMember, i: number) => Promise<void>): Promise<void> => {
-    let next = 0
-    await Promise.all(Array.from({ length: Math.min(limit, members.length) }, async () => {
-      while (next < members.length) {
-        const i = next++
-        await fn(members[i], i)
-      }
-    }))
-  }
-  return {
-    create: async ({ count, prefix }: { count: number, prefix: string }) => {
-      for (let i = 0; i < count; i++) members.push({ dir: join(dir, `${prefix}${i}`), seen: new Set(), events: 0, duplicateEvents: 0 })
-      await each(8, startOne)
-      return members.map(m => m.node?.peerId)
-    },
-    join: async ({ tokens }: { tokens: string[] }) => {
-      await each(8, async (m, i) => { await m.node?.join(tokens[i]) })
-      return null
-    },
-    stopAll: async () => {
-      await each(16, async m => {
-        await m.node?.stop()
-        m.node = undefined
-      })
-      return null
-    },
-    startAll: async () => {
-      const t = now()
-      await each(16, startOne)
-      return { startAt: t, startedAt: now() }
-    },
-    waitMessages: async ({ count, timeoutMs }: { count: number, timeoutMs: number }) => {
-      await waitFor(waiters, () => unique >= count, timeoutMs, () => `${unique} of ${count} messages received`)
-      return unique
-    },
-    counts: async () => ({
-      unique,
-      events: members.reduce((a, m) => a + m.events, 0),
-      duplicateEvents: members.reduce((a, m) => a + m.duplicateEvents, 0)
-    }),
-    /** Reads every inbox: messages missing (by subject prefix + index) and extra copies. */
-    verify: async ({ expected, prefix }: { expected: number, prefix: string }) => {
-      let lost = 0
-      let duplicated = 0
-      let total = 0
-      await each(16, async m => {
-        const inbox = await m.node?.inbox() ?? []
-        const subjects = new Map<string, number>()
-        for (const message of inbox) {
-          if (!message.subject.startsWith(prefix)) continue
-          total++
-          subjects.set(message.subject, (subjects.get(message.subject) ?? 0) + 1)
-        }
-        for (let k = 0; k < expected; k++) if (!subjects.has(`${prefix}${k}`)) lost++
-        for (const n of subjects.values()) duplicated += n - 1
-      })
-      return { lost, duplicated, total }
-    },
-    stop: async () => {
-      await each(16, async m => { await m.node?.stop() })
-      return null
-    }
-  }
-}
+const [role, dir] = process.argv.slice(2)
 
 const STOP_GRACE_MS = 3_000
 
@@ -367,7 +97,9 @@ async function floorRole (): Promise<Record<string, Handler>> {
       const frame = new Uint8Array(args.frameBytes).fill(120)
       const header = new Uint8Array(4)
       new DataView(header.buffer).setUint32(0, args.count)
-      return await withDeadline(args.timeoutMs, 'blast', async expired => {
+      const end = Date.now() + args.timeoutMs
+      const expired = (): boolean => Date.now() >= end
+      return await withTimeout((async () => {
         if (args.kind === 'libp2p') {
           const n = await node()
           const ma = multiaddr(args.addr)
@@ -402,7 +134,7 @@ async function floorRole (): Promise<Record<string, Handler>> {
         for (let sent = 0; sent < args.count && !expired();) {
           const k = Math.min(args.batch, args.count - sent)
           if (!socket.write(encodeFrames(Array.from({ length: k }, () => frame)))) {
-            await new Promise(resolve => socket.once('drain', resolve))
+            await once(socket, 'drain')
           }
           sent += k
         }
@@ -410,7 +142,7 @@ async function floorRole (): Promise<Record<string, Handler>> {
         const elapsedMs = now() - t0
         socket.destroy()
         return { elapsedMs }
-      })
+      })(), args.timeoutMs, () => `blast: not done after ${args.timeoutMs} ms`)
     },
     stop: async () => {
       for (const s of sockets) s.destroy()
@@ -424,8 +156,6 @@ async function floorRole (): Promise<Record<string, Handler>> {
 async function main (): Promise<void> {
   if (process.send === undefined) throw new Error('run me with an IPC channel (see scripts/bench/ipc.ts)')
   const roles: Record<string, () => Promise<Record<string, Handler>>> = {
-    site: siteRole,
-    members: membersRole,
     floor: floorRole,
     // mqtt.js is loaded only by the Mosquitto peer's children
     mqtt: async () => await (await import('./mqtt-client.js')).mqttRole()
@@ -436,22 +166,11 @@ async function main (): Promise<void> {
   let stopping: Promise<unknown> | undefined
   const handlers: Record<string, Handler> = {
     ...own,
-    // a node's stop() can wait on its sessions for seconds; the bench only needs the process gone
-    // (and, under --cpu-prof, to exit normally so that the profile is written)
+    // the bench only needs the process gone: a stop that hangs is cut short
     stop: async () => {
-      stopping ??= Promise.race([own.stop({}), new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())])
+      stopping ??= Promise.race([own.stop({}), delay(STOP_GRACE_MS, undefined, { ref: false })])
       await stopping
       return null
-    },
-    /** CPU time the process used so far, all its threads (LevelDB, libuv, GC) included, in µs. */
-    cpu: async () => {
-      const c = process.cpuUsage()
-      return c.user + c.system
-    },
-    rss: async () => {
-      if (typeof globalThis.gc === 'function') globalThis.gc()
-      const m = process.memoryUsage()
-      return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }
     }
   }
   serveIpc(handlers, { label: role, ready: { pid: process.pid }, stop: async () => await handlers.stop({}), graceMs: 2_000 })

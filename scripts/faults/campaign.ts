@@ -1,11 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as pause } from 'node:timers/promises'
+import type { InboxCheck } from '../../src/cli/exactly-once.js'
+import { waitFor, WaitTimeout } from '../../src/cli/time.js'
 import { freePort } from '../bench/common.js'
-import { Ledger, type InboxCheck } from './ledger.js'
+import { Ledger } from './ledger.js'
 import { NodeSlot } from './node-slot.js'
 import { Random } from './random.js'
-import { ContinuousSender, pause } from './sender.js'
+import { ContinuousSender } from './sender.js'
 import { fill, MountError, mountTmpfs, unfill, unmount } from './tmpfs.js'
 
 /**
@@ -146,8 +149,8 @@ export class Campaign {
       }
     }
     const [siteProcess, memberProcess] = await Promise.all([site.start(), member.start()])
-    const { token } = await siteProcess.request('createInvite', { ref: TO })
-    await memberProcess.request('join', { token })
+    const [token] = await siteProcess.call('invite', { refs: [TO] })
+    await memberProcess.call('join', { token })
     this.opts.log(`site ${siteProcess.peerId}, member ${memberProcess.peerId}, data in ${this.dir}${this.storageFaults ? ' (tmpfs)' : ''}`)
     return { site, member }
   }
@@ -170,7 +173,7 @@ export class Campaign {
       }
       case 'cut-site':
       case 'cut-member': {
-        const cut = await (fault === 'cut-site' ? site : member).running.request('abortConnections', {})
+        const cut = await (fault === 'cut-site' ? site : member).running.call('abortConnections', {})
         detail = `${cut} connection${cut === 1 ? '' : 's'} cut`
         break
       }
@@ -194,7 +197,7 @@ export class Campaign {
     const filled = await fill(site.dataDir)
     const report = await this.awaitStorageFailure(round, site, 'site')
     // the site keeps running and reading while its writes fail
-    await site.running.request('stats', {})
+    await site.running.call('stats', {})
     await pause(this.random.int(100, 600))
     report.refusedSends = (this.ledger.refusals().STORAGE_FAILURE ?? 0) - refusedBefore
     if (report.refusedSends === 0) this.violations.push(`round ${round}: no send was refused with STORAGE_FAILURE while the site's folder was full`)
@@ -211,8 +214,8 @@ export class Campaign {
     const report = await this.awaitStorageFailure(round, member, 'member')
     await pause(this.random.int(100, 600))
     // in this order: acknowledgements counted first can only be fewer than messages stored later
-    const { states } = await site.running.request('stats', {})
-    const stored = await member.running.request('inboxCount', {})
+    const { states } = await site.running.call('stats', {})
+    const stored = await member.running.call('received', {})
     if (states.delivered > stored) this.violations.push(`round ${round}: the site holds ${states.delivered} acknowledgements, the member stored ${stored}`)
     return await this.freeAndRestart(member, filled, report)
   }
@@ -220,16 +223,13 @@ export class Campaign {
   private async awaitStorageFailure (round: number, slot: NodeSlot, node: 'site' | 'member'): Promise<StorageReport> {
     const report: StorageReport = { round, node, message: null, refusedSends: 0 }
     this.storage.push(report)
-    const deadline = Date.now() + STORAGE_REPORT_TIMEOUT_MS
-    while (Date.now() < deadline) {
-      const failure = await slot.running.request('storageFailure', {})
-      if (failure !== null) {
-        report.message = `${failure.code}: ${failure.message}`
-        return report
-      }
-      await pause(50)
+    try {
+      const failure = await waitFor('a storage failure', async () => await slot.running.call('storageFailure', {}) ?? undefined, STORAGE_REPORT_TIMEOUT_MS, 50)
+      report.message = `${failure.code}: ${failure.message}`
+    } catch (err) {
+      if (!(err instanceof WaitTimeout)) throw err
+      this.violations.push(`round ${round}: the ${node} did not report a storage failure within ${STORAGE_REPORT_TIMEOUT_MS} ms of its folder filling up`)
     }
-    this.violations.push(`round ${round}: the ${node} did not report a storage failure within ${STORAGE_REPORT_TIMEOUT_MS} ms of its folder filling up`)
     return report
   }
 
@@ -248,16 +248,18 @@ export class Campaign {
   /** Waits until the inbox holds at least what was accepted so far; a stall is a violation. */
   private async catchUp (what: string, site: NodeSlot, member: NodeSlot): Promise<number> {
     const target = this.ledger.accepted.size
-    const deadline = Date.now() + this.opts.catchUpMs
     let inbox = 0
-    while (Date.now() < deadline) {
-      for (const slot of [site, member]) slot.checkAlive()
-      inbox = await member.running.request('inboxCount', {})
-      if (inbox >= target) return inbox
-      await pause(100)
+    try {
+      return await waitFor(what, async () => {
+        for (const slot of [site, member]) slot.checkAlive()
+        inbox = await member.running.call('received', {})
+        return inbox >= target && inbox
+      }, this.opts.catchUpMs, 100)
+    } catch (err) {
+      if (!(err instanceof WaitTimeout)) throw err
+      this.violations.push(`${what}: the inbox held ${inbox} of ${target} accepted messages after ${this.opts.catchUpMs} ms\n${this.outputs()}`)
+      return inbox
     }
-    this.violations.push(`${what}: the inbox held ${inbox} of ${target} accepted messages after ${this.opts.catchUpMs} ms\n${this.outputs()}`)
-    return inbox
   }
 
   /** The last output of both processes, for a failure report (with DEBUG=tmtp:* it is their log). */
@@ -269,16 +271,14 @@ export class Campaign {
     this.violations.push(...this.sender?.anomalies ?? [])
     // the last acknowledgements may still be on their way when the inbox is complete
     await this.catchUp('the end', site, member)
-    const deadline = Date.now() + this.opts.catchUpMs
-    let stats = await site.running.request('stats', {})
-    while (stats.queued > 0 && Date.now() < deadline) {
-      await pause(100)
-      stats = await site.running.request('stats', {})
-    }
+    await waitFor('an empty outbox', async () => (await site.running.call('stats', {})).queued === 0, this.opts.catchUpMs, 100).catch(err => {
+      // what is left is reported below
+      if (!(err instanceof WaitTimeout)) throw err
+    })
     // stats() counts statuses, then the outbox: an acknowledgement applied in between is in
     // neither count; with the outbox empty and nothing sent any more, a second read is exact
-    stats = await site.running.request('stats', {})
-    const inbox = await member.running.request('inbox', {}, 120_000)
+    const stats = await site.running.call('stats', {})
+    const inbox = await member.running.call('inbox', {}, 120_000)
     const check = this.ledger.check(inbox)
     for (const slot of [site, member]) {
       slot.checkAlive()

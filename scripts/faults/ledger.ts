@@ -1,4 +1,5 @@
-import type { InboxEntry, SendOutcome } from '../../test/support/node-process.js'
+import { checkInbox, type InboxCheck, type Received } from '../../src/cli/exactly-once.js'
+import type { SendOutcome } from '../lib/node-process.js'
 
 /**
  * What the campaign sent and what became of each send, by subject (subjects are unique and
@@ -45,32 +46,7 @@ export class Ledger {
   }
 
   /** Checks a member's inbox against what was sent. */
-  check (inbox: InboxEntry[]): InboxCheck {
-    const bySubject = new Map<string, InboxEntry[]>()
-    for (const entry of inbox) bySubject.set(entry.subject, [...bySubject.get(entry.subject) ?? [], entry])
-    const ids = new Set(inbox.map(entry => entry.id))
-    return {
-      lost: [...this.accepted.keys()].filter(subject => !bySubject.has(subject)),
-      duplicated: [...bySubject].filter(([, entries]) => entries.length > 1).map(([subject]) => subject),
-      duplicatedIds: inbox.length - ids.size,
-      wrongId: [...this.accepted].filter(([subject, id]) => bySubject.has(subject) && bySubject.get(subject)?.[0].id !== id).map(([subject]) => subject),
-      unexpected: [...bySubject.keys()].filter(subject => !this.accepted.has(subject) && !this.inDoubt.has(subject)),
-      inDoubtDelivered: [...this.inDoubt].filter(subject => bySubject.has(subject)).length
-    }
+  check (inbox: Received[]): InboxCheck {
+    return checkInbox(inbox, [...this.accepted].map(([subject, id]) => ({ subject, id })), this.inDoubt)
   }
-}
-
-export interface InboxCheck {
-  /** Accepted sends missing from the inbox. */
-  lost: string[]
-  /** Subjects in the inbox more than once. */
-  duplicated: string[]
-  /** Inbox entries beyond one per message id. */
-  duplicatedIds: number
-  /** Accepted sends that arrived under another id than send() returned. */
-  wrongId: string[]
-  /** Subjects in the inbox that were refused or never sent. */
-  unexpected: string[]
-  /** Sends in doubt that arrived (once): their batch was written before the site died. */
-  inDoubtDelivered: number
 }

@@ -1,4 +1,4 @@
-import { startNodeProcess, type NodeProcess, type Role } from '../../test/support/node-process.js'
+import { NodeProcess } from '../lib/node-process.js'
 
 const STOP_TIMEOUT_MS = 10_000
 
@@ -8,7 +8,7 @@ const STOP_TIMEOUT_MS = 10_000
  * tells an exit the campaign caused (SIGKILL, stop) from one it did not (a crash).
  */
 export class NodeSlot {
-  readonly role: Role
+  readonly role: 'site' | 'member'
   readonly dataDir: string
   private readonly listen: string
   private current?: NodeProcess
@@ -18,7 +18,7 @@ export class NodeSlot {
   readonly crashes: string[] = []
   restarts = 0
 
-  constructor (role: Role, dataDir: string, port: number) {
+  constructor (role: 'site' | 'member', dataDir: string, port: number) {
     this.role = role
     this.dataDir = dataDir
     this.listen = `/ip4/127.0.0.1/tcp/${port}`
@@ -38,7 +38,7 @@ export class NodeSlot {
   }
 
   async start (): Promise<NodeProcess> {
-    this.current = await startNodeProcess({ role: this.role, dataDir: this.dataDir, listen: this.listen })
+    this.current = await NodeProcess.start(this.role, { dataDir: this.dataDir, listen: this.listen })
     return this.current
   }
 
@@ -54,7 +54,7 @@ export class NodeSlot {
   async stop (): Promise<void> {
     const process = this.takeDown()
     try {
-      await process.request('stop', {}, STOP_TIMEOUT_MS)
+      await process.call('stop', {}, STOP_TIMEOUT_MS)
       const exit = await process.waitForExit(STOP_TIMEOUT_MS)
       if (exit.code !== 0) this.recordCrash(process, `exited with ${exit.signal ?? exit.code} when stopping`)
     } catch (err) {

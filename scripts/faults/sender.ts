@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Ledger } from './ledger.js'
 import type { NodeSlot } from './node-slot.js'
 
@@ -47,21 +48,17 @@ export class ContinuousSender {
     while (!this.stopped) {
       const process = this.site.process
       if (process === undefined) {
-        await pause(20)
+        await delay(20)
         continue
       }
       const subjects = this.ledger.subjects(this.opts.batch)
       try {
-        this.ledger.record(await process.request('sendEach', { to: this.opts.to, subjects, concurrency: this.opts.concurrency }, this.opts.timeoutMs))
+        this.ledger.record(await process.call('sendEach', { to: this.opts.to, subjects, concurrency: this.opts.concurrency }, this.opts.timeoutMs))
       } catch (err) {
         this.ledger.lost(subjects)
         if (!process.exited) this.anomalies.push(`sendEach failed while the site ran: ${(err as Error).message}`)
       }
-      await pause(this.opts.pauseMs)
+      await delay(this.opts.pauseMs)
     }
   }
-}
-
-export async function pause (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
 }

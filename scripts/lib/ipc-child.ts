@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
+import { withTimeout } from '../../src/cli/time.js'
 
 /**
- * Child processes driven over their IPC channel, for the crash and fault tests
- * (test/support/node-process.ts), the benchmarks (scripts/bench/ipc.ts) and the soak: the
- * parent's side (IpcChild) and the child's (serveIpc). The child announces
+ * Child processes driven over their IPC channel (node-process.ts for the nodes,
+ * scripts/bench/ipc.ts for the bench's floors and Mosquitto clients): the parent's side
+ * (IpcChild) and the child's (serveIpc). The child announces
  * `{ type: 'ready', ... }`, then answers each `{ id, cmd, args }` with
  * `{ type: 'reply', id, ok, result | error }`, and stops on 'stop'. Every request has a
  * timeout; requests pending when the child exits fail with its last output.
@@ -26,6 +27,9 @@ export interface ExitInfo {
 }
 
 export class IpcChild<Ready extends object = Record<string, never>> {
+  /** Every child started and not yet exited, so that a script can kill them all on the way out. */
+  static readonly live = new Set<IpcChild<object>>()
+
   readonly label: string
   readonly pid: number
   protected readonly child: ChildProcess
@@ -40,12 +44,14 @@ export class IpcChild<Ready extends object = Record<string, never>> {
     this.label = label
     this.child = child
     this.pid = child.pid ?? -1
+    IpcChild.live.add(this)
     const keep = (chunk: Buffer): void => { this.log = (this.log + chunk.toString()).slice(-maxOutput) }
     child.stdout?.on('data', keep)
     child.stderr?.on('data', keep)
     this.exit = new Promise(resolve => {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal }
+        IpcChild.live.delete(this)
         for (const [, p] of this.pending) {
           clearTimeout(p.timer)
           p.reject(new Error(`${label} process ${this.pid} exited (${signal ?? code}) before answering:\n${this.log.slice(-2000)}`))
@@ -72,6 +78,11 @@ export class IpcChild<Ready extends object = Record<string, never>> {
     })
     // ready() awaits it; a late failure must not become an unhandled rejection
     this.started.catch(() => {})
+  }
+
+  /** SIGKILLs every child still running (a script's way out: Ctrl-C, a failure). */
+  static killAll (): void {
+    for (const child of IpcChild.live) child.kill()
   }
 
   get exited (): boolean {
@@ -130,20 +141,15 @@ export class IpcChild<Ready extends object = Record<string, never>> {
     }
   }
 
+  /** Copies everything the process prints from now on (stdout and stderr) to `stream`. */
+  pipeOutput (stream: NodeJS.WritableStream): void {
+    this.child.stdout?.pipe(stream)
+    this.child.stderr?.pipe(stream)
+  }
+
   /** The last output of the process (stdout and stderr), for failure reports. */
   output (): string {
     return this.log
-  }
-}
-
-async function withTimeout<T> (promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((resolve, reject) => {
-      timer = setTimeout(() => { reject(new Error(message())) }, ms)
-    })])
-  } finally {
-    clearTimeout(timer)
   }
 }
 

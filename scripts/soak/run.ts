@@ -3,9 +3,8 @@
  *
  *   npm run soak [-- --minutes 10] [--seed N] [--rate 200] [--members 100] [--processes 3] [--keep]
  *
- * A real TMTP site (the bench's `site` child, scripts/bench/worker.ts) and member nodes in a
- * few child processes (scripts/soak/worker.ts), all on 127.0.0.1 with durable storage and
- * the DHT off. For `--minutes` the site sends at a steady rate, round robin over the
+ * A real TMTP site and member nodes in a few child processes (scripts/lib/node-process.ts:
+ * roles `site` and `members`), all on 127.0.0.1 with durable storage and the DHT off. For `--minutes` the site sends at a steady rate, round robin over the
  * members, while members keep joining (new invites) and leaving at the same rate (so that the
  * membership turns over at a steady size and RSS has no reason to grow), and disconnecting
  * (node stopped) and reconnecting (restarted on the same data folder). A row of RSS, heap,
@@ -20,20 +19,15 @@
  * `--keep`. `--seed` fixes the schedule of joins, disconnects and leaves and which members
  * they pick (the timing of a busy machine still varies).
  */
-import '../../src/polyfill.js'
-import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { IpcChild } from '../lib/ipc-child.js'
-import { liveWorkers, Worker } from '../bench/ipc.js'
+import { NodeProcess, type HostCheck } from '../lib/node-process.js'
 import { BODY_BYTES, fmt, mb, renderTable, type Figure, type Table } from '../bench/common.js'
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url))
-const MEMBER_WORKER = 'scripts/soak/worker.ts'
 
 const { values } = parseArgs({
   options: {
@@ -87,36 +81,11 @@ const REQUEST_MS = 30_000
 /** Site RSS has levelled off when the last third's median and peak are at most this share above the middle third's (see rssVerdict). */
 const LEVEL_SHARE = 0.10
 
-// ---------------------------------------------------------------- child processes
-
-/** Every member process started and not yet exited. */
-const liveMembers = new Set<MemberProcess>()
-
-/** A child hosting member nodes (scripts/soak/worker.ts). */
-class MemberProcess extends IpcChild<{ pid: number }> {
-  static async start (dir: string): Promise<MemberProcess> {
-    await mkdir(dir, { recursive: true })
-    const env = { ...process.env }
-    delete env.NODE_OPTIONS
-    const child = spawn(process.execPath, ['--import', 'tsx', MEMBER_WORKER, dir], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-    const p = new MemberProcess('soak members', child)
-    liveMembers.add(p)
-    child.once('exit', () => liveMembers.delete(p))
-    await p.ready(30_000)
-    return p
-  }
-}
-
-function killAll (): void {
-  for (const w of liveWorkers) w.kill()
-  for (const p of liveMembers) p.kill()
-}
-
 // ---------------------------------------------------------------- state
 
 interface Member {
   ref: string
-  proc: MemberProcess
+  proc: NodeProcess
   /** Joined (invite accepted) and not left: messages may be sent to it. */
   joined: boolean
   running: boolean
@@ -154,7 +123,6 @@ let t0 = Date.now()
 const start = Date.now()
 
 const elapsed = (): number => Date.now() - t0
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const log = (message: string): void => { process.stderr.write(`[soak ${((Date.now() - start) / 1000).toFixed(1).padStart(6)} s] ${message}\n`) }
 
 /** mulberry32: a small seeded PRNG, so that --seed reproduces the churn schedule. */
@@ -206,14 +174,14 @@ const idle = (m: Member): boolean => m.joined && m.running && !m.busy && !m.leav
 let nextRef = 0
 let nextProc = 0
 
-async function addMember (site: Worker, procs: MemberProcess[]): Promise<void> {
+async function addMember (site: NodeProcess, procs: NodeProcess[]): Promise<void> {
   const m: Member = { ref: `m${nextRef++}`, proc: procs[nextProc++ % procs.length], joined: false, running: false, busy: true, leaving: false, left: false, sent: [] }
   members.push(m)
   try {
-    await m.proc.request('add', { ref: m.ref }, REQUEST_MS)
+    await m.proc.call('add', { refs: [m.ref] }, REQUEST_MS)
     m.running = true
-    const [token] = await site.request<string[]>('invite', { refs: [m.ref] }, REQUEST_MS)
-    sitePeer = await m.proc.request<string>('join', { ref: m.ref, token }, REQUEST_MS)
+    const [token] = await site.call('invite', { refs: [m.ref] }, REQUEST_MS)
+    sitePeer = (await m.proc.call('join', { ref: m.ref, token }, REQUEST_MS)).site
     m.joined = true
     counts.joins++
   } finally {
@@ -224,7 +192,7 @@ async function addMember (site: Worker, procs: MemberProcess[]): Promise<void> {
 async function down (m: Member, offlineMs: number): Promise<void> {
   m.busy = true
   try {
-    await m.proc.request('down', { ref: m.ref }, REQUEST_MS)
+    await m.proc.call('down', { refs: [m.ref] }, REQUEST_MS)
     m.running = false
     m.upAt = elapsed() + offlineMs
     counts.downs++
@@ -237,7 +205,7 @@ async function up (m: Member): Promise<void> {
   m.busy = true
   try {
     m.upAt = undefined
-    await m.proc.request('up', { ref: m.ref }, REQUEST_MS)
+    await m.proc.call('up', { refs: [m.ref] }, REQUEST_MS)
     m.running = true
     counts.ups++
   } finally {
@@ -251,7 +219,7 @@ async function leave (m: Member, sending: () => Promise<unknown>): Promise<void>
   try {
     // a send already on its way to the site may include this member: let it be queued first
     await sending()
-    await m.proc.request('leave', { ref: m.ref, site: sitePeer }, REQUEST_MS)
+    await m.proc.call('leave', { ref: m.ref, site: sitePeer }, REQUEST_MS)
     m.running = false
     m.joined = false
     m.left = true
@@ -262,7 +230,7 @@ async function leave (m: Member, sending: () => Promise<unknown>): Promise<void>
 }
 
 /** Runs the churn schedule until `stop()` says so; returns when every action it started is done. */
-async function churn (site: Worker, procs: MemberProcess[], events: ChurnEvent[], stop: () => boolean, sending: () => Promise<unknown>): Promise<void> {
+async function churn (site: NodeProcess, procs: NodeProcess[], events: ChurnEvent[], stop: () => boolean, sending: () => Promise<unknown>): Promise<void> {
   const actions = new Set<Promise<void>>()
   const run = (what: string, action: Promise<void>): void => {
     const p = action.catch((err: unknown) => {
@@ -308,7 +276,7 @@ async function churn (site: Worker, procs: MemberProcess[], events: ChurnEvent[]
  * `s<request>-0`, so that each subject is unique per member). A site that falls behind is
  * not flooded: at most a second's worth is sent per tick, and the shortfall is reported.
  */
-function sender (site: Worker, stop: () => boolean): { done: Promise<void>, current: () => Promise<unknown> } {
+function sender (site: NodeProcess, stop: () => boolean): { done: Promise<void>, current: () => Promise<unknown> } {
   let current: Promise<unknown> = Promise.resolve()
   const done = (async () => {
     let request = 0
@@ -325,7 +293,7 @@ function sender (site: Worker, stop: () => boolean): { done: Promise<void>, curr
         cursor = (cursor + n) % eligible.length
         const prefix = `s${request++}-`
         // no await between choosing the members and issuing the request: a leave waits for `current`
-        current = site.request('send', { to: to.map(m => m.ref), perRecipient: 1, bodyBytes: BODY_BYTES, concurrency: 8, prefix, timeoutMs: REQUEST_MS - 1_000 }, REQUEST_MS)
+        current = site.call('send', { to: to.map(m => m.ref), perRecipient: 1, bodyBytes: BODY_BYTES, concurrency: 8, prefix, timeoutMs: REQUEST_MS - 1_000 }, REQUEST_MS)
         try {
           await current
           for (const m of to) m.sent.push(`${prefix}0`)
@@ -366,10 +334,10 @@ async function folderSize (path: string): Promise<number> {
   return total
 }
 
-async function sample (site: Worker, procs: MemberProcess[], phase: Sample['phase']): Promise<Sample> {
+async function sample (site: NodeProcess, procs: NodeProcess[], phase: Sample['phase']): Promise<Sample> {
   const [s, ms] = await Promise.all([
-    site.request<{ rss: number, heapUsed: number, heapTotal: number, external: number }>('rss', {}, REQUEST_MS),
-    Promise.all(procs.map(async p => await p.request<{ rss: number }>('rss', {}, REQUEST_MS).then(r => r.rss, () => NaN)))
+    site.call('rss', {}, REQUEST_MS),
+    Promise.all(procs.map(async p => await p.call('rss', {}, REQUEST_MS).then(r => r.rss, () => NaN)))
   ])
   const split = await rssSplit(site.pid)
   const x: Sample = { t: elapsed(), phase, siteRss: mb(s.rss), siteAnon: split.anon, siteFile: split.file, siteHeap: mb(s.heapUsed), siteHeapTotal: mb(s.heapTotal), siteExternal: mb(s.external), membersRss: ms.map(mb) }
@@ -377,18 +345,16 @@ async function sample (site: Worker, procs: MemberProcess[], phase: Sample['phas
   return x
 }
 
-interface SiteStats { queued: number, states: Record<string, number> }
-
-async function outboxDepth (site: Worker): Promise<number> {
-  return (await site.request<SiteStats>('stats', {}, REQUEST_MS)).queued
+async function outboxDepth (site: NodeProcess): Promise<number> {
+  return (await site.call('stats', {}, REQUEST_MS)).queued
 }
 
-async function row (site: Worker, procs: MemberProcess[], phase: Sample['phase'], s?: Sample): Promise<number> {
+async function row (site: NodeProcess, procs: NodeProcess[], phase: Sample['phase'], s?: Sample): Promise<number> {
   const x = s ?? await sample(site, procs, phase)
   const [queued, delivered, connected] = await Promise.all([
     outboxDepth(site).catch(() => NaN),
-    site.request<{ delivered: number }>('delivered', {}, REQUEST_MS).then(d => d.delivered, () => NaN),
-    site.request<number>('connections', {}, REQUEST_MS).catch(() => NaN)
+    site.call('delivered', {}, REQUEST_MS).then(d => d.delivered, () => NaN),
+    site.call('connections', {}, REQUEST_MS).catch(() => NaN)
   ])
   const r: Figure[] = [
     Math.round(x.t / 1000), phase, fmt(x.siteRss, 1), `${fmt(x.siteAnon, 0)} + ${fmt(x.siteFile, 0)}`, `${fmt(x.siteHeap, 0)} / ${fmt(x.siteHeapTotal, 0)}`, fmt(x.siteExternal, 1), queued, counts.sent, delivered,
@@ -471,11 +437,11 @@ async function main (): Promise<number> {
   root = dir
   const load = (): string => loadavg().map(l => l.toFixed(2)).join(' ')
   log(`seed ${SEED}; ${MINUTES} min at ${RATE} msg/s of ${BODY_BYTES} B; ${INITIAL} members + ${JOINS} joining, ${LEAVES} leaving, a disconnect every ~${DISCONNECT_EVERY_MS / 1000} s (offline ${OFFLINE_MS[0] / 1000}–${(OFFLINE_MS[1] / 1000).toFixed(0)} s); ${PROCESSES} member processes; ${cpus().length} cores, load ${load()}; data in ${dir}`)
-  let site: Worker | undefined
-  const procs: MemberProcess[] = []
+  let site: NodeProcess | undefined
+  const procs: NodeProcess[] = []
   try {
-    site = await Worker.start('site', [join(dir, 'site'), '0', '/ip4/127.0.0.1/tcp/0'])
-    procs.push(...await Promise.all(Array.from({ length: PROCESSES }, async (_, p) => await MemberProcess.start(join(dir, `members-${p}`)))))
+    site = await NodeProcess.start('site', { dataDir: join(dir, 'site'), name: 'Soak site', dht: false, stopGraceMs: 3_000 })
+    procs.push(...await Promise.all(Array.from({ length: PROCESSES }, async (_, p) => await NodeProcess.start('members', { dataDir: join(dir, `members-${p}`), name: 'soak device', dht: false }))))
     const s = site
     // the first members, 8 at a time
     let started = 0
@@ -532,14 +498,14 @@ async function main (): Promise<number> {
     log(drainedAt === undefined ? `outbox NOT drained after ${DRAIN_MS / 1000} s: ${depth} queued` : `outbox drained in ${((drainedAt - drainStart) / 1000).toFixed(1)} s`)
 
     // verify: every message sent to a member that is still a member, exactly once in its inbox
-    const verify = { members: 0, lost: 0, duplicated: 0, unexpected: 0, received: 0, extraEvents: 0, lostSamples: [] as string[] }
+    const verify: HostCheck = { members: 0, lost: 0, duplicated: 0, unexpected: 0, received: 0, extraEvents: 0, lostSamples: [] }
     const expectedTotal = members.filter(m => m.joined).reduce((a, m) => a + m.sent.length, 0)
     const unverified: string[] = []
     for (const p of procs) {
       const mine = members.filter(m => m.joined && m.proc === p)
       for (const m of mine) if (!m.running) unverified.push(m.ref)
       const expected = Object.fromEntries(mine.filter(m => m.running).map(m => [m.ref, m.sent]))
-      const r = await p.request<typeof verify>('verify', { expected }, 120_000)
+      const r = await p.call('check', { expected }, 120_000)
       verify.members += r.members
       verify.lost += r.lost
       verify.duplicated += r.duplicated
@@ -550,8 +516,8 @@ async function main (): Promise<number> {
     }
     const leftSent = members.filter(m => m.left).reduce((a, m) => a + m.sent.length, 0)
     // the site's side: one final status per message (each has one device), one 'delivered' event per delivered status
-    const final = await s.request<SiteStats>('stats', {}, REQUEST_MS)
-    const deliveredEvents = (await s.request<{ delivered: number }>('delivered', {}, REQUEST_MS)).delivered
+    const final = await s.call('stats', {}, REQUEST_MS)
+    const deliveredEvents = (await s.call('delivered', {}, REQUEST_MS)).delivered
     const statuses = Object.values(final.states).reduce((a, b) => a + b, 0)
     const extraEvents = deliveredEvents - (final.states.delivered ?? 0)
 
@@ -586,7 +552,7 @@ async function main (): Promise<number> {
     return ok ? 0 : 1
   } finally {
     await Promise.allSettled([site?.stop(), ...procs.map(async p => { await p.stop(20_000) })])
-    killAll()
+    IpcChild.killAll()
     if (values.keep) log(`data kept in ${dir}`)
     else await rm(dir, { recursive: true, force: true }).catch(() => {})
     root = undefined
@@ -595,7 +561,7 @@ async function main (): Promise<number> {
 
 // Ctrl-C: kill every child at once (SIGKILL), remove the data folder unless --keep, exit
 const interrupt = (code: number): void => {
-  killAll()
+  IpcChild.killAll()
   if (root !== undefined && !values.keep) rmSync(root, { recursive: true, force: true })
   log(`interrupted${root !== undefined && values.keep ? `; data kept in ${root}` : ''}`)
   process.exit(code)
@@ -605,7 +571,7 @@ process.on('SIGINT', () => { interrupt(130) })
 process.on('SIGTERM', () => { interrupt(143) })
 
 main().then(code => { process.exitCode = code }, err => {
-  killAll()
+  IpcChild.killAll()
   log(`soak failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
   process.exitCode = 1
 })

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
-import { ApiClient } from './client.js'
-import { readRuntime, readToken } from './config.js'
+import type { ApiClient } from './client.js'
+import { checkInbox, describeFaults } from './exactly-once.js'
 import { initDataDir } from './commands/init.js'
 import type { InboxMessage, JoinResponse, PostResponse } from './commands/member.js'
 import type { InviteResponse, MessageStatusResponse, RepliesResponse, SendResponse } from './commands/site.js'
+import { waitFor, WaitTimeout } from './time.js'
+import { TmtpProcess } from './tmtp-process.js'
 
 /**
  * `tmtp demo`: a site and two member devices, each its own `tmtp start` process on
@@ -17,11 +17,13 @@ import type { InviteResponse, MessageStatusResponse, RepliesResponse, SendRespon
  * arrived exactly once and the site holds a signed receipt for each device.
  */
 
-const BIN = fileURLToPath(new URL('../../bin/tmtp.js', import.meta.url))
 const START_TIMEOUT_MS = 30_000
 const WAIT_TIMEOUT_MS = 20_000
 const STOP_TIMEOUT_MS = 10_000
 const POLL_MS = 20
+/** The subjects of the demo's two messages: the exactly-once check tells them apart by subject. */
+const WELCOME = 'Welcome to Demo Club'
+const MEETING = 'Meeting on Friday'
 
 export interface DemoStep {
   n: number
@@ -66,15 +68,12 @@ class DemoFailure extends Error {
   override readonly name = 'DemoFailure'
 }
 
-/** One `tmtp start` child process. It also stops on its own if this process goes away (IPC). */
-class NodeProcess {
+/** One node of the demo: its data folder, and its `tmtp start` process while it runs. */
+class DemoNode {
   readonly name: string
   readonly dir: string
-  private child?: ChildProcess
-  private exit?: Promise<number | null>
-  private readonly tail: string[] = []
   private readonly logs?: NodeJS.WritableStream
-  client?: ApiClient
+  private process?: TmtpProcess
 
   constructor (name: string, dir: string, logs?: NodeJS.WritableStream) {
     this.name = name
@@ -83,73 +82,30 @@ class NodeProcess {
   }
 
   get running (): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    return this.process?.running === true
   }
 
   async start (): Promise<void> {
-    const child = spawn(process.execPath, [BIN, 'start', '--data', this.dir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
-    this.child = child
-    this.exit = new Promise(resolve => { child.once('exit', code => { resolve(code) }) })
-    let partial = ''
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n')
-      partial = lines.pop() ?? ''
-      for (const line of lines) {
-        this.tail.push(line)
-        if (this.tail.length > 20) this.tail.shift()
-        this.logs?.write(`[${this.name}] ${line}\n`)
-      }
-    })
-    child.on('error', () => {})
-    child.unref()
-    const deadline = Date.now() + START_TIMEOUT_MS
-    while (Date.now() < deadline) {
-      if (!this.running) throw new DemoFailure(`${this.name} exited while starting (code ${String(child.exitCode)}): ${this.lastLog()}`)
-      const runtime = await readRuntime(this.dir)
-      if (runtime !== undefined && runtime.pid === child.pid) {
-        this.client = new ApiClient(runtime.url, await readToken(this.dir))
-        return
-      }
-      await delay(POLL_MS)
+    try {
+      this.process = await TmtpProcess.start(this.dir, { name: this.name, logs: this.logs, timeoutMs: START_TIMEOUT_MS })
+    } catch (err) {
+      throw new DemoFailure((err as Error).message)
     }
-    throw new DemoFailure(`${this.name} did not start within ${START_TIMEOUT_MS / 1000} s: ${this.lastLog()}`)
   }
 
   lastLog (): string {
-    return this.tail.slice(-3).join(' | ') || 'no output'
+    return this.process?.lastLog() ?? 'no output'
   }
 
   api (): ApiClient {
-    if (this.client === undefined) throw new DemoFailure(`${this.name} is not running`)
-    return this.client
+    const client = this.running ? this.process?.client : undefined
+    if (client === undefined) throw new DemoFailure(`${this.name} is not running`)
+    return client
   }
 
   /** SIGTERM, then SIGKILL after a while; resolves with the exit code (null when killed). */
   async stop (): Promise<number | null> {
-    const child = this.child
-    if (child === undefined || this.exit === undefined) return 0
-    this.client = undefined
-    if (this.running) child.kill('SIGTERM')
-    const timer = setTimeout(() => { if (this.running) child.kill('SIGKILL') }, STOP_TIMEOUT_MS)
-    try {
-      return await this.exit
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-}
-
-function delay (ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms))
-}
-
-async function waitFor<T> (what: string, check: () => Promise<T | undefined>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new DemoFailure(`timed out after ${timeoutMs / 1000} s waiting for ${what}`)
-    await delay(POLL_MS)
+    return (await this.process?.stop('SIGTERM', STOP_TIMEOUT_MS))?.code ?? 0
   }
 }
 
@@ -164,7 +120,7 @@ async function waitDelivered (site: ApiClient, id: string, devices: string[], la
     }
     const done = devices.every(device => status.devices.some(d => d.device === device && d.state === 'delivered'))
     return done ? status : undefined
-  })
+  }, WAIT_TIMEOUT_MS, POLL_MS)
 }
 
 /** Runs the demo; never throws: the summary says what happened. Processes and folders are always cleaned up. */
@@ -172,9 +128,9 @@ export async function runDemo (opts: DemoOptions = {}): Promise<DemoSummary> {
   const began = performance.now()
   const summary: DemoSummary = { ok: false, totalMs: 0, steps: [], receipts: [], inboxes: {}, replies: 0 }
   const root = await mkdtemp(join(tmpdir(), 'tmtp-demo-'))
-  const site = new NodeProcess('site', join(root, 'site'), opts.logs)
-  const alice = new NodeProcess('alice', join(root, 'alice-phone'), opts.logs)
-  const bob = new NodeProcess('bob', join(root, 'bob-laptop'), opts.logs)
+  const site = new DemoNode('site', join(root, 'site'), opts.logs)
+  const alice = new DemoNode('alice', join(root, 'alice-phone'), opts.logs)
+  const bob = new DemoNode('bob', join(root, 'bob-laptop'), opts.logs)
   const nodes = [site, alice, bob]
 
   const step = async <T>(name: string, run: () => Promise<T>, detail: (value: T) => string): Promise<T> => {
@@ -206,7 +162,7 @@ export async function runDemo (opts: DemoOptions = {}): Promise<DemoSummary> {
       j => `member ${j.member} of "${j.siteName}"`)
 
     const first = await step('site sends message 1 to alice and bob', async () => await site.api().post<SendResponse>('/v1/messages', {
-      to: ['alice', 'bob'], subject: 'Welcome to Demo Club', body: 'Hello! This message is sealed for each of your devices.'
+      to: ['alice', 'bob'], subject: WELCOME, body: 'Hello! This message is sealed for each of your devices.'
     }), m => `id ${m.id}, ${m.recipients.length} devices`)
     await step('message 1 delivered to both (signed receipts)', async () => await waitDelivered(site.api(), first.id, [ids.alice, ids.bob], 'message 1'),
       () => 'delivered on 2 of 2 devices')
@@ -214,7 +170,7 @@ export async function runDemo (opts: DemoOptions = {}): Promise<DemoSummary> {
     const code = await step('stop bob (SIGTERM)', async () => await bob.stop(), c => `exit code ${String(c)}`)
     if (code !== 0) throw new DemoFailure(`bob did not stop cleanly (exit code ${String(code)})`)
     const second = await step('site sends message 2 while bob is offline', async () => await site.api().post<SendResponse>('/v1/messages', {
-      to: ['alice', 'bob'], subject: 'Meeting on Friday', body: 'The meeting moves to Friday, 18:00.', urgency: 'high'
+      to: ['alice', 'bob'], subject: MEETING, body: 'The meeting moves to Friday, 18:00.', urgency: 'high'
     }), m => `id ${m.id}`)
     const queued = await step('message 2 delivered to alice, queued for bob', async () => {
       const status = await waitDelivered(site.api(), second.id, [ids.alice], 'message 2')
@@ -230,21 +186,16 @@ export async function runDemo (opts: DemoOptions = {}): Promise<DemoSummary> {
     const replies = await step('site receives the reply', async () => await waitFor('the reply at the site', async () => {
       const page = await site.api().get<RepliesResponse>('/v1/replies')
       return page.replies.some(r => r.id === reply.id) ? page.replies : undefined
-    }), () => 'from alice, acknowledged')
+    }, WAIT_TIMEOUT_MS, POLL_MS), () => 'from alice, acknowledged')
 
     await step('check: every message exactly once, every receipt signed', async () => {
       const problems: string[] = []
-      const expected = [first.id, second.id]
+      const sent = [{ subject: WELCOME, id: first.id }, { subject: MEETING, id: second.id }]
       for (const [name, node] of [['alice', alice], ['bob', bob]] as const) {
         const { messages } = await node.api().get<{ messages: InboxMessage[] }>('/v1/inbox')
         summary.inboxes[name] = messages.map(m => m.id)
-        for (const id of expected) {
-          const copies = messages.filter(m => m.id === id).length
-          if (copies !== 1) problems.push(`${name}'s inbox holds message ${id} ${copies} times`)
-        }
-        if (messages.length !== expected.length) problems.push(`${name}'s inbox holds ${messages.length} messages, not ${expected.length}`)
-        const welcome = messages.find(m => m.id === first.id)
-        if (welcome !== undefined && (welcome.subject !== 'Welcome to Demo Club' || welcome.siteName !== 'Demo Club')) problems.push(`${name} sees message 1 altered`)
+        problems.push(...describeFaults(checkInbox(messages, sent)).map(fault => `${name}'s inbox: ${fault}`))
+        if (messages.some(m => m.siteName !== 'Demo Club')) problems.push(`${name} sees a message from another site than "Demo Club"`)
       }
       for (const [label, id] of [['message 1', first.id], ['message 2', second.id]] as const) {
         const status = await site.api().get<MessageStatusResponse>(`/v1/messages/${id}`)
@@ -282,9 +233,11 @@ export async function runDemo (opts: DemoOptions = {}): Promise<DemoSummary> {
     await (aborted === undefined ? scenario() : Promise.race([scenario(), aborted]))
     summary.ok = true
   } catch (err) {
-    summary.reason = err instanceof DemoFailure ? err.message : `${(err as Error).message ?? String(err)}`
+    // the demo's own failures and timeouts say what went wrong; anything else gets the nodes' last log lines
+    const explained = err instanceof DemoFailure || err instanceof WaitTimeout
+    summary.reason = explained ? err.message : `${(err as Error).message ?? String(err)}`
     const running = nodes.filter(n => n.running).map(n => `${n.name}: ${n.lastLog()}`)
-    if (!(err instanceof DemoFailure) && running.length > 0) summary.reason += ` (last log lines: ${running.join('; ')})`
+    if (!explained && running.length > 0) summary.reason += ` (last log lines: ${running.join('; ')})`
   } finally {
     await Promise.all(nodes.map(async n => await n.stop().catch(() => null)))
     if (opts.keep !== true) await rm(root, { recursive: true, force: true })

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { createMemberApi, createSiteApi } from '../../src/api/index.js'
 import { DOCUMENT_FILES, apiDocuments, formatDocument } from '../../src/api/documents.js'
 import { TestNet } from '../support/nodes.js'
-import { TOKEN, call, json } from './helpers.js'
+import { TOKEN, call, json } from '../support/api.js'
 import type { OpenApiDocument } from '../../src/api/index.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ed25519Signer, peerIdToString } from '../../src/crypto/ed25519.js'
-import { api, killAll, startNode, tmtp, tmtpJson, waitUntil, type StartedNode } from '../support/cli.js'
+import { waitFor as waitUntil } from '../../src/cli/time.js'
+import { api, killAll, startNode, tmtp, tmtpJson, type StartedNode } from '../support/cli.js'
 
 /**
  * Every `tmtp` command end to end: child processes of bin/tmtp.js against real nodes

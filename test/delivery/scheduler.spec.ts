@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { logger } from '@libp2p/logger'
 import { DeliveryScheduler } from '../../src/delivery/scheduler.js'
 import { ErrorCode, TmtpError } from '../../src/protocol/errors.js'
-import { waitFor } from '../support/nodes.js'
+import { waitFor } from '../../src/cli/time.js'
 import type { SenderResult } from '../../src/delivery/sender.js'
 
 describe('delivery/scheduler', () => {

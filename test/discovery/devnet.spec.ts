@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { waitFor } from '../support/nodes.js'
+import { waitFor } from '../../src/cli/time.js'
 
 interface DevnetNode { name: string, role: string, peerId: string, listen: string[], url?: string, data: string }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { TestNet, waitFor } from '../support/nodes.js'
+import { waitFor } from '../../src/cli/time.js'
+import { TestNet } from '../support/nodes.js'
 import type { LookupEvent } from '../../src/discovery/discovery.js'
 import type { BootstrapNode } from '../../src/node/bootstrap-node.js'
 import type { MemberNode } from '../../src/node/member-node.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { createSiteApi } from '../../src/api/index.js'
 import { TestNet } from '../support/nodes.js'
-import { TOKEN } from '../api/helpers.js'
+import { TOKEN } from '../support/api.js'
 import type { FastifyInstance } from 'fastify'
 import type { SiteNode } from '../../src/node/site-node.js'
 

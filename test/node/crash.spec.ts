@@ -2,10 +2,12 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startNodeProcess, type NodeProcess, type NodeProcessOptions } from '../support/node-process.js'
+import { checkInbox } from '../../src/cli/exactly-once.js'
+import { waitFor } from '../../src/cli/time.js'
+import { NodeProcess } from '../../scripts/lib/node-process.js'
 
 /**
- * Crash tests of delivery (spec: "Delivery guarantees"): a site and a member device run in
+ * Crash tests of delivery (spec 15.2 and 11.7: acknowledged only once stored, deduplicated by id): a site and a member device run in
  * child processes; one of them is SIGKILLed in the middle of a delivery and restarted on
  * its data folder; the inbox must then hold every message exactly once.
  */
@@ -22,24 +24,14 @@ function killPoint (total: number, what: string): number {
   return at
 }
 
-async function until<T> (what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
 describe('crash recovery of delivery (child processes, SIGKILL)', function () {
   this.timeout(180_000)
 
   let dir: string
   let children: NodeProcess[] = []
 
-  async function start (role: NodeProcessOptions['role']): Promise<NodeProcess> {
-    const child = await startNodeProcess({ role, dataDir: join(dir, role) })
+  async function start (role: 'site' | 'member'): Promise<NodeProcess> {
+    const child = await NodeProcess.start(role, { dataDir: join(dir, role) })
     children.push(child)
     return child
   }
@@ -56,37 +48,28 @@ describe('crash recovery of delivery (child processes, SIGKILL)', function () {
     const started = await Promise.allSettled([start('site'), start('member')])
     for (const result of started) if (result.status === 'rejected') throw result.reason
     const [site, member] = started.map(result => (result as PromiseFulfilledResult<NodeProcess>).value)
-    const { token } = await site.request('createInvite', { ref: TO })
-    await member.request('join', { token })
+    const [token] = await site.call('invite', { refs: [TO] })
+    await member.call('join', { token })
     if (!offline) return { site, member }
-    await member.request('stop', {})
+    await member.call('stop', {})
     await member.waitForExit()
     return { site }
   }
 
   /** Every id once, nothing else, sequence numbers 1..n in send order; the site's outbox empty, every status delivered. */
   async function assertExactlyOnce (site: NodeProcess, member: NodeProcess, ids: string[], prefix: string): Promise<void> {
-    const inbox = await member.request('inbox', {})
-    const counts = new Map<string, number>()
-    for (const m of inbox) counts.set(m.id, (counts.get(m.id) ?? 0) + 1)
-    const duplicated = [...counts].filter(([, n]) => n > 1).map(([id]) => id)
-    assert.deepEqual(duplicated, [], 'ids in the inbox more than once')
-    const sent = new Set(ids)
-    assert.equal(sent.size, ids.length, 'the site returned an id twice')
-    assert.deepEqual(ids.filter(id => !counts.has(id)), [], 'sent ids missing from the inbox')
-    assert.deepEqual(inbox.filter(m => !sent.has(m.id)).map(m => m.id), [], 'ids in the inbox that were never sent')
-    assert.equal(inbox.length, ids.length)
+    const inbox = await member.call('inbox', {})
+    assert.equal(new Set(ids).size, ids.length, 'the site returned an id twice')
+    const check = checkInbox(inbox, ids.map((id, i) => ({ subject: `${prefix}${i}`, id })))
+    assert.deepEqual(check, { received: ids.length, lost: [], duplicated: [], extraCopies: 0, duplicatedIds: 0, wrongId: [], unexpected: [], inDoubtDelivered: 0 })
     // the inbox lists by sequence number: 1..n, each once, in the order the messages were sent
     assert.deepEqual(inbox.map(m => m.seq), ids.map((_, i) => i + 1))
     assert.deepEqual(inbox.map(m => m.id), ids)
     assert.deepEqual(inbox.map(m => m.subject), ids.map((_, i) => `${prefix}${i}`))
 
     // the last acknowledgement may still be on its way when the inbox is full
-    await until('an empty site outbox', async () => {
-      const stats = await site.request('stats', {})
-      return stats.queued === 0 ? stats : undefined
-    }, 10_000)
-    assert.deepEqual(await site.request('states', { ids }), { delivered: ids.length })
+    await waitFor('an empty site outbox', async () => (await site.call('stats', {})).queued === 0, 10_000, 50)
+    assert.deepEqual(await site.call('states', { ids }), { delivered: ids.length })
   }
 
   beforeEach(async () => {
@@ -109,20 +92,20 @@ describe('crash recovery of delivery (child processes, SIGKILL)', function () {
     const { site } = await joined(true)
     // everything is queued (every send() resolved) while the member is offline: the kill
     // then falls in the middle of delivery, never of queuing
-    const { ids } = await site.request('send', { to: TO, count: total, concurrency: 500, prefix })
+    const ids = (await site.call('send', { to: [TO], perRecipient: total, concurrency: 500, prefix, ids: true })).ids ?? []
     assert.equal(ids.length, total)
-    assert.equal((await site.request('stats', {})).queued, total)
+    assert.equal((await site.call('stats', {})).queued, total)
 
     const member = await start('member')
-    await member.request('waitInbox', { count: killPoint(total, 'the site'), timeoutMs: 30_000 })
+    await member.call('waitReceived', { count: killPoint(total, 'the site'), timeoutMs: 30_000 })
     await sigkill(site)
-    const atKill = await member.request('inboxCount', {})
+    const atKill = await member.call('received', {})
     console.log(`      the inbox held ${atKill} when the site died`)
     assert.ok(atKill > 0 && atKill < total, `the kill fell outside delivery (inbox ${atKill} of ${total})`)
 
     const restarted = await start('site')
     assert.equal(restarted.peerId, site.peerId)
-    await member.request('waitInbox', { count: total, timeoutMs: FILL_TIMEOUT_MS }, FILL_TIMEOUT_MS + 5_000)
+    await member.call('waitReceived', { count: total, timeoutMs: FILL_TIMEOUT_MS }, FILL_TIMEOUT_MS + 5_000)
     await assertExactlyOnce(restarted, member, ids, prefix)
   })
 
@@ -132,20 +115,20 @@ describe('crash recovery of delivery (child processes, SIGKILL)', function () {
     const { site, member } = await joined(false)
     assert.ok(member !== undefined)
     // delivery runs while the messages are queued; the member may die before queuing ends
-    const sending = site.request('send', { to: TO, count: total, concurrency: 500, prefix })
+    const sending = site.call('send', { to: [TO], perRecipient: total, concurrency: 500, prefix, ids: true })
     sending.catch(() => {})
-    await member.request('waitInbox', { count: killPoint(total, 'the member'), timeoutMs: 60_000 })
+    await member.call('waitReceived', { count: killPoint(total, 'the member'), timeoutMs: 60_000 })
     await sigkill(member)
     // the site holds proof of delivery of fewer than all: the member died mid-stream
-    const { states } = await site.request('stats', {})
+    const { states } = await site.call('stats', {})
     console.log(`      the site held ${states.delivered} acknowledgements when the member died`)
     assert.ok(states.delivered > 0 && states.delivered < total, `the kill fell outside delivery (${states.delivered} of ${total} acknowledged)`)
 
     const restarted = await start('member')
     assert.equal(restarted.peerId, member.peerId)
-    const { ids } = await sending
+    const ids = (await sending).ids ?? []
     assert.equal(ids.length, total)
-    await restarted.request('waitInbox', { count: total, timeoutMs: FILL_TIMEOUT_MS }, FILL_TIMEOUT_MS + 5_000)
+    await restarted.call('waitReceived', { count: total, timeoutMs: FILL_TIMEOUT_MS }, FILL_TIMEOUT_MS + 5_000)
     await assertExactlyOnce(site, restarted, ids, prefix)
   })
 
@@ -153,11 +136,11 @@ describe('crash recovery of delivery (child processes, SIGKILL)', function () {
     const total = 1_000
     const prefix = 'offline '
     const { site } = await joined(true)
-    const { ids } = await site.request('send', { to: TO, count: total, concurrency: 100, prefix })
+    const ids = (await site.call('send', { to: [TO], perRecipient: total, concurrency: 100, prefix, ids: true })).ids ?? []
     assert.equal(ids.length, total)
 
     const member = await start('member')
-    await member.request('waitInbox', { count: total, timeoutMs: 30_000 })
+    await member.call('waitReceived', { count: total, timeoutMs: 30_000 })
     await assertExactlyOnce(site, member, ids, prefix)
   })
 })

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { isTmtpError } from '../../src/protocol/errors.js'
-import { TestNet, delay, waitFor } from '../support/nodes.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { waitFor } from '../../src/cli/time.js'
+import { TestNet } from '../support/nodes.js'
 
 describe('node: delivery', () => {
   let net: TestNet

@@ -13,7 +13,9 @@ import { DEFAULTS } from '../../src/node/defaults.js'
 import { MAX_FRAME_SIZE, PROTOCOL_DELIVER } from '../../src/protocol/constants.js'
 import { ErrorCode, codeFromWire, isTmtpError } from '../../src/protocol/errors.js'
 import { Push, Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
-import { TestNet, delay, waitFor } from '../support/nodes.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { waitFor } from '../../src/cli/time.js'
+import { TestNet } from '../support/nodes.js'
 import type { MemberNode } from '../../src/node/member-node.js'
 
 function hasCode (code: string) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { TestNet, waitFor } from '../support/nodes.js'
+import { waitFor } from '../../src/cli/time.js'
+import { TestNet } from '../support/nodes.js'
 
 describe('node: a restarted site finds its devices', () => {
   let net: TestNet

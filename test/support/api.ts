@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { waitFor, type TestNet } from '../support/nodes.js'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import type { MemberNode } from '../../src/node/member-node.js'
-import type { SiteNode } from '../../src/node/site-node.js'
+import { waitFor } from '../../src/cli/time.js'
+import type { MemberNode, SiteNode } from '../../src/node/index.js'
+import type { TestNet } from './nodes.js'
 
 export const TOKEN = 'test-token-0123456789abcdef-secret'
 export const AUTH = { authorization: `Bearer ${TOKEN}` }

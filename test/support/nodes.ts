@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createBootstrapNode, type BootstrapNode } from '../../src/node/bootstrap-node.js'
-import { createMemberNode, type MemberNode, type MemberNodeOptions } from '../../src/node/member-node.js'
-import { createSiteNode, type SiteNode, type SiteNodeOptions } from '../../src/node/site-node.js'
+import { createBootstrapNode, createMemberNode, createSiteNode, type BootstrapNode, type MemberNode, type MemberNodeOptions, type SiteNode, type SiteNodeOptions } from '../../src/node/index.js'
 
 /**
  * In-process nodes for integration tests: real libp2p over TCP on 127.0.0.1 and real
@@ -54,19 +52,4 @@ export class TestNet {
     this.nodes.clear()
     await rm(this.dir, { recursive: true, force: true })
   }
-}
-
-/** Polls until check returns a value other than undefined/false; fails after timeoutMs. */
-export async function waitFor<T> (what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
-
-export async function delay (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { setTimeout as delay } from 'node:timers/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { Ed25519Signer, peerIdFromString as peerIdBytes, peerIdToString } from '../../src/crypto/ed25519.js'
@@ -53,8 +54,6 @@ async function drained (stream: Stream): Promise<void> {
     stream.addEventListener('close', onClose)
   })
 }
-
-export const delay = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /** A deterministic byte source, so that a failing fuzz case can be replayed. */
 export class Prng {
@@ -171,7 +170,7 @@ export class Rogue {
         const size = opts.chunkSize ?? bytes.byteLength
         for (let i = 0; i < bytes.byteLength; i += size) {
           if (stream.status !== 'open') return
-          // the 'drain' event, not stream.onDrain() (see ../shared/LIBP2P-NOTES.md)
+          // the 'drain' event, not stream.onDrain() (docs/LIBP2P-NOTES.md, trap 2)
           if (!stream.send(bytes.subarray(i, i + size))) await drained(stream)
           if (opts.gapMs !== undefined) await delay(opts.gapMs)
         }
