@@ -95,9 +95,10 @@ async function runBootstrap (config: TmtpConfig, dir: string, json: boolean, log
   const node = await createBootstrapNode({ dataDir: dir, listen: config.listen, bootstrap: config.bootstrap }).catch(err => {
     throw new CliError(EXIT.INTERNAL, 'START_FAILED', `cannot start the bootstrap node: ${(err as Error).message}`, { cause: err })
   })
+  const stopped = stopSignal()
   log(`bootstrap node ${node.peerId}: give other nodes --bootstrap ${node.multiaddrs().join(' ')}`)
   if (json) process.stdout.write(JSON.stringify({ role: 'bootstrap', peerId: node.peerId, listen: node.multiaddrs(), pid: process.pid }) + '\n')
-  log(`stopping (${await stopSignal()})`)
+  log(`stopping (${await stopped})`)
   await node.stop()
   log('stopped')
   if (process.connected) process.disconnect()
@@ -166,6 +167,9 @@ async function start (opts: StartOptions): Promise<void> {
   const node = await startNode(config, dir).catch(err => {
     throw new CliError(EXIT.INTERNAL, (err as { code?: string }).code ?? 'START_FAILED', `cannot start the ${config.role} node: ${(err as Error).message}`, { cause: err })
   })
+  // the signals are caught before anything says the node is ready (api.json, the ready line): a
+  // parent that stops the node as soon as it reads the ready line must not kill it mid-step
+  const stopped = stopSignal()
   let api: FastifyInstance | undefined
   let flushLog = (): void => {}
   try {
@@ -191,7 +195,7 @@ async function start (opts: StartOptions): Promise<void> {
     throw new CliError(EXIT.INTERNAL, (err as { code?: string }).code ?? 'START_FAILED', `cannot start the local API on ${config.apiHost}:${config.apiPort}: ${(err as Error).message}`, { cause: err })
   }
 
-  const reason = await stopSignal()
+  const reason = await stopped
   log(`stopping (${reason})`)
   const force = (why: string): void => {
     log(`${why}: exiting without a clean stop`)
