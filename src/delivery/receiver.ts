@@ -23,6 +23,12 @@ export interface InboundSink<T> {
   acceptEpoch?: (remote: Uint8Array, signed: Uint8Array) => Promise<void>
   /** Checks and opens one envelope; throws TmtpError with the reject code. */
   open: (remote: Uint8Array, parsed: ParsedEnvelope) => T
+  /**
+   * Throws NOT_MEMBER when the peer lost its right to send since `admit` (a member removed, a
+   * device that left): checked again before every batch is stored, so that a stream opened
+   * before a removal carries nothing in after it.
+   */
+  recheck?: (remote: Uint8Array) => Promise<void>
   /** For each id (hex), whether it is already stored. */
   known: (idsHex: string[]) => Promise<boolean[]>
   /** Stores new envelopes durably, all or nothing; throws STORAGE_FAILURE. */
@@ -80,6 +86,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
       pendingIds = new Set()
       const seen = await sink.known(batch.map(a => a.idHex))
       const fresh = batch.flatMap((entry, i) => entry.accepted !== undefined && !seen[i] ? [entry.accepted] : [])
+      await sink.recheck?.(opts.remote)
       await sink.store(opts.remote, fresh)
       const frames: Uint8Array[] = []
       for (let i = 0; i < batch.length; i += MAX_ACK_IDS) {
@@ -95,9 +102,11 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   const startFlush = (): void => {
     // after a failure nothing more is stored or acknowledged: restarting would spin for ever
     if (flushing !== undefined || pending.length === 0 || failure !== undefined) return
-    flushing = flush().catch((err: unknown) => {
+    flushing = flush().catch(async (err: unknown) => {
       failure = isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'store failed', { cause: err })
-      framed.abort(failure)
+      // a peer no longer admitted is told so, as at admission; a failed store aborts the stream
+      if (failure.code === ErrorCode.NOT_MEMBER) await sendError(failure)
+      else framed.abort(failure)
     }).finally(() => {
       flushing = undefined
       startFlush()

@@ -28,6 +28,10 @@ export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content>
       who = { member: device.member, ref: member?.ref ?? '' }
       for (const record of await opts.store.epochs(peer)) epochs.set(record.epoch, epochKeysFromRecord(record))
     },
+    recheck: async (remote) => {
+      const device = await opts.store.device(peerIdToString(remote))
+      if (device === undefined || device.member !== who.member) throw new TmtpError(ErrorCode.NOT_MEMBER, 'no longer a member device of this site')
+    },
     open: (remote, parsed) => {
       checkEnvelopeHeader(parsed.header, { sender: remote, recipient: opts.self, now: opts.now() })
       const keys = epochs.get(parsed.header.epoch)

@@ -16,6 +16,8 @@ export interface SiteMembershipOptions {
   now: () => number
   /** The site's current dialable addresses (binary multiaddrs), put into invites as hints. */
   addrs: () => Uint8Array[]
+  /** Devices that just stopped being members (left, removed, moved to another member): the node ends their streams. */
+  onDevicesGone?: (peers: string[]) => void
 }
 
 export interface InviteRequest {
@@ -98,6 +100,9 @@ export class SiteMembership {
     const member = await this.lock.run(async () => {
       const record = await this.store.invite(hash)
       if (record === undefined) throw new TmtpError(ErrorCode.INVITE_UNKNOWN, 'this site did not issue that invite')
+      if (record.used === undefined && record.ref !== '' && record.created <= (await this.store.refRemovedAt(record.ref) ?? -Infinity)) {
+        throw new TmtpError(ErrorCode.INVITE_UNKNOWN, 'that invite was revoked: its member was removed')
+      }
       if (record.used !== undefined) {
         // the same device asking again (its first answer was lost) gets the same answer
         if (record.used.device === peer && await this.store.device(peer) !== undefined) return record.used.member
@@ -143,16 +148,21 @@ export class SiteMembership {
     await this.opts.outbox.dropDevice(peer, 'the device left the site')
   }
 
-  /** Removes a member (by id or reference) and all its devices; their queued messages are dropped. */
+  /**
+   * Removes a member (by id or reference) and all its devices at once: their connections end,
+   * their queued messages are dropped, and invites not yet redeemed for its reference stop
+   * working.
+   */
   async removeMember (idOrRef: string): Promise<MemberView> {
     const removed = await this.lock.run(async () => {
       const member = await this.store.member(idOrRef) ?? await this.store.memberByRef(idOrRef)
       if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(idOrRef)}`)
       const view = await this.view(member)
-      await this.store.write(this.store.removeMember(member))
+      await this.store.write(this.store.removeMember(member, this.opts.now()))
       this.opts.outbox.membersChanged()
       return view
     })
+    this.opts.onDevicesGone?.(removed.devices.map(d => d.peerId))
     for (const device of removed.devices) await this.opts.outbox.dropDevice(device.peerId, 'the member was removed')
     return removed
   }

@@ -122,7 +122,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       inviteTtlMs: options.inviteTtlMs ?? DEFAULTS.inviteTtlMs,
       joinsPerMinute: limits.joinsPerMinute,
       now,
-      addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes)
+      addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes),
+      onDevicesGone: peers => { for (const peer of peers) this.hangUp(peer) }
     })
     this.courier = new Courier({
       outbox: this.outbox,
@@ -150,10 +151,14 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       await this.rememberKnownAddrs(connection.remotePeer)
     }, { maxInboundStreams })
     await this.libp2p.handle(PROTOCOL_LEAVE, async (stream, connection) => {
+      let left = false
       await serveControl(stream, async frame => {
         await this.membership.leave(frame, remoteBytes(connection))
+        left = true
         return Result.encode({ code: codeToWire(ErrorCode.OK), detail: '' })
       }, err => Result.encode({ code: codeToWire(err.code), detail: err.message }), { log: this.log, onRefused: refused(connection) })
+      // once it has its answer, a device that left has no stream to this site left open
+      if (left) this.hangUp(connection.remotePeer.toString())
     }, { maxInboundStreams })
     await this.libp2p.handle(PROTOCOL_POST, async (stream, connection) => {
       const sink = siteRepliesSink({
@@ -182,6 +187,11 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       this.outbox.sweepExpired().catch(err => { this.log.error('expiry sweep failed: %e', err) })
     }, DEFAULTS.expirySweepMs)
     this.sweepTimer.unref()
+  }
+
+  /** Ends every connection (and so every stream) to a device that is no longer a member. */
+  private hangUp (device: string): void {
+    this.libp2p.hangUp(libp2pPeerIdFromString(device)).catch(err => { this.log('hang-up of %s failed: %e', device, err) })
   }
 
   /** Keeps the listen addresses the peer store holds for a peer, if it is a member device. */

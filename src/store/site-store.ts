@@ -14,6 +14,8 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   inv:<sha256(secret) hex>            InviteRecord
  *   mem:<member id>                     MemberRecord
  *   ref:<user reference>                member id
+ *   rrm:<user reference>                when the member with that reference was last removed (invites
+ *                                       for it issued until then are revoked)
  *   dev:<device PeerId>                 DeviceRecord
  *   seq:<device PeerId>                 last sequence number sealed for the device
  *   ep:<device PeerId>:<epoch>          EpochRecord (with the exported keys: the site cannot re-derive them)
@@ -156,6 +158,7 @@ const key = {
   invite: (hash: string) => `inv:${hash}`,
   member: (id: string) => `mem:${id}`,
   ref: (ref: string) => `ref:${ref}`,
+  refRemoved: (ref: string) => `rrm:${ref}`,
   device: (peer: string) => `dev:${peer}`,
   seq: (peer: string) => `seq:${peer}`,
   epoch: (peer: string, epoch: number) => `ep:${peer}:${pad(epoch)}`,
@@ -260,12 +263,15 @@ export class SiteStore {
     return writes
   }
 
-  /** The member, its reference and all its devices go. */
-  removeMember (member: MemberRecord): Write[] {
+  /** The member, its reference and all its devices go; invites for the reference issued until `at` are revoked. */
+  removeMember (member: MemberRecord, at: number): Write[] {
     const writes = [del(key.member(member.id)), ...member.devices.map(peer => del(key.device(peer)))]
-    if (member.ref !== '') writes.push(del(key.ref(member.ref)))
+    if (member.ref !== '') writes.push(del(key.ref(member.ref)), put(key.refRemoved(member.ref), at))
     return writes
   }
+
+  /** When the member with this reference was last removed, if ever. */
+  refRemovedAt = async (ref: string): Promise<number | undefined> => await this.db.getJson(key.refRemoved(ref))
 
   setDeviceAddrs (device: DeviceRecord, addrs: string[]): Write[] {
     return [put(key.device(device.peerId), { ...device, addrs })]

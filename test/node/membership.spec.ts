@@ -178,4 +178,27 @@ describe('node: membership', () => {
     await assert.rejects(site.send({ to: ['gone'], subject: 'y', body: '' }), hasCode('UNKNOWN_MEMBER'))
     assert.equal((await site.stats()).queued, 0)
   })
+
+  it('removing a member ends its devices\' connections at once, refuses their replies, and revokes invites not yet redeemed for its reference', async () => {
+    const site = await net.site()
+    const member = await net.member('phone')
+    await member.join((await site.createInvite({ ref: 'ann' })).token)
+    const pending = (await site.createInvite({ ref: 'ann' })).token
+    const sent = await site.send({ to: ['ann'], subject: 'hello', body: '' })
+    await waitFor('the message', async () => (await member.inbox()).length === 1)
+    const device = peerIdFromString(member.peerId)
+    assert.ok(site.libp2p.getConnections(device).length > 0, 'the device is connected before the removal')
+
+    await site.removeMember('ann')
+    await waitFor('the device disconnected', async () => site.libp2p.getConnections(device).length === 0, 5_000)
+    const reply = await member.reply(sent.id, { body: 'too late' })
+    await delay(1_000)
+    assert.deepEqual(await site.replies(), [], 'a removed member\'s reply is not stored')
+    assert.equal((await member.post(reply.id)).state, 'queued', 'the device keeps the reply it could not deliver')
+
+    const laptop = await net.member('laptop')
+    await assert.rejects(laptop.join(pending), hasCode(ErrorCode.INVITE_UNKNOWN))
+    const again = await laptop.join((await site.createInvite({ ref: 'ann' })).token)
+    assert.notEqual(again.member, '', 'an invite issued after the removal works')
+  })
 })
