@@ -165,7 +165,7 @@ export class SiteOutbox {
     for (const name of to) {
       let member = this.members.get(name)
       if (member === undefined) {
-        member = await this.store.member(name) ?? await this.store.memberByRef(name)
+        member = await this.store.memberByName(name)
         if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(name)}`)
         if (this.members.size >= MEMBER_CACHE_SIZE) this.members.clear()
         this.members.set(name, member)

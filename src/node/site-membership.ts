@@ -3,7 +3,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays'
 import { createInviteToken, inviteSecretHash, openDeviceKey, openInvite, openLeave, peerIdToString, type Ed25519Signer } from '../crypto/index.js'
 import { Mutex, NodeError, RateLimiter } from '../util/index.js'
 import { codeToWire, decodeMessage, ErrorCode, INVITE_SECRET_BYTES, JoinRequest, JoinResponse, MAX_NAME_BYTES, MAX_REF_BYTES, requireMaxBytes, TmtpError } from '../protocol/index.js'
-import type { DeviceRecord, InviteRecord, MemberRecord, SiteStore, Write } from '../store/index.js'
+import { isMemberId, type DeviceRecord, type InviteRecord, type MemberRecord, type SiteStore, type Write } from '../store/index.js'
 import type { SiteOutbox } from '../delivery/index.js'
 
 export interface SiteMembershipOptions {
@@ -62,6 +62,8 @@ export class SiteMembership {
     } catch {
       throw new NodeError('INVALID_ARGUMENT', `ref must be at most ${MAX_REF_BYTES} bytes`)
     }
+    // member ids and references are two namespaces: a name of either shape means one thing
+    if (isMemberId(ref)) throw new NodeError('INVALID_ARGUMENT', 'ref must not have the shape of a member id (m and 16 hex digits)')
     const ttl = req.expiresInMs ?? this.opts.inviteTtlMs
     if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new NodeError('INVALID_ARGUMENT', 'expiry must be a positive number of milliseconds')
     const now = this.opts.now()
@@ -155,7 +157,7 @@ export class SiteMembership {
    */
   async removeMember (idOrRef: string): Promise<MemberView> {
     const removed = await this.lock.run(async () => {
-      const member = await this.store.member(idOrRef) ?? await this.store.memberByRef(idOrRef)
+      const member = await this.store.memberByName(idOrRef)
       if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(idOrRef)}`)
       const view = await this.view(member)
       await this.store.write(this.store.removeMember(member, this.opts.now()))
@@ -174,7 +176,7 @@ export class SiteMembership {
   }
 
   async member (idOrRef: string): Promise<MemberView> {
-    const member = await this.store.member(idOrRef) ?? await this.store.memberByRef(idOrRef)
+    const member = await this.store.memberByName(idOrRef)
     if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(idOrRef)}`)
     return await this.view(member)
   }
@@ -194,6 +196,7 @@ export class SiteMembership {
   }
 }
 
+/** A fresh member id, of MEMBER_ID_PATTERN's shape. */
 function newMemberId (): string {
   return 'm' + randomBytes(8).toString('hex')
 }

@@ -175,6 +175,13 @@ const key = {
   count: (state: DeliveryState) => `cnt:${state}`
 }
 
+/** A member id: 'm' and 16 hex digits, chosen by the site when the member's first device joins. */
+export const MEMBER_ID_PATTERN = /^m[0-9a-f]{16}$/
+
+export function isMemberId (name: string): boolean {
+  return MEMBER_ID_PATTERN.test(name)
+}
+
 /** A queued envelope as the outbox holds it: `key` is opaque to callers (a cursor, an id to settle). */
 export interface OutboxEntry {
   key: string
@@ -228,6 +235,14 @@ export class SiteStore {
   invite = async (hash: string): Promise<InviteRecord | undefined> => await this.db.getJson(key.invite(hash))
   member = async (id: string): Promise<MemberRecord | undefined> => await this.db.getJson(key.member(id))
   device = async (peer: string): Promise<DeviceRecord | undefined> => await this.db.getJson(key.device(peer))
+
+  /**
+   * The member a name stands for: a member id if the name has the shape of one, else a user
+   * reference. The two never overlap: a reference may not have a member id's shape.
+   */
+  async memberByName (name: string): Promise<MemberRecord | undefined> {
+    return isMemberId(name) ? await this.member(name) : await this.memberByRef(name)
+  }
 
   async memberByRef (ref: string): Promise<MemberRecord | undefined> {
     const id = await this.db.getJson<string>(key.ref(ref))

@@ -79,4 +79,16 @@ describe('node/site-membership', () => {
     assert.throws(() => { membership.admitJoin(peer) }, (err: unknown) => isTmtpError(err, ErrorCode.RATE_LIMITED))
     membership.admitJoin(Ed25519Signer.generate().peerId)
   })
+
+  it('keeps member ids and user references apart: a reference may not look like a member id, and each name means one member', async () => {
+    const ann = await join((await membership.createInvite({ ref: 'ann' })).token)
+    await assert.rejects(membership.createInvite({ ref: ann.memberId }), { code: 'INVALID_ARGUMENT' })
+    await assert.rejects(membership.createInvite({ ref: 'm0123456789abcdef' }), { code: 'INVALID_ARGUMENT' })
+    // a reference with an id-like prefix but another shape is a reference
+    const bob = await join((await membership.createInvite({ ref: `${ann.memberId}x` })).token)
+    assert.equal((await membership.member(`${ann.memberId}x`)).id, bob.memberId)
+    assert.equal((await membership.member(ann.memberId)).ref, 'ann')
+    const sent = await outbox.send({ to: [`${ann.memberId}x`], subject: 's', body: 'b' })
+    assert.deepEqual(sent.recipients.map(r => r.member), [bob.memberId])
+  })
 })
