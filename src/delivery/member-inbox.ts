@@ -21,9 +21,11 @@ export interface MemberInboxOptions {
  */
 export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content> {
   let epochs = new Map<number, CachedEpoch>()
+  /** The site this stream is from (set by admit): ids are deduplicated per sender. */
+  let from = ''
   return {
     admit: async (remote) => {
-      const peer = peerIdToString(remote)
+      const peer = from = peerIdToString(remote)
       if (await opts.store.blockOf(peer) !== undefined) throw new TmtpError(ErrorCode.BLOCKED, 'this device blocks you')
       const site = await opts.store.site(peer)
       if (site === undefined || site.left !== undefined) throw new TmtpError(ErrorCode.NOT_MEMBER, 'this device has not joined you')
@@ -52,7 +54,7 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
       if (parsed.header.created > epoch.expires + MAX_CLOCK_SKEW_MS) throw new TmtpError(ErrorCode.EXPIRED, 'sealed under an expired key epoch')
       return decryptEnvelope(epoch.keys.siteToDevice, parsed)
     },
-    known: async (ids) => await opts.store.knownInbox(ids),
+    known: async (ids) => await opts.store.knownInbox(from, ids),
     store: async (remote, accepted) => {
       const site = peerIdToString(remote)
       const received = opts.now()

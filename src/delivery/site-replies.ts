@@ -18,14 +18,14 @@ export interface SiteRepliesOptions {
  */
 export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content> {
   const epochs = new Map<number, EpochKeys>()
-  let who = { member: '', ref: '' }
+  let who = { device: '', member: '', ref: '' }
   return {
     admit: async (remote) => {
       const peer = peerIdToString(remote)
       const device = await opts.store.device(peer)
       if (device === undefined) throw new TmtpError(ErrorCode.NOT_MEMBER, 'not a member device of this site')
       const member = await opts.store.member(device.member)
-      who = { member: device.member, ref: member?.ref ?? '' }
+      who = { device: peer, member: device.member, ref: member?.ref ?? '' }
       for (const record of await opts.store.epochs(peer)) epochs.set(record.epoch, epochKeysFromRecord(record))
     },
     recheck: async (remote) => {
@@ -38,7 +38,7 @@ export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content>
       if (keys === undefined) throw new TmtpError(ErrorCode.UNKNOWN_EPOCH, `epoch ${parsed.header.epoch} was not issued to this device`)
       return decryptEnvelope(keys.deviceToSite, parsed)
     },
-    known: async (ids) => await opts.store.knownReplies(ids),
+    known: async (ids) => await opts.store.knownReplies(who.device, ids),
     store: async (remote, accepted) => {
       const peer = peerIdToString(remote)
       const received = opts.now()

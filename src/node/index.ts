@@ -15,7 +15,7 @@
 import '../polyfill.js'
 
 export { createSiteNode, type SiteNode, type SiteNodeOptions, type SiteNodeEvents, type SiteStats, type SessionEvent } from './site-node.js'
-export { createMemberNode, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult } from './member-node.js'
+export { createMemberNode, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult, type MessageSelector } from './member-node.js'
 export { createBootstrapNode, type BootstrapNode, type BootstrapNodeOptions } from './bootstrap-node.js'
 export type { InviteRequest, IssuedInvite, MemberView } from './site-membership.js'
 export type { StorageFailure } from './storage-health.js'

@@ -74,6 +74,11 @@ export interface MemberNodeEvents extends RoleNodeEvents {
   lookup: CustomEvent<LookupEvent>
 }
 
+/** Which site's message an id means, where two sites sent the same id. */
+export interface MessageSelector {
+  site?: string
+}
+
 export interface JoinResult {
   site: string
   siteName: string
@@ -92,9 +97,13 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   unblock: (peer: string) => Promise<void>
   blocked: () => Promise<Array<{ peer: string, at: number, reason: string }>>
   inbox: (opts?: { site?: string, unread?: boolean }) => Promise<InboxMessage[]>
-  read: (id: string) => Promise<InboxMessage>
-  markRead: (id: string, read?: boolean) => Promise<void>
-  reply: (id: string, req: { body: string, subject?: string }) => Promise<PostStatus>
+  /**
+   * One message, marked read. Ids are unique per site only: where two joined sites sent the
+   * same id, `site` (a PeerId) says which message is meant (else INVALID_ARGUMENT).
+   */
+  read: (id: string, opts?: MessageSelector) => Promise<InboxMessage>
+  markRead: (id: string, read?: boolean, opts?: MessageSelector) => Promise<void>
+  reply: (id: string, req: { body: string, subject?: string } & MessageSelector) => Promise<PostStatus>
   post: (id: string) => Promise<PostStatus>
   /** Looks a peer's current addresses up in the DHT; true when found (and added to the peer store). */
   locate: (peer: string) => Promise<boolean>
@@ -120,13 +129,13 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
   private readonly joined = new Map<string, string>()
   private reconnectTimer?: NodeJS.Timeout
 
-  constructor (shell: NodeShell, encryption: X25519KeyPair, blocked: Set<string>, limits: NodeLimits, options: MemberNodeOptions) {
+  constructor (shell: NodeShell, store: MemberStore, encryption: X25519KeyPair, blocked: Set<string>, limits: NodeLimits, options: MemberNodeOptions) {
     super(shell, limits)
     this.encryption = encryption
     this.blockedPeers = blocked
     this.options = options
     this.now = options.now ?? Date.now
-    this.store = new MemberStore(shell.db)
+    this.store = store
     this.epochs = new EpochCache(this.store)
     this.outbox = new MemberOutbox({ store: this.store, signer: shell.signer, epochs: this.epochs, now: this.now })
     this.bound = new ConnectionBound(this.libp2p, {
@@ -322,22 +331,24 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     return out
   }
 
-  async read (id: string): Promise<InboxMessage> {
-    const record = await this.inboxRecord(id)
+  async read (id: string, opts: MessageSelector = {}): Promise<InboxMessage> {
+    const record = await this.inboxRecord(id, opts)
     if (!record.read) await this.store.write(this.store.setRead(record, true))
     const site = await this.store.site(record.site)
     return await this.open({ ...record, read: true }, site?.name ?? '')
   }
 
-  async markRead (id: string, read = true): Promise<void> {
-    const record = await this.inboxRecord(id)
+  async markRead (id: string, read = true, opts: MessageSelector = {}): Promise<void> {
+    const record = await this.inboxRecord(id, opts)
     await this.store.write(this.store.setRead(record, read))
   }
 
-  private async inboxRecord (id: string): Promise<InboxRecord> {
-    const record = typeof id === 'string' ? await this.store.inboxById(id) : undefined
-    if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox`)
-    return record
+  private async inboxRecord (id: string, opts: MessageSelector): Promise<InboxRecord> {
+    const found = typeof id === 'string' ? await this.store.inboxById(id) : []
+    const matching = opts.site === undefined ? found : found.filter(r => r.site === opts.site)
+    if (matching.length === 0) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)} in the inbox${opts.site === undefined ? '' : ` from site ${JSON.stringify(opts.site)}`}`)
+    if (matching.length > 1) throw new NodeError('INVALID_ARGUMENT', `two sites sent a message ${id}: name the site (${matching.map(r => r.site).join(', ')})`)
+    return matching[0]
   }
 
   /** Opens a stored envelope with its epoch's key: the inbox keeps messages sealed. */
@@ -348,8 +359,8 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     return toMessage(record, content, siteName)
   }
 
-  async reply (id: string, req: { body: string, subject?: string }): Promise<PostStatus> {
-    const original = await this.read(id)
+  async reply (id: string, req: { body: string, subject?: string } & MessageSelector): Promise<PostStatus> {
+    const original = await this.read(id, { site: req.site })
     return await this.outbox.post(original.site, {
       subject: req.subject ?? (original.subject.startsWith('Re: ') ? original.subject : `Re: ${original.subject}`),
       body: req.body,
@@ -409,8 +420,9 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
     component: 'tmtp:member'
   })
   try {
-    for (const [peer] of await new MemberStore(shell.db).blocked()) blocked.add(peer)
-    const node = new TmtpMemberNode(shell, encryption, blocked, limits, options)
+    const store = await MemberStore.open(shell.db)
+    for (const [peer] of await store.blocked()) blocked.add(peer)
+    const node = new TmtpMemberNode(shell, store, encryption, blocked, limits, options)
     await node.start()
     return node
   } catch (err) {

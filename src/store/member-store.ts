@@ -13,7 +13,9 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   blk:<PeerId>                   BlockRecord
  *   ep:<site PeerId>:<epoch>       MemberEpochRecord (the signed epoch and the exported keys)
  *   in:<site PeerId>:<seq>         inbox entry: the sealed envelope as received and its state (encodeInboxEntry)
- *   iid:<id hex>                   in key of that message (deduplication, lookup by id)
+ *   iid:<id hex>:<site PeerId>     in key of that message: ids are per sender (spec 11.7), so one
+ *                                  id may come from two sites, each its own message
+ *   layout                         2 once the iid: keys carry the site (older nodes wrote iid:<id>)
  *   pseq:<site PeerId>             last device-to-site sequence number used
  *   po:<site PeerId>:<seq>         post outbox: the encoded Push{envelope} of an unacknowledged reply
  *   pst:<id hex>                   PostStatus: a reply and its delivery state
@@ -108,7 +110,8 @@ const key = {
   epoch: (site: string, epoch: number) => `ep:${site}:${pad(epoch)}`,
   epochPrefix: (site: string) => `ep:${site}:`,
   inbox: (site: string, seq: number) => `in:${site}:${pad(seq)}`,
-  inboxId: (id: string) => `iid:${id}`,
+  inboxId: (id: string, site: string) => `iid:${id}:${site}`,
+  inboxIdPrefix: (id: string) => `iid:${id}:`,
   postSeq: (site: string) => `pseq:${site}`,
   postOutbox: (site: string, seq: number) => `po:${site}:${pad(seq)}`,
   postOutboxPrefix: (site: string) => `po:${site}:`,
@@ -119,8 +122,26 @@ const key = {
 export class MemberStore {
   private readonly db: Database
 
-  constructor (db: Database) {
+  private constructor (db: Database) {
     this.db = db
+  }
+
+  /** The store over an open database, its layout brought up to date. */
+  static async open (db: Database): Promise<MemberStore> {
+    const store = new MemberStore(db)
+    if (await db.get('layout') === undefined) await store.keyIdsBySite()
+    return store
+  }
+
+  /** Rewrites the id index of an older node (iid:<id>) as iid:<id>:<site>, in one write. */
+  private async keyIdsBySite (): Promise<void> {
+    const writes: Write[] = []
+    for await (const [k, value] of this.db.entries('iid:')) {
+      if (k.split(':').length !== 2) continue
+      const inboxKey = decodeJson<string>(value)
+      writes.push(del(k), put(key.inboxId(k.slice(4), siteOf(inboxKey)), inboxKey))
+    }
+    await this.db.write([...writes, put('layout', 2)])
   }
 
   /** Commits writes made by the builders below, atomically (gathered with concurrent writes). */
@@ -166,26 +187,31 @@ export class MemberStore {
 
   // the inbox
 
-  async inboxById (id: string): Promise<InboxRecord | undefined> {
-    const inboxKey = await this.db.getJson<string>(key.inboxId(id))
-    const value = inboxKey === undefined ? undefined : await this.db.get(inboxKey)
-    return inboxKey === undefined || value === undefined ? undefined : decodeInboxEntry(siteOf(inboxKey), value)
+  /** The messages with this id, one per site that sent one (ids are unique per sender only). */
+  async inboxById (id: string): Promise<InboxRecord[]> {
+    if (!/^[0-9a-f]{32}$/.test(id)) return []
+    const inboxKeys = (await this.db.range(key.inboxIdPrefix(id), { limit: -1 })).map(([, value]) => decodeJson<string>(value))
+    const values = await this.db.getMany(inboxKeys)
+    return inboxKeys.flatMap((k, i) => {
+      const value = values[i]
+      return value === undefined ? [] : [decodeInboxEntry(siteOf(k), value)]
+    })
   }
 
   async * inbox (site?: string): AsyncGenerator<InboxRecord> {
     for await (const [k, value] of this.db.entries(site === undefined ? 'in:' : `in:${site}:`)) yield decodeInboxEntry(siteOf(k), value)
   }
 
-  /** Whether each message id is in the inbox already (deduplication). */
-  async knownInbox (ids: string[]): Promise<boolean[]> {
-    return (await this.db.getMany(ids.map(key.inboxId))).map(v => v !== undefined)
+  /** Whether each message id from this site is in the inbox already (deduplication). */
+  async knownInbox (site: string, ids: string[]): Promise<boolean[]> {
+    return (await this.db.getMany(ids.map(id => key.inboxId(id, site)))).map(v => v !== undefined)
   }
 
   /** Messages received from a site, stored sealed, unread. */
   putInbox (records: InboxRecord[]): Write[] {
     return records.flatMap(record => {
       const inboxKey = key.inbox(record.site, record.seq)
-      return [put(inboxKey, encodeInboxEntry(record)), put(key.inboxId(record.id), inboxKey)]
+      return [put(inboxKey, encodeInboxEntry(record)), put(key.inboxId(record.id, record.site), inboxKey)]
     })
   }
 

@@ -25,8 +25,9 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   idem:<idempotency key>              message id hex of an earlier send with that key
  *   tp:<member id>:<topic>              message id hex of the newest message with that topic
  *   ack:<sha256 of proof hex>           a signed acknowledgement (SignedPayload bytes)
- *   rp:<received time>:<id hex>         Reply
- *   rid:<id hex>                        rp key of that reply (deduplication)
+ *   rp:<received time>:<id hex>:<device PeerId>   Reply (older nodes wrote rp:<received time>:<id hex>)
+ *   rid:<id hex>:<device PeerId>        rp key of that reply: ids are per sender (spec 11.7), so
+ *                                       deduplication is per device (older nodes: rid:<id hex>)
  *   cnt:<delivery state>                how many device copies are in that state (a counter, see
  *                                       Database `add`), kept in the batches that change them
  */
@@ -140,7 +141,7 @@ export interface ReplyView extends Reply {
   cursor: string
 }
 
-const REPLY_KEY = /^rp:[0-9]{16}:[0-9a-f]{32}$/
+const REPLY_KEY = /^rp:[0-9]{16}:[0-9a-f]{32}(:[1-9A-HJ-NP-Za-km-z]{1,128})?$/
 
 /** The store key a replies cursor stands for; INVALID_ARGUMENT when it is not one this store made. */
 function replyKeyFromCursor (cursor: string): string {
@@ -170,8 +171,8 @@ const key = {
   idempotency: (k: string) => `idem:${k}`,
   topic: (member: string, topic: string) => `tp:${member}:${topic}`,
   ack: (hash: string) => `ack:${hash}`,
-  reply: (received: number, id: string) => `rp:${pad(received)}:${id}`,
-  replyId: (id: string) => `rid:${id}`,
+  reply: (received: number, id: string, device: string) => `rp:${pad(received)}:${id}:${device}`,
+  replyId: (id: string, device: string) => `rid:${id}:${device}`,
   count: (state: DeliveryState) => `cnt:${state}`
 }
 
@@ -444,13 +445,19 @@ export class SiteStore {
 
   // replies
 
-  /** Whether each reply id is stored already (deduplication). */
-  async knownReplies (ids: string[]): Promise<boolean[]> {
-    return (await this.db.getMany(ids.map(key.replyId))).map(v => v !== undefined)
+  /** Whether each reply id from this device is stored already (deduplication). */
+  async knownReplies (device: string, ids: string[]): Promise<boolean[]> {
+    const found = await this.db.getMany(ids.flatMap(id => [key.replyId(id, device), `rid:${id}`]))
+    // an older node's index (rid:<id>) names no device: its reply record does
+    const legacy = await this.db.getMany(ids.map((_, i) => found[2 * i + 1] === undefined ? '' : decodeJson<string>(found[2 * i + 1] as Uint8Array)))
+    return ids.map((_, i) => found[2 * i] !== undefined || (legacy[i] !== undefined && decodeJson<Reply>(legacy[i] as Uint8Array).device === device))
   }
 
   putReplies (replies: Reply[]): Write[] {
-    return replies.flatMap(r => [put(key.reply(r.received, r.id), r), put(key.replyId(r.id), key.reply(r.received, r.id))])
+    return replies.flatMap(r => {
+      const replyKey = key.reply(r.received, r.id, r.device)
+      return [put(replyKey, r), put(key.replyId(r.id, r.device), replyKey)]
+    })
   }
 
   /** Replies in the order they were received, after an opaque cursor (from an earlier page). */

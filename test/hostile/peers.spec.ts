@@ -332,6 +332,25 @@ describe('hostile peers', function () {
     await stillServes()
   })
 
+  it('ids are per sender: another joined site cannot squat a message id so that the real site\'s message is acknowledged but never stored', async () => {
+    await setup()
+    await rogue.actAsSite()
+    await member.join(rogue.invite())
+    // the real site's message waits while the member blocks it; the rogue learns its id
+    await member.block(site.peerId)
+    const real = await site.send({ to: ['alice'], subject: 'the real one', body: '' })
+    const x25519 = (await loadEncryptionKey(net.path('member'))).publicKey
+    const epoch = await rogue.epoch(member.peerId, x25519)
+    const squat = Uint8Array.from([...pushEpoch(epoch.signed), ...pushEnvelope(envelope(epoch, { sender: rogue.peerId, recipient: member.peerId, id: uint8ArrayFromString(real.id, 'base16') }))])
+    assert.equal(receipts(await rogue.exchange(member, PROTOCOL_DELIVER, squat)).acks, 1, 'the rogue\'s message is stored')
+    await member.unblock(site.peerId)
+    await waitFor('the real message delivered', async () => (await site.message(real.id)).devices[0].state === 'delivered', 15_000)
+    const same = (await member.inbox()).filter(m => m.id === real.id)
+    assert.deepEqual(same.map(m => m.site).sort(), [site.peerId, rogue.peerId].sort(), 'both messages with that id are in the inbox')
+    assert.equal((await member.read(real.id, { site: site.peerId })).subject, 'the real one')
+    await assert.rejects(member.read(real.id), { code: 'INVALID_ARGUMENT' }, 'an id two sites sent needs its site')
+  })
+
   it('deliver: random, mutated, oversize and trickled frames of a joined site get their codes', async () => {
     await setup()
     await rogue.actAsSite()
