@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
 import { NodeError } from '../util/index.js'
 import { add, decodeJson, del, encodeJson, pad, put, type Database, type Write } from './database.js'
+import { isMemberId } from './member-id.js'
 import { DELIVERY_STATES, type DeliveryState, type SettledState } from './states.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
 
@@ -174,13 +175,6 @@ const key = {
   reply: (received: number, id: string, device: string) => `rp:${pad(received)}:${id}:${device}`,
   replyId: (id: string, device: string) => `rid:${id}:${device}`,
   count: (state: DeliveryState) => `cnt:${state}`
-}
-
-/** A member id: 'm' and 16 hex digits, chosen by the site when the member's first device joins. */
-export const MEMBER_ID_PATTERN = /^m[0-9a-f]{16}$/
-
-export function isMemberId (name: string): boolean {
-  return MEMBER_ID_PATTERN.test(name)
 }
 
 /** A queued envelope as the outbox holds it: `key` is opaque to callers (a cursor, an id to settle). */
