@@ -35,16 +35,20 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
       const opened = await openKeyEpoch(signed, { site: remote, device: opts.self, devicePrivateKey: opts.devicePrivateKey })
       const site = peerIdToString(remote)
       const { epoch } = opened
-      if (epochs.has(epoch.epoch)) return
+      const signedHex = uint8ArrayToString(signed, 'base16')
+      const held = epochs.get(epoch.epoch)
+      // the stored messages sealed under a held epoch must stay readable: its keys never change (spec 10.3)
+      if (held !== undefined && held.signed !== signedHex) throw new TmtpError(ErrorCode.BAD_FRAME, `key epoch ${epoch.epoch} is already held with other keys`)
+      if (held !== undefined) return
       const record: MemberEpochRecord = {
         epoch: epoch.epoch,
         created: epoch.created,
         expires: epoch.expires,
-        signed: uint8ArrayToString(signed, 'base16'),
+        signed: signedHex,
         ...epochKeysToRecord(opened.keys)
       }
       await opts.store.write(opts.store.putEpoch(site, record))
-      opts.epochs.add(site, epoch.epoch, { keys: opened.keys, expires: epoch.expires })
+      opts.epochs.add(site, epoch.epoch, { keys: opened.keys, expires: epoch.expires, signed: signedHex })
     },
     open: (remote, parsed) => {
       const now = opts.now()

@@ -214,7 +214,8 @@ export class SiteOutbox {
     if (current !== undefined && now < current.record.expires && sealed < MAX_EPOCH_ENVELOPES && current.record.x25519 === state.x25519) {
       return current
     }
-    const number = (current?.record.epoch ?? (await this.store.latestEpoch(device))?.epoch ?? 0) + 1
+    // time-based numbers (spec 10.3): a site that lost its state never reuses a number the device holds
+    const number = Math.max((current?.record.epoch ?? (await this.store.latestEpoch(device))?.epoch ?? 0) + 1, now)
     const made = await createKeyEpoch({
       site: this.opts.signer,
       device: peerIdFromString(device),

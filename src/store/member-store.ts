@@ -12,10 +12,12 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   site:<site PeerId>             JoinedSite
  *   blk:<PeerId>                   BlockRecord
  *   ep:<site PeerId>:<epoch>       MemberEpochRecord (the signed epoch and the exported keys)
- *   in:<site PeerId>:<seq>         inbox entry: the sealed envelope as received and its state (encodeInboxEntry)
+ *   in:<site PeerId>:<epoch>:<seq> inbox entry: the sealed envelope as received and its state
+ *                                  (encodeInboxEntry); (epoch, seq) is unique per site even after the
+ *                                  site lost its state, since its epoch numbers only grow (spec 10.3)
  *   iid:<id hex>:<site PeerId>     in key of that message: ids are per sender (spec 11.7), so one
  *                                  id may come from two sites, each its own message
- *   layout                         2 once the iid: keys carry the site (older nodes wrote iid:<id>)
+ *   layout                         3 once keys are as above (older nodes wrote in:<site>:<seq> and iid:<id>)
  *   pseq:<site PeerId>             last device-to-site sequence number used
  *   po:<site PeerId>:<seq>         post outbox: the encoded Push{envelope} of an unacknowledged reply
  *   pst:<id hex>                   PostStatus: a reply and its delivery state
@@ -104,12 +106,15 @@ export interface PostStatus {
   subject: string
 }
 
+/** The layout version this file writes (see the layout above). */
+const LAYOUT = 3
+
 const key = {
   site: (peer: string) => `site:${peer}`,
   block: (peer: string) => `blk:${peer}`,
   epoch: (site: string, epoch: number) => `ep:${site}:${pad(epoch)}`,
   epochPrefix: (site: string) => `ep:${site}:`,
-  inbox: (site: string, seq: number) => `in:${site}:${pad(seq)}`,
+  inbox: (site: string, epoch: number, seq: number) => `in:${site}:${pad(epoch)}:${pad(seq)}`,
   inboxId: (id: string, site: string) => `iid:${id}:${site}`,
   inboxIdPrefix: (id: string) => `iid:${id}:`,
   postSeq: (site: string) => `pseq:${site}`,
@@ -129,19 +134,26 @@ export class MemberStore {
   /** The store over an open database, its layout brought up to date. */
   static async open (db: Database): Promise<MemberStore> {
     const store = new MemberStore(db)
-    if (await db.get('layout') === undefined) await store.keyIdsBySite()
+    if ((await db.getJson<number>('layout') ?? 1) < LAYOUT) await store.upgradeLayout()
     return store
   }
 
-  /** Rewrites the id index of an older node (iid:<id>) as iid:<id>:<site>, in one write. */
-  private async keyIdsBySite (): Promise<void> {
+  /**
+   * Rewrites an older node's inbox keys (in:<site>:<seq>) and id index (iid:<id>) as they are
+   * now, in one write: the inbox of a device is small enough for one batch.
+   */
+  private async upgradeLayout (): Promise<void> {
     const writes: Write[] = []
-    for await (const [k, value] of this.db.entries('iid:')) {
-      if (k.split(':').length !== 2) continue
-      const inboxKey = decodeJson<string>(value)
-      writes.push(del(k), put(key.inboxId(k.slice(4), siteOf(inboxKey)), inboxKey))
+    for await (const [k, value] of this.db.entries('in:')) {
+      if (k.split(':').length !== 3) continue
+      const record = decodeInboxEntry(siteOf(k), value)
+      const moved = key.inbox(record.site, record.epoch, record.seq)
+      writes.push(del(k), put(moved, value), put(key.inboxId(record.id, record.site), moved))
     }
-    await this.db.write([...writes, put('layout', 2)])
+    for await (const [k] of this.db.entries('iid:')) {
+      if (k.split(':').length === 2) writes.push(del(k))
+    }
+    await this.db.write([...writes, put('layout', LAYOUT)])
   }
 
   /** Commits writes made by the builders below, atomically (gathered with concurrent writes). */
@@ -210,13 +222,13 @@ export class MemberStore {
   /** Messages received from a site, stored sealed, unread. */
   putInbox (records: InboxRecord[]): Write[] {
     return records.flatMap(record => {
-      const inboxKey = key.inbox(record.site, record.seq)
+      const inboxKey = key.inbox(record.site, record.epoch, record.seq)
       return [put(inboxKey, encodeInboxEntry(record)), put(key.inboxId(record.id, record.site), inboxKey)]
     })
   }
 
   setRead (record: InboxRecord, read: boolean): Write[] {
-    return [put(key.inbox(record.site, record.seq), encodeInboxEntry({ ...record, read }))]
+    return [put(key.inbox(record.site, record.epoch, record.seq), encodeInboxEntry({ ...record, read }))]
   }
 
   // posts to sites (replies)
@@ -251,7 +263,7 @@ export class MemberStore {
   }
 }
 
-/** The site PeerId of an inbox key (in:<site>:<seq>). */
+/** The site PeerId of an inbox key (in:<site>:…). */
 function siteOf (inboxKey: string): string {
-  return inboxKey.slice(3, inboxKey.lastIndexOf(':'))
+  return inboxKey.split(':')[1]
 }

@@ -351,6 +351,21 @@ describe('hostile peers', function () {
     await assert.rejects(member.read(real.id), { code: 'INVALID_ARGUMENT' }, 'an id two sites sent needs its site')
   })
 
+  it('deliver: an epoch number the device holds, re-issued with other keys, is refused (BAD_FRAME) and the stored messages stay readable', async () => {
+    await setup()
+    await rogue.actAsSite()
+    await member.join(rogue.invite())
+    const x25519 = (await loadEncryptionKey(net.path('member'))).publicKey
+    const first = await rogue.epoch(member.peerId, x25519, { number: 5 })
+    const id = new Uint8Array(randomBytes(16))
+    const stored = Uint8Array.from([...pushEpoch(first.signed), ...pushEnvelope(envelope(first, { sender: rogue.peerId, recipient: member.peerId, id }))])
+    assert.equal(receipts(await rogue.exchange(member, PROTOCOL_DELIVER, stored)).acks, 1)
+    assert.ok(receipts(await rogue.exchange(member, PROTOCOL_DELIVER, pushEpoch(first.signed))).error === undefined, 'the same epoch again is nothing')
+    const second = await rogue.epoch(member.peerId, x25519, { number: 5 })
+    assert.equal(receipts(await rogue.exchange(member, PROTOCOL_DELIVER, pushEpoch(second.signed))).error, ErrorCode.BAD_FRAME)
+    assert.equal((await member.read(Buffer.from(id).toString('hex'))).subject, 'from the rogue', 'the message sealed under the held epoch still opens')
+  })
+
   it('deliver: random, mutated, oversize and trickled frames of a joined site get their codes', async () => {
     await setup()
     await rogue.actAsSite()

@@ -26,7 +26,7 @@ describe('store/member-store', () => {
       }))
   })
 
-  it('keys the id index by site, and brings an older node\'s index (iid:<id>) up to date on open', async () => {
+  it('keys the inbox by (site, epoch, seq) and the id index by site, and brings an older node\'s keys (in:<site>:<seq>, iid:<id>) up to date on open', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tmtp-member-store-'))
     const db = await Database.open(join(dir, 'db'), { fsync: false })
     try {
@@ -41,6 +41,8 @@ describe('store/member-store', () => {
       assert.deepEqual(await store.knownInbox('site-a', [idHex]), [true])
       assert.deepEqual(await store.knownInbox('site-b', [idHex]), [false], 'the same id from another site is another message')
       assert.equal(await db.get(`iid:${idHex}`), undefined, 'the old index entry is gone')
+      assert.equal(await db.get('in:site-a:0000000000000007'), undefined, 'the old inbox key is gone')
+      assert.notEqual(await db.get('in:site-a:0000000000000001:0000000000000007'), undefined)
     } finally {
       await db.close()
       await rm(dir, { recursive: true, force: true })
