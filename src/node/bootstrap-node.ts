@@ -1,7 +1,9 @@
 import '../polyfill.js'
 import { DEFAULTS } from './defaults.js'
+import { resolveLimits, type NodeLimits } from './limits.js'
 import { NodeShell } from './node-shell.js'
 import type { TmtpLibp2p } from './libp2p.js'
+import type { AddressScope } from '../discovery/index.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
 export interface BootstrapNodeOptions {
@@ -13,6 +15,10 @@ export interface BootstrapNodeOptions {
   bootstrap?: string[]
   /** @default libp2p's default logger */
   logger?: ComponentLogger
+  /** Which addresses of other peers this node stores and dials (src/discovery/address-scope.ts). @default 'all'; 'public' for a site on the Internet */
+  addressScope?: AddressScope
+  /** config.json's limits; a bootstrap node uses the DHT's (dhtMaxRecords, …) and the ban's (refusalsPerMinute, banMs). @default DEFAULTS */
+  limits?: Partial<NodeLimits>
 }
 
 /** A DHT server that only helps TMTP nodes find each other (spec: "The DHT"). */
@@ -25,14 +31,16 @@ export interface BootstrapNode {
 }
 
 export async function createBootstrapNode (options: BootstrapNodeOptions): Promise<BootstrapNode> {
+  const limits = resolveLimits(options.limits ?? {})
   const shell = await NodeShell.open({
     dataDir: options.dataDir,
     fsync: DEFAULTS.fsync,
     listen: options.listen ?? [...DEFAULTS.listen],
     connections: DEFAULTS.site,
     dht: { role: 'bootstrap' },
-    limits: DEFAULTS,
+    limits,
     logger: options.logger,
+    addressScope: options.addressScope ?? DEFAULTS.addressScope,
     component: 'tmtp:bootstrap'
   })
   try {

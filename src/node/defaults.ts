@@ -7,6 +7,12 @@
 export const DEFAULTS = {
   /** A site's display name when its operator gives none. */
   siteName: 'TMTP site',
+  /**
+   * Which addresses of other peers a node stores and dials (src/discovery/address-scope.ts):
+   * all of them, so that one machine and private networks work out of the box; a site on the
+   * Internet should set 'public' (spec 16.8).
+   */
+  addressScope: 'all' as const,
   /** Listen on loopback only unless told otherwise: a node is reachable only where its operator says. */
   listen: ['/ip4/127.0.0.1/tcp/0'],
   /** Envelopes a sender keeps unacknowledged on one stream (spec 15.2, "/tmtp/deliver/1.0.0"; at most MAX_IN_FLIGHT). */
@@ -38,6 +44,30 @@ export const DEFAULTS = {
   banMs: 10 * 60_000,
   /** A deliver or post stream idle this long is closed (spec: "Timeouts"; at most 60 s). */
   streamIdleMs: 60_000,
+  /**
+   * Address records a DHT server (site, bootstrap node) keeps for other nodes. Each node stores
+   * its record at the 20 servers closest to it, so a server holds about 20 × nodes / servers
+   * records: 10,000 serves 500 nodes per server (50,000 nodes with 100 servers). Typical
+   * records are ~250 bytes: about 2.5 MB; when full, new keys are refused (spec 16.8).
+   */
+  dhtMaxRecords: 10_000,
+  /**
+   * Bytes of those records: 4 MiB holds 10,000 typical records, or ~490 of the largest an
+   * address record can be (8.4 KB), and keeps a flood of large records to a few MB of memory.
+   */
+  dhtMaxBytes: 4 * 1024 * 1024,
+  /**
+   * PUT_VALUE requests a DHT server accepts per peer a minute, before it verifies them. A node
+   * publishes its record every 30 minutes and when its addresses change, and nodes that looked a
+   * record up correct servers that answered a stale one: 60 a minute is far above that.
+   */
+  dhtPutsPerMinute: 60,
+  /**
+   * The same per IP address (IPv6: per /64): all peers behind one address together, so a flood
+   * from fresh PeerIds is bounded too. Ten times the per-peer limit leaves room for many
+   * devices behind one NAT.
+   */
+  dhtPutsPerMinutePerIp: 600,
   /** Power-loss-safe writes (fsync per group-committed batch). Off: a process crash still loses nothing. */
   fsync: false,
   /** Connection limits. Sites serve many members; a member device keeps few connections. */

@@ -10,7 +10,8 @@ import { tmtpDht, type TmtpDhtInit } from '../discovery/index.js'
 import type { Ed25519Signer } from '../crypto/index.js'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
-import type { ComponentLogger, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Registry } from 'prom-client'
 
@@ -22,9 +23,15 @@ type TmtpServices = { identify: Identify, ping: Ping, dht?: KadDHT }
 export interface Libp2pOptions {
   signer: Ed25519Signer
   listen: string[]
+  /** Addresses to tell peers instead of the listen addresses (a node behind NAT or a proxy). */
+  announce?: string[]
   connections: { maxConnections: number, inboundConnectionThreshold: number, maxIncomingPendingConnections: number }
   /** Refuse these peers at the connection level, before any stream is opened. */
   denyPeer?: (peer: PeerId) => boolean
+  /** Never dial these addresses, whoever announced them (the node's address scope). */
+  denyDial?: (ma: Multiaddr) => boolean
+  /** Refuse an inbound connection from this remote address before its handshake (per-IP bounds). */
+  denyInbound?: (remote: Multiaddr) => boolean
   /** Run the TMTP DHT (src/discovery/dht.ts) as the `dht` service. Without it the node has no DHT. */
   dht?: TmtpDhtInit
   /** Collect libp2p's own metrics (connections, streams, protocols, DHT) into this Prometheus registry. */
@@ -38,25 +45,32 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
   const raw = new Uint8Array(64)
   raw.set(opts.signer.seed)
   raw.set(opts.signer.publicKey, 32)
-  const deny = opts.denyPeer
   return await createLibp2p<TmtpServices>({
     privateKey: privateKeyFromRaw(raw),
     start: false,
     logger: opts.logger,
-    addresses: { listen: opts.listen },
+    addresses: { listen: opts.listen, announce: opts.announce },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { ...opts.connections },
     metrics: opts.metrics === undefined ? undefined : prometheusMetrics({ registry: opts.metrics }),
-    connectionGater: deny === undefined
-      ? {}
-      : {
-          denyInboundEncryptedConnection: async (peer: PeerId) => deny(peer),
-          denyOutboundConnection: async (peer: PeerId) => deny(peer)
-        },
+    connectionGater: connectionGater(opts),
     services: opts.dht === undefined
       ? { identify: identify(), ping: ping() }
       : { identify: identify(), ping: ping(), dht: tmtpDht(opts.dht) }
   })
+}
+
+/** The connection gater: refused peers, addresses never dialled, inbound connections refused by their address. */
+function connectionGater (opts: Libp2pOptions): ConnectionGater {
+  const { denyPeer, denyDial, denyInbound } = opts
+  const gater: ConnectionGater = {}
+  if (denyPeer !== undefined) {
+    gater.denyInboundEncryptedConnection = async (peer: PeerId) => denyPeer(peer)
+    gater.denyOutboundConnection = async (peer: PeerId) => denyPeer(peer)
+  }
+  if (denyDial !== undefined) gater.denyDialMultiaddr = async (ma: Multiaddr) => denyDial(ma)
+  if (denyInbound !== undefined) gater.denyInboundConnection = async (connection: MultiaddrConnection) => denyInbound(connection.remoteAddr)
+  return gater
 }

@@ -4,7 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { decryptEnvelope, parseEnvelope, parseInviteToken, peerIdToString, signDeviceKey, signLeave, type X25519KeyPair } from '../crypto/index.js'
 import { Courier, EpochCache, FramedStream, memberInboxSink, MemberOutbox, receiveEnvelopes, Redialer } from '../delivery/index.js'
-import { decodeMultiaddr, type LookupEvent } from '../discovery/index.js'
+import { decodeMultiaddr, keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { codeFromWire, decodeMessage, Envelope, ErrorCode, JoinRequest, JoinResponse, MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, requireMaxBytes, Result, TmtpError, type Content } from '../protocol/index.js'
 import { MemberStore, type InboxRecord, type JoinedSite, type PostStatus } from '../store/index.js'
 import { NodeError } from '../util/index.js'
@@ -36,6 +36,8 @@ export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | '
   bootstrap?: string[]
   /** Where the node and its libp2p log (a prefixed logger tells the nodes of one process apart). @default libp2p's default logger */
   logger?: ComponentLogger
+  /** Which addresses of other peers this node stores and dials (src/discovery/address-scope.ts). @default 'all'; 'public' for a site on the Internet */
+  addressScope?: AddressScope
   /** Run the TMTP DHT (as a client) to find sites that moved, and publish this device's addresses. @default true */
   dht?: boolean
   /**
@@ -229,14 +231,15 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     const { invite, signed } = parseInviteToken(token, this.now())
     const site = peerIdToString(invite.site)
     if (this.blockedPeers.has(site)) throw new TmtpError(ErrorCode.BLOCKED, 'you blocked this site: unblock it first')
-    const addrs: string[] = []
+    const hints: string[] = []
     invite.addrs.forEach((bytes, i) => {
       try {
-        addrs.push(decodeMultiaddr(bytes, `invite addrs[${i}]`).toString())
+        hints.push(decodeMultiaddr(bytes, `invite addrs[${i}]`).toString())
       } catch {
         // a hint that does not parse is ignored; the DHT or a later connection may help
       }
     })
+    const addrs = keepableAddrs(hints, this.options.addressScope ?? DEFAULTS.addressScope)
     const peer = libp2pPeerIdFromString(site)
     if (addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: addrs.map(a => multiaddr(a)) })
     const request = JoinRequest.encode({
@@ -417,6 +420,7 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
     limits,
     deny: peer => blocked.has(peer),
     logger: options.logger,
+    addressScope: options.addressScope ?? DEFAULTS.addressScope,
     component: 'tmtp:member'
   })
   try {

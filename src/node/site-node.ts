@@ -6,6 +6,7 @@ import { Courier, FramedStream, receiveEnvelopes, SiteOutbox, siteRepliesSink, t
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
 import { SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
 import { NodeError } from '../util/index.js'
+import { keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
 import { DEFAULTS } from './defaults.js'
 import { resolveLimits, type NodeLimits } from './limits.js'
@@ -13,7 +14,6 @@ import type { TypedEventEmitter } from 'main-event'
 import { NodeShell } from './node-shell.js'
 import { RoleNode, type RoleNodeEvents } from './role-node.js'
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
-import type { LookupEvent } from '../discovery/index.js'
 import type { TmtpLibp2p } from './libp2p.js'
 import type { StorageFailure } from './storage-health.js'
 import type { ComponentLogger, Connection, PeerId, Stream } from '@libp2p/interface'
@@ -38,6 +38,8 @@ export interface SiteNodeOptions extends Partial<NodeLimits> {
   bootstrap?: string[]
   /** Where the node and its libp2p log (a prefixed logger tells the nodes of one process apart). @default libp2p's default logger */
   logger?: ComponentLogger
+  /** Which addresses of other peers this node stores and dials (src/discovery/address-scope.ts). @default 'all'; 'public' for a site on the Internet */
+  addressScope?: AddressScope
   /** Run the TMTP DHT (as a server) to find member devices that moved, and be found. @default true */
   dht?: boolean
   /** Serve DHT queries (a site behind NAT may not). @default true */
@@ -96,6 +98,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   private readonly membership: SiteMembership
   private readonly courier: Courier
   private readonly options: SiteNodeOptions
+  private readonly addressScope: AddressScope
   private sweepTimer?: NodeJS.Timeout
 
   constructor (shell: NodeShell, store: SiteStore, libp2pMetrics: Registry, limits: NodeLimits, options: SiteNodeOptions) {
@@ -104,6 +107,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     this.libp2pMetrics = libp2pMetrics
     this.store = store
     this.options = options
+    this.addressScope = options.addressScope ?? DEFAULTS.addressScope
     this.outbox = new SiteOutbox({
       store,
       signer: shell.signer,
@@ -142,7 +146,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     const { maxInboundStreams, streamIdleMs } = this.limits
     const refused = (connection: Connection) => (code: ErrorCode) => { this.shell.guard.refused(connection.remotePeer.toString(), code) }
     await this.libp2p.handle(PROTOCOL_JOIN, async (stream, connection) => {
-      const addrs = [connection.remoteAddr.toString()]
+      const addrs = keepableAddrs([connection.remoteAddr], this.addressScope)
       await serveControl(stream, async frame => await this.membership.join(frame, remoteBytes(connection), addrs),
         err => JoinResponse.encode({ code: codeToWire(err.code), memberId: '', siteName: '', detail: err.message }),
         { log: this.log, admit: () => { this.membership.admitJoin(remoteBytes(connection)) }, onRefused: refused(connection) })
@@ -205,7 +209,9 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   }
 
   /** Keeps a member device's listen addresses, so a restarted site can dial it again. */
-  private async rememberAddrs (peer: string, addrs: string[]): Promise<void> {
+  private async rememberAddrs (peer: string, announced: string[]): Promise<void> {
+    // a device chooses what it announces: only addresses this site may dial are kept (spec 16.8)
+    const addrs = keepableAddrs(announced, this.addressScope)
     const device = await this.store.device(peer)
     if (device === undefined || addrs.length === 0) return
     const same = addrs.length === device.addrs.length && addrs.every(a => device.addrs.includes(a))
@@ -220,7 +226,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       return undefined
     }
     const peer = libp2pPeerIdFromString(device)
-    if (record.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: record.addrs.map(a => multiaddr(a)) })
+    const addrs = keepableAddrs(record.addrs, this.addressScope)
+    if (addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: addrs.map(a => multiaddr(a)) })
     return await dialWithLookup(this.libp2p, this.shell.discovery, peer, PROTOCOL_DELIVER)
   }
 
@@ -264,6 +271,7 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
     limits,
     metrics,
     logger: options.logger,
+    addressScope: options.addressScope ?? DEFAULTS.addressScope,
     component: 'tmtp:site'
   })
   try {

@@ -6,7 +6,11 @@ import { createInviteToken } from '../../src/crypto/invite.js'
 import { signLeave } from '../../src/crypto/leave.js'
 import { signMessage } from '../../src/crypto/signing.js'
 import { generateX25519 } from '../../src/crypto/x25519.js'
+import { join } from 'node:path'
 import { DEFAULTS } from '../../src/node/defaults.js'
+import { DATABASE_DIR } from '../../src/node/identity.js'
+import { Database } from '../../src/store/database.js'
+import { SiteStore } from '../../src/store/site-store.js'
 import { loadEncryptionKey, loadIdentity } from '../../src/node/identity.js'
 import { MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, SIGNING_CONTEXT } from '../../src/protocol/constants.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -168,6 +172,37 @@ describe('hostile peers', function () {
     assert.equal((await bob.join(real.token)).site, site.peerId)
     await stillServes()
     await nothingFromRogue()
+  })
+
+  it('join: of the addresses a device announces, the site keeps only those it may dial (TCP, in its address scope, at most 16)', async () => {
+    const announce = [
+      ...Array.from({ length: 20 }, (_, i) => `/ip4/10.0.${i}.5/tcp/22`),
+      '/ip4/127.0.0.1/tcp/1', '/dns4/internal.example/tcp/80', '/ip4/8.8.8.8/udp/53',
+      ...Array.from({ length: 20 }, (_, i) => `/ip4/8.8.${i}.8/tcp/4001`)
+    ]
+    const stored = async (scope: 'all' | 'public'): Promise<string[]> => {
+      const name = `site-${scope}`
+      const target = await net.site(name, { addressScope: scope })
+      const insider = await Rogue.start({ announce })
+      try {
+        assert.equal(joinCode(await insider.exchange(target, PROTOCOL_JOIN, encodeFrame(insider.joinRequest((await target.createInvite({ ref: 'mallory' })).token)))), ErrorCode.OK)
+      } finally {
+        await insider.stop()
+      }
+      await net.stop(target)
+      const db = await Database.open(join(net.path(name), DATABASE_DIR), { fsync: false })
+      try {
+        return (await (await SiteStore.open(db)).device(insider.peerId))?.addrs ?? []
+      } finally {
+        await db.close()
+      }
+    }
+    const all = await stored('all')
+    assert.ok(all.length > 0 && all.length <= 16, `at most 16 kept (${all.length})`)
+    assert.ok(!all.some(a => a.includes('/udp/')), 'no address the site cannot dial')
+    const pub = await stored('public')
+    assert.ok(pub.length > 0 && pub.length <= 16)
+    assert.deepEqual(pub.filter(a => !a.startsWith('/ip4/8.8.')), [], 'a public site keeps no private, loopback or DNS address')
   })
 
   it('leave: forged, misattributed, random, mutated, oversize and trickled leaves get their codes; nobody is removed', async () => {

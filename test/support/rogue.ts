@@ -115,9 +115,10 @@ export class Rogue {
     this.x25519 = generateX25519()
   }
 
-  static async start (): Promise<Rogue> {
+  /** A rogue on 127.0.0.1; `announce` replaces the addresses it tells peers (through identify). */
+  static async start (opts: { announce?: string[] } = {}): Promise<Rogue> {
     const signer = Ed25519Signer.generate()
-    const libp2p = await createTmtpLibp2p({ signer, listen: ['/ip4/127.0.0.1/tcp/0'], connections: DEFAULTS.site })
+    const libp2p = await createTmtpLibp2p({ signer, listen: ['/ip4/127.0.0.1/tcp/0'], announce: opts.announce, connections: DEFAULTS.site })
     await libp2p.start()
     return new Rogue(signer, libp2p)
   }

@@ -1,0 +1,53 @@
+import { isPrivate } from '@libp2p/utils'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { MAX_RECORD_ADDR_BYTES, MAX_RECORD_ADDRS } from './constants.js'
+
+/**
+ * Which addresses of other peers a node stores and dials (spec 16.2, 16.8): a peer chooses
+ * the addresses it announces (at join, through identify, in its address record), so a node
+ * that dials whatever it is told can be pointed at any host and port of its own network.
+ *
+ * - 'all': public, private and loopback addresses (a node on one machine or a private
+ *   network, and the tests; the default, as the DHT's address filter);
+ * - 'lan': private and loopback addresses only (a deployment that stays on one network);
+ * - 'public': public addresses only, never a private or loopback one, nor a DNS name (which
+ *   may resolve to one): what a site on the Internet should use.
+ */
+export const ADDRESS_SCOPES = ['all', 'lan', 'public'] as const
+
+export type AddressScope = typeof ADDRESS_SCOPES[number]
+
+/** What a TCP address may start with (an IP address or a DNS name); the port comes next. */
+const HOSTS = new Set(['ip4', 'ip6', 'dns', 'dns4', 'dns6'])
+
+/** Whether a node of `scope` may dial `ma`: TCP over an IP address (or a DNS name, in scope 'all'), in scope. */
+export function inScope (ma: Multiaddr, scope: AddressScope): boolean {
+  const [host, port, ...rest] = ma.getComponents()
+  if (!HOSTS.has(host?.name) || port?.name !== 'tcp' || rest.length > 0) return false
+  const isName = host.name.startsWith('dns')
+  if (scope === 'all') return true
+  if (isName) return false
+  return scope === 'lan' ? isPrivate(ma) : !isPrivate(ma)
+}
+
+/**
+ * The addresses of a peer worth keeping among those it announced: each a valid multiaddr of
+ * at most MAX_RECORD_ADDR_BYTES, without /p2p, in scope; no duplicates, at most
+ * MAX_RECORD_ADDRS (as an address record holds). Anything else is dropped, not an error:
+ * a peer's other addresses stay usable.
+ */
+export function keepableAddrs (addrs: ReadonlyArray<string | Multiaddr>, scope: AddressScope): string[] {
+  const kept = new Set<string>()
+  for (const addr of addrs) {
+    if (kept.size >= MAX_RECORD_ADDRS) break
+    let ma: Multiaddr
+    try {
+      ma = typeof addr === 'string' ? multiaddr(addr) : addr
+    } catch {
+      continue
+    }
+    if (ma.bytes.byteLength > MAX_RECORD_ADDR_BYTES || !inScope(ma, scope)) continue
+    kept.add(ma.toString())
+  }
+  return [...kept]
+}
