@@ -2,7 +2,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { decodeSignedPayload, equalBytes, PEER_ID_BYTES, publicKeyFromPeerId, signMessage, verifySignedPayload, type Ed25519Signer } from '../crypto/index.js'
 import { AddressRecord, decodeMessage, ErrorCode, isTmtpError, MAX_CLOCK_SKEW_MS, SIGNING_CONTEXT, TmtpError } from '../protocol/index.js'
 import { decodeMultiaddr } from './multiaddr.js'
-import { ADDRESS_RECORD_KEY_PREFIX, MAX_RECORD_ADDRS, MAX_RECORD_ADDR_BYTES, MAX_RECORD_LIFETIME_MS } from './constants.js'
+import { ADDRESS_RECORD_KEY_PREFIX, MAX_ADDRESS_RECORD_BYTES, MAX_RECORD_ADDRS, MAX_RECORD_ADDR_BYTES, MAX_RECORD_LIFETIME_MS } from './constants.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /**
@@ -65,9 +65,10 @@ export function signAddressRecord (signer: Ed25519Signer, addrs: ReadonlyArray<M
 /**
  * Opens an address record found under `key` (spec: "Address records", validation), in the
  * spec's order. Throws a TmtpError:
- * - BAD_FRAME: key not "/tmtp-addr/" || PeerId, record undecodable or not canonical, peer not
- *   a PeerId, more than 16 addresses, an address that is empty, longer than 512 bytes, not a
- *   multiaddr, or ending with /p2p; seq below 1;
+ * - BAD_FRAME: key not "/tmtp-addr/" || PeerId, record longer than MAX_ADDRESS_RECORD_BYTES
+ *   (8367), undecodable or not canonical, peer not a PeerId, more than 16 addresses, an
+ *   address that is empty, longer than 512 bytes, not a multiaddr, or ending with /p2p; seq
+ *   below 1;
  * - BAD_SIGNATURE: signature not 64 bytes or not by `peer`;
  * - WRONG_SIGNER: `peer` is not the PeerId the key names;
  * - EXPIRED: now >= expires;
@@ -75,6 +76,7 @@ export function signAddressRecord (signer: Ed25519Signer, addrs: ReadonlyArray<M
  */
 export function openAddressRecord (key: Uint8Array, bytes: Uint8Array, now: number): VerifiedAddressRecord {
   const keyPeer = peerFromAddressRecordKey(key)
+  if (bytes.byteLength > MAX_ADDRESS_RECORD_BYTES) throw new TmtpError(ErrorCode.BAD_FRAME, `an address record is at most ${MAX_ADDRESS_RECORD_BYTES} bytes`)
   const signed = decodeSignedPayload(bytes, 'address record')
   const record = decodeMessage(AddressRecord, signed.payload, 'address record', { limits: { addrs: MAX_RECORD_ADDRS } })
   publicKeyFromPeerId(record.peer)

@@ -24,6 +24,15 @@ export const MAX_RECORD_ADDRS = 16
 /** spec: "Address records", limits: bytes of one binary multiaddr (a DNS name of 253 bytes fits). */
 export const MAX_RECORD_ADDR_BYTES = 512
 
+/**
+ * spec: "Address records", limits: bytes of an address record's value (the SignedPayload), at
+ * most what a record of 16 addresses of 512 bytes can take: payload = peer (2 + 38) + 16 × addr
+ * (3 + 512) + seq and expires (2 × (1 + 8)) = 8298; SignedPayload = payload (1 + 2 + 8298) +
+ * signature (2 + 64) = 8367. Checked before anything is decoded, so that unknown fields
+ * (which the payload may carry) cannot make a record, and what a DHT server keeps, larger.
+ */
+export const MAX_ADDRESS_RECORD_BYTES = 8367
+
 /** spec: "Address records", limits: `expires` lies at most this far after `now` (clock skew added). */
 export const MAX_RECORD_LIFETIME_MS = 48 * 3600_000
 

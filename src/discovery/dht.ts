@@ -1,6 +1,10 @@
 import { kadDHT, passthroughMapper, removePublicAddressesMapper, type KadDHT, type KadDHTComponents, type KadDHTInit } from '@libp2p/kad-dht'
-import { createAddressRecordValidator, selectAddressRecord } from './address-record.js'
+import { ErrorCode, TmtpError } from '../protocol/index.js'
+import { addressRecordKey, createAddressRecordValidator, selectAddressRecord } from './address-record.js'
 import { ADDRESS_RECORD_NAMESPACE, DEFAULT_INITIAL_QUERY_SELF_INTERVAL_MS, DHT_PROTOCOL } from './constants.js'
+import { dhtRequester, registrarWithRequesters } from './dht-requests.js'
+import { DhtPutLimiter, type DhtPutLimits } from './put-limiter.js'
+import { DhtRecordStore } from './record-store.js'
 
 /**
  * The kad-dht service of a TMTP node (spec: "The DHT"). TMTP runs its own Kademlia network
@@ -31,9 +35,19 @@ export type DhtRole = 'site' | 'bootstrap' | 'member'
  */
 export type DhtAddressFilter = 'all' | 'lan'
 
+/** What a DHT server holds and accepts for others (spec: "The DHT", "Resource use"; config.json limits dhtMaxRecords, …). */
+export interface DhtLimits extends DhtPutLimits {
+  /** Address records kept for other nodes. */
+  maxRecords: number
+  /** Bytes of those records. */
+  maxBytes: number
+}
+
 export interface TmtpDhtInit {
   /** This node's role: 'member' runs the DHT in client mode, 'site' and 'bootstrap' in server mode. */
   role: DhtRole
+  /** The bounds of what this node stores and accepts as a server (DEFAULTS in src/node/defaults.ts). */
+  limits: DhtLimits
   /**
    * Serve DHT queries. A site that cannot accept them (behind NAT, or kept out of others'
    * routing tables) may run as a client and still look peers up and publish its record.
@@ -66,13 +80,35 @@ export interface TmtpDhtInit {
   seenRecords?: number
 }
 
-/** The kad-dht options of a TMTP node. Exposed for tests and for nodes assembled by hand. */
-export function tmtpDhtInit (init: TmtpDhtInit): KadDHTInit {
+/**
+ * kad-dht's built-in validator of public-key records ('/pk/' keys) accepts any public key
+ * under its own hash: storage that costs no signature. TMTP serves address records only;
+ * every other namespace has no validator, and kad-dht refuses records of those itself (as it
+ * does keys without a namespace, of fewer than three '/'-separated parts).
+ */
+function refusePublicKeyRecord (): never {
+  throw new TmtpError(ErrorCode.BAD_FRAME, 'a TMTP DHT server stores address records only (no /pk/ records)')
+}
+
+/**
+ * The kad-dht options of a TMTP node. Exposed for tests and for nodes assembled by hand.
+ * With `limiter`, a PUT_VALUE request for an address record is counted against its peer and
+ * address before the record's signature is checked.
+ */
+export function tmtpDhtInit (init: TmtpDhtInit, limiter?: DhtPutLimiter): KadDHTInit {
+  const validate = createAddressRecordValidator({ size: init.seenRecords })
   const options: KadDHTInit = {
     protocol: DHT_PROTOCOL,
     clientMode: !(init.server ?? init.role !== 'member'),
     peerInfoMapper: (init.addresses ?? 'all') === 'lan' ? removePublicAddressesMapper : passthroughMapper,
-    validators: { [ADDRESS_RECORD_NAMESPACE]: createAddressRecordValidator({ size: init.seenRecords }) },
+    validators: {
+      [ADDRESS_RECORD_NAMESPACE]: (key, value, opts) => {
+        const requester = dhtRequester()
+        if (requester !== undefined) limiter?.admit(requester)
+        validate(key, value, opts)
+      },
+      pk: refusePublicKeyRecord
+    },
     selectors: { [ADDRESS_RECORD_NAMESPACE]: selectAddressRecord },
     initialQuerySelfInterval: init.initialQuerySelfIntervalMs ?? DEFAULT_INITIAL_QUERY_SELF_INTERVAL_MS
   }
@@ -80,7 +116,25 @@ export function tmtpDhtInit (init: TmtpDhtInit): KadDHTInit {
   return options
 }
 
-/** The kad-dht service factory of a TMTP node, for `services: { dht: tmtpDht({ role }) }`. */
+/**
+ * The kad-dht service factory of a TMTP node, for `services: { dht: tmtpDht({ role, limits }) }`.
+ * kad-dht gets libp2p's components with two changes: its own datastore, a DhtRecordStore
+ * within `limits` (libp2p's datastore, in memory and unbounded, keeps the peer store only),
+ * and a registrar that tells its request handlers who is asking (dht-requests.ts), for the
+ * PUT_VALUE limits.
+ */
 export function tmtpDht (init: TmtpDhtInit): (components: KadDHTComponents) => KadDHT {
-  return kadDHT(tmtpDhtInit(init))
+  const limiter = new DhtPutLimiter(init.limits)
+  const factory = kadDHT(tmtpDhtInit(init, limiter))
+  return components => {
+    const datastore = new DhtRecordStore({
+      maxRecords: init.limits.maxRecords,
+      maxBytes: init.limits.maxBytes,
+      ownKey: addressRecordKey(components.peerId.toMultihash().bytes)
+    })
+    const registrar = registrarWithRequesters(components.registrar, DHT_PROTOCOL)
+    return factory(new Proxy(components, {
+      get: (target, prop) => prop === 'datastore' ? datastore : prop === 'registrar' ? registrar : Reflect.get(target, prop)
+    }))
+  }
 }

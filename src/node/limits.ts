@@ -1,3 +1,4 @@
+import { MAX_STORED_RECORD_BYTES } from '../discovery/index.js'
 import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/index.js'
 import { NodeError } from '../util/index.js'
 import { DEFAULTS } from './defaults.js'
@@ -22,6 +23,14 @@ export interface NodeLimits {
   banMs: number
   /** A deliver or post stream idle this long is closed, in ms. */
   streamIdleMs: number
+  /** DHT server: address records kept for other nodes. */
+  dhtMaxRecords: number
+  /** DHT server: bytes of those records (datastore keys and values). */
+  dhtMaxBytes: number
+  /** DHT server: PUT_VALUE requests accepted per peer per minute. */
+  dhtPutsPerMinute: number
+  /** DHT server: PUT_VALUE requests accepted per IP address (IPv6: per /64) per minute. */
+  dhtPutsPerMinutePerIp: number
 }
 
 /** Allowed range of each limit, inclusive. */
@@ -32,7 +41,12 @@ export const LIMIT_RANGES: Record<keyof NodeLimits, readonly [number, number]> =
   maxQueuePerDevice: [1, 1_000_000_000],
   refusalsPerMinute: [1, 1_000_000],
   banMs: [0, 7 * 24 * 3600_000],
-  streamIdleMs: [1_000, STREAM_IDLE_TIMEOUT_MS]
+  streamIdleMs: [1_000, STREAM_IDLE_TIMEOUT_MS],
+  dhtMaxRecords: [1, 10_000_000],
+  // at least one record of the largest size an address record can have
+  dhtMaxBytes: [MAX_STORED_RECORD_BYTES + 64, 4 * 1024 ** 3],
+  dhtPutsPerMinute: [1, 1_000_000],
+  dhtPutsPerMinutePerIp: [1, 1_000_000]
 }
 
 /** The limits given, checked, with the defaults for the rest. Throws INVALID_ARGUMENT naming the bad one. */

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { peerIdToString, type Ed25519Signer } from '../crypto/index.js'
-import { Discovery, type LookupEvent } from '../discovery/index.js'
+import { Discovery, inScope, type AddressScope, type DhtLimits, type LookupEvent } from '../discovery/index.js'
 import { Database } from '../store/index.js'
 import { DATABASE_DIR, loadIdentity } from './identity.js'
 import { createTmtpLibp2p, type Libp2pOptions, type TmtpLibp2p } from './libp2p.js'
@@ -18,16 +18,22 @@ export interface NodeShellInit {
   fsync: boolean
   listen: string[]
   connections: Libp2pOptions['connections']
-  /** The TMTP DHT, as `createTmtpLibp2p` takes it; absent: the node runs no DHT. */
-  dht?: Libp2pOptions['dht']
-  limits: Pick<NodeLimits, 'refusalsPerMinute' | 'banMs'>
+  /** The TMTP DHT, as `createTmtpLibp2p` takes it but for its limits (from `limits`); absent: the node runs no DHT. */
+  dht?: Omit<NonNullable<Libp2pOptions['dht']>, 'limits'>
+  limits: Pick<NodeLimits, 'refusalsPerMinute' | 'banMs' | 'dhtMaxRecords' | 'dhtMaxBytes' | 'dhtPutsPerMinute' | 'dhtPutsPerMinutePerIp'>
   /** Peers to refuse at the connection level besides banned ones (a member's blocked sites). */
   deny?: (peer: string) => boolean
+  /** Which addresses of other peers the node dials; the gater refuses the rest. */
+  addressScope: AddressScope
   metrics?: Registry
   /** Where the node and its libp2p log; tell the nodes of one process apart with a prefix. @default libp2p's default logger */
   logger?: ComponentLogger
   /** The node's log component, e.g. 'tmtp:site'. */
   component: string
+}
+
+function dhtLimits (limits: NodeShellInit['limits']): DhtLimits {
+  return { maxRecords: limits.dhtMaxRecords, maxBytes: limits.dhtMaxBytes, putsPerMinute: limits.dhtPutsPerMinute, putsPerMinutePerIp: limits.dhtPutsPerMinutePerIp }
 }
 
 /**
@@ -67,7 +73,8 @@ export class NodeShell {
         listen: init.listen,
         connections: init.connections,
         denyPeer: peer => guard.isBanned(peer.toString()) || (init.deny?.(peer.toString()) ?? false),
-        dht: init.dht,
+        denyDial: init.addressScope === 'all' ? undefined : ma => !inScope(ma, init.addressScope),
+        dht: init.dht === undefined ? undefined : { ...init.dht, limits: dhtLimits(init.limits) },
         metrics: init.metrics,
         logger
       })

@@ -8,6 +8,7 @@ import { BootstrapDialer } from '../../src/discovery/bootstrap.js'
 import { DHT_PROTOCOL } from '../../src/discovery/constants.js'
 import { findAddresses } from '../../src/discovery/lookup.js'
 import { AddressPublisher, type PublishResult } from '../../src/discovery/publisher.js'
+import { DEFAULTS } from '../../src/node/defaults.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from '../../src/node/libp2p.js'
 import { SIGNING_CONTEXT } from '../../src/protocol/constants.js'
 import { AddressRecord, SignedPayload } from '../../src/protocol/pb/tmtp.js'
@@ -21,6 +22,7 @@ import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 
 // Loopback bursts: every node dials from 127.0.0.1 (docs/LIBP2P-NOTES.md, trap 3).
 const CONNECTIONS = { maxConnections: 1_000, inboundConnectionThreshold: 1_000, maxIncomingPendingConnections: 256 }
+const LIMITS = { maxRecords: DEFAULTS.dhtMaxRecords, maxBytes: DEFAULTS.dhtMaxBytes, putsPerMinute: DEFAULTS.dhtPutsPerMinute, putsPerMinutePerIp: DEFAULTS.dhtPutsPerMinutePerIp }
 
 async function waitUntil (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -56,7 +58,7 @@ describe('discovery/dht: address records on a loopback DHT', function () {
       signer,
       listen: ['/ip4/127.0.0.1/tcp/0'],
       connections: CONNECTIONS,
-      dht: { role, initialQuerySelfIntervalMs: 50 }
+      dht: { role, limits: LIMITS, initialQuerySelfIntervalMs: 50 }
     })
     nodes.push(node)
     await node.start()

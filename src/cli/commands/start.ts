@@ -92,7 +92,7 @@ async function stopSignal (): Promise<string> {
 /** A bootstrap node: a DHT server and nothing else, so no local API; its addresses go to the log. */
 async function runBootstrap (config: TmtpConfig, dir: string, json: boolean, log: (message: string) => void): Promise<void> {
   const { createBootstrapNode } = await import('../../node/index.js')
-  const node = await createBootstrapNode({ dataDir: dir, listen: config.listen, bootstrap: config.bootstrap }).catch(err => {
+  const node = await createBootstrapNode({ dataDir: dir, listen: config.listen, bootstrap: config.bootstrap, limits: config.limits }).catch(err => {
     throw new CliError(EXIT.INTERNAL, 'START_FAILED', `cannot start the bootstrap node: ${(err as Error).message}`, { cause: err })
   })
   const stopped = stopSignal()
