@@ -84,7 +84,9 @@ export class MemberOutbox {
         subject: req.subject ?? ''
       }
       // the counter is read from the store, so it is written before the lock is released
-      await this.opts.store.write(this.opts.store.queuePost(post, Push.encode({ envelope })))
+      // synced whatever the fsync setting: a post counter that a power loss rolled back would seal
+      // two replies under one nonce (spec 11.4); replies are few, so this costs little
+      await this.opts.store.write(this.opts.store.queuePost(post, Push.encode({ envelope })), { sync: true })
       return post
     })
     this.notify(site)

@@ -17,6 +17,12 @@ export interface SiteOutboxOptions {
   now: () => number
   /** Envelopes queued per device; a full device's copy of a send is dropped (QUEUE_FULL). */
   maxQueuePerDevice: number
+  /**
+   * Seal only under epochs created at or after this time: after an unclean start without
+   * fsync, sequence counters may have gone back, and a new epoch (new keys) keeps a rolled-back
+   * sequence number from reusing a nonce (spec 11.4). @default 0
+   */
+  sealSince?: number
   onEvent: (event: SiteEvent) => void
 }
 
@@ -47,9 +53,12 @@ export class SiteOutbox {
   private readonly listeners = new Map<string, Set<(first?: string) => void>>()
   private queuedListener?: (peer: string) => void
 
+  private readonly sealSince: number
+
   constructor (opts: SiteOutboxOptions) {
     this.opts = opts
     this.store = opts.store
+    this.sealSince = opts.sealSince ?? 0
   }
 
   async send (req: SendRequest): Promise<SendResult> {
@@ -211,7 +220,7 @@ export class SiteOutbox {
   private async currentEpoch (device: string, state: DeviceState, now: number, writes: Write[]): Promise<NonNullable<DeviceState['epoch']>> {
     const current = state.epoch
     const sealed = current === undefined ? 0 : state.seq - current.record.firstSeq + 1
-    if (current !== undefined && now < current.record.expires && sealed < MAX_EPOCH_ENVELOPES && current.record.x25519 === state.x25519) {
+    if (current !== undefined && now < current.record.expires && sealed < MAX_EPOCH_ENVELOPES && current.record.x25519 === state.x25519 && current.record.created >= this.sealSince) {
       return current
     }
     // time-based numbers (spec 10.3): a site that lost its state never reuses a number the device holds

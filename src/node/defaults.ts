@@ -68,8 +68,13 @@ export const DEFAULTS = {
    * devices behind one NAT.
    */
   dhtPutsPerMinutePerIp: 600,
-  /** Power-loss-safe writes (fsync per group-committed batch). Off: a process crash still loses nothing. */
-  fsync: false,
+  /**
+   * Power-loss-safe writes: every group-committed batch is fsynced before anything in it is
+   * acknowledged, as a signed ack states (spec 3, "stored durably"). Off, a process crash still
+   * loses nothing, a power loss may lose the last writes (and a device may have acknowledged
+   * them); nonces stay unique either way (spec 11.4).
+   */
+  fsync: true,
   /** Connection limits. Sites serve many members; a member device keeps few connections. */
   site: { maxConnections: 10_000, inboundConnectionThreshold: 1_000, maxIncomingPendingConnections: 256 },
   member: { maxConnections: 32, inboundConnectionThreshold: 16, maxIncomingPendingConnections: 16 },

@@ -27,6 +27,7 @@ export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | '
   deviceName?: string
   /** libp2p listen multiaddrs: sites dial member devices to deliver. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
+  /** fsync every group-committed batch (power-loss safe, as acknowledgements state). @default true */
   fsync?: boolean
   retryBaseMs?: number
   retryCapMs?: number

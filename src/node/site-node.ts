@@ -26,7 +26,7 @@ export interface SiteNodeOptions extends Partial<NodeLimits> {
   name?: string
   /** libp2p listen multiaddrs. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
-  /** fsync every batch (power-loss safe). @default false */
+  /** fsync every group-committed batch (power-loss safe, as acknowledgements state). @default true */
   fsync?: boolean
   retryBaseMs?: number
   retryCapMs?: number
@@ -115,6 +115,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       defaultTtlMs: options.defaultTtlMs ?? DEFAULTS.ttlMs,
       maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs,
       maxQueuePerDevice: limits.maxQueuePerDevice,
+      // without fsync a crash may have rolled the sequence counters back: fresh keys for everyone
+      sealSince: !(options.fsync ?? DEFAULTS.fsync) && store.uncleanStart ? now() : 0,
       now,
       onEvent: event => { this.dispatch('delivery', event) }
     })

@@ -21,9 +21,14 @@ export interface DatabaseOptions {
 
 interface Pending {
   writes: Write[]
+  /** This batch must reach stable storage even when the database does not fsync every batch. */
+  sync: boolean
   resolve: () => void
   reject: (err: Error) => void
 }
+
+/** Written by `close`, deleted by `open`: its absence at open means the last use ended otherwise. */
+const CLEAN_STOP = '\x00clean-stop'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -73,10 +78,18 @@ export class Database {
   private readonly failureListeners = new Set<(failure: TmtpError) => void>()
   /** Counter values as last written (loaded on first use), so that additions need no read. */
   private readonly counters = new Map<string, number>()
+  /**
+   * True when the last use of the database did not end with `close` (a crash, a kill, a power
+   * loss): without fsync, the writes of its last moments may then be lost, counters included.
+   */
+  readonly uncleanStart: boolean
+  /** Batches written, and how many of them were fsynced (for benchmarks and tests). */
+  readonly stats = { batches: 0, synced: 0 }
 
-  private constructor (level: Level<string, Uint8Array>, options: DatabaseOptions) {
+  private constructor (level: Level<string, Uint8Array>, options: DatabaseOptions, uncleanStart: boolean) {
     this.level = level
     this.sync = options.fsync
+    this.uncleanStart = uncleanStart
   }
 
   static async open (path: string, options: DatabaseOptions): Promise<Database> {
@@ -84,10 +97,14 @@ export class Database {
     try {
       await mkdir(path, { recursive: true, mode: 0o700 })
       await level.open()
+      // the marker is there only between a close and the next open: an empty database is new, not crashed
+      const clean = await level.get(CLEAN_STOP) !== undefined || (await level.keys({ limit: 1 }).all()).length === 0
+      await level.del(CLEAN_STOP, { sync: true })
+      return new Database(level, options, !clean)
     } catch (err) {
+      await level.close().catch(() => {})
       throw storageError(err, `cannot open the database at ${path}`)
     }
-    return new Database(level, options)
   }
 
   async get (key: string): Promise<Uint8Array | undefined> {
@@ -175,12 +192,16 @@ export class Database {
     this.failureListeners.add(listener)
   }
 
-  /** Writes atomically, gathered with concurrent writes into one LevelDB batch. */
-  async write (writes: Write[]): Promise<void> {
+  /**
+   * Writes atomically, gathered with concurrent writes into one LevelDB batch. With `sync`, the
+   * batch is fsynced even when the database does not fsync every batch (a counter that must
+   * never go back).
+   */
+  async write (writes: Write[], options: { sync?: boolean } = {}): Promise<void> {
     if (writes.length === 0) return
     if (this.refusal !== undefined) throw this.refusal
     await new Promise<void>((resolve, reject) => {
-      this.queue.push({ writes, resolve, reject })
+      this.queue.push({ writes, sync: options.sync ?? false, resolve, reject })
       if (!this.writing) this.flush().catch(() => {})
     })
   }
@@ -199,7 +220,10 @@ export class Database {
         await this.loadCounters([...additions.keys()])
         const totals = new Map([...additions].map(([k, n]) => [k, (this.counters.get(k) ?? 0) + n]))
         for (const [k, total] of totals) ops.push({ type: 'put', key: k, value: encodeJson(total) })
-        await this.level.batch(ops, { sync: this.sync })
+        const sync = this.sync || batch.some(p => p.sync)
+        await this.level.batch(ops, { sync })
+        this.stats.batches++
+        if (sync) this.stats.synced++
         for (const [k, total] of totals) this.counters.set(k, total)
         for (const p of batch) p.resolve()
       } catch (err) {
@@ -227,6 +251,8 @@ export class Database {
   async close (): Promise<void> {
     while (this.writing || this.queue.length > 0) await new Promise(resolve => setImmediate(resolve))
     this.refusal = new TmtpError(ErrorCode.STORAGE_FAILURE, 'database is closed')
+    // a failed database is not cleanly stopped: its last writes may be missing
+    if (this.writeFailure === undefined) await this.level.put(CLEAN_STOP, new Uint8Array(0), { sync: true }).catch(() => {})
     await this.level.close()
   }
 }

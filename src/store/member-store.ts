@@ -156,9 +156,9 @@ export class MemberStore {
     await this.db.write([...writes, put('layout', LAYOUT)])
   }
 
-  /** Commits writes made by the builders below, atomically (gathered with concurrent writes). */
-  async write (writes: Write[]): Promise<void> {
-    await this.db.write(writes)
+  /** Commits writes made by the builders below, atomically (gathered with concurrent writes); `sync` forces an fsync. */
+  async write (writes: Write[], options: { sync?: boolean } = {}): Promise<void> {
+    await this.db.write(writes, options)
   }
 
   // sites and blocks

@@ -225,6 +225,11 @@ export class SiteStore {
     await this.db.write(writes)
   }
 
+  /** True when the node did not stop cleanly last time: without fsync, its last writes (counters too) may be lost. */
+  get uncleanStart (): boolean {
+    return this.db.uncleanStart
+  }
+
   // membership
 
   invite = async (hash: string): Promise<InviteRecord | undefined> => await this.db.getJson(key.invite(hash))

@@ -39,8 +39,8 @@ describe('delivery/site-outbox', () => {
     return devices
   }
 
-  const outbox = (store: SiteStore, maxQueuePerDevice = 100): SiteOutbox => new SiteOutbox({
-    store, signer: site, epochAgeMs: 24 * HOUR, defaultTtlMs: HOUR, maxTtlMs: 24 * HOUR, maxQueuePerDevice, now: () => now, onEvent: e => { events.push(e) }
+  const outbox = (store: SiteStore, maxQueuePerDevice = 100, sealSince?: number): SiteOutbox => new SiteOutbox({
+    store, signer: site, epochAgeMs: 24 * HOUR, defaultTtlMs: HOUR, maxTtlMs: 24 * HOUR, maxQueuePerDevice, sealSince, now: () => now, onEvent: e => { events.push(e) }
   })
 
   it('queues one sealed envelope per device, settles acknowledged ones with the proof, and counts both in the same writes', async () => {
@@ -105,5 +105,21 @@ describe('delivery/site-outbox', () => {
     // as a node before the counters left it: no cnt: keys
     await handle.db.write(['queued', 'delivered', 'expired', 'rejected', 'dropped', 'replaced'].map(s => ({ key: `cnt:${s}` })))
     assert.deepEqual(await (await handle.reopen()).counts(), { queued: 1, delivered: 0, expired: 1, rejected: 0, dropped: 0, replaced: 0 })
+  })
+
+  it('after an unclean start without fsync, seals under a new epoch: a rolled-back sequence number never meets the old keys again', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    await outbox(handle.store).send({ to: ['ann'], subject: 'before', body: 'b' })
+    const [before] = await outbox(handle.store).queue(ann.peer).next(10, undefined, new Set())
+    now += 1000
+    // the node restarted after a crash: epochs made before this start are not sealed under again
+    const restarted = outbox(await handle.reopen(), 100, now)
+    await restarted.send({ to: ['ann'], subject: 'after', body: 'b' })
+    const entries = await restarted.queue(ann.peer).next(10, undefined, new Set())
+    assert.equal(entries.length, 2)
+    assert.ok(entries[1].epoch > before.epoch, `a new epoch (${entries[1].epoch} after ${before.epoch})`)
+    await outbox(handle.store, 100, 0).send({ to: ['ann'], subject: 'again', body: 'b' })
+    const again = await outbox(handle.store).queue(ann.peer).next(10, undefined, new Set())
+    assert.equal(again[2].epoch, entries[1].epoch, 'after a clean start the current epoch goes on')
   })
 })

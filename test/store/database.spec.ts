@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,6 +55,42 @@ describe('store/database', () => {
     await db.write([add('cnt:a', 5)])
     assert.equal(await db.counter('cnt:a'), 305, 'a reopened database adds to the stored value')
     assert.equal(decodeJson(await db.get('cnt:b') ?? new Uint8Array()), 150)
+  })
+
+  it('tells an unclean start from a clean one: a database killed while open, not one that was closed or is new', async () => {
+    const path = join(dir, 'db')
+    db = await Database.open(path, { fsync: false })
+    assert.equal(db.uncleanStart, false, 'a new database')
+    await db.write([put('k:1', 1)])
+    await db.close()
+    db = await Database.open(path, { fsync: false })
+    assert.equal(db.uncleanStart, false, 'after a close')
+    await db.close()
+    db = undefined
+    // a process that opens the database, writes, and is killed without closing it
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+      const { Database, put } = await import(${JSON.stringify(new URL('../../src/store/database.ts', import.meta.url).href)})
+      const db = await Database.open(${JSON.stringify(path)}, { fsync: true })
+      await db.write([put('k:2', 2)])
+      process.send('written')
+      setInterval(() => {}, 1000)
+    `], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    await once(child, 'message')
+    child.kill('SIGKILL')
+    await once(child, 'exit')
+    db = await Database.open(path, { fsync: false })
+    assert.equal(db.uncleanStart, true, 'after a kill')
+    assert.deepEqual(decodeJson(await db.get('k:2') ?? new Uint8Array()), 2)
+  })
+
+  it('fsyncs a batch asked to be synced even when the database does not fsync every batch', async () => {
+    db = await Database.open(join(dir, 'db'), { fsync: false })
+    await db.write([put('a', 1)])
+    assert.deepEqual(db.stats, { batches: 1, synced: 0 })
+    // gathered with unsynced writes: the whole batch is synced, and all of it is written
+    await Promise.all([db.write([put('b', 2)], { sync: true }), db.write([put('c', 3)])])
+    assert.equal(db.stats.synced, 1)
+    assert.equal(await db.count(''), 3)
   })
 
   it('reads a page of a range in one call: after a cursor, at most limit, within the prefix', async () => {
