@@ -133,6 +133,9 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** Member groups started so far in this run. */
+let memberGroups = 0
+
 export interface MemberGroup {
   workers: NodeProcess[]
   /** Member refs at the site, in member order: `m${i}`. */
@@ -147,8 +150,10 @@ export interface MemberGroup {
  */
 export async function startMembers (ctx: BenchContext, site: NodeProcess, count: number, processes: number, opts: { fsync?: boolean } = {}): Promise<MemberGroup> {
   const n = Math.max(1, Math.min(processes, count))
+  // a folder of its own for each group: a later workload must not reopen an earlier one's devices and inboxes
+  const group = ++memberGroups
   const workers = await Promise.all(Array.from({ length: n }, async (_, p) => {
-    const w = await NodeProcess.start('members', { ...BENCH_NODES, dataDir: join(ctx.dir, `members-${p}`), name: 'bench device', fsync: opts.fsync }, { execArgv: ctx.memberExecArgv, maxOutput: 32 * 1024 })
+    const w = await NodeProcess.start('members', { ...BENCH_NODES, dataDir: join(ctx.dir, `members-${group}-${p}`), name: 'bench device', fsync: opts.fsync }, { execArgv: ctx.memberExecArgv, maxOutput: 32 * 1024 })
     keepLog(w)
     return w
   }))
