@@ -324,12 +324,12 @@ describe('api: site', () => {
     })
 
     it('bad query strings on /v1/replies: 400 INVALID_REQUEST', async () => {
-      for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'limit=1.5', 'limit=-1', 'limit=1&limit=2', 'after=rid:x', 'after=rp:0000000000000001:' + '0'.repeat(32), 'other=1']) {
+      for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'limit=1.5', 'limit=-1', 'limit=1&limit=2', 'after=rid:x', 'after=rp:0000000000000001:' + '0'.repeat(32), `after=${'a'.repeat(257)}`, 'other=1']) {
         assertError(await call(api, 'GET', `/v1/replies?${query}`), 400, 'INVALID_REQUEST')
       }
       // cursors are opaque: one the node did not make is refused by the node
       const forged = Buffer.from('rid:' + '0'.repeat(32)).toString('base64url')
-      for (const query of ['after=zzz', 'after=a', `after=${forged}`]) {
+      for (const query of ['after=zzz', 'after=a', `after=${forged}`, `after=${'a'.repeat(200)}`]) {
         assertError(await call(api, 'GET', `/v1/replies?${query}`), 400, 'INVALID_ARGUMENT')
       }
       assert.equal(json(await call(api, 'GET', '/v1/replies?limit=1000')).next, null)

@@ -2,8 +2,11 @@ import { CONTENT_FIELDS, contentProperties, errorResponses, time, type RequestOf
 import type { FastifyPluginAsync } from 'fastify'
 import { type SiteNode } from '../../../node/index.js'
 
-/** A replies cursor is opaque (the node makes and checks it): base64url, and far shorter than this. */
-const MAX_CURSOR_LENGTH = 128
+/**
+ * A replies cursor is opaque (the node makes and checks it): base64url, shorter than this
+ * (today's are 140 characters: a reply's key names its device since ids are per sender).
+ */
+const MAX_CURSOR_LENGTH = 256
 const CURSOR = `^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`
 
 /** Replies per page when the query does not say. */
