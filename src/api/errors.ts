@@ -14,6 +14,7 @@ export const API_ERROR_CODES = [
   'INVALID_REQUEST',
   'UNAUTHORIZED',
   'NOT_FOUND',
+  'HOST_NOT_ALLOWED',
   'BODY_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
@@ -26,13 +27,15 @@ const API_STATUS: Record<ApiErrorCode, number> = {
   INVALID_REQUEST: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  // 421 Misdirected Request: this server does not answer for that name (a DNS-rebound page)
+  HOST_NOT_ALLOWED: 421,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500
 }
 
-/** An error the HTTP layer raises on purpose (bad query, rate limit, missing token). */
+/** An error the HTTP layer raises on purpose (bad query, rate limit, missing token, a Host it does not answer to). */
 export class ApiError extends Error {
   override readonly name = 'ApiError'
   readonly code: ApiErrorCode

@@ -1,7 +1,8 @@
 /**
  * The HTTP APIs of TMTP nodes: the site API for a site's web backend and the member API
  * for the `tmtp` command on a member device. Both are fastify instances that the caller
- * makes listen (on loopback): `await api.listen({ host: '127.0.0.1', port })`.
+ * makes listen (on loopback): `await api.listen({ host: '127.0.0.1', port })`. Both answer
+ * only to loopback host names and those given as `allowedHosts` (the Host header).
  *
  * The request and response types below are derived from the route schemas, which are also
  * what validates requests, serialises answers and makes the OpenAPI documents: a client
@@ -11,6 +12,7 @@ export { createSiteApi, SITE_API_INFO, type SiteApiOptions } from './site-api.js
 export { createMemberApi, MEMBER_API_INFO, type MemberApiOptions } from './member-api.js'
 export { DEFAULT_BODY_LIMIT, type ApiLimits, type ApiOptions } from './server.js'
 export { MIN_TOKEN_LENGTH } from './auth.js'
+export * from './contract.js'
 export { API_ERROR_CODES, ApiError, toHttpError, type ApiErrorCode, type HttpError } from './errors.js'
 export { API_VERSION, openApiDocument, type OpenApiDocument } from './openapi.js'
 export type { RateLimitOptions } from './rate-limit.js'

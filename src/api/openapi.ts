@@ -11,7 +11,7 @@ export interface OpenApiInfo {
 }
 
 /** What both APIs' descriptions end with. */
-const COMMON_DESCRIPTION = 'Every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. Errors are `{ error: { code, message } }` with a stable code.'
+const COMMON_DESCRIPTION = 'The API answers only requests whose Host header names loopback (localhost, 127.0.0.0/8, [::1]) or a host its operator allowed (else 421 HOST_NOT_ALLOWED, on every route). Every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. Errors are `{ error: { code, message } }` with a stable code.'
 
 /** An API's document info: its purpose, then what every route shares; tags by name. */
 export function apiInfo (title: string, purpose: string, tags: Record<string, string>): OpenApiInfo {

@@ -1,5 +1,5 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts'
-import { MAX_REF_BYTES } from '../node/index.js'
+import { MAX_REF_BYTES, type StorageFailure } from '../node/index.js'
 
 /**
  * JSON schema fragments shared by the routes of both APIs. Request schemas are strict
@@ -43,6 +43,27 @@ export const messageIdParams = { type: 'object', additionalProperties: false, re
 /** Milliseconds since the Unix epoch. */
 export const time = { type: 'integer', description: 'milliseconds since the Unix epoch' } as const
 
+/**
+ * A node's storage failure, as GET /v1/status shows it (behind the token: LevelDB's reason
+ * names a file of the data folder, so GET /healthz does not show it).
+ */
+export const storageFailure = {
+  type: 'object',
+  required: ['code', 'message', 'at'],
+  description: 'set once a write failed: the node refuses every write until it is restarted (free disk space first)',
+  properties: {
+    code: { type: 'string', enum: ['STORAGE_FAILURE'] },
+    message: { type: 'string', description: 'the database\'s reason' },
+    at: time
+  }
+} as const
+
+/** The `storageFailure` field of a status answer: there only once a write failed. */
+export function storageFailureField (node: { storageFailure: () => StorageFailure | undefined }): { storageFailure?: StorageFailure } {
+  const failure = node.storageFailure()
+  return failure === undefined ? {} : { storageFailure: failure }
+}
+
 /** The fields of a message's content (spec: "Content"), as inbox messages and replies show them. */
 export const CONTENT_FIELDS = ['subject', 'body', 'contentType', 'thread', 'replyTo'] as const
 export const contentProperties = {
@@ -75,6 +96,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'NO_KEY_EPOCH',
   413: 'BODY_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
+  421: 'HOST_NOT_ALLOWED: the Host header names no host this API answers to (loopback names and those its operator allowed)',
   422: 'NO_DEVICES, or a protocol error code (a site refused the join: INVITE_USED, EXPIRED, BAD_TOKEN...)',
   429: 'RATE_LIMITED, or QUEUE_FULL (a send whose every recipient device has its queue full)',
   500: 'INTERNAL',
@@ -82,13 +104,25 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   504: 'TIMEOUT: the peer did not answer in time'
 }
 
-/** Error responses for a route's schema (every route may answer 401, 429 and 500). */
-export function errorResponses (...statuses: number[]): Record<number, unknown> {
+/** What any route may answer, public or not: a Host it does not answer to, a rate limit, a bug. */
+const ANY_ROUTE_ERRORS = [421, 429, 500]
+
+function describeErrors (statuses: number[]): Record<number, unknown> {
   const out: Record<number, unknown> = {}
-  for (const status of [...new Set([...statuses, 401, 429, 500])].sort()) {
+  for (const status of [...new Set(statuses)].sort()) {
     out[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'error', ...errorSchema }
   }
   return out
+}
+
+/** Error responses for a route's schema (every route needing the token may answer 401, 421, 429 and 500). */
+export function errorResponses (...statuses: number[]): Record<number, unknown> {
+  return describeErrors([...statuses, 401, ...ANY_ROUTE_ERRORS])
+}
+
+/** Error responses of a route that needs no token (421, 429 and 500 besides those given). */
+export function publicErrorResponses (...statuses: number[]): Record<number, unknown> {
+  return describeErrors([...statuses, ...ANY_ROUTE_ERRORS])
 }
 
 /** Errors of any route with a JSON body. */

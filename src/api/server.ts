@@ -1,6 +1,7 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { installBearerAuth } from './auth.js'
-import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js'
+import { ApiError, clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js'
+import { checkAllowedHosts, hostAllowed } from './hosts.js'
 import { installOpenApi, type OpenApiInfo } from './openapi.js'
 import { installRateLimit, type RateLimitOptions } from './rate-limit.js'
 import { healthRoutes, type HealthOptions } from './routes/health.js'
@@ -19,6 +20,12 @@ export interface ApiOptions {
   token: string
   limits?: ApiLimits
   /**
+   * Host names the API answers to besides loopback's (`localhost`, 127.0.0.0/8, `[::1]`):
+   * DNS names, IPv4 addresses or bracketed IPv6 addresses, without a port. A request whose
+   * Host header names anything else is 421 HOST_NOT_ALLOWED. @default [] (loopback only)
+   */
+  allowedHosts?: string[]
+  /**
    * A pino-compatible logger for errors the API did not expect. @default none (silent)
    * Request lines are never logged: their headers carry the token.
    */
@@ -33,14 +40,28 @@ export interface ApiOptions {
 export const DEFAULT_BODY_LIMIT = 256 * 1024
 
 /**
+ * Refuses, before any route and before the rate limit and the token are checked, a request
+ * whose Host header names a host the API does not answer to: a page that reached a loopback
+ * API by DNS rebinding gets nothing, not even the health check.
+ */
+function installHostCheck (app: FastifyInstance, allowed: ReadonlySet<string>): void {
+  app.addHook('onRequest', async request => {
+    if (!hostAllowed(request.headers.host, allowed)) {
+      throw new ApiError('HOST_NOT_ALLOWED', 'this API answers only to loopback host names (localhost, 127.0.0.1, [::1]) and those its operator allowed')
+    }
+  })
+}
+
+/**
  * A fastify instance with what both APIs share: strict JSON-only bodies, schema validation
- * without type coercion or silent removal of unknown fields, the one error shape, bearer
- * auth, the optional rate limit, the OpenAPI document at GET /openapi.json and GET /healthz.
- * The API's own routes go in `routes`, registered after @fastify/swagger so that it sees them.
+ * without type coercion or silent removal of unknown fields, the one error shape, the Host
+ * check, bearer auth, the optional rate limit, the OpenAPI document at GET /openapi.json and
+ * GET /healthz. The API's own routes go in `routes`, registered after @fastify/swagger so that it sees them.
  */
 export function createApiServer (options: ApiOptions, info: OpenApiInfo, health: HealthOptions, routes: (app: FastifyInstance) => Promise<void>): FastifyInstance {
   const bodyLimit = options.limits?.bodyLimit ?? DEFAULT_BODY_LIMIT
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) throw new NodeError('INVALID_ARGUMENT', 'limits.bodyLimit must be a positive integer')
+  const allowedHosts = new Set(checkAllowedHosts(options.allowedHosts ?? []))
   const app = fastify({
     ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -66,6 +87,7 @@ export function createApiServer (options: ApiOptions, info: OpenApiInfo, health:
     else json(request, body as string, done)
   })
   installErrorHandlers(app)
+  installHostCheck(app, allowedHosts)
   if (options.limits?.rateLimit !== undefined) installRateLimit(app, options.limits.rateLimit)
   installBearerAuth(app, options.token)
   installOpenApi(app, info)

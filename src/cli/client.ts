@@ -24,6 +24,8 @@ const API_EXIT: Record<ApiErrorCode, ExitCode> = {
   BODY_TOO_LARGE: EXIT.USAGE,
   UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE,
   UNAUTHORIZED: EXIT.AUTH,
+  // the node's config.json does not name the host this command reaches it by (apiHosts)
+  HOST_NOT_ALLOWED: EXIT.USAGE,
   NOT_FOUND: EXIT.NOT_FOUND,
   RATE_LIMITED: EXIT.REFUSED,
   INTERNAL: EXIT.INTERNAL
@@ -107,6 +109,7 @@ export class ApiClient {
     if (response.status === 401 || response.status === 403) {
       message = `the node refused the API token (${message}): api.token in the data folder does not match the running node's`
     }
+    if (code === 'HOST_NOT_ALLOWED') message = `${message}: add ${url.hostname} to apiHosts in the node's config.json`
     throw new CliError(exitCodeFor(response.status, code), code, message)
   }
 

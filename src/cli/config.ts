@@ -3,12 +3,13 @@ import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CliError, EXIT, usageError } from './errors.js'
+import { checkAllowedHosts } from '../api/contract.js'
 import { LIMIT_RANGES, type NodeLimits, resolveLimits } from '../node/index.js'
 
 /**
  * A node's data folder, as the `tmtp` command lays it out:
  *
- *   config.json     role, name, listen addresses, API host and port, fsync, webhook, bootstrap, limits
+ *   config.json     role, name, listen addresses, API host, names and port, fsync, webhook, bootstrap, limits
  *   api.token       the local API's bearer token (0600)
  *   api.json        { url, pid } while `tmtp start` runs
  *   identity.key    Ed25519 identity (0600, src/node/identity.ts)
@@ -35,6 +36,8 @@ export interface TmtpConfig {
   listen: string[]
   /** Where the local HTTP API listens. */
   apiHost: string
+  /** Host names the local API answers to besides loopback's (the Host header; src/api/hosts.ts). */
+  apiHosts: string[]
   /** 0: any free port (the chosen URL is written to api.json). */
   apiPort: number
   /** fsync every group-committed batch (power-loss safe). */
@@ -109,6 +112,7 @@ export function defaultConfig (role: Role, name: string): TmtpConfig {
     name,
     listen: ['/ip4/127.0.0.1/tcp/0'],
     apiHost: '127.0.0.1',
+    apiHosts: [],
     apiPort: 0,
     fsync: false,
     webhook: null,
@@ -167,6 +171,11 @@ export async function loadConfig (dir: string): Promise<TmtpConfig> {
   if (typeof config.name !== 'string') throw configError(path, 'name must be a string')
   if (!stringArray(config.listen)) throw configError(path, 'listen must be an array of multiaddr strings')
   if (typeof config.apiHost !== 'string' || config.apiHost === '') throw configError(path, 'apiHost must be a host name or address')
+  try {
+    config.apiHosts = checkAllowedHosts(config.apiHosts)
+  } catch (err) {
+    throw configError(path, `apiHosts: ${(err as Error).message}`)
+  }
   if (!Number.isInteger(config.apiPort) || config.apiPort < 0 || config.apiPort > 65535) throw configError(path, 'apiPort must be a port number (0: any)')
   if (typeof config.fsync !== 'boolean') throw configError(path, 'fsync must be true or false')
   if (config.webhook !== null) {

@@ -4,6 +4,7 @@ import { TypedEventEmitter } from 'main-event'
 import { ApiError, createMemberApi, createSiteApi, toHttpError } from '../../src/api/index.js'
 import { NodeError } from '../../src/util/node-error.js'
 import { ErrorCode, TmtpError } from '../../src/protocol/errors.js'
+import { DELIVERY_STATES } from '../../src/node/index.js'
 import { TOKEN, assertError, call, json } from '../support/api.js'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { MemberNode } from '../../src/node/member-node.js'
@@ -47,6 +48,7 @@ describe('api: errors', () => {
       const cases: Array<[unknown, number, string]> = [
         [new ApiError('INVALID_REQUEST', 'x'), 400, 'INVALID_REQUEST'],
         [new ApiError('RATE_LIMITED', 'x'), 429, 'RATE_LIMITED'],
+        [new ApiError('HOST_NOT_ALLOWED', 'x'), 421, 'HOST_NOT_ALLOWED'],
         [new NodeError('INVALID_ARGUMENT', 'x'), 400, 'INVALID_ARGUMENT'],
         [new NodeError('UNKNOWN_MEMBER', 'x'), 404, 'UNKNOWN_MEMBER'],
         [new NodeError('UNKNOWN_MESSAGE', 'x'), 404, 'UNKNOWN_MESSAGE'],
@@ -184,22 +186,29 @@ describe('api: errors', () => {
       assert.throws(() => createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: 'x' }) as unknown as MemberNode, token: 'short' }), invalid)
     })
 
-    it('the member API answers /healthz with its role', async () => {
+    it('the member API answers /healthz with its role (and not its PeerId)', async () => {
       api = createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: '12D3KooWStub', storageFailure: () => undefined }) as unknown as MemberNode, token: TOKEN })
-      assert.deepEqual(json(await call(api, 'GET', '/healthz', { token: false })), { status: 'ok', role: 'member', peerId: '12D3KooWStub' })
+      assert.deepEqual(json(await call(api, 'GET', '/healthz', { token: false })), { status: 'ok', role: 'member' })
       assertError(await call(api, 'GET', '/v1/status', { token: false }), 401, 'UNAUTHORIZED')
     })
 
-    it('/healthz answers 503 STORAGE_FAILURE, with the reason, once the node\'s storage failed', async () => {
-      const storage = { code: 'STORAGE_FAILURE' as const, message: 'database write failed: IO error: 000005.log: No space left on device', at: 1_700_000_000_000 }
+    it('/healthz answers 503 STORAGE_FAILURE with its time once the node\'s storage failed; the reason, which names the data folder, only behind the token (GET /v1/status)', async () => {
+      const storage = { code: 'STORAGE_FAILURE' as const, message: 'database write failed: IO error: /home/ann/.local/share/tmtp/db/000005.log: No space left on device', at: 1_700_000_000_000 }
+      // what GET /v1/status reads besides the failure
+      const running = { storageFailure: () => storage, multiaddrs: () => [], libp2p: { getPeers: () => [] } }
       for (const make of [
-        () => createSiteApi({ node: Object.assign(stubSite(() => { throw new Error('unused') }), { storageFailure: () => storage }), token: TOKEN }),
-        () => createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: '12D3KooWStub', storageFailure: () => storage }) as unknown as MemberNode, token: TOKEN })
+        () => createSiteApi({
+          node: Object.assign(stubSite(() => { throw new Error('unused') }), running, { stats: async () => ({ queued: 0, activeDeliveries: 0, states: Object.fromEntries(DELIVERY_STATES.map(state => [state, 0])) }) }),
+          token: TOKEN
+        }),
+        () => createMemberApi({ node: Object.assign(new TypedEventEmitter(), { peerId: '12D3KooWStub', sites: async () => [], inbox: async () => [] }, running) as unknown as MemberNode, token: TOKEN })
       ]) {
         api = make()
         const answer = await call(api, 'GET', '/healthz', { token: false, serverError: true })
         assertError(answer, 503, 'STORAGE_FAILURE')
-        assert.match(json(answer).error.message, /No space left on device \(since 2023-11-14T22:13:20.000Z\)/)
+        assert.match(json(answer).error.message, /a write failed at 2023-11-14T22:13:20.000Z: restart the node/)
+        for (const secret of ['/home/ann', '000005.log', 'No space left']) assert.ok(!answer.body.includes(secret), answer.body)
+        assert.deepEqual(json(await call(api, 'GET', '/v1/status')).storageFailure, storage)
         await api.close()
         api = undefined
       }

@@ -48,10 +48,11 @@ describe('api: site', () => {
   }
 
   describe('happy paths', () => {
-    it('GET /healthz answers without a token', async () => {
+    it('GET /healthz answers without a token, and names neither the site nor its device', async () => {
       const res = await call(api, 'GET', '/healthz', { token: false })
       assert.equal(res.statusCode, 200)
-      assert.deepEqual(json(res), { status: 'ok', role: 'site', peerId: site.peerId })
+      assert.deepEqual(json(res), { status: 'ok', role: 'site' })
+      for (const peer of [site.peerId, member.peerId]) assert.ok(!res.body.includes(peer), res.body)
     })
 
     it('GET /v1/status reports identity, addresses and counts', async () => {

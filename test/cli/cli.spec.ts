@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ed25519Signer, peerIdToString } from '../../src/crypto/ed25519.js'
@@ -47,7 +48,7 @@ describe('cli: tmtp commands', function () {
       for (const file of ['api.token', 'config.json', 'identity.key']) assert.equal(((await stat(join(siteDir, file))).mode & 0o777), 0o600, file)
       assert.equal(((await stat(join(aliceDir, 'encryption.key'))).mode & 0o777), 0o600)
       const config = JSON.parse(await readFile(join(siteDir, 'config.json'), 'utf8'))
-      assert.deepEqual(config, { role: 'site', name: 'CLI Club', listen: ['/ip4/127.0.0.1/tcp/0'], apiHost: '127.0.0.1', apiPort: 0, fsync: false, webhook: null, bootstrap: [], limits: {} })
+      assert.deepEqual(config, { role: 'site', name: 'CLI Club', listen: ['/ip4/127.0.0.1/tcp/0'], apiHost: '127.0.0.1', apiHosts: [], apiPort: 0, fsync: false, webhook: null, bootstrap: [], limits: {} })
       const token = (await readFile(join(siteDir, 'api.token'), 'utf8')).trim()
       assert.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url')
 
@@ -106,7 +107,10 @@ describe('cli: tmtp commands', function () {
     let firstId: string
 
     before(async () => {
-      [site, alice, bob] = await Promise.all([startNode(siteDir), startNode(aliceDir, ['--bootstrap', BOOTSTRAP]), startNode(bobDir)])
+      // bob's API answers to a name of its operator's too (config.json apiHosts)
+      const bobConfig = join(bobDir, 'config.json')
+      await writeFile(bobConfig, JSON.stringify({ ...JSON.parse(await readFile(bobConfig, 'utf8')), apiHosts: ['bob.test'] }))
+      ;[site, alice, bob] = await Promise.all([startNode(siteDir), startNode(aliceDir, ['--bootstrap', BOOTSTRAP]), startNode(bobDir)])
     })
 
     after(async () => {
@@ -135,6 +139,15 @@ describe('cli: tmtp commands', function () {
       assert.equal(human.code, 0, human.stderr)
       assert.match(human.stdout, new RegExp(`peer id: +${sitePeer}`))
       assert.match(site.logs(), /local API on http:\/\/127\.0\.0\.1:\d+/)
+    })
+
+    it('start: the local API answers only to loopback names and config.json apiHosts', async () => {
+      /** The status of GET /healthz with this Host header (fetch would not send it). */
+      const health = async (node: StartedNode, host: string): Promise<number> => await new Promise((resolve, reject) => {
+        request(`${node.client?.url ?? ''}/healthz`, { headers: { host } }, res => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject).end()
+      })
+      assert.deepEqual(await Promise.all(['localhost', 'bob.test', 'Bob.Test:80', 'evil.test'].map(async host => await health(bob, host))), [200, 200, 200, 421])
+      assert.deepEqual(await Promise.all(['127.0.0.1', 'bob.test'].map(async host => await health(site, host))), [200, 421])
     })
 
     it('start refuses a second node on the same folder', async () => {

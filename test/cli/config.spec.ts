@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { exitCodeFor } from '../../src/cli/client.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ApiClient, exitCodeFor } from '../../src/cli/client.js'
 import { dataDir, loadConfig, pidAlive, readRuntime, readToken, writeRuntime } from '../../src/cli/config.js'
 import { formatSpan, parseDuration, toSeconds } from '../../src/cli/duration.js'
 import { CliError, EXIT } from '../../src/cli/errors.js'
@@ -56,6 +58,9 @@ describe('cli: configuration, durations and output', () => {
       [{ role: 'relay' }, /role/],
       [{ role: 'site', listen: '/ip4/127.0.0.1/tcp/0' }, /listen/],
       [{ role: 'site', apiPort: 70000 }, /apiPort/],
+      [{ role: 'site', apiHosts: 'tmtp.internal' }, /apiHosts: the allowed hosts must be an array/],
+      [{ role: 'site', apiHosts: ['tmtp.internal:8470'] }, /apiHosts: allowed host "tmtp.internal:8470" is not a host name/],
+      [{ role: 'site', apiHosts: ['*.internal'] }, /apiHosts: allowed host/],
       [{ role: 'site', fsync: 'yes' }, /fsync/],
       [{ role: 'site', webhook: { url: 'http://x' } }, /webhook/],
       [{ role: 'site', limits: [] }, /limits must be an object/],
@@ -71,6 +76,9 @@ describe('cli: configuration, durations and output', () => {
     await writeFile(join(dir, 'config.json'), JSON.stringify({ role: 'member' }))
     assert.deepEqual((await loadConfig(dir)).listen, ['/ip4/127.0.0.1/tcp/0'])
     assert.deepEqual((await loadConfig(dir)).limits, {})
+    assert.deepEqual((await loadConfig(dir)).apiHosts, [], 'loopback names only')
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ role: 'member', apiHost: '0.0.0.0', apiHosts: ['Phone.lan', '192.168.1.5', '[fd00::5]'] }))
+    assert.deepEqual((await loadConfig(dir)).apiHosts, ['phone.lan', '192.168.1.5', '[fd00::5]'])
     await writeFile(join(dir, 'config.json'), JSON.stringify({ role: 'site', limits: { window: 64, maxQueuePerDevice: 500 } }))
     assert.deepEqual((await loadConfig(dir)).limits, { window: 64, maxQueuePerDevice: 500 })
   })
@@ -93,6 +101,7 @@ describe('cli: configuration, durations and output', () => {
 
   it('maps API errors to exit codes', () => {
     assert.equal(exitCodeFor(401, 'UNAUTHORIZED'), EXIT.AUTH)
+    assert.equal(exitCodeFor(421, 'HOST_NOT_ALLOWED'), EXIT.USAGE, 'config.json apiHosts does not name the host of api.json')
     assert.equal(exitCodeFor(404, 'UNKNOWN_MEMBER'), EXIT.NOT_FOUND)
     assert.equal(exitCodeFor(404, 'NOT_FOUND'), EXIT.NOT_FOUND)
     assert.equal(exitCodeFor(400, 'INVALID_REQUEST'), EXIT.USAGE)
@@ -103,6 +112,20 @@ describe('cli: configuration, durations and output', () => {
     assert.equal(exitCodeFor(503, 'NOT_RUNNING'), EXIT.NOT_RUNNING)
   })
 
+  it('a Host the node does not answer to: exit 1, and the message says which name to add to apiHosts', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(421, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'HOST_NOT_ALLOWED', message: 'this API answers only to loopback host names' } }))
+    })
+    await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+    try {
+      const client = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'token-0123456789abcdef')
+      await assert.rejects(client.get('/v1/status'), (err: unknown) => exitCode(EXIT.USAGE)(err) &&
+        (err as CliError).code === 'HOST_NOT_ALLOWED' && /add 127\.0\.0\.1 to apiHosts in the node's config\.json/.test((err as Error).message))
+    } finally {
+      server.close()
+    }
+  })
+
   it('knows every code the API answers, whatever the status: protocol, library and API codes', () => {
     // a status that would map otherwise shows that the code decides
     for (const code of Object.values(ErrorCode).filter(c => typeof c === 'string' && c !== ErrorCode.INTERNAL)) {
@@ -111,7 +134,7 @@ describe('cli: configuration, durations and output', () => {
     for (const code of NODE_ERROR_CODES.filter(c => c.startsWith('UNKNOWN_'))) assert.equal(exitCodeFor(422, code), EXIT.NOT_FOUND, code)
     for (const code of ['INVALID_ARGUMENT', 'WRONG_ROLE']) assert.equal(exitCodeFor(422, code), EXIT.USAGE, code)
     for (const code of ['UNREACHABLE', 'NO_DEVICES', 'NO_KEY_EPOCH', 'QUEUE_FULL']) assert.equal(exitCodeFor(500, code), EXIT.REFUSED, code)
-    const api = { INVALID_REQUEST: EXIT.USAGE, BODY_TOO_LARGE: EXIT.USAGE, UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE, UNAUTHORIZED: EXIT.AUTH, NOT_FOUND: EXIT.NOT_FOUND, RATE_LIMITED: EXIT.REFUSED, INTERNAL: EXIT.INTERNAL }
+    const api = { INVALID_REQUEST: EXIT.USAGE, BODY_TOO_LARGE: EXIT.USAGE, UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE, UNAUTHORIZED: EXIT.AUTH, HOST_NOT_ALLOWED: EXIT.USAGE, NOT_FOUND: EXIT.NOT_FOUND, RATE_LIMITED: EXIT.REFUSED, INTERNAL: EXIT.INTERNAL }
     assert.deepEqual(Object.keys(api).sort(), [...API_ERROR_CODES].sort())
     for (const [code, exit] of Object.entries(api)) assert.equal(exitCodeFor(418, code), exit, code)
     // a code this command does not know (a newer node's): by status

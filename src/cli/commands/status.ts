@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { connect } from '../client.js'
-import { fields } from '../output.js'
+import { fields, formatTime } from '../output.js'
 import { command, context, type CommonOptions } from './common.js'
 import type { MemberStatusResponse, SiteStatusResponse } from '../../api/index.js'
 
@@ -17,7 +17,8 @@ export function statusCommand (): Command {
           ['listen', status.listen.join(' ')],
           ['api', client.url],
           ['data', dir],
-          ['peers', status.connectedPeers]
+          ['peers', status.connectedPeers],
+          ['storage', status.storageFailure === undefined ? undefined : `FAILED at ${formatTime(status.storageFailure.at)}, every write refused (${status.storageFailure.message}): restart the node once the disk has room`]
         ]
         if (status.role === 'site') {
           const states = Object.entries(status.states).filter(([, n]) => n > 0).map(([state, n]) => `${state} ${n}`).join(', ')

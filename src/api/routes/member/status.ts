@@ -1,4 +1,4 @@
-import { errorResponses, type ResponseOf } from '../../schemas.js'
+import { errorResponses, storageFailure, storageFailureField, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { type MemberNode } from '../../../node/index.js'
 
@@ -13,7 +13,8 @@ const memberStatus = {
     listen: { type: 'array', items: { type: 'string' } },
     connectedPeers: count,
     sites: { ...count, description: 'sites joined and not left' },
-    unread: count
+    unread: count,
+    storageFailure
   }
 } as const
 
@@ -40,7 +41,8 @@ export const memberStatusRoutes: FastifyPluginAsync<{ node: MemberNode }> = asyn
       listen: node.multiaddrs(),
       connectedPeers: node.libp2p.getPeers().length,
       sites: sites.filter(s => s.left === undefined).length,
-      unread: unread.length
+      unread: unread.length,
+      ...storageFailureField(node)
     }
   })
 }

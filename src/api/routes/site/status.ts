@@ -1,4 +1,4 @@
-import { errorResponses, type ResponseOf } from '../../schemas.js'
+import { errorResponses, storageFailure, storageFailureField, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { DELIVERY_STATES, type DeliveryState, type SiteNode } from '../../../node/index.js'
 
@@ -29,7 +29,8 @@ const siteStatus = {
     queued: { ...count, description: 'envelopes in the outbox (one per message and device)' },
     delivered: { ...count, description: 'per-device statuses in state delivered' },
     states: stateCounts,
-    activeDeliveries: count
+    activeDeliveries: count,
+    storageFailure
   }
 } as const
 
@@ -59,7 +60,8 @@ export const siteStatusRoutes: FastifyPluginAsync<SiteStatusOptions> = async (ap
       queued: stats.queued,
       delivered: stats.states.delivered,
       states: stats.states,
-      activeDeliveries: stats.activeDeliveries
+      activeDeliveries: stats.activeDeliveries,
+      ...storageFailureField(node)
     }
   })
 }
