@@ -45,8 +45,8 @@ export class SiteMetrics {
     // every settled state a 'delivery' event reports is exported from the start, at zero
     for (const state of SETTLED_STATES) this.deliveries.inc({ state }, 0)
     if (webhooks !== undefined) {
-      this.webhookPending = new Gauge({ name: 'tmtp_webhook_pending', help: 'Webhook events waiting to be sent', registers })
-      this.webhookEvents = new Counter({ name: 'tmtp_webhook_events_total', help: 'Webhook events by outcome: sent, failed (one failed attempt), dropped (queue full), abandoned (too many attempts or too old)', labelNames: ['result'], registers })
+      this.webhookPending = new Gauge({ name: 'tmtp_webhook_pending', help: 'Webhook events in the journal, waiting to be sent', registers })
+      this.webhookEvents = new Counter({ name: 'tmtp_webhook_events_total', help: 'Webhook events by outcome: sent, failed (one failed attempt), abandoned (too many attempts or too old)', labelNames: ['result'], registers })
     }
     node.addEventListener('delivery', this.onDelivery)
     node.addEventListener('session', this.onSession)
@@ -71,12 +71,11 @@ export class SiteMetrics {
     for (const [state, count] of Object.entries(stats.states)) this.deviceStates.set({ state }, count)
     this.connectedPeers.set(this.node.libp2p.getPeers().length)
     if (this.webhooks !== undefined) {
-      const w = this.webhooks.stats()
+      const w = await this.webhooks.stats()
       this.webhookPending?.set(w.pending)
       this.webhookEvents?.reset()
       this.webhookEvents?.inc({ result: 'sent' }, w.sent)
       this.webhookEvents?.inc({ result: 'failed' }, w.failedAttempts)
-      this.webhookEvents?.inc({ result: 'dropped' }, w.dropped)
       this.webhookEvents?.inc({ result: 'abandoned' }, w.abandoned)
     }
     // libp2p's own metrics (connections, streams, DHT) follow TMTP's in the same exposition

@@ -10,7 +10,7 @@ import { webhookRoutes } from './routes/site/webhook.js'
 import { createApiServer, type ApiOptions } from './server.js'
 import { WebhookDispatcher, forwardSiteEvents, type WebhookConfig } from './webhooks.js'
 import type { FastifyInstance } from 'fastify'
-import { type SiteNode } from '../node/index.js'
+import { NodeError, type SiteNode } from '../node/index.js'
 
 export interface SiteApiOptions extends ApiOptions {
   node: SiteNode
@@ -39,7 +39,8 @@ export const SITE_API_INFO = apiInfo(
  */
 export function createSiteApi (options: SiteApiOptions): FastifyInstance {
   const { node } = options
-  const webhooks = options.webhook === undefined ? undefined : new WebhookDispatcher(options.webhook, { log: options.logger })
+  if (options.webhook !== undefined && node.journal === undefined) throw new NodeError('INVALID_ARGUMENT', 'webhooks read the node\'s event journal: create the site node with eventJournal: true')
+  const webhooks = options.webhook === undefined || node.journal === undefined ? undefined : new WebhookDispatcher(options.webhook, node.journal, { log: options.logger })
   const metrics = new SiteMetrics(node, webhooks)
   const unforward = webhooks === undefined ? undefined : forwardSiteEvents(node, webhooks)
   let app: FastifyInstance

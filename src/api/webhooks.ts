@@ -1,6 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { NodeError, type Reply, type SiteEvent, type SiteNode } from '../node/index.js'
+import { NodeError, type BackendJournal, type JournalEntry, type SiteEvent, type SiteNode } from '../node/index.js'
 
 /**
  * Webhooks: the site node POSTs its delivery receipts and the replies it receives to the
@@ -8,8 +8,8 @@ import { NodeError, type Reply, type SiteEvent, type SiteNode } from '../node/in
  *
  * Each event is a JSON object `{ type, id, eventId, at, ... }` where `type` is a settled
  * delivery state (SETTLED_STATES; per device: `member`, `device`, `created`, `code?`) or
- * reply (the reply's fields). `eventId` is the same on every attempt
- * of one event: receivers deduplicate on it.
+ * reply (the reply's fields). `eventId` is the same on every attempt of one event, across
+ * restarts too: receivers deduplicate on it.
  *
  * Signature scheme. Every request carries
  *
@@ -21,12 +21,17 @@ import { NodeError, type Reply, type SiteEvent, type SiteNode } from '../node/in
  * time, and refuses timestamps more than a few minutes from its clock (replays).
  * `verifyWebhookSignature` does all three.
  *
- * Delivery: one request at a time in event order, until a 2xx answer. A failed attempt
- * (network error, timeout, any other status, redirects are not followed) is retried after an
- * exponential backoff with jitter; meanwhile later events wait. An event is abandoned after
- * `maxAttempts` or `maxAgeMs`; the queue holds at most `maxQueue` events, the oldest are
- * dropped beyond (WEBHOOK_DEFAULTS). The queue is in memory: events pending when the node stops are lost (the
- * message statuses and replies stay queryable through the API).
+ * Delivery. Events come from the node's journal (`SiteNode.journal`): written in the batch of
+ * the change they report, they survive a restart, and an event leaves the journal only once
+ * the backend answered 2xx (or it was abandoned). The journal keeps one queue per member and
+ * the dispatcher serves members in turn, one event each, one request at a time: a member's
+ * backlog of any size holds up another member's events by at most one request. A failed
+ * attempt (network error, timeout, any other status; redirects are not followed) is retried
+ * after an exponential backoff with jitter, while other members' events go on; after a few
+ * failures in a row the endpoint is taken to be down and the dispatcher waits. An event is
+ * abandoned after `maxAttempts` refusals of it (a 4xx other than 408 and 429: the backend will
+ * not take this event) or after `maxAgeMs` (WEBHOOK_DEFAULTS); an endpoint that is down (no
+ * answer, 5xx, 408, 429) refuses nothing, and its events wait for it.
  */
 
 /**
@@ -34,9 +39,7 @@ import { NodeError, type Reply, type SiteEvent, type SiteNode } from '../node/in
  * Node-level defaults are DEFAULTS (src/node/defaults.ts); these belong to the HTTP side.
  */
 export const WEBHOOK_DEFAULTS = {
-  /** Events kept waiting; beyond, the oldest is dropped: bounds memory while the backend is down. */
-  maxQueue: 10_000,
-  /** Attempts per event before it is abandoned: with the backoff below, 10 to 20 minutes of failures. */
+  /** Refusals of one event (a 4xx other than 408 and 429) before it is abandoned; an endpoint that is down refuses nothing. */
   maxAttempts: 12,
   /** Age after which an event still not sent is abandoned (events wait behind a failing one). */
   maxAgeMs: 24 * 3600_000,
@@ -58,7 +61,6 @@ export interface WebhookConfig {
   /** HMAC key; at least MIN_WEBHOOK_SECRET_LENGTH characters. */
   secret: string
   /** The fields below default to WEBHOOK_DEFAULTS. */
-  maxQueue?: number
   maxAttempts?: number
   maxAgeMs?: number
   retryBaseMs?: number
@@ -83,17 +85,20 @@ export interface WebhookStats {
   pending: number
   sent: number
   failedAttempts: number
-  dropped: number
   abandoned: number
 }
 
-interface Pending {
-  eventId: string
-  body: string
-  enqueued: number
-  attempts: number
+/** An event's attempts so far (in memory: a restart gives every event a fresh count). */
+interface Attempts {
+  count: number
   nextAt: number
 }
+
+/** Events taken from the journal per round: one from each of that many members. */
+const ROUND = 32
+
+/** Failed attempts in a row after which the endpoint is taken to be down and the dispatcher waits. */
+const DOWN_AFTER_FAILURES = 3
 
 export const SIGNATURE_HEADER = 'x-tmtp-signature'
 export const TIMESTAMP_HEADER = 'x-tmtp-timestamp'
@@ -143,11 +148,14 @@ export interface WebhookDispatcherOptions {
   random?: () => number
 }
 
-/** The bounded, retrying sender of webhook events. */
+/**
+ * Sends the events of a site node's journal to the backend, members in turn, until each is
+ * answered 2xx (see the delivery rules above).
+ */
 export class WebhookDispatcher {
   readonly url: URL
   private readonly secret: string
-  private readonly maxQueue: number
+  private readonly journal: BackendJournal
   private readonly maxAttempts: number
   private readonly maxAgeMs: number
   private readonly retryBaseMs: number
@@ -156,20 +164,25 @@ export class WebhookDispatcher {
   private readonly log?: FastifyBaseLogger
   private readonly now: () => number
   private readonly random: () => number
-  private readonly queue: Pending[] = []
-  private readonly counts = { sent: 0, failedAttempts: 0, dropped: 0, abandoned: 0 }
+  private readonly attempts = new Map<string, Attempts>()
+  private readonly counts = { sent: 0, failedAttempts: 0, abandoned: 0 }
+  /** The last member served: the next round starts after it. */
+  private cursor?: string
+  /** Failed attempts in a row, across members; the endpoint's backoff grows with it. */
+  private failures = 0
   private timer?: NodeJS.Timeout
   private running = false
+  private again = false
   private stopped = false
   private readonly abort = new AbortController()
 
-  constructor (config: WebhookConfig, options: WebhookDispatcherOptions = {}) {
+  constructor (config: WebhookConfig, journal: BackendJournal, options: WebhookDispatcherOptions = {}) {
     this.url = checkUrl(config.url)
     if (typeof config.secret !== 'string' || config.secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
       throw new NodeError('INVALID_ARGUMENT', `webhook secret must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`)
     }
     this.secret = config.secret
-    this.maxQueue = positive(config, 'maxQueue')
+    this.journal = journal
     this.maxAttempts = positive(config, 'maxAttempts')
     this.maxAgeMs = positive(config, 'maxAgeMs')
     this.retryBaseMs = positive(config, 'retryBaseMs')
@@ -185,28 +198,27 @@ export class WebhookDispatcher {
     return this.url.origin + this.url.pathname
   }
 
-  stats (): WebhookStats {
-    return { pending: this.queue.length, ...this.counts }
+  async stats (): Promise<WebhookStats> {
+    return { pending: await this.journal.size(), ...this.counts }
   }
 
-  /** Queues an event (its eventId is set here); drops the oldest when the queue is full. */
-  enqueue (event: Omit<WebhookEvent, 'eventId'>): void {
+  /** New events may be in the journal: send them now, unless the endpoint is being waited for. */
+  wake (): void {
     if (this.stopped) return
-    const eventId = randomBytes(16).toString('hex')
-    const now = this.now()
-    this.queue.push({ eventId, body: JSON.stringify({ ...event, eventId }), enqueued: now, attempts: 0, nextAt: now })
-    while (this.queue.length > this.maxQueue) {
-      // the head may be in flight: drop the oldest one that is not
-      this.queue.splice(this.running && this.queue.length > 1 ? 1 : 0, 1)
-      this.counts.dropped++
+    if (this.running) {
+      this.again = true
+      return
     }
-    this.schedule(0)
+    if (this.timer === undefined) this.schedule(0)
   }
 
   private schedule (delayMs: number): void {
-    if (this.stopped || this.running) return
+    if (this.stopped) return
     clearTimeout(this.timer)
-    this.timer = setTimeout(() => { this.run().catch(err => { this.log?.error({ err }, 'webhook dispatcher failed') }) }, delayMs)
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.run().catch(err => { this.log?.error({ err }, 'webhook dispatcher failed') })
+    }, delayMs)
     this.timer.unref()
   }
 
@@ -215,39 +227,73 @@ export class WebhookDispatcher {
     this.running = true
     let wait: number | undefined
     try {
-      while (!this.stopped && this.queue.length > 0) {
-        const head = this.queue[0]
-        const now = this.now()
-        if (head.nextAt > now) {
-          wait = head.nextAt - now
-          break
-        }
-        head.attempts++
-        const ok = await this.post(head)
-        if (this.stopped) return
-        if (ok) {
-          this.counts.sent++
-          this.remove(head)
-          continue
-        }
-        this.counts.failedAttempts++
-        if (head.attempts >= this.maxAttempts || this.now() - head.enqueued >= this.maxAgeMs) {
-          this.counts.abandoned++
-          this.remove(head)
-          this.log?.warn({ eventId: head.eventId, attempts: head.attempts }, 'webhook event abandoned')
-          continue
-        }
-        head.nextAt = this.now() + this.delay(head.attempts)
-      }
+      do {
+        this.again = false
+        wait = await this.round()
+      } while (wait === 0 || (wait === undefined && this.again))
     } finally {
       this.running = false
     }
-    if (wait !== undefined) this.schedule(wait)
+    if (wait !== undefined && wait > 0) this.schedule(wait)
   }
 
-  private remove (entry: Pending): void {
-    const i = this.queue.indexOf(entry)
-    if (i >= 0) this.queue.splice(i, 1)
+  /**
+   * One event of each of the next members. Returns 0 to go on at once, a delay to wait
+   * (the endpoint is down, or every head waits for its retry), undefined when the journal is
+   * empty.
+   */
+  private async round (): Promise<number | undefined> {
+    const entries = await this.journal.next({ limit: ROUND, afterMember: this.cursor })
+    if (entries.length === 0) return undefined
+    let soonest = Infinity
+    let progressed = false
+    for (const entry of entries) {
+      if (this.stopped) return undefined
+      this.cursor = entry.member
+      const tried = this.attempts.get(entry.key)
+      const now = this.now()
+      if (now - entry.event.at >= this.maxAgeMs) {
+        await this.abandon(entry, tried?.count ?? 0)
+        progressed = true
+        continue
+      }
+      if (tried !== undefined && tried.nextAt > now) {
+        soonest = Math.min(soonest, tried.nextAt - now)
+        continue
+      }
+      const count = (tried?.count ?? 0) + 1
+      const outcome = await this.post(entry, count)
+      if (outcome === 'sent') {
+        this.counts.sent++
+        this.failures = 0
+        this.attempts.delete(entry.key)
+        await this.journal.remove([entry.key])
+        progressed = true
+        continue
+      }
+      if (this.stopped) return undefined
+      this.counts.failedAttempts++
+      this.failures++
+      // only a refusal of this event counts towards abandoning it: an endpoint that is down
+      // (no answer, 5xx, 429) refuses nothing, and its events wait for it, up to maxAgeMs
+      const counted = outcome === 'refused' ? count : count - 1
+      if (counted >= this.maxAttempts) {
+        await this.abandon(entry, counted)
+        progressed = true
+      } else {
+        this.attempts.set(entry.key, { count: counted, nextAt: this.now() + this.delay(count) })
+      }
+      // the endpoint looks down: wait, instead of failing every member's event in turn
+      if (this.failures >= DOWN_AFTER_FAILURES) return this.delay(this.failures - DOWN_AFTER_FAILURES + 1)
+    }
+    return progressed ? 0 : (Number.isFinite(soonest) ? soonest : 0)
+  }
+
+  private async abandon (entry: JournalEntry, attempts: number): Promise<void> {
+    this.counts.abandoned++
+    this.attempts.delete(entry.key)
+    await this.journal.remove([entry.key])
+    this.log?.warn({ eventId: entry.eventId, attempts }, 'webhook event abandoned')
   }
 
   /** Exponential with equal jitter: half the ceiling plus a random half, so retries are neither in step nor immediate. */
@@ -256,71 +302,52 @@ export class WebhookDispatcher {
     return Math.floor(ceiling / 2 + this.random() * ceiling / 2)
   }
 
-  private async post (entry: Pending): Promise<boolean> {
+  /** One attempt: sent (2xx), refused (this event: a 4xx other than 408 and 429), or failed (the endpoint's trouble). */
+  private async post (entry: JournalEntry, attempt: number): Promise<'sent' | 'refused' | 'failed'> {
+    const body = JSON.stringify({ ...entry.event, eventId: entry.eventId })
     const timestamp = String(Math.floor(this.now() / 1000))
     // header values are fixed strings, digits and hex only: nothing from the event reaches a header
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'tmtp-webhooks/1',
       [TIMESTAMP_HEADER]: timestamp,
-      [SIGNATURE_HEADER]: signWebhook(this.secret, timestamp, entry.body),
+      [SIGNATURE_HEADER]: signWebhook(this.secret, timestamp, body),
       [EVENT_ID_HEADER]: entry.eventId
     }
     try {
       const response = await fetch(this.url, {
         method: 'POST',
         headers,
-        body: entry.body,
+        body,
         redirect: 'manual',
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)])
       })
       await response.body?.cancel().catch(() => {})
-      if (response.status >= 200 && response.status < 300) return true
-      this.log?.warn({ eventId: entry.eventId, status: response.status, attempt: entry.attempts }, 'webhook refused')
-      return false
+      if (response.status >= 200 && response.status < 300) return 'sent'
+      this.log?.warn({ eventId: entry.eventId, status: response.status, attempt }, 'webhook refused')
+      return response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429 ? 'refused' : 'failed'
     } catch (err) {
-      if (!this.stopped) this.log?.warn({ eventId: entry.eventId, err: (err as Error).message, attempt: entry.attempts }, 'webhook request failed')
-      return false
+      if (!this.stopped) this.log?.warn({ eventId: entry.eventId, err: (err as Error).message, attempt }, 'webhook request failed')
+      return 'failed'
     }
   }
 
-  /** Cancels the timer and any request in flight; pending events are discarded. */
+  /** Cancels the timer and any request in flight; the journal keeps what was not sent. */
   stop (): void {
     this.stopped = true
     clearTimeout(this.timer)
     this.abort.abort()
-    this.queue.length = 0
   }
 }
 
-/** Forwards a site node's delivery events and replies to the dispatcher; returns the unsubscribe function. */
+/** Wakes the dispatcher whenever the node journals events, and once now (events from before a restart); returns the unsubscribe function. */
 export function forwardSiteEvents (node: SiteNode, dispatcher: WebhookDispatcher): () => void {
-  const onDelivery = (event: CustomEvent<SiteEvent>): void => {
-    const { type, id, member, device, created, at, code } = event.detail
-    dispatcher.enqueue({ type, id, member, device, created, at, ...(code === undefined ? {} : { code }) })
-  }
-  const onReply = (event: CustomEvent<Reply>): void => {
-    const r = event.detail
-    dispatcher.enqueue({
-      type: 'reply',
-      id: r.id,
-      member: r.member,
-      ref: r.ref,
-      device: r.device,
-      subject: r.subject,
-      body: r.body,
-      contentType: r.contentType,
-      thread: r.thread,
-      replyTo: r.replyTo,
-      created: r.created,
-      received: r.received,
-      at: r.received
-    })
-  }
-  node.addEventListener('delivery', onDelivery)
-  node.addEventListener('reply', onReply)
+  const wake = (): void => { dispatcher.wake() }
+  node.addEventListener('delivery', wake)
+  node.addEventListener('reply', wake)
+  dispatcher.wake()
   return () => {
-    node.removeEventListener('delivery', onDelivery)
-    node.removeEventListener('reply', onReply)
+    node.removeEventListener('delivery', wake)
+    node.removeEventListener('reply', wake)
   }
 }

@@ -34,6 +34,8 @@ export class MemberOutbox {
   private readonly lock = new Mutex()
   private readonly listeners = new Map<string, () => void>()
   private queuedListener?: (peer: string) => void
+  /** The last post counter used per site, once read from the store (the store's is written with each post). */
+  private readonly seqs = new Map<string, number>()
 
   constructor (opts: MemberOutboxOptions) {
     this.opts = opts
@@ -55,12 +57,13 @@ export class MemberOutbox {
       if (isTmtpError(err)) throw new NodeError('INVALID_ARGUMENT', err.message)
       throw err
     }
-    const post = await this.lock.run(async () => {
+    const { post, done } = await this.lock.run(async () => {
       const epochs = await this.opts.epochs.load(site)
       const newest = Math.max(0, ...epochs.keys())
       const epoch = epochs.get(newest)
       if (epoch === undefined) throw new NodeError('NO_KEY_EPOCH', 'the site has not set up keys with this device yet: a reply needs a message from the site first')
-      const seq = await this.opts.store.postSeq(site) + 1
+      const seq = (this.seqs.get(site) ?? await this.opts.store.postSeq(site)) + 1
+      this.seqs.set(site, seq)
       const now = this.opts.now()
       const id = newMessageId()
       const envelope = sealEnvelopeMessage(epoch.keys.deviceToSite, {
@@ -83,12 +86,16 @@ export class MemberOutbox {
         replyTo: req.replyTo ?? '',
         subject: req.subject ?? ''
       }
-      // the counter is read from the store, so it is written before the lock is released
-      // synced whatever the fsync setting: a post counter that a power loss rolled back would seal
-      // two replies under one nonce (spec 11.4); replies are few, so this costs little
-      await this.opts.store.write(this.opts.store.queuePost(post, Push.encode({ envelope })), { sync: true })
-      return post
+      // enqueued inside the lock, so batches reach LevelDB in counter order, and awaited outside
+      // it, so that concurrent posts share a group commit. Synced whatever the fsync setting: a
+      // post counter that a power loss rolled back would seal two posts under one nonce (spec 11.4)
+      const done = this.opts.store.write(this.opts.store.queuePost(post, Push.encode({ envelope })), { sync: true }).catch((err: unknown) => {
+        this.seqs.delete(site)
+        throw err
+      })
+      return { post, done }
     })
+    await done
     this.notify(site)
     return post
   }

@@ -1,6 +1,6 @@
 import { NodeError } from '../util/index.js'
 import { isUrgency, URGENCIES, type Urgency } from './urgency.js'
-import type { SettledState } from '../store/index.js'
+import type { DeliveryEvent } from '../store/index.js'
 
 /** The most names one send may list (the API schema takes its bound from here). */
 export const MAX_SEND_RECIPIENTS = 1000
@@ -39,17 +39,8 @@ export interface SendResult {
   duplicate: boolean
 }
 
-/** A message reached a final state on one device. */
-export interface SiteEvent {
-  type: SettledState
-  id: string
-  device: string
-  member: string
-  /** When the message was sent; at - created is the delivery latency. */
-  created: number
-  at: number
-  code?: string
-}
+/** A message reached a final state on one device (the journal's delivery event). */
+export type SiteEvent = DeliveryEvent
 
 /** Checks a send's shape and bounds (the byte limits of its content are checked when it is encoded). */
 export function validateSend (req: SendRequest, ttl: number, maxTtl: number): void {

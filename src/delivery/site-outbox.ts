@@ -24,6 +24,8 @@ export interface SiteOutboxOptions {
    */
   sealSince?: number
   onEvent: (event: SiteEvent) => void
+  /** Journals events for the backend in the batch of the change they report (the site's event journal); absent: none kept. */
+  journal?: (events: SiteEvent[]) => Write[]
 }
 
 interface DeviceState {
@@ -90,12 +92,14 @@ export class SiteOutbox {
       const id = uint8ArrayToString(idBytes, 'base16')
       const expires = now + ttl
       const writes: Write[] = []
+      /** What the backend hears of this send: copies replaced by it, copies dropped for a full queue. */
+      const events: SiteEvent[] = []
       const recipients: Recipient[] = []
       /** The outbox key written for each device. */
       const touched = new Map<string, string>()
       const full: Array<{ member: string, device: string }> = []
       for (const member of members) {
-        if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes)
+        if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes, events)
         for (const device of member.devices) {
           const state = await this.deviceState(device)
           if (state.queued >= this.opts.maxQueuePerDevice) {
@@ -129,6 +133,7 @@ export class SiteOutbox {
       for (const f of full) {
         recipients.push({ ...f, seq: 0, rank })
         writes.push(...this.store.settleUnqueued(id, f.device, dropped))
+        events.push({ type: 'dropped', id, device: f.device, member: f.member, created: now, at: now, code: dropped.code })
       }
       const message: MessageRecord = {
         id,
@@ -141,14 +146,13 @@ export class SiteOutbox {
         recipients,
         idempotencyKey: req.idempotencyKey
       }
-      writes.push(...this.store.recordMessage(message, req.topic))
+      writes.push(...this.store.recordMessage(message, req.topic), ...this.journal(events))
       // enqueued inside the lock: batches reach LevelDB in the order their counters were taken
       for (const d of touched.keys()) (this.devices.get(d) as DeviceState).queued++
       const done = this.store.write(writes).catch((err: unknown) => {
         for (const d of touched.keys()) this.devices.delete(d)
         throw err
       })
-      const events: SiteEvent[] = full.map(f => ({ type: 'dropped', id, device: f.device, member: f.member, created: now, at: now, code: dropped.code }))
       return { done, events, result: { id, created: now, expires, recipients: recipients.map(r => ({ member: r.member, device: r.device })), duplicate: false }, devices: touched }
     })
     await done
@@ -184,7 +188,7 @@ export class SiteOutbox {
     return [...found.values()]
   }
 
-  private async replaceTopic (member: MemberRecord, topic: string, id: string, now: number, writes: Write[]): Promise<void> {
+  private async replaceTopic (member: MemberRecord, topic: string, id: string, now: number, writes: Write[], events: SiteEvent[]): Promise<void> {
     const previous = await this.store.topicMessage(member.id, topic)
     const message = previous === undefined ? undefined : await this.store.message(previous)
     if (message === undefined) return
@@ -194,7 +198,7 @@ export class SiteOutbox {
       const replaced: SettledRecord = { state: 'replaced', at: now, detail: `replaced by ${id}` }
       writes.push(...this.store.settle(status.device, [{ key: this.store.outboxKeyOf(status), idHex: message.id }], replaced))
       this.dequeued(status.device, 1)
-      this.opts.onEvent({ type: 'replaced', id: message.id, device: status.device, member: member.id, created: status.created, at: now })
+      events.push({ type: 'replaced', id: message.id, device: status.device, member: member.id, created: status.created, at: now })
     }
   }
 
@@ -245,6 +249,11 @@ export class SiteOutbox {
     state.epoch = { record, keys: made.keys }
     writes.push(...this.store.putEpoch(device, record))
     return state.epoch
+  }
+
+  /** The journal's writes for these events (none without a journal). */
+  private journal (events: SiteEvent[]): Write[] {
+    return this.opts.journal === undefined || events.length === 0 ? [] : this.opts.journal(events)
   }
 
   /** Forgets a device's cached state (it left, rejoined with a new key, or was removed). */
@@ -325,8 +334,8 @@ export class SiteOutbox {
   private async settle (device: string, entries: SiteQueued[], state: SettledState, at: number, extra: { ack?: Uint8Array, code?: ErrorCode | string, detail?: string }): Promise<void> {
     if (entries.length === 0) return
     const member = await this.memberOf(device, entries[0].idHex)
-    await this.store.write(this.store.settle(device, entries, { state, at, code: extra.code, detail: extra.detail }, extra.ack))
     const events: SiteEvent[] = entries.map(entry => ({ type: state, id: entry.idHex, device, member, created: entry.created, at, code: extra.code }))
+    await this.store.write([...this.store.settle(device, entries, { state, at, code: extra.code, detail: extra.detail }, extra.ack), ...this.journal(events)])
     this.dequeued(device, entries.length)
     for (const event of events) this.opts.onEvent(event)
   }

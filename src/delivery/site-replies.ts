@@ -1,7 +1,7 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { checkEnvelopeHeader, decryptEnvelope, peerIdToString, type EpochKeys } from '../crypto/index.js'
 import { ErrorCode, TmtpError, type Content } from '../protocol/index.js'
-import { epochKeysFromRecord, type Reply, type SiteStore } from '../store/index.js'
+import { epochKeysFromRecord, type Reply, type ReplyEvent, type SiteStore, type Write } from '../store/index.js'
 import type { InboundSink } from './receiver.js'
 
 export interface SiteRepliesOptions {
@@ -9,6 +9,8 @@ export interface SiteRepliesOptions {
   self: Uint8Array
   now: () => number
   onReply: (reply: Reply) => void
+  /** Journals reply events for the backend in the batch that stores the replies; absent: none kept. */
+  journal?: (events: ReplyEvent[]) => Write[]
 }
 
 /**
@@ -55,7 +57,8 @@ export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content>
         created: a.parsed.header.created,
         received
       }))
-      await opts.store.write(opts.store.putReplies(replies))
+      const events: ReplyEvent[] = opts.journal === undefined ? [] : replies.map(r => ({ ...r, type: 'reply', at: r.received }))
+      await opts.store.write([...opts.store.putReplies(replies), ...(opts.journal?.(events) ?? [])])
       for (const r of replies) opts.onReply(r)
     }
   }

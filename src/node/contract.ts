@@ -12,6 +12,7 @@ export { DEFAULT_URGENCY, URGENCIES, type Urgency } from '../delivery/urgency.js
 export { DELIVERY_STATES, SETTLED_STATES, type DeliveryState, type SettledState } from '../store/states.js'
 export { isMemberId, MEMBER_ID_PATTERN } from '../store/member-id.js'
 export type { MessageStatus, Reply, ReplyView, StateCounts } from '../store/site-store.js'
+export type { DeliveryEvent, JournalEntry, JournalEvent, ReplyEvent } from '../store/event-journal.js'
 export type { JoinedSite, PostStatus } from '../store/member-store.js'
 export type { LookupEvent } from '../discovery/discovery.js'
 export type { InviteRequest, IssuedInvite, MemberView } from './site-membership.js'

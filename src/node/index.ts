@@ -15,7 +15,7 @@
  */
 import '../polyfill.js'
 
-export { createSiteNode, type SiteNode, type SiteNodeOptions, type SiteNodeEvents, type SiteStats, type SessionEvent } from './site-node.js'
+export { createSiteNode, type SiteNode, type SiteNodeOptions, type SiteNodeEvents, type SiteStats, type SessionEvent, type BackendJournal } from './site-node.js'
 export { createMemberNode, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult, type MessageSelector } from './member-node.js'
 export { createBootstrapNode, type BootstrapNode, type BootstrapNodeOptions } from './bootstrap-node.js'
 export { DATABASE_DIR, ENCRYPTION_FILE, IDENTITY_FILE, loadEncryptionKey, loadIdentity } from './identity.js'

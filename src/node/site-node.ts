@@ -4,7 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Registry } from 'prom-client'
 import { Courier, FramedStream, receiveEnvelopes, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
-import { SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
+import { EventJournal, SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
 import { NodeError } from '../util/index.js'
 import { keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
@@ -34,6 +34,12 @@ export interface SiteNodeOptions extends Partial<NodeLimits> {
   maxTtlMs?: number
   inviteTtlMs?: number
   epochAgeMs?: number
+  /**
+   * Keep a durable journal of delivery and reply events for the backend (the API's webhooks
+   * read it): each event is written in the batch of the change it reports, one queue per
+   * member, and stays until it is taken out. @default false
+   */
+  eventJournal?: boolean
   /** DHT bootstrap peers: multiaddrs ending with /p2p/<PeerId>. @default [] */
   bootstrap?: string[]
   /** Where the node and its libp2p log (a prefixed logger tells the nodes of one process apart). @default libp2p's default logger */
@@ -88,11 +94,17 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   stats: () => Promise<SiteStats>
   /** The first write that failed, if one did (see the `storage` event). */
   storageFailure: () => StorageFailure | undefined
+  /** The journal of events for the backend, when the node keeps one (`eventJournal`); the `delivery` and `reply` events say when it grew. */
+  readonly journal?: BackendJournal
   stop: () => Promise<void>
 }
 
+/** The site's journal of events for its backend, as its reader (the webhooks) sees it. */
+export type BackendJournal = Pick<EventJournal, 'next' | 'remove' | 'size'>
+
 class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   readonly libp2pMetrics: Registry
+  readonly journal?: EventJournal
   private readonly store: SiteStore
   private readonly outbox: SiteOutbox
   private readonly membership: SiteMembership
@@ -108,6 +120,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     this.store = store
     this.options = options
     this.addressScope = options.addressScope ?? DEFAULTS.addressScope
+    const journal = this.journal = options.eventJournal === true ? new EventJournal(shell.db) : undefined
     this.outbox = new SiteOutbox({
       store,
       signer: shell.signer,
@@ -118,7 +131,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       // without fsync a crash may have rolled the sequence counters back: fresh keys for everyone
       sealSince: !(options.fsync ?? DEFAULTS.fsync) && store.uncleanStart ? now() : 0,
       now,
-      onEvent: event => { this.dispatch('delivery', event) }
+      onEvent: event => { this.dispatch('delivery', event) },
+      journal: journal === undefined ? undefined : events => journal.append(events)
     })
     this.membership = new SiteMembership({
       store,
@@ -171,7 +185,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
         store: this.store,
         self: this.shell.signer.peerId,
         now: Date.now,
-        onReply: reply => { this.dispatch('reply', reply) }
+        onReply: reply => { this.dispatch('reply', reply) },
+        journal: this.journal === undefined ? undefined : events => (this.journal as EventJournal).append(events)
       })
       stream.inactivityTimeout = streamIdleMs
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.shell.signer, remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })

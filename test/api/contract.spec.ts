@@ -92,8 +92,8 @@ describe('api: contract facts come from the node\'s constants', () => {
     const retries = /\*\*Retries\.\*\*([^]*?)\n\n/.exec(doc)?.[1].replace(/\s+/g, ' ') ?? ''
     assert.ok(retries.includes(`timeout ${WEBHOOK_DEFAULTS.timeoutMs / 1000} s`), retries)
     assert.ok(retries.includes(`${WEBHOOK_DEFAULTS.retryBaseMs / 1000} s doubling up to ${WEBHOOK_DEFAULTS.retryCapMs / 60_000} minutes`), retries)
-    assert.ok(retries.includes(`after ${WEBHOOK_DEFAULTS.maxAttempts} attempts or ${WEBHOOK_DEFAULTS.maxAgeMs / 3600_000} hours`), retries)
-    assert.ok(retries.includes(`At most ${WEBHOOK_DEFAULTS.maxQueue.toLocaleString('en')} events wait`), retries)
+    assert.ok(retries.includes(`after ${WEBHOOK_DEFAULTS.maxAttempts} refusals of it`), retries)
+    assert.ok(retries.includes(`or after ${WEBHOOK_DEFAULTS.maxAgeMs / 3600_000} hours`), retries)
     assert.ok(doc.replace(/\s+/g, ' ').includes(`refuses timestamps more than ${WEBHOOK_DEFAULTS.toleranceSeconds / 60} minutes from its clock`))
   })
 })

@@ -3,12 +3,20 @@ import { createHmac } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createSiteApi, signWebhook, verifyWebhookSignature, WebhookDispatcher } from '../../src/api/index.js'
 import { setTimeout as delay } from 'node:timers/promises'
-import { waitFor } from '../../src/cli/time.js'
+import { concurrently, waitFor } from '../../src/cli/time.js'
+import type { BackendJournal } from '../../src/node/index.js'
 import { TestNet } from '../support/nodes.js'
 import { TOKEN, assertError, call, joinedPair, json, waitForState } from '../support/api.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Database } from '../../src/store/database.js'
+import { EventJournal, type JournalEvent } from '../../src/store/event-journal.js'
 import type { FastifyInstance } from 'fastify'
 
 const SECRET = 'webhook-secret-0123456789abcdef'
+/** Webhooks read the site node's event journal. */
+const JOURNAL = { eventJournal: true }
 
 interface Received {
   headers: IncomingHttpHeaders
@@ -21,6 +29,8 @@ interface Received {
 class Receiver {
   readonly requests: Received[] = []
   readonly statuses: number[] = []
+  /** While true, every request is answered 503 (the backend is down). */
+  down = false
   private readonly server: Server
   url = ''
 
@@ -30,7 +40,7 @@ class Receiver {
       req.setEncoding('utf8')
       req.on('data', chunk => { body += chunk })
       req.on('end', () => {
-        const status = this.statuses.shift() ?? 200
+        const status = this.down ? 503 : this.statuses.shift() ?? 200
         this.requests.push({ headers: req.headers, rawHeaders: req.rawHeaders, body, status })
         res.writeHead(status, { 'content-type': 'text/plain' })
         res.end(status === 200 ? 'ok' : 'no')
@@ -75,7 +85,7 @@ describe('api: webhooks', () => {
   })
 
   it('signs and posts a delivered event and a reply event', async () => {
-    const { site, member, memberId } = await joinedPair(net)
+    const { site, member, memberId } = await joinedPair(net, 'alice', JOURNAL)
     api = createSiteApi({ node: site, token: TOKEN, webhook: { url: receiver.url, secret: SECRET, retryBaseMs: 20 } })
     const sent = json(await call(api, 'POST', '/v1/messages', { body: { to: ['alice'], subject: 'Hi', body: 'there' } }))
     await waitForState(site, sent.id, 'delivered')
@@ -122,7 +132,7 @@ describe('api: webhooks', () => {
   })
 
   it('retries with backoff until a 2xx: the event arrives once per delivered id', async () => {
-    const { site } = await joinedPair(net)
+    const { site } = await joinedPair(net, 'alice', JOURNAL)
     receiver.statuses.push(500, 500)
     api = createSiteApi({ node: site, token: TOKEN, webhook: { url: receiver.url, secret: SECRET, retryBaseMs: 20, retryCapMs: 100 } })
     const sent = json(await call(api, 'POST', '/v1/messages', { body: { to: ['alice'], subject: 'Retry', body: 'me' } }))
@@ -144,7 +154,7 @@ describe('api: webhooks', () => {
 
   it('nothing from event data reaches a header (CR/LF injection)', async () => {
     const evil = 'x\r\nX-Evil: 1'
-    const site = await net.site('site')
+    const site = await net.site('site', JOURNAL)
     const member = await net.member('member')
     api = createSiteApi({ node: site, token: TOKEN, webhook: { url: receiver.url, secret: SECRET, retryBaseMs: 20 } })
     const invite = json(await call(api, 'POST', '/v1/invites', { body: { ref: evil } }))
@@ -165,7 +175,7 @@ describe('api: webhooks', () => {
   })
 
   it('GET /v1/webhook never shows the secret nor the query string', async () => {
-    const { site } = await joinedPair(net)
+    const { site } = await joinedPair(net, 'alice', JOURNAL)
     api = createSiteApi({ node: site, token: TOKEN, webhook: { url: `${receiver.url}?key=abc123`, secret: SECRET } })
     const res = await call(api, 'GET', '/v1/webhook')
     assert.equal(json(res).url, receiver.url)
@@ -174,40 +184,106 @@ describe('api: webhooks', () => {
     assertError(await call(api, 'GET', '/v1/webhook', { token: false }), 401, 'UNAUTHORIZED')
   })
 
+  it('one member\'s flood of 10,000 replies while the endpoint is down, and a restart of the site, neither lose nor delay another member\'s events', async function () {
+    this.timeout(180_000)
+    const site = await net.site('site', JOURNAL)
+    const flood = await net.member('flood')
+    await flood.join((await site.createInvite({ ref: 'flood' })).token)
+    const others = await Promise.all(['o1', 'o2', 'o3'].map(async ref => {
+      const member = await net.member(ref)
+      await member.join((await site.createInvite({ ref })).token)
+      return member
+    }))
+    receiver.down = true
+    const hook = { url: receiver.url, secret: SECRET, retryBaseMs: 20, retryCapMs: 200 }
+    api = createSiteApi({ node: site, token: TOKEN, webhook: hook })
+    const first = await site.send({ to: ['flood'], subject: 'say something', body: '' })
+    await waitForState(site, first.id, 'delivered')
+    await concurrently(10_000, 64, async i => await flood.reply(first.id, { body: `reply ${i}` }))
+    const journal = site.journal as BackendJournal
+    await waitFor('10,000 replies journaled', async () => await journal.size() >= 10_001, 120_000)
+    const sent = await site.send({ to: ['o1', 'o2', 'o3'], subject: 'for the others', body: '' })
+    await waitFor('delivered to the others', async () => (await site.message(sent.id)).devices.every(d => d.state === 'delivered'))
+    assert.ok(receiver.requests.length > 0 && receiver.accepted().length === 0, 'the endpoint was tried and refused everything')
+
+    // the site restarts during the outage: the journal is on disk
+    await api.close()
+    await net.stop(site)
+    const restarted = await net.site('site', JOURNAL)
+    api = createSiteApi({ node: restarted, token: TOKEN, webhook: hook })
+    receiver.down = false
+    const expected = others.map(o => `${sent.id}:${o.peerId}`)
+    await waitFor('the other members\' events', async () => expected.every(k => receiver.accepted().some(e => `${e.id}:${e.device}` === k)), 30_000)
+    const position = Math.max(...expected.map(k => receiver.accepted().findIndex(e => `${e.id}:${e.device}` === k)))
+    assert.ok(position < 8, `the other members' events went out among the first requests after the outage (position ${position})`)
+    // the flood drains behind them, each event once; the others' events are not sent again
+    await waitFor('part of the flood sent', async () => receiver.accepted().filter(e => e.type === 'reply').length >= 200, 30_000)
+    const accepted = receiver.accepted()
+    assert.equal(new Set(accepted.map(e => e.eventId)).size, accepted.length, 'every event once')
+    for (const k of expected) assert.equal(accepted.filter(e => `${e.id}:${e.device}` === k).length, 1, `${k} exactly once`)
+    assert.ok(await (restarted.journal as BackendJournal).size() <= 10_001 - 200, 'what was sent left the journal')
+  })
+
+  it('refuses a webhook on a node that keeps no event journal', async () => {
+    const { site } = await joinedPair(net)
+    assert.throws(() => createSiteApi({ node: site, token: TOKEN, webhook: { url: receiver.url, secret: SECRET } }), { code: 'INVALID_ARGUMENT' })
+  })
+
   describe('dispatcher', () => {
     let dispatcher: WebhookDispatcher | undefined
-    afterEach(() => { dispatcher?.stop() })
-
-    it('keeps a bounded queue: the oldest events are dropped and counted', async () => {
-      // nothing listens on port 9 of loopback: every attempt fails at once
-      dispatcher = new WebhookDispatcher({ url: 'http://127.0.0.1:9/', secret: SECRET, maxQueue: 3, retryBaseMs: 60_000 })
-      for (let i = 0; i < 10; i++) dispatcher.enqueue({ type: 'delivered', id: String(i), at: i })
-      const stats = dispatcher.stats()
-      assert.equal(stats.pending, 3)
-      assert.equal(stats.dropped, 7)
+    let db: Database | undefined
+    let journal: EventJournal
+    let dir: string
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'tmtp-journal-'))
+      db = await Database.open(join(dir, 'db'), { fsync: false })
+      journal = new EventJournal(db)
+    })
+    afterEach(async () => {
+      dispatcher?.stop()
+      await db?.close()
+      await rm(dir, { recursive: true, force: true })
     })
 
-    it('abandons an event after maxAttempts, then sends the next', async () => {
-      receiver.statuses.push(500, 500, 500)
-      dispatcher = new WebhookDispatcher({ url: receiver.url, secret: SECRET, maxAttempts: 3, retryBaseMs: 5, retryCapMs: 20 })
-      dispatcher.enqueue({ type: 'delivered', id: 'a', at: 1 })
-      dispatcher.enqueue({ type: 'delivered', id: 'b', at: 2 })
-      await waitFor('both handled', async () => dispatcher?.stats().pending === 0)
-      assert.deepEqual(dispatcher.stats(), { pending: 0, sent: 1, failedAttempts: 3, dropped: 0, abandoned: 1 })
+    const delivered = (id: string, member: string, at = Date.now()): JournalEvent => ({ type: 'delivered', id, device: `device-${member}`, member, created: at, at })
+
+    it('abandons an event the backend refuses maxAttempts times (4xx), then sends the member\'s next; a down endpoint (5xx) abandons nothing', async () => {
+      receiver.statuses.push(503, 503, 503, 503, 400, 400, 400)
+      await db?.write(journal.append([delivered('a', 'm1', 1000), delivered('b', 'm1', 2000)].map(e => ({ ...e, at: Date.now() + e.at }))))
+      dispatcher = new WebhookDispatcher({ url: receiver.url, secret: SECRET, maxAttempts: 3, retryBaseMs: 5, retryCapMs: 20 }, journal)
+      dispatcher.wake()
+      await waitFor('both handled', async () => (await dispatcher?.stats())?.pending === 0)
+      assert.deepEqual(await dispatcher.stats(), { pending: 0, sent: 1, failedAttempts: 7, abandoned: 1 })
       assert.deepEqual(receiver.accepted().map(e => e.id), ['b'])
     })
 
-    it('stop() cancels the retry timer and the request in flight', async () => {
+    it('serves members in turn: a member\'s backlog delays another member\'s event by at most one request', async () => {
+      const now = Date.now()
+      await db?.write(journal.append(Array.from({ length: 300 }, (_, i) => delivered(`x${i}`, 'mflood', now + i))))
+      await db?.write(journal.append([delivered('y', 'mquiet', now + 1000)]))
+      dispatcher = new WebhookDispatcher({ url: receiver.url, secret: SECRET }, journal)
+      dispatcher.wake()
+      await waitFor('every event sent', async () => receiver.accepted().length === 301, 20_000)
+      const order = receiver.accepted().map(e => e.id)
+      assert.ok(order.indexOf('y') <= 1, `the quiet member's event went out at once (position ${order.indexOf('y')})`)
+      assert.deepEqual(order.filter(id => id !== 'y'), Array.from({ length: 300 }, (_, i) => `x${i}`), 'a member\'s events in order')
+      assert.equal(new Set(receiver.requests.map(r => r.headers['x-tmtp-event-id'])).size, 301)
+      assert.equal(await journal.size(), 0)
+    })
+
+    it('stop() cancels the retry timer and the request in flight; the journal keeps the event', async () => {
       receiver.statuses.push(500)
-      dispatcher = new WebhookDispatcher({ url: receiver.url, secret: SECRET, retryBaseMs: 50 })
-      dispatcher.enqueue({ type: 'delivered', id: 'a', at: 1 })
+      await db?.write(journal.append([delivered('a', 'm1')]))
+      dispatcher = new WebhookDispatcher({ url: receiver.url, secret: SECRET, retryBaseMs: 50 }, journal)
+      dispatcher.wake()
       await waitFor('first attempt', async () => receiver.requests.length === 1)
       dispatcher.stop()
       await delay(200)
       assert.equal(receiver.requests.length, 1, 'no retry after stop')
-      dispatcher.enqueue({ type: 'delivered', id: 'b', at: 2 })
+      dispatcher.wake()
       await delay(50)
-      assert.equal(receiver.requests.length, 1, 'nothing queued after stop')
+      assert.equal(receiver.requests.length, 1, 'nothing sent after stop')
+      assert.equal(await journal.size(), 1, 'the event waits in the journal for the next start')
     })
 
     it('signWebhook is HMAC-SHA256 over timestamp.body', () => {

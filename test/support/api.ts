@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { waitFor } from '../../src/cli/time.js'
-import type { MemberNode, SiteNode } from '../../src/node/index.js'
+import type { MemberNode, SiteNode, SiteNodeOptions } from '../../src/node/index.js'
 import type { TestNet } from './nodes.js'
 
 export const TOKEN = 'test-token-0123456789abcdef-secret'
@@ -49,8 +49,8 @@ export function json<T = any> (res: { body: string }): T {
 }
 
 /** A site and a member device joined to it under user reference `ref`. */
-export async function joinedPair (net: TestNet, ref = 'alice'): Promise<{ site: SiteNode, member: MemberNode, memberId: string }> {
-  const site = await net.site('site')
+export async function joinedPair (net: TestNet, ref = 'alice', siteOptions: Partial<SiteNodeOptions> = {}): Promise<{ site: SiteNode, member: MemberNode, memberId: string }> {
+  const site = await net.site('site', siteOptions)
   const member = await net.member('member')
   const invite = await site.createInvite({ ref })
   const joined = await member.join(invite.token)

@@ -12,7 +12,6 @@ const webhook = {
     pending: count,
     sent: count,
     failedAttempts: count,
-    dropped: count,
     abandoned: count
   }
 } as const
@@ -25,7 +24,7 @@ export const webhookRoutes: FastifyPluginAsync<{ webhooks?: WebhookDispatcher }>
   app.get('/v1/webhook', {
     schema: {
       tags: ['webhooks'],
-      summary: 'Webhook configuration and queue',
+      summary: 'Webhook configuration and journal',
       description: 'The URL is shown without its query string. Events are signed: see X-TMTP-Signature in docs/api.md.',
       response: {
         200: { description: 'the webhook, or url null when none is configured', ...webhook },
@@ -34,5 +33,5 @@ export const webhookRoutes: FastifyPluginAsync<{ webhooks?: WebhookDispatcher }>
     }
   }, async (): Promise<WebhookResponse> => webhooks === undefined
     ? { url: null, pending: 0 }
-    : { url: webhooks.displayUrl, ...webhooks.stats() })
+    : { url: webhooks.displayUrl, ...await webhooks.stats() })
 }
