@@ -73,7 +73,7 @@ function urlHost (host: string): string {
 async function startNode (config: TmtpConfig, dir: string): Promise<SiteNode | MemberNode> {
   if (config.role === 'site') {
     const { createSiteNode } = await import('../../node/index.js')
-    return await createSiteNode({ ...config.limits, dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap })
+    return await createSiteNode({ ...config.limits, dataDir: dir, name: config.name, listen: config.listen, fsync: config.fsync, bootstrap: config.bootstrap, eventJournal: config.webhook !== null })
   }
   const { createMemberNode } = await import('../../node/index.js')
   // the site-only limits (joins, queue per device) mean nothing to a device, which ignores them
