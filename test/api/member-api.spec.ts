@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { createMemberApi } from '../../src/api/index.js'
 import { waitFor } from '../../src/cli/time.js'
+import { loadEncryptionKey } from '../../src/node/index.js'
+import { PROTOCOL_DELIVER } from '../../src/protocol/index.js'
 import { TestNet } from '../support/nodes.js'
+import { Rogue, envelope, pushEnvelope, pushEpoch, receipts } from '../support/rogue.js'
 import { AUTH, TOKEN, assertError, call, json, waitForState } from '../support/api.js'
 import type { FastifyInstance } from 'fastify'
 import type { MemberNode } from '../../src/node/member-node.js'
@@ -192,6 +196,40 @@ describe('api: member', () => {
     }
     assertError(await call(api, 'POST', `/v1/inbox/${id}/reply`, { body: { body: 'é'.repeat(40_000) } }), 400, 'INVALID_ARGUMENT')
     assertError(await call(api, 'POST', `/v1/inbox/${id}/reply`, { body: { body: 'x'.repeat(300 * 1024) } }), 413, 'BODY_TOO_LARGE')
+  })
+
+  it('an id two sites sent: GET /v1/inbox/:id and its reply name the site (?site=), else 400 INVALID_ARGUMENT naming both', async () => {
+    await join()
+    const id = await receive('Question')
+    // a second joined site (a rogue, which may choose its ids) sends a message under the same id
+    const rogue = await Rogue.start()
+    try {
+      await rogue.actAsSite()
+      await member.join(rogue.invite())
+      const epoch = await rogue.epoch(member.peerId, (await loadEncryptionKey(net.path('member'))).publicKey)
+      const same = envelope(epoch, { sender: rogue.peerId, recipient: member.peerId, id: uint8ArrayFromString(id, 'base16') })
+      assert.equal(receipts(await rogue.exchange(member, PROTOCOL_DELIVER, Uint8Array.from([...pushEpoch(epoch.signed), ...pushEnvelope(same)]))).acks, 1)
+
+      const ambiguous = await call(api, 'GET', `/v1/inbox/${id}`)
+      assertError(ambiguous, 400, 'INVALID_ARGUMENT')
+      for (const peer of [site.peerId, rogue.peerId]) assert.ok(json(ambiguous).error.message.includes(peer), ambiguous.body)
+      assert.equal(json(await call(api, 'GET', `/v1/inbox/${id}?site=${site.peerId}`)).subject, 'Question')
+      assert.equal(json(await call(api, 'GET', `/v1/inbox/${id}?site=${rogue.peerId}`)).subject, 'from the rogue')
+      assertError(await call(api, 'GET', `/v1/inbox/${id}?site=12D3KooWSomeoneElse`), 404, 'UNKNOWN_MESSAGE')
+      for (const query of ['site=', 'site=a%0Ab', `site=${site.peerId}&site=${rogue.peerId}`, 'other=1']) {
+        assertError(await call(api, 'GET', `/v1/inbox/${id}?${query}`), 400, 'INVALID_REQUEST')
+        assertError(await call(api, 'POST', `/v1/inbox/${id}/reply?${query}`, { body: { body: 'x' } }), 400, 'INVALID_REQUEST')
+      }
+
+      assertError(await call(api, 'POST', `/v1/inbox/${id}/reply`, { body: { body: 'which?' } }), 400, 'INVALID_ARGUMENT')
+      const res = await call(api, 'POST', `/v1/inbox/${id}/reply?site=${site.peerId}`, { body: { body: 'Answer' } })
+      assert.equal(res.statusCode, 202, res.body)
+      const post = json(res)
+      assert.deepEqual([post.site, post.replyTo, post.subject], [site.peerId, id, 'Re: Question'])
+      await waitFor('the reply at the site', async () => (await site.replies()).some(r => r.id === post.id && r.replyTo === id))
+    } finally {
+      await rogue.stop()
+    }
   })
 
   it('refuses requests without the token', async () => {

@@ -3,9 +3,14 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { Ed25519Signer, peerIdToString } from '../../src/crypto/ed25519.js'
 import { waitFor as waitUntil } from '../../src/cli/time.js'
+import { loadEncryptionKey } from '../../src/node/index.js'
+import { PROTOCOL_DELIVER } from '../../src/protocol/index.js'
 import { api, killAll, startNode, tmtp, tmtpJson, type StartedNode } from '../support/cli.js'
+import { Rogue, envelope, pushEnvelope, pushEpoch, receipts } from '../support/rogue.js'
 
 /**
  * Every `tmtp` command end to end: child processes of bin/tmtp.js against real nodes
@@ -323,6 +328,39 @@ describe('cli: tmtp commands', function () {
       const toBob = await tmtp(['send', '--to', 'bob', '--subject', 's', '--body', 'b', '--data', siteDir, '--json'])
       assert.equal(toBob.code, 5, toBob.stderr)
       assert.equal(JSON.parse(toBob.stderr).error.code, 'NO_DEVICES')
+    })
+
+    it('read and reply name the site where two sites sent one id (--site)', async () => {
+      // a second site alice joins (a rogue, which may choose its ids) sends a message under firstId
+      const rogue = await Rogue.start()
+      try {
+        await rogue.actAsSite()
+        const joined = await tmtp(['join', rogue.invite(), '--data', aliceDir])
+        assert.equal(joined.code, 0, joined.stderr)
+        const listen: string[] = (await api(alice, '/v1/status')).listen
+        const epoch = await rogue.epoch(alicePeer, (await loadEncryptionKey(aliceDir)).publicKey)
+        const same = envelope(epoch, { sender: rogue.peerId, recipient: alicePeer, id: uint8ArrayFromString(firstId, 'base16') })
+        const target = { peerId: alicePeer, libp2p: { getMultiaddrs: () => listen.map(a => multiaddr(a)) } }
+        assert.equal(receipts(await rogue.exchange(target, PROTOCOL_DELIVER, Uint8Array.from([...pushEpoch(epoch.signed), ...pushEnvelope(same)]))).acks, 1)
+
+        const [ambiguous, noSite] = await Promise.all([
+          tmtp(['read', firstId, '--data', aliceDir, '--json']),
+          tmtp(['reply', firstId, '--body', 'which?', '--data', aliceDir, '--json'])
+        ])
+        for (const run of [ambiguous, noSite]) {
+          assert.equal(run.code, 1, run.stderr)
+          const { error } = JSON.parse(run.stderr)
+          assert.equal(error.code, 'INVALID_ARGUMENT')
+          for (const peer of [sitePeer, rogue.peerId]) assert.ok(error.message.includes(peer), error.message)
+        }
+        assert.equal((await tmtpJson(['read', firstId, '--site', sitePeer, '--data', aliceDir])).subject, 'Hello')
+        assert.equal((await tmtpJson(['read', firstId, '--site', rogue.peerId, '--data', aliceDir])).subject, 'from the rogue')
+        const reply = await tmtpJson(['reply', firstId, '--site', sitePeer, '--body', 'Again', '--data', aliceDir])
+        assert.deepEqual([reply.site, reply.replyTo], [sitePeer, firstId])
+        await waitUntil('the reply at the site', async () => (await api(site, '/v1/replies')).replies.some((r: { id: string }) => r.id === reply.id))
+      } finally {
+        await rogue.stop()
+      }
     })
 
     it('remove-member removes a member at the site', async () => {

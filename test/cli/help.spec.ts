@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import type { Command } from 'commander'
+import { memberCommands } from '../../src/cli/commands/member.js'
 import { siteCommands } from '../../src/cli/commands/site.js'
 import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, URGENCIES } from '../../src/node/index.js'
 
@@ -23,5 +24,13 @@ describe('cli: help shows the node\'s constants', () => {
     const send = siteCommands().find(c => c.name() === 'send') as Command
     send.exitOverride().configureOutput({ writeErr: () => {} })
     assert.throws(() => send.parse(['--to', 'a', '--subject', 's', '--body', 'b', '--urgency', 'urgent'], { from: 'user' }), { code: 'commander.invalidArgument' })
+  })
+
+  it('tmtp read and tmtp reply take the site of a message where two sites sent its id (--site)', () => {
+    for (const name of ['read', 'reply']) {
+      const text = help(memberCommands(), name)
+      assert.ok(text.includes('--site <peer> the peer id of the site that sent it'), text)
+      assert.ok(text.includes('needed only where two sites sent a message with this id'), text)
+    }
   })
 })

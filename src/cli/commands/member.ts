@@ -1,9 +1,9 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { connect, seg } from '../client.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, type CommonOptions } from './common.js'
-import type { BlockBody, InboxMessageResponse, InboxResponse, JoinBody, JoinResponse, LeaveResponse, PostResponse, ReplyBody, SitesResponse } from '../../api/index.js'
+import type { BlockBody, InboxMessageQuery, InboxMessageResponse, InboxResponse, JoinBody, JoinResponse, LeaveResponse, PostResponse, ReplyBody, SitesResponse } from '../../api/index.js'
 import { DEFAULT_CONTENT_TYPE } from '../../node/index.js'
 
 /** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
@@ -42,13 +42,23 @@ function inboxCommand (): Command {
     })
 }
 
+/** Ids are unique per site only: --site names the site whose message is meant, where two sent one id. */
+function siteOption (): Option {
+  return new Option('--site <peer>', 'the peer id of the site that sent it (see "tmtp inbox --json" or "tmtp sites"); needed only where two sites sent a message with this id')
+}
+
+interface MessageOptions extends CommonOptions {
+  site?: string
+}
+
 function readCommand (): Command {
   return command('read', 'member: show a message (and mark it read)')
     .argument('<id>', 'the message id (from "tmtp inbox")')
-    .action(async (id: string, opts: CommonOptions) => {
+    .addOption(siteOption())
+    .action(async (id: string, opts: MessageOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'read')
-      const m = await client.get<InboxMessageResponse>(`/v1/inbox/${seg(id)}`)
+      const m = await client.get<InboxMessageResponse>(`/v1/inbox/${seg(id)}`, { site: opts.site } satisfies InboxMessageQuery)
       out.result(m, () => [
         fields([
           ['from', m.siteName !== '' ? `${m.siteName} (${m.site})` : m.site],
@@ -71,13 +81,14 @@ function replyCommand (): Command {
     .argument('<id>', 'the message id')
     .requiredOption('--body <text>', 'the reply')
     .option('--subject <text>', 'the subject (default "Re: " and the original subject)')
-    .action(async (id: string, opts: CommonOptions & { body: string, subject?: string }) => {
+    .addOption(siteOption())
+    .action(async (id: string, opts: MessageOptions & { body: string, subject?: string }) => {
       const { dir, out } = context(opts)
       if (opts.body === '') throw usageError('--body must not be empty')
       const { client } = await connect(dir, 'member', 'reply')
       const body: ReplyBody = { body: opts.body }
       if (opts.subject !== undefined) body.subject = opts.subject
-      const posted = await client.post<PostResponse>(`/v1/inbox/${seg(id)}/reply`, body)
+      const posted = await client.request<PostResponse>('POST', `/v1/inbox/${seg(id)}/reply`, { body, query: { site: opts.site } satisfies InboxMessageQuery })
       out.note('reply queued: it is sent to the site now, or retried until the site acknowledges it')
       out.result(posted, () => posted.id)
     })

@@ -28,6 +28,15 @@ const inboxQuery = {
   }
 } as const
 
+// ids are unique per site only (spec 11.7): the site names the message where two sent one id
+const messageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    site: { ...peerId, description: 'the PeerId of the site that sent the message; needed only where two joined sites sent a message with this id (without it: 400 INVALID_ARGUMENT naming them)' }
+  }
+} as const
+
 const inbox = { type: 'object', required: ['messages'], properties: { messages: { type: 'array', items: inboxMessage } } } as const
 
 // lengths in characters: the node checks the UTF-8 bytes (INVALID_ARGUMENT)
@@ -44,6 +53,8 @@ export type InboxMessageResponse = ResponseOf<typeof inboxMessage>
 export type InboxResponse = ResponseOf<typeof inbox>
 /** The body of POST /v1/inbox/:id/reply. */
 export type ReplyBody = RequestOf<typeof replyBody>
+/** The query of GET /v1/inbox/:id and POST /v1/inbox/:id/reply: which site's message, where two sent the id. */
+export type InboxMessageQuery = RequestOf<typeof messageQuery>
 
 /** GET /v1/inbox, GET /v1/inbox/:id, POST /v1/inbox/:id/reply. */
 export const inboxRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, { node }) => {
@@ -59,26 +70,29 @@ export const inboxRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app,
     }
   }, async (request): Promise<InboxResponse> => ({ messages: await node.inbox({ unread: request.query.unread === 'true', site: request.query.site }) }))
 
-  app.get<{ Params: { id: string } }>('/v1/inbox/:id', {
+  app.get<{ Params: { id: string }, Querystring: InboxMessageQuery }>('/v1/inbox/:id', {
     schema: {
       tags: ['inbox'],
       summary: 'One message; marks it read',
+      description: 'Ids are unique per site: where two joined sites sent a message with this id, the site query parameter says which.',
       params: messageIdParams,
+      querystring: messageQuery,
       response: { 200: { description: 'the message, now read', ...inboxMessage }, ...errorResponses(400, 404, 409) }
     }
-  }, async (request): Promise<InboxMessageResponse> => await node.read(request.params.id))
+  }, async (request): Promise<InboxMessageResponse> => await node.read(request.params.id, { site: request.query.site }))
 
-  app.post<{ Params: { id: string }, Body: ReplyBody }>('/v1/inbox/:id/reply', {
+  app.post<{ Params: { id: string }, Querystring: InboxMessageQuery, Body: ReplyBody }>('/v1/inbox/:id/reply', {
     schema: {
       tags: ['inbox'],
       summary: 'Reply to a message (sealed to its site, sent as soon as it is reachable)',
-      description: 'The subject defaults to "Re: " and the original subject. Answers the queued reply; follow it at GET /v1/posts/{id}.',
+      description: 'The subject defaults to "Re: " and the original subject. Where two joined sites sent a message with this id, the site query parameter says which. Answers the queued reply; follow it at GET /v1/posts/{id}.',
       params: messageIdParams,
+      querystring: messageQuery,
       body: replyBody,
       response: { 202: { description: 'the reply, queued for the site', ...postRecord }, ...errorResponses(...BODY_ERRORS, 404, 409) }
     }
   }, async (request, reply) => {
-    const posted: PostResponse = await node.reply(request.params.id, request.body)
+    const posted: PostResponse = await node.reply(request.params.id, { ...request.body, site: request.query.site })
     return await reply.code(202).send(posted)
   })
 }
