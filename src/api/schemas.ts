@@ -1,5 +1,5 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts'
-import { MAX_REF_BYTES, type StorageFailure } from '../node/index.js'
+import { MAX_REF_BYTES, MEMBER_ID_PATTERN, type StorageFailure } from '../node/index.js'
 
 /**
  * JSON schema fragments shared by the routes of both APIs. Request schemas are strict
@@ -24,6 +24,12 @@ export type ResponseOf<S extends JSONSchema> = Closed<FromSchema<S>>
 type Closed<T> = T extends ReadonlyArray<infer E>
   ? Array<Closed<E>>
   : T extends object ? { [K in keyof T as string extends K ? never : K]: Closed<T[K]> } : T
+
+/**
+ * How a site reads a name of a member: member ids (chosen by the site) and user references
+ * (chosen by the site's backend) are separate namespaces, told apart by the id's shape.
+ */
+export const MEMBER_NAMES = `a name of a member id's shape (\`${MEMBER_ID_PATTERN.source}\`) is a member id, any other a user reference`
 
 /** Any string that names a member: a member id or the site's user reference (MAX_REF_BYTES). */
 export const memberRef = { type: 'string', minLength: 1, maxLength: MAX_REF_BYTES } as const

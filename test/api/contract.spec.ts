@@ -6,7 +6,7 @@ import { SiteMetrics, WEBHOOK_DEFAULTS } from '../../src/api/index.js'
 import { apiDocuments } from '../../src/api/documents.js'
 import {
   DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REF_BYTES,
-  MAX_SEND_RECIPIENTS, MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, SETTLED_STATES, URGENCIES, type SiteNode
+  MAX_SEND_RECIPIENTS, MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, MEMBER_ID_PATTERN, SETTLED_STATES, URGENCIES, type SiteNode
 } from '../../src/node/index.js'
 import type { OpenApiDocument } from '../../src/api/index.js'
 
@@ -56,10 +56,23 @@ describe('api: contract facts come from the node\'s constants', () => {
     assert.deepEqual(Object.keys(counts.properties), DELIVERY_STATES)
   })
 
-  it('member references: invites, members, sends', () => {
-    assert.equal(requestBody(operation(site, 'post', '/v1/invites')).properties.ref.maxLength, MAX_REF_BYTES)
-    const ref = (operation(site, 'get', '/v1/members/{ref}').parameters as Schema[]).find(p => p.name === 'ref')
-    assert.equal(ref?.schema.maxLength, MAX_REF_BYTES)
+  it('member references: invites, members, sends; member ids are told apart by MEMBER_ID_PATTERN', () => {
+    const invite = requestBody(operation(site, 'post', '/v1/invites')).properties.ref
+    assert.equal(invite.maxLength, MAX_REF_BYTES)
+    const to = requestBody(operation(site, 'post', '/v1/messages')).properties.to
+    const refs = ['get', 'delete'].map(method => (operation(site, method, '/v1/members/{ref}').parameters as Schema[]).find(p => p.name === 'ref'))
+    for (const ref of refs) assert.equal(ref?.schema.maxLength, MAX_REF_BYTES)
+    for (const description of [invite.description, to.description, ...refs.map(ref => ref?.description)]) {
+      assert.ok(String(description).includes(`\`${MEMBER_ID_PATTERN.source}\``), description)
+    }
+    assert.match(invite.description, /refused \(400 INVALID_ARGUMENT\)/)
+  })
+
+  it('DELETE /v1/members/{ref} says what a removal does', () => {
+    const { description } = operation(site, 'delete', '/v1/members/{ref}')
+    for (const fact of ['connections of its devices end', 'queued for them are dropped', 'invite not yet redeemed', 'INVITE_UNKNOWN', 'Invites issued afterwards']) {
+      assert.ok(description.includes(fact), fact)
+    }
   })
 
   it('a member\'s reply: content limits', () => {

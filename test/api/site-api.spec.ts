@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { createSiteApi } from '../../src/api/index.js'
 import { waitFor } from '../../src/cli/time.js'
+import { ErrorCode } from '../../src/node/index.js'
 import { TestNet } from '../support/nodes.js'
 import { AUTH, TOKEN, assertError, call, joinedPair, json, waitForState } from '../support/api.js'
 import type { FastifyInstance } from 'fastify'
@@ -119,7 +120,8 @@ describe('api: site', () => {
       assert.deepEqual(bob.devices.map((d: { peerId: string }) => d.peerId), [other.peerId])
     })
 
-    it('GET /v1/members, GET and DELETE /v1/members/:ref', async () => {
+    it('GET /v1/members, GET and DELETE /v1/members/:ref; the removal revokes the invites not yet redeemed for its reference', async () => {
+      const pending = json(await call(api, 'POST', '/v1/invites', { body: { ref: 'alice' } }))
       const list = json(await call(api, 'GET', '/v1/members'))
       assert.deepEqual(list.members.map((m: { id: string, ref: string }) => [m.id, m.ref]), [[memberId, 'alice']])
       const byRef = json(await call(api, 'GET', '/v1/members/alice'))
@@ -133,6 +135,12 @@ describe('api: site', () => {
       assertError(await call(api, 'GET', '/v1/members/alice'), 404, 'UNKNOWN_MEMBER')
       assertError(await call(api, 'DELETE', `/v1/members/${memberId}`), 404, 'UNKNOWN_MEMBER')
       assert.deepEqual(json(await call(api, 'GET', '/v1/members')).members, [])
+      const other = await net.member('other')
+      await assert.rejects(other.join(pending.token), { code: ErrorCode.INVITE_UNKNOWN })
+      const fresh = json(await call(api, 'POST', '/v1/invites', { body: { ref: 'alice' } }))
+      const again = await other.join(fresh.token)
+      assert.notEqual(again.member, memberId, 'a new member')
+      assert.equal(json(await call(api, 'GET', '/v1/members/alice')).id, again.member)
     })
 
     it('GET /v1/replies pages through replies with a cursor', async () => {
@@ -266,6 +274,10 @@ describe('api: site', () => {
       assertError(await call(api, 'POST', '/v1/messages', { body: { ...good, ttlSeconds: 31 * 24 * 3600 } }), 400, 'INVALID_ARGUMENT')
       assertError(await call(api, 'POST', '/v1/messages', { body: { ...good, body: 'é'.repeat(40_000) } }), 400, 'INVALID_ARGUMENT')
       assertError(await call(api, 'POST', '/v1/invites', { body: { ref: 'é'.repeat(200) } }), 400, 'INVALID_ARGUMENT')
+      // member ids and user references are separate names: a reference may not look like an id
+      assertError(await call(api, 'POST', '/v1/invites', { body: { ref: memberId } }), 400, 'INVALID_ARGUMENT')
+      assertError(await call(api, 'POST', '/v1/invites', { body: { ref: 'm0123456789abcdef' } }), 400, 'INVALID_ARGUMENT')
+      assert.equal((await call(api, 'POST', '/v1/invites', { body: { ref: 'M0123456789ABCDEF' } })).statusCode, 201, 'another shape is a reference')
     })
 
     it('malformed JSON, an empty body, prototype poisoning: 400 INVALID_REQUEST', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { Command } from 'commander'
 import { memberCommands } from '../../src/cli/commands/member.js'
 import { siteCommands } from '../../src/cli/commands/site.js'
-import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, URGENCIES } from '../../src/node/index.js'
+import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, MEMBER_ID_PATTERN, URGENCIES } from '../../src/node/index.js'
 
 /** A command's help as one line (commander wraps long option descriptions). */
 function help (commands: Command[], name: string): string {
@@ -24,6 +24,13 @@ describe('cli: help shows the node\'s constants', () => {
     const send = siteCommands().find(c => c.name() === 'send') as Command
     send.exitOverride().configureOutput({ writeErr: () => {} })
     assert.throws(() => send.parse(['--to', 'a', '--subject', 's', '--body', 'b', '--urgency', 'urgent'], { from: 'user' }), { code: 'commander.invalidArgument' })
+  })
+
+  it('tmtp invite, send and remove-member: a name in the shape of MEMBER_ID_PATTERN is a member id; what a removal does', () => {
+    const shape = `the shape of a member id (${MEMBER_ID_PATTERN.source})`
+    assert.ok(help(siteCommands(), 'invite').includes(`never in ${shape}`))
+    for (const name of ['send', 'remove-member']) assert.ok(help(siteCommands(), name).includes(`a name in ${shape} is a member id`), name)
+    assert.match(help(siteCommands(), 'remove-member'), /their connections end, their queued messages are dropped, and invites not yet redeemed for its reference are revoked/)
   })
 
   it('tmtp read and tmtp reply take the site of a message where two sites sent its id (--site)', () => {

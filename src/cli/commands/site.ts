@@ -6,16 +6,19 @@ import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
 import type { InviteBody, InviteResponse, MemberResponse, MembersResponse, MessageStatusResponse, RepliesResponse, SendBody, SendResponse } from '../../api/index.js'
-import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, URGENCIES, type Urgency } from '../../node/index.js'
+import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, MEMBER_ID_PATTERN, URGENCIES, type Urgency } from '../../node/index.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 
 // src/cli/demo.ts reads the same answers
 export type { InviteResponse, MessageStatusResponse, RepliesResponse, SendResponse }
 
+// member ids (chosen by the site) and user references are separate names, told apart by the id's shape
+const ID_SHAPE = `the shape of a member id (${MEMBER_ID_PATTERN.source})`
+
 function inviteCommand (): Command {
   return command('invite', 'site: issue a one-time invite token (printed on stdout) for a member to join')
-    .option('--ref <userref>', 'the member\'s user reference at the site (another device of the same member: the same ref)')
+    .option('--ref <userref>', `the member's user reference at the site (another device of the same member: the same ref); never in ${ID_SHAPE}`)
     .option('--expires <duration>', 'lifetime of the invite, e.g. 30m, 2h, 7d (default: the node\'s, 7 days)', parseDuration)
     .action(async (opts: CommonOptions & { ref?: string, expires?: number }) => {
       const { dir, out } = context(opts)
@@ -56,7 +59,7 @@ interface SendOptions extends CommonOptions {
 
 function sendCommand (): Command {
   return command('send', 'site: send a message to members (by member id or user reference); prints its id')
-    .requiredOption('--to <refs>', 'recipients, comma-separated (repeatable)', parseList)
+    .requiredOption('--to <refs>', `recipients, comma-separated (repeatable): member ids or user references; a name in ${ID_SHAPE} is a member id`, parseList)
     .requiredOption('--subject <text>', 'the subject')
     .option('--body <text>', 'the body')
     .option('--file <path>', 'read the body from a file (- for stdin)')
@@ -131,8 +134,8 @@ function membersCommand (): Command {
 }
 
 function removeMemberCommand (): Command {
-  return command('remove-member', 'site: remove a member and all its devices; its queued messages are dropped')
-    .argument('<member>', 'member id or user reference')
+  return command('remove-member', 'site: remove a member and all its devices at once: their connections end, their queued messages are dropped, and invites not yet redeemed for its reference are revoked')
+    .argument('<member>', `member id or user reference; a name in ${ID_SHAPE} is a member id`)
     .action(async (member: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'site', 'remove-member')

@@ -1,4 +1,4 @@
-import { BODY_ERRORS, errorResponses, time, type RequestOf, type ResponseOf } from '../../schemas.js'
+import { BODY_ERRORS, errorResponses, MEMBER_NAMES, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { MAX_REF_BYTES, type SiteNode } from '../../../node/index.js'
 
@@ -6,7 +6,7 @@ const inviteBody = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    ref: { type: 'string', maxLength: MAX_REF_BYTES, description: `the site's user reference (at most ${MAX_REF_BYTES} UTF-8 bytes)` },
+    ref: { type: 'string', maxLength: MAX_REF_BYTES, description: `the site's user reference (at most ${MAX_REF_BYTES} UTF-8 bytes); ${MEMBER_NAMES}, so a reference of a member id's shape is refused (400 INVALID_ARGUMENT)` },
     expiresInSeconds: { type: 'integer', minimum: 1, maximum: 365 * 24 * 3600, description: 'default the node\'s (7 days)' }
   }
 } as const

@@ -1,4 +1,4 @@
-import { errorResponses, memberRef, time, type ResponseOf } from '../../schemas.js'
+import { errorResponses, MEMBER_NAMES, memberRef, time, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { type SiteNode } from '../../../node/index.js'
 
@@ -31,7 +31,7 @@ const refParams = {
   type: 'object',
   additionalProperties: false,
   required: ['ref'],
-  properties: { ref: { ...memberRef, description: 'member id or user reference' } }
+  properties: { ref: { ...memberRef, description: `member id or user reference: ${MEMBER_NAMES}` } }
 } as const
 
 /** GET /v1/members, GET and DELETE /v1/members/:ref. */
@@ -60,7 +60,7 @@ export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
     schema: {
       tags: ['members'],
       summary: 'Remove a member and all its devices',
-      description: 'Messages still queued for its devices are dropped. Answers the removed member.',
+      description: 'At once: the connections of its devices end, messages still queued for them are dropped, and every invite not yet redeemed for its user reference is revoked (a device that joins with one is refused INVITE_UNKNOWN). Invites issued afterwards for the reference work (they make a new member). Answers the removed member.',
       params: refParams,
       response: { 200: { description: 'the member as it was before removal', ...memberView }, ...errorResponses(400, 404) }
     }

@@ -1,4 +1,4 @@
-import { BODY_ERRORS, errorResponses, memberRef, messageId, messageIdParams, time, type RequestOf, type ResponseOf } from '../../schemas.js'
+import { BODY_ERRORS, errorResponses, MEMBER_NAMES, memberRef, messageId, messageIdParams, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import {
   DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_SEND_RECIPIENTS,
@@ -15,7 +15,7 @@ const sendBody = {
   additionalProperties: false,
   required: ['to', 'subject', 'body'],
   properties: {
-    to: { type: 'array', minItems: 1, maxItems: MAX_SEND_RECIPIENTS, items: memberRef, description: 'member ids or user references' },
+    to: { type: 'array', minItems: 1, maxItems: MAX_SEND_RECIPIENTS, items: memberRef, description: `member ids or user references: ${MEMBER_NAMES}` },
     subject: { type: 'string', maxLength: MAX_SUBJECT_BYTES },
     body: { type: 'string', maxLength: MAX_BODY_BYTES },
     contentType: { type: 'string', maxLength: MAX_CONTENT_TYPE_BYTES, description: `MIME type of body; empty means ${DEFAULT_CONTENT_TYPE}` },
