@@ -38,7 +38,7 @@ export type { SiteStatusResponse } from './routes/site/status.js'
 export type { MessageStatusResponse, SendBody, SendResponse } from './routes/site/messages.js'
 export type { InviteBody, InviteResponse } from './routes/site/invites.js'
 export type { MemberResponse, MembersResponse } from './routes/site/members.js'
-export type { RepliesResponse, ReplyResponse } from './routes/site/replies.js'
+export type { DeleteRepliesResponse, RepliesResponse, ReplyResponse } from './routes/site/replies.js'
 export type { WebhookResponse } from './routes/site/webhook.js'
 // the member API
 export type { MemberStatusResponse } from './routes/member/status.js'

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { loadConfig, readRuntime, readToken, RUNTIME_FILE, type Role, type TmtpConfig } from './config.js'
 import { CliError, EXIT, type ExitCode } from './errors.js'
 import type { ApiErrorCode } from '../api/index.js'
-import { ErrorCode, type NodeErrorCode } from '../node/index.js'
+import { ErrorCode, type NodeErrorCode } from '../node/contract.js'
 
 // The exit code of every code the local API answers, taken from the lists that define them:
 // a code added to the library's or the API's list does not compile until it has one here.

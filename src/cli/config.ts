@@ -4,7 +4,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CliError, EXIT, usageError } from './errors.js'
 import { checkAllowedHosts } from '../api/contract.js'
-import { LIMIT_RANGES, type NodeLimits, resolveLimits } from '../node/index.js'
+import { LIMIT_RANGES, type NodeLimits, resolveLimits } from '../node/contract.js'
 
 /**
  * A node's data folder, as the `tmtp` command lays it out:

@@ -29,6 +29,12 @@ export interface InboundSink<T> {
    * before a removal carries nothing in after it.
    */
   recheck?: (remote: Uint8Array) => Promise<void>
+  /**
+   * How many of these new envelopes (in order) the peer may have stored now; the rest stay
+   * unacknowledged and the stream ends with RATE_LIMITED, so that the peer keeps them and
+   * sends them later. Absent: all of them.
+   */
+  quota?: (remote: Uint8Array, accepted: Array<Accepted<T>>) => Promise<number>
   /** For each id (hex), whether it is already stored. */
   known: (idsHex: string[]) => Promise<boolean[]>
   /** Stores new envelopes durably, all or nothing; throws STORAGE_FAILURE. */
@@ -87,15 +93,21 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
       const seen = await sink.known(batch.map(a => a.idHex))
       const fresh = batch.flatMap((entry, i) => entry.accepted !== undefined && !seen[i] ? [entry.accepted] : [])
       await sink.recheck?.(opts.remote)
-      await sink.store(opts.remote, fresh)
+      const allowed = sink.quota === undefined ? fresh.length : await sink.quota(opts.remote, fresh)
+      const stored = fresh.slice(0, allowed)
+      await sink.store(opts.remote, stored)
+      // what is acknowledged: what was stored now or before; envelopes over the quota are not
+      const held = new Set(fresh.slice(allowed).map(a => a.idHex))
+      const acked = held.size === 0 ? batch : batch.filter(entry => !held.has(entry.idHex))
       const frames: Uint8Array[] = []
-      for (let i = 0; i < batch.length; i += MAX_ACK_IDS) {
-        const ids = batch.slice(i, i + MAX_ACK_IDS).map(a => a.id)
+      for (let i = 0; i < acked.length; i += MAX_ACK_IDS) {
+        const ids = acked.slice(i, i + MAX_ACK_IDS).map(a => a.id)
         const ack = SignedPayload.decode(signAck(opts.self, opts.remote, ids, now()))
         frames.push(Receipt.encode({ ack }))
       }
       await framed.write(frames)
-      inFlight -= batch.length
+      inFlight -= acked.length
+      if (held.size > 0) throw new TmtpError(ErrorCode.RATE_LIMITED, `over this site's quota: ${held.size} envelopes not stored, send them later`)
     }
   }
 
@@ -104,8 +116,8 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
     if (flushing !== undefined || pending.length === 0 || failure !== undefined) return
     flushing = flush().catch(async (err: unknown) => {
       failure = isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'store failed', { cause: err })
-      // a peer no longer admitted is told so, as at admission; a failed store aborts the stream
-      if (failure.code === ErrorCode.NOT_MEMBER) await sendError(failure)
+      // a peer no longer admitted, or over its quota, is told so; a failed store aborts the stream
+      if (failure.code === ErrorCode.NOT_MEMBER || failure.code === ErrorCode.RATE_LIMITED) await sendError(failure)
       else framed.abort(failure)
     }).finally(() => {
       flushing = undefined

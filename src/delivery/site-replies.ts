@@ -2,7 +2,8 @@ import { toString as uint8ArrayToString } from 'uint8arrays'
 import { checkEnvelopeHeader, decryptEnvelope, peerIdToString, type EpochKeys } from '../crypto/index.js'
 import { ErrorCode, TmtpError, type Content } from '../protocol/index.js'
 import { epochKeysFromRecord, type Reply, type ReplyEvent, type SiteStore, type Write } from '../store/index.js'
-import type { InboundSink } from './receiver.js'
+import type { Accepted, InboundSink } from './receiver.js'
+import type { ReplyQuota } from './reply-quota.js'
 
 export interface SiteRepliesOptions {
   store: SiteStore
@@ -11,6 +12,8 @@ export interface SiteRepliesOptions {
   onReply: (reply: Reply) => void
   /** Journals reply events for the backend in the batch that stores the replies; absent: none kept. */
   journal?: (events: ReplyEvent[]) => Write[]
+  /** What each member may have stored; absent: no bound. */
+  quota?: ReplyQuota
 }
 
 /**
@@ -41,25 +44,41 @@ export function siteRepliesSink (opts: SiteRepliesOptions): InboundSink<Content>
       return decryptEnvelope(keys.deviceToSite, parsed)
     },
     known: async (ids) => await opts.store.knownReplies(who.device, ids),
-    store: async (remote, accepted) => {
-      const peer = peerIdToString(remote)
+    quota: async (_remote, accepted) => {
+      const quota = opts.quota
+      if (quota === undefined) return accepted.length
       const received = opts.now()
-      const replies: Reply[] = accepted.map(a => ({
-        id: a.idHex,
-        device: peer,
-        member: who.member,
-        ref: who.ref,
-        subject: a.value.subject,
-        body: a.value.body,
-        contentType: a.value.contentType,
-        thread: uint8ArrayToString(a.value.thread, 'base16'),
-        replyTo: uint8ArrayToString(a.value.replyTo, 'base16'),
-        created: a.parsed.header.created,
-        received
-      }))
+      return await quota.grant(who.device, who.member, accepted.map(a => byteLength(JSON.stringify(toReply(a, who, received)))))
+    },
+    store: async (_remote, accepted) => {
+      const received = opts.now()
+      const replies = accepted.map(a => toReply(a, who, received))
       const events: ReplyEvent[] = opts.journal === undefined ? [] : replies.map(r => ({ ...r, type: 'reply', at: r.received }))
       await opts.store.write([...opts.store.putReplies(replies), ...(opts.journal?.(events) ?? [])])
       for (const r of replies) opts.onReply(r)
     }
   }
+}
+
+/** A reply as the site keeps it, from an accepted envelope of `who`'s device. */
+function toReply (a: Accepted<Content>, who: { device: string, member: string, ref: string }, received: number): Reply {
+  return {
+    id: a.idHex,
+    device: who.device,
+    member: who.member,
+    ref: who.ref,
+    subject: a.value.subject,
+    body: a.value.body,
+    contentType: a.value.contentType,
+    thread: uint8ArrayToString(a.value.thread, 'base16'),
+    replyTo: uint8ArrayToString(a.value.replyTo, 'base16'),
+    created: a.parsed.header.created,
+    received
+  }
+}
+
+const encoder = new TextEncoder()
+
+function byteLength (text: string): number {
+  return encoder.encode(text).byteLength
 }

@@ -11,6 +11,7 @@ export { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_SEND_RECIPIENTS, MAX_TOPIC_LENGTH, type
 export { DEFAULT_URGENCY, URGENCIES, type Urgency } from '../delivery/urgency.js'
 export { DELIVERY_STATES, SETTLED_STATES, type DeliveryState, type SettledState } from '../store/states.js'
 export { isMemberId, MEMBER_ID_PATTERN } from '../store/member-id.js'
+export { MAX_REPLY_CURSOR_LENGTH } from '../store/reply-cursor.js'
 export type { MessageStatus, Reply, ReplyView, StateCounts } from '../store/site-store.js'
 export type { DeliveryEvent, JournalEntry, JournalEvent, ReplyEvent } from '../store/event-journal.js'
 export type { JoinedSite, PostStatus } from '../store/member-store.js'

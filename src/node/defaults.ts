@@ -69,6 +69,17 @@ export const DEFAULTS = {
    */
   dhtPutsPerMinutePerIp: 600,
   /**
+   * Replies a member device may post per minute, and a member with all its devices: a person
+   * answering does not come near them, a device flooding the site is held back (its replies
+   * wait on the device and go later: RATE_LIMITED).
+   */
+  repliesPerMinute: 60,
+  repliesPerMinutePerMember: 120,
+  /** Bytes of one member's replies the site keeps: 16 MiB, a few hundred long replies; past it, RATE_LIMITED until some are collected or age out. */
+  replyBytesPerMember: 16 * 1024 * 1024,
+  /** Replies the backend never collects are deleted after 30 days, freeing their member's quota. */
+  replyRetentionMs: 30 * 24 * 3600_000,
+  /**
    * Power-loss-safe writes: every group-committed batch is fsynced before anything in it is
    * acknowledged, as a signed ack states (spec 3, "stored durably"). Off, a process crash still
    * loses nothing, a power loss may lose the last writes (and a device may have acknowledged

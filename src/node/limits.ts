@@ -31,6 +31,14 @@ export interface NodeLimits {
   dhtPutsPerMinute: number
   /** DHT server: PUT_VALUE requests accepted per IP address (IPv6: per /64) per minute. */
   dhtPutsPerMinutePerIp: number
+  /** Site: replies a member device may post per minute. */
+  repliesPerMinute: number
+  /** Site: replies a member (all its devices) may post per minute. */
+  repliesPerMinutePerMember: number
+  /** Site: bytes of a member's replies the site keeps until the backend collects them or they age out. */
+  replyBytesPerMember: number
+  /** Site: how long the site keeps a reply the backend did not collect, in ms. */
+  replyRetentionMs: number
 }
 
 /** Allowed range of each limit, inclusive. */
@@ -46,7 +54,12 @@ export const LIMIT_RANGES: Record<keyof NodeLimits, readonly [number, number]> =
   // at least one record of the largest size an address record can have
   dhtMaxBytes: [MAX_STORED_RECORD_BYTES + 64, 4 * 1024 ** 3],
   dhtPutsPerMinute: [1, 1_000_000],
-  dhtPutsPerMinutePerIp: [1, 1_000_000]
+  dhtPutsPerMinutePerIp: [1, 1_000_000],
+  repliesPerMinute: [1, 1_000_000],
+  repliesPerMinutePerMember: [1, 1_000_000],
+  // at least one reply of the largest size
+  replyBytesPerMember: [128 * 1024, 1024 ** 4],
+  replyRetentionMs: [3600_000, 366 * 24 * 3600_000]
 }
 
 /** The limits given, checked, with the defaults for the rest. Throws INVALID_ARGUMENT naming the bad one. */

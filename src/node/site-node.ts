@@ -2,7 +2,7 @@ import '../polyfill.js'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Registry } from 'prom-client'
-import { Courier, FramedStream, receiveEnvelopes, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
+import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
 import { EventJournal, SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
 import { NodeError } from '../util/index.js'
@@ -90,6 +90,12 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   removeMember: (idOrRef: string) => Promise<MemberView>
   /** Replies in the order received; `after` is the `cursor` of the last reply of the previous page. */
   replies: (opts?: { after?: string, limit?: number }) => Promise<ReplyView[]>
+  /**
+   * Deletes the replies received up to and including the one `through` names (a cursor): the
+   * backend collected them. Frees their members' reply quota. Replies never collected are
+   * deleted after `replyRetentionMs`.
+   */
+  deleteReplies: (opts: { through: string }) => Promise<{ deleted: number }>
   /** Device copies queued and by state (kept as counters: no scan), and active delivery sessions. */
   stats: () => Promise<SiteStats>
   /** The first write that failed, if one did (see the `storage` event). */
@@ -109,6 +115,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   private readonly outbox: SiteOutbox
   private readonly membership: SiteMembership
   private readonly courier: Courier
+  private readonly replyQuota: ReplyQuota
   private readonly options: SiteNodeOptions
   private readonly addressScope: AddressScope
   private sweepTimer?: NodeJS.Timeout
@@ -145,6 +152,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes),
       onDevicesGone: peers => { for (const peer of peers) this.hangUp(peer) }
     })
+    this.replyQuota = new ReplyQuota(limits, store, now)
     this.courier = new Courier({
       outbox: this.outbox,
       open: async device => await this.openDelivery(device),
@@ -186,7 +194,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
         self: this.shell.signer.peerId,
         now: Date.now,
         onReply: reply => { this.dispatch('reply', reply) },
-        journal: this.journal === undefined ? undefined : events => (this.journal as EventJournal).append(events)
+        journal: this.journal === undefined ? undefined : events => (this.journal as EventJournal).append(events),
+        quota: this.replyQuota
       })
       stream.inactivityTimeout = streamIdleMs
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.shell.signer, remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
@@ -206,6 +215,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     for await (const device of this.store.devicesWithOutbox()) this.courier.wake(device)
     this.sweepTimer = setInterval(() => {
       this.outbox.sweepExpired().catch(err => { this.log.error('expiry sweep failed: %e', err) })
+      // replies the backend never collected go after their retention time
+      this.store.deleteReplies({ before: Date.now() - this.limits.replyRetentionMs }).catch(err => { this.log.error('reply retention sweep failed: %e', err) })
     }, DEFAULTS.expirySweepMs)
     this.sweepTimer.unref()
   }
@@ -262,6 +273,11 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
 
   async replies (opts: { after?: string, limit?: number } = {}): Promise<ReplyView[]> {
     return await this.store.replies({ after: opts.after, limit: opts.limit ?? 100 })
+  }
+
+  async deleteReplies (opts: { through: string }): Promise<{ deleted: number }> {
+    if (typeof opts?.through !== 'string') throw new NodeError('INVALID_ARGUMENT', 'through must be a replies cursor')
+    return { deleted: await this.store.deleteReplies({ through: opts.through }) }
   }
 
   async stats (): Promise<SiteStats> {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
-import { NodeError } from '../util/index.js'
+import { toString as uint8ArrayToString } from 'uint8arrays'
 import { add, decodeJson, del, encodeJson, pad, put, type Database, type Write } from './database.js'
 import { isMemberId } from './member-id.js'
+import { cursorOfReplyKey, replyKeyFromCursor } from './reply-cursor.js'
 import { DELIVERY_STATES, type DeliveryState, type SettledState } from './states.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
 
@@ -29,6 +29,7 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   rp:<received time>:<id hex>:<device PeerId>   Reply (older nodes wrote rp:<received time>:<id hex>)
  *   rid:<id hex>:<device PeerId>        rp key of that reply: ids are per sender (spec 11.7), so
  *                                       deduplication is per device (older nodes: rid:<id hex>)
+ *   rb:<member id>                      bytes of the member's stored replies (a counter), for its quota
  *   cnt:<delivery state>                how many device copies are in that state (a counter, see
  *                                       Database `add`), kept in the batches that change them
  */
@@ -142,18 +143,9 @@ export interface ReplyView extends Reply {
   cursor: string
 }
 
-const REPLY_KEY = /^rp:[0-9]{16}:[0-9a-f]{32}(:[1-9A-HJ-NP-Za-km-z]{1,128})?$/
-
-/** The store key a replies cursor stands for; INVALID_ARGUMENT when it is not one this store made. */
-function replyKeyFromCursor (cursor: string): string {
-  let k = ''
-  try {
-    if (typeof cursor === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(cursor)) k = uint8ArrayToString(uint8ArrayFromString(cursor, 'base64url'))
-  } catch {
-    // not base64url: refused below like any other cursor this store did not make
-  }
-  if (!REPLY_KEY.test(k)) throw new NodeError('INVALID_ARGUMENT', 'not a replies cursor')
-  return k
+/** What a stored reply counts towards its member's quota: the bytes of its record. */
+function replyBytes (write: Write): number {
+  return write.value?.byteLength ?? 0
 }
 
 const key = {
@@ -174,7 +166,8 @@ const key = {
   ack: (hash: string) => `ack:${hash}`,
   reply: (received: number, id: string, device: string) => `rp:${pad(received)}:${id}:${device}`,
   replyId: (id: string, device: string) => `rid:${id}:${device}`,
-  count: (state: DeliveryState) => `cnt:${state}`
+  count: (state: DeliveryState) => `cnt:${state}`,
+  replyBytes: (member: string) => `rb:${member}`
 }
 
 /** A queued envelope as the outbox holds it: `key` is opaque to callers (a cursor, an id to settle). */
@@ -452,17 +445,45 @@ export class SiteStore {
     return ids.map((_, i) => found[2 * i] !== undefined || (legacy[i] !== undefined && decodeJson<Reply>(legacy[i] as Uint8Array).device === device))
   }
 
+  /** Replies stored, indexed for deduplication, and counted towards their member's quota. */
   putReplies (replies: Reply[]): Write[] {
     return replies.flatMap(r => {
       const replyKey = key.reply(r.received, r.id, r.device)
-      return [put(replyKey, r), put(key.replyId(r.id, r.device), replyKey)]
+      const record = put(replyKey, r)
+      return [record, put(key.replyId(r.id, r.device), replyKey), add(key.replyBytes(r.member), replyBytes(record))]
     })
+  }
+
+  /** Bytes of a member's stored replies (what its quota counts). */
+  async replyBytes (member: string): Promise<number> {
+    return await this.db.counter(key.replyBytes(member))
+  }
+
+  /**
+   * Deletes stored replies, oldest first: those received before `before` (retention), or those
+   * up to and including the reply a cursor names (collected by the backend). Returns how many.
+   */
+  async deleteReplies (options: { before?: number, through?: string }): Promise<number> {
+    const last = options.through === undefined ? undefined : replyKeyFromCursor(options.through)
+    const end = options.before === undefined ? undefined : `rp:${pad(options.before)}`
+    let deleted = 0
+    for (;;) {
+      const page = (await this.db.range('rp:', { limit: 1000 })).filter(([k]) => (last === undefined || k <= last) && (end === undefined || k < end))
+      if (page.length === 0) return deleted
+      await this.db.write(page.flatMap(([k, value]) => {
+        const reply = decodeJson<Reply>(value)
+        // an older node's index names no device
+        const index = k.split(':').length === 4 ? key.replyId(reply.id, reply.device) : `rid:${reply.id}`
+        return [del(k), del(index), add(key.replyBytes(reply.member), -value.byteLength)]
+      }))
+      deleted += page.length
+    }
   }
 
   /** Replies in the order they were received, after an opaque cursor (from an earlier page). */
   async replies (options: { after?: string, limit: number }): Promise<ReplyView[]> {
     const after = options.after === undefined ? undefined : replyKeyFromCursor(options.after)
     const page = await this.db.range('rp:', { after, limit: options.limit })
-    return page.map(([k, value]) => ({ ...decodeJson<Reply>(value), cursor: uint8ArrayToString(uint8ArrayFromString(k), 'base64url') }))
+    return page.map(([k, value]) => ({ ...decodeJson<Reply>(value), cursor: cursorOfReplyKey(k) }))
   }
 }

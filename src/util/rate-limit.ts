@@ -17,6 +17,26 @@ export class RateLimiter {
 
   /** Counts one attempt; false when the key is over its limit in the current window. */
   allow (key: string, now = Date.now()): boolean {
+    const w = this.window(key, now)
+    w.count++
+    return w.count <= this.limit
+  }
+
+  /** How many of `n` more the key may have in the current window; counts only those. */
+  take (key: string, n: number, now = Date.now()): number {
+    const w = this.window(key, now)
+    const granted = Math.max(0, Math.min(n, this.limit - w.count))
+    w.count += granted
+    return granted
+  }
+
+  /** Gives back what `take` granted but was not used. */
+  giveBack (key: string, n: number): void {
+    const w = this.windows.get(key)
+    if (w !== undefined) w.count = Math.max(0, w.count - n)
+  }
+
+  private window (key: string, now: number): { start: number, count: number } {
     let w = this.windows.get(key)
     if (w === undefined || now - w.start >= this.windowMs) {
       this.windows.delete(key)
@@ -24,8 +44,7 @@ export class RateLimiter {
       this.windows.set(key, w)
       if (this.windows.size > this.maxKeys) this.windows.delete(this.windows.keys().next().value as string)
     }
-    w.count++
-    return w.count <= this.limit
+    return w
   }
 
   /** Forgets a key's window: its next attempt starts a new one. */

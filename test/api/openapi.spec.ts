@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 const SITE_ROUTES = [
   'get /healthz', 'get /metrics', 'get /v1/status', 'post /v1/messages', 'get /v1/messages/{id}', 'post /v1/invites',
-  'get /v1/members', 'get /v1/members/{ref}', 'delete /v1/members/{ref}', 'get /v1/replies', 'get /v1/webhook'
+  'get /v1/members', 'get /v1/members/{ref}', 'delete /v1/members/{ref}', 'get /v1/replies', 'delete /v1/replies', 'get /v1/webhook'
 ]
 const MEMBER_ROUTES = [
   'get /healthz', 'get /v1/status', 'post /v1/join', 'get /v1/sites', 'delete /v1/sites/{peerId}', 'get /v1/blocks',

@@ -151,19 +151,35 @@ describe('api: site', () => {
       await waitFor('two replies', async () => (await site.replies()).length === 2)
 
       const all = json(await call(api, 'GET', '/v1/replies'))
-      assert.deepEqual(all.replies.map((r: { body: string }) => r.body), ['yes', 'really'])
+      // replies of one batch share their received time: their order is the store's
+      const order = all.replies.map((r: { body: string }) => r.body)
+      assert.deepEqual([...order].sort(), ['really', 'yes'])
       assert.equal(all.next, null)
-      assert.equal(all.replies[0].member, memberId)
-      assert.equal(all.replies[0].ref, 'alice')
-      assert.equal(all.replies[0].replyTo, sent.id)
-      assert.equal(all.replies[0].subject, 'Re: Question')
+      const yes = all.replies.find((r: { body: string }) => r.body === 'yes')
+      assert.equal(yes.member, memberId)
+      assert.equal(yes.ref, 'alice')
+      assert.equal(yes.replyTo, sent.id)
+      assert.equal(yes.subject, 'Re: Question')
 
       const page1 = json(await call(api, 'GET', '/v1/replies?limit=1'))
-      assert.deepEqual(page1.replies.map((r: { body: string }) => r.body), ['yes'])
+      assert.deepEqual(page1.replies.map((r: { body: string }) => r.body), [order[0]])
       assert.equal(typeof page1.next, 'string')
       const page2 = json(await call(api, 'GET', `/v1/replies?limit=1&after=${encodeURIComponent(page1.next as string)}`))
-      assert.deepEqual(page2.replies.map((r: { body: string }) => r.body), ['really'])
+      assert.deepEqual(page2.replies.map((r: { body: string }) => r.body), [order[1]])
       assert.equal(page2.next, null)
+    })
+
+    it('DELETE /v1/replies?through= deletes the replies collected, up to and including the cursor', async () => {
+      const sent = await send({ to: ['alice'], subject: 'Question', body: 'Coming?' })
+      await waitForState(site, sent.id, 'delivered')
+      for (const body of ['one', 'two', 'three']) await member.reply(sent.id, { body })
+      await waitFor('three replies', async () => (await site.replies()).length === 3)
+      const page = json(await call(api, 'GET', '/v1/replies?limit=2'))
+      assert.deepEqual(json(await call(api, 'DELETE', `/v1/replies?through=${encodeURIComponent(page.next as string)}`)), { deleted: 2 })
+      const left = json(await call(api, 'GET', '/v1/replies')).replies.map((r: { body: string }) => r.body)
+      assert.deepEqual([...left, ...page.replies.map((r: { body: string }) => r.body)].sort(), ['one', 'three', 'two'], 'the two collected went, the third stays')
+      assertError(await call(api, 'DELETE', '/v1/replies'), 400, 'INVALID_REQUEST')
+      assertError(await call(api, 'DELETE', '/v1/replies?through=zzz'), 400, 'INVALID_ARGUMENT')
     })
 
     it('GET /v1/webhook without a webhook: url null', async () => {

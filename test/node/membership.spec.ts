@@ -201,4 +201,23 @@ describe('node: membership', () => {
     const again = await laptop.join((await site.createInvite({ ref: 'ann' })).token)
     assert.notEqual(again.member, '', 'an invite issued after the removal works')
   })
+
+  it('a member over its reply quota is told RATE_LIMITED, keeps its replies and sends them once the quota allows', async () => {
+    let clock = Date.now()
+    const site = await net.site('site', { repliesPerMinute: 3, now: () => clock })
+    const member = await net.member('phone')
+    await member.join((await site.createInvite({ ref: 'ann' })).token)
+    const sent = await site.send({ to: ['ann'], subject: 'hello', body: '' })
+    await waitFor('the message', async () => (await member.inbox()).length === 1)
+    const posts = []
+    for (let i = 0; i < 5; i++) posts.push(await member.reply(sent.id, { body: `reply ${i}` }))
+    await waitFor('three stored', async () => (await site.replies()).length === 3, 10_000)
+    await delay(500)
+    assert.equal((await site.replies()).length, 3, 'no more than the quota')
+    const states = await Promise.all(posts.map(async p => (await member.post(p.id)).state))
+    assert.deepEqual(states.filter(s => s === 'queued').length, 2, 'the device keeps what the site did not take')
+    clock += 61_000
+    await waitFor('the rest sent later', async () => (await site.replies()).length === 5, 15_000)
+    assert.deepEqual((await site.replies()).map(r => r.body).sort(), [0, 1, 2, 3, 4].map(i => `reply ${i}`))
+  })
 })

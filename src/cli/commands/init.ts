@@ -5,7 +5,6 @@ import { CONFIG_FILE, configExists, createConfig, createToken, defaultConfig, pr
 import { usageError } from '../errors.js'
 import { fields } from '../output.js'
 import { checkMultiaddrs, command, context, parseMultiaddr, parsePort, type CommonOptions } from './common.js'
-import { loadEncryptionKey, loadIdentity, peerIdToString } from '../../node/index.js'
 
 export interface InitOptions {
   role: Role
@@ -33,6 +32,8 @@ export async function initDataDir (dir: string, opts: InitOptions): Promise<Init
   const config = defaultConfig(opts.role, name)
   if (opts.listen !== undefined && opts.listen.length > 0) config.listen = opts.listen
   if (opts.apiPort !== undefined) config.apiPort = opts.apiPort
+  // the node's face only here: the other commands' start-up loads neither libp2p nor LevelDB
+  const { loadEncryptionKey, loadIdentity, peerIdToString } = await import('../../node/index.js')
   const signer = await loadIdentity(dir)
   if (opts.role === 'member') await loadEncryptionKey(dir)
   // the config goes last but one: its presence means "initialised", and it refuses a racing init

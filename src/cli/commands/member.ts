@@ -4,7 +4,7 @@ import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, type CommonOptions } from './common.js'
 import type { BlockBody, InboxMessageQuery, InboxMessageResponse, InboxResponse, JoinBody, JoinResponse, LeaveResponse, PostResponse, ReplyBody, SitesResponse } from '../../api/index.js'
-import { DEFAULT_CONTENT_TYPE } from '../../node/index.js'
+import { DEFAULT_CONTENT_TYPE } from '../../node/contract.js'
 
 /** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
 

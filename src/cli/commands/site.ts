@@ -6,7 +6,7 @@ import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
 import type { InviteBody, InviteResponse, MemberResponse, MembersResponse, MessageStatusResponse, RepliesResponse, SendBody, SendResponse } from '../../api/index.js'
-import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, MEMBER_ID_PATTERN, URGENCIES, type Urgency } from '../../node/index.js'
+import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, MEMBER_ID_PATTERN, URGENCIES, type Urgency } from '../../node/contract.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 

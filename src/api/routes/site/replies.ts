@@ -1,13 +1,9 @@
 import { CONTENT_FIELDS, contentProperties, errorResponses, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import { type SiteNode } from '../../../node/index.js'
+import { MAX_REPLY_CURSOR_LENGTH, type SiteNode } from '../../../node/index.js'
 
-/**
- * A replies cursor is opaque (the node makes and checks it): base64url, shorter than this
- * (today's are 140 characters: a reply's key names its device since ids are per sender).
- */
-const MAX_CURSOR_LENGTH = 256
-const CURSOR = `^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`
+/** A replies cursor is opaque (the node makes and checks it): base64url, at most MAX_REPLY_CURSOR_LENGTH characters. */
+const CURSOR = `^[A-Za-z0-9_-]{1,${MAX_REPLY_CURSOR_LENGTH}}$`
 
 /** Replies per page when the query does not say. */
 const DEFAULT_PAGE = 100
@@ -31,7 +27,7 @@ const repliesQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    after: { type: 'string', pattern: CURSOR, maxLength: MAX_CURSOR_LENGTH, description: 'the next cursor of the previous page' },
+    after: { type: 'string', pattern: CURSOR, maxLength: MAX_REPLY_CURSOR_LENGTH, description: 'the next cursor of the previous page' },
     limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `an integer 1..1000; default ${DEFAULT_PAGE}` }
   }
 } as const
@@ -45,12 +41,30 @@ const page = {
   }
 } as const
 
+const deleteQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['through'],
+  properties: {
+    through: { type: 'string', pattern: CURSOR, maxLength: MAX_REPLY_CURSOR_LENGTH, description: 'the cursor of the last reply collected: it and every reply before it are deleted' }
+  }
+} as const
+
+const deleted = {
+  type: 'object',
+  required: ['deleted'],
+  properties: { deleted: { type: 'integer', minimum: 0, description: 'replies deleted' } }
+} as const
+
+/** What DELETE /v1/replies answers. */
+export type DeleteRepliesResponse = ResponseOf<typeof deleted>
+
 /** A reply as GET /v1/replies lists it. */
 export type ReplyResponse = ResponseOf<typeof reply>
 /** What GET /v1/replies answers. */
 export type RepliesResponse = ResponseOf<typeof page>
 
-/** GET /v1/replies: replies from members, oldest first, paged by cursor. */
+/** GET /v1/replies: replies from members, oldest first, paged by cursor; DELETE /v1/replies: collected replies go. */
 export const replyRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
   app.get<{ Querystring: RequestOf<typeof repliesQuery> }>('/v1/replies', {
     schema: {
@@ -69,4 +83,17 @@ export const replyRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, {
     const page = replies.slice(0, limit)
     return { replies: page, next: replies.length > limit ? page[page.length - 1].cursor : null }
   })
+
+  app.delete<{ Querystring: RequestOf<typeof deleteQuery> }>('/v1/replies', {
+    schema: {
+      tags: ['replies'],
+      summary: 'Delete the replies collected, up to a cursor',
+      description: 'Deletes the reply the cursor names and every reply received before it: the backend has them. That frees the members\' reply quota (replyBytesPerMember); replies never collected are deleted after replyRetentionMs.',
+      querystring: deleteQuery,
+      response: {
+        200: { description: 'the replies deleted', ...deleted },
+        ...errorResponses(400)
+      }
+    }
+  }, async (request): Promise<DeleteRepliesResponse> => await node.deleteReplies({ through: request.query.through }))
 }
