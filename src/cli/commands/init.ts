@@ -32,7 +32,7 @@ export async function initDataDir (dir: string, opts: InitOptions): Promise<Init
   const config = defaultConfig(opts.role, name)
   if (opts.listen !== undefined && opts.listen.length > 0) config.listen = opts.listen
   if (opts.apiPort !== undefined) config.apiPort = opts.apiPort
-  // the node's face only here: the other commands' start-up loads neither libp2p nor LevelDB
+  // the node's face on demand: every other command but start takes the node's contract alone (src/node/contract.ts)
   const { loadEncryptionKey, loadIdentity, peerIdToString } = await import('../../node/index.js')
   const signer = await loadIdentity(dir)
   if (opts.role === 'member') await loadEncryptionKey(dir)
