@@ -51,3 +51,23 @@ export function keepableAddrs (addrs: ReadonlyArray<string | Multiaddr>, scope: 
   }
   return [...kept]
 }
+
+/**
+ * The network a remote address comes from, for per-address bounds: its IP address, or for
+ * IPv6 its /64 (one host usually holds a whole /64: counting per address would let it use
+ * 2^64 of them); another kind of address as it is.
+ */
+export function networkOf (ma: Multiaddr): string {
+  const ip = ma.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')
+  if (ip?.value === undefined) return ma.toString()
+  return ip.name === 'ip6' ? prefix64(ip.value) : ip.value
+}
+
+/** The /64 network of an IPv6 address, e.g. '2001:db8:0:1::/64'. */
+function prefix64 (address: string): string {
+  const [head, tail] = address.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups = tail === undefined ? left : [...left, ...new Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return groups.slice(0, 4).map(g => (g === '' ? '0' : g.toLowerCase().replace(/^0+(?=.)/, ''))).join(':') + '::/64'
+}

@@ -28,8 +28,19 @@ export const DEFAULTS = {
   inviteTtlMs: 7 * 24 * 3600_000,
   /** Age after which a site starts a new key epoch for a device: 7 days (spec: "Key epochs"). */
   epochAgeMs: 7 * 24 * 3600_000,
-  /** Join attempts accepted per peer per minute (spec: "Limits"). */
+  /** Join attempts accepted per peer per minute (spec 19, "Limits"). */
   joinsPerMinute: 10,
+  /**
+   * Join attempts per IP address (IPv6: per /64) per minute, all its PeerIds together: PeerIds
+   * cost nothing, addresses do. Room for a class joining from one school network at once.
+   */
+  joinsPerMinutePerIp: 100,
+  /**
+   * Connections from one IP address (IPv6: one /64) at a time, at a site: bounds what one host
+   * can hold open with ever-new PeerIds, and leaves room for the devices of a whole school or
+   * office behind one NAT (each member device keeps one connection to its site).
+   */
+  maxConnectionsPerIp: 2048,
   /** Inbound streams per connection per TMTP protocol; libp2p resets the streams beyond it. */
   maxInboundStreams: 8,
   /**

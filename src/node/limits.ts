@@ -13,6 +13,10 @@ export interface NodeLimits {
   window: number
   /** Site: join attempts per peer per minute. */
   joinsPerMinute: number
+  /** Site: join attempts per IP address (IPv6: per /64) per minute, all its peers together. */
+  joinsPerMinutePerIp: number
+  /** Site: connections from one IP address (IPv6: one /64) at a time. */
+  maxConnectionsPerIp: number
   /** Inbound streams per connection per TMTP protocol. */
   maxInboundStreams: number
   /** Site: envelopes queued per member device. */
@@ -45,6 +49,8 @@ export interface NodeLimits {
 export const LIMIT_RANGES: Record<keyof NodeLimits, readonly [number, number]> = {
   window: [1, MAX_IN_FLIGHT],
   joinsPerMinute: [1, 1_000_000],
+  joinsPerMinutePerIp: [1, 1_000_000],
+  maxConnectionsPerIp: [1, 1_000_000],
   maxInboundStreams: [1, 1024],
   maxQueuePerDevice: [1, 1_000_000_000],
   refusalsPerMinute: [1, 1_000_000],

@@ -13,6 +13,8 @@ export interface SiteMembershipOptions {
   siteName: string
   inviteTtlMs: number
   joinsPerMinute: number
+  /** Join attempts per network address per minute, all its peers together. */
+  joinsPerMinutePerIp: number
   now: () => number
   /** The site's current dialable addresses (binary multiaddrs), put into invites as hints. */
   addrs: () => Uint8Array[]
@@ -47,11 +49,13 @@ export class SiteMembership {
   private readonly store: SiteStore
   private readonly lock = new Mutex()
   private readonly joinLimiter: RateLimiter
+  private readonly networkJoinLimiter: RateLimiter
 
   constructor (opts: SiteMembershipOptions) {
     this.opts = opts
     this.store = opts.store
     this.joinLimiter = new RateLimiter(opts.joinsPerMinute, 60_000)
+    this.networkJoinLimiter = new RateLimiter(opts.joinsPerMinutePerIp, 60_000)
   }
 
   async createInvite (req: InviteRequest = {}): Promise<IssuedInvite> {
@@ -83,11 +87,16 @@ export class SiteMembership {
   }
 
   /**
-   * Counts a join stream from `remote` as an attempt, whatever comes of it, and throws
-   * RATE_LIMITED past the limit: before the frame is read (spec: "/tmtp/join/1.0.0", step 1).
+   * Counts a join stream from `remote`, coming from `network` (its IP address, or IPv6 /64),
+   * as an attempt, whatever comes of it, and throws RATE_LIMITED past either limit: before the
+   * frame is read (spec 15.1, step 1). PeerIds cost nothing to make; addresses do.
    */
-  admitJoin (remote: Uint8Array): void {
-    if (!this.joinLimiter.allow(peerIdToString(remote), this.opts.now())) throw new TmtpError(ErrorCode.RATE_LIMITED, 'too many join attempts: wait a minute')
+  admitJoin (remote: Uint8Array, network: string): void {
+    const now = this.opts.now()
+    const byPeer = this.joinLimiter.allow(peerIdToString(remote), now)
+    const byNetwork = this.networkJoinLimiter.allow(network, now)
+    if (!byPeer) throw new TmtpError(ErrorCode.RATE_LIMITED, 'too many join attempts: wait a minute')
+    if (!byNetwork) throw new TmtpError(ErrorCode.RATE_LIMITED, 'too many join attempts from this network: wait a minute')
   }
 
   /** Handles one JoinRequest frame from `remote` (admitted by admitJoin); returns the JoinResponse frame or throws TmtpError. */

@@ -6,7 +6,7 @@ import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, SiteOutbox, siteRe
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
 import { EventJournal, SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
 import { NodeError } from '../util/index.js'
-import { keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
+import { keepableAddrs, networkOf, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
 import { DEFAULTS } from './defaults.js'
 import { resolveLimits, type NodeLimits } from './limits.js'
@@ -148,6 +148,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       siteName: options.name ?? DEFAULTS.siteName,
       inviteTtlMs: options.inviteTtlMs ?? DEFAULTS.inviteTtlMs,
       joinsPerMinute: limits.joinsPerMinute,
+      joinsPerMinutePerIp: limits.joinsPerMinutePerIp,
       now,
       addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes),
       onDevicesGone: peers => { for (const peer of peers) this.hangUp(peer) }
@@ -173,7 +174,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       const addrs = keepableAddrs([connection.remoteAddr], this.addressScope)
       await serveControl(stream, async frame => await this.membership.join(frame, remoteBytes(connection), addrs),
         err => JoinResponse.encode({ code: codeToWire(err.code), memberId: '', siteName: '', detail: err.message }),
-        { log: this.log, admit: () => { this.membership.admitJoin(remoteBytes(connection)) }, onRefused: refused(connection) })
+        { log: this.log, admit: () => { this.membership.admitJoin(remoteBytes(connection), networkOf(connection.remoteAddr)) }, onRefused: refused(connection) })
       // the remote address is the device's outbound port, which a restarted site cannot dial;
       // identify may have told its listen addresses before the device record existed
       await this.rememberKnownAddrs(connection.remotePeer)

@@ -205,6 +205,22 @@ describe('hostile peers', function () {
     assert.deepEqual(pub.filter(a => !a.startsWith('/ip4/8.8.')), [], 'a public site keeps no private, loopback or DNS address')
   })
 
+  it('join: fresh PeerIds from one address are RATE_LIMITED past the address\'s limit, before any signature is checked', async () => {
+    const target = await net.site('site', { ...COUNT_EVERY_REFUSAL, joinsPerMinutePerIp: 5 })
+    const codes: Array<ErrorCode | undefined> = []
+    for (let i = 0; i < 7; i++) {
+      const fresh = await Rogue.start()
+      try {
+        codes.push(joinCode(await fresh.exchange(target, PROTOCOL_JOIN, encodeFrame(fresh.joinRequest(rogue.invite())))))
+      } finally {
+        await fresh.stop()
+      }
+    }
+    // a guessed invite (another site's) is refused on its own merits until the address is over its limit
+    assert.deepEqual(codes.slice(0, 5).map(c => c === ErrorCode.RATE_LIMITED), [false, false, false, false, false], `first five: ${codes.join(', ')}`)
+    assert.deepEqual(codes.slice(5), [ErrorCode.RATE_LIMITED, ErrorCode.RATE_LIMITED])
+  })
+
   it('leave: forged, misattributed, random, mutated, oversize and trickled leaves get their codes; nobody is removed', async () => {
     await setup()
     const siteId = peerIdBytes(site.peerId)

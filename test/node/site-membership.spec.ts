@@ -20,7 +20,7 @@ describe('node/site-membership', () => {
   beforeEach(async () => {
     handle = await openTempSiteStore()
     outbox = new SiteOutbox({ store: handle.store, signer: site, epochAgeMs: 3600_000, defaultTtlMs: 3600_000, maxTtlMs: 3600_000, maxQueuePerDevice: 10, now, onEvent: () => {} })
-    membership = new SiteMembership({ store: handle.store, outbox, signer: site, siteName: 'Club', inviteTtlMs: 3600_000, joinsPerMinute: 5, now, addrs: () => [] })
+    membership = new SiteMembership({ store: handle.store, outbox, signer: site, siteName: 'Club', inviteTtlMs: 3600_000, joinsPerMinute: 5, joinsPerMinutePerIp: 8, now, addrs: () => [] })
   })
   afterEach(async () => { await handle.close() })
 
@@ -73,11 +73,15 @@ describe('node/site-membership', () => {
     assert.deepEqual(await handle.store.counts(), { queued: 0, delivered: 0, expired: 0, rejected: 0, dropped: 2, replaced: 0 })
   })
 
-  it('counts join attempts per peer and refuses past the limit (RATE_LIMITED)', () => {
+  it('counts join attempts per peer and per network, and refuses past either limit (RATE_LIMITED)', () => {
     const peer = Ed25519Signer.generate().peerId
-    for (let i = 0; i < 5; i++) membership.admitJoin(peer)
-    assert.throws(() => { membership.admitJoin(peer) }, (err: unknown) => isTmtpError(err, ErrorCode.RATE_LIMITED))
-    membership.admitJoin(Ed25519Signer.generate().peerId)
+    for (let i = 0; i < 5; i++) membership.admitJoin(peer, '192.0.2.1')
+    assert.throws(() => { membership.admitJoin(peer, '192.0.2.1') }, (err: unknown) => isTmtpError(err, ErrorCode.RATE_LIMITED))
+    membership.admitJoin(Ed25519Signer.generate().peerId, '192.0.2.1')
+    // fresh PeerIds from one network: its limit holds (8 a minute, 7 counted so far)
+    membership.admitJoin(Ed25519Signer.generate().peerId, '192.0.2.1')
+    assert.throws(() => { membership.admitJoin(Ed25519Signer.generate().peerId, '192.0.2.1') }, (err: unknown) => isTmtpError(err, ErrorCode.RATE_LIMITED))
+    membership.admitJoin(Ed25519Signer.generate().peerId, '198.51.100.7')
   })
 
   it('keeps member ids and user references apart: a reference may not look like a member id, and each name means one member', async () => {
