@@ -1,8 +1,11 @@
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
 
-/** The version of the HTTP APIs (not of the package): it changes when a route changes incompatibly. */
-export const API_VERSION = '1.0.0'
+/**
+ * The version of the HTTP APIs (not of the package): it changes when a route changes
+ * incompatibly. 2: /healthz names no PeerId, and a Host the API does not answer to is 421.
+ */
+export const API_VERSION = '2.0.0'
 
 export interface OpenApiInfo {
   title: string
