@@ -114,7 +114,7 @@ export function defaultConfig (role: Role, name: string): TmtpConfig {
     apiHost: '127.0.0.1',
     apiHosts: [],
     apiPort: 0,
-    fsync: false,
+    fsync: true,
     webhook: null,
     bootstrap: [],
     limits: {}
