@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { equalBytes, publicKeyFromPeerId } from './ed25519.js'
 import { Content, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, TmtpError, WIRE_VERSION } from '../protocol/index.js'
 import type { DirectionKey } from './epoch.js'
@@ -62,10 +61,7 @@ export function sealEnvelope (key: DirectionKey, header: EnvelopeHeader, content
 export function sealEnvelopeMessage (key: DirectionKey, header: EnvelopeHeader, content: Uint8Array): Envelope {
   checkHeader(header)
   const headerBytes = EnvelopeHeader.encode(header)
-  const cipher = createCipheriv('chacha20-poly1305', key.key, messageNonce(key.baseNonce, header.seq), { authTagLength: TAG_BYTES })
-  cipher.setAAD(headerBytes, { plaintextLength: content.byteLength })
-  const ciphertext = Buffer.concat([cipher.update(content), cipher.final(), cipher.getAuthTag()])
-  return { header: headerBytes, ciphertext: new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength) }
+  return { header: headerBytes, ciphertext: key.aead.seal(messageNonce(key.baseNonce, header.seq), headerBytes, content) }
 }
 
 export interface ParsedEnvelope {
@@ -117,14 +113,8 @@ export function decryptEnvelope (key: DirectionKey, parsed: ParsedEnvelope): Con
 }
 
 export function decryptContent (key: DirectionKey, parsed: ParsedEnvelope): Uint8Array {
-  const { ciphertext } = parsed
-  const body = ciphertext.subarray(0, ciphertext.byteLength - TAG_BYTES)
   try {
-    const decipher = createDecipheriv('chacha20-poly1305', key.key, messageNonce(key.baseNonce, parsed.header.seq), { authTagLength: TAG_BYTES })
-    decipher.setAAD(parsed.headerBytes, { plaintextLength: body.byteLength })
-    decipher.setAuthTag(ciphertext.subarray(ciphertext.byteLength - TAG_BYTES))
-    const plain = Buffer.concat([decipher.update(body), decipher.final()])
-    return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength)
+    return key.aead.open(messageNonce(key.baseNonce, parsed.header.seq), parsed.headerBytes, parsed.ciphertext)
   } catch (err) {
     throw new TmtpError(ErrorCode.DECRYPT_FAILED, 'envelope does not authenticate', { cause: err })
   }

@@ -1,8 +1,9 @@
-import { createSecretKey, type KeyObject } from 'node:crypto'
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
+import { provider } from '#crypto-provider'
 import { Ed25519Signer, equalBytes } from './ed25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
+import type { AeadKey } from './provider.js'
 import { decodeMessage, ErrorCode, EXPORT_LABEL, HPKE_INFO_PREFIX, KeyEpoch, requireLength, SIGNING_CONTEXT, TmtpError } from '../protocol/index.js'
 
 /**
@@ -19,9 +20,15 @@ const encoder = new TextEncoder()
 
 /** The key and base nonce of one direction of an epoch. */
 export interface DirectionKey {
-  readonly key: KeyObject
   readonly keyBytes: Uint8Array
   readonly baseNonce: Uint8Array
+  /** ChaCha20-Poly1305 under keyBytes, prepared once for every envelope of the direction. */
+  readonly aead: AeadKey
+}
+
+/** A direction's key from its exported (or stored) key and base nonce. */
+export function directionKey (keyBytes: Uint8Array, baseNonce: Uint8Array): DirectionKey {
+  return { keyBytes, baseNonce, aead: provider.chacha20Poly1305(keyBytes) }
 }
 
 export interface EpochKeys {
@@ -62,7 +69,7 @@ async function exportKeys (ctx: Exporter): Promise<EpochKeys> {
   const direction = async (keyLabel: string, nonceLabel: string): Promise<DirectionKey> => {
     const keyBytes = new Uint8Array(await ctx.export(encoder.encode(keyLabel).buffer as ArrayBuffer, 32))
     const baseNonce = new Uint8Array(await ctx.export(encoder.encode(nonceLabel).buffer as ArrayBuffer, 12))
-    return { key: createSecretKey(keyBytes), keyBytes, baseNonce }
+    return directionKey(keyBytes, baseNonce)
   }
   return {
     siteToDevice: await direction(EXPORT_LABEL.siteToDeviceKey, EXPORT_LABEL.siteToDeviceNonce),

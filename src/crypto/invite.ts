@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { provider } from '#crypto-provider'
 import { Ed25519Signer, equalBytes, publicKeyFromPeerId } from './ed25519.js'
 import { decodeSignedPayload, signMessage, verifySignedPayload } from './signing.js'
 import { decodeMessage, ErrorCode, Invite, INVITE_SECRET_BYTES, INVITE_TOKEN_PREFIX, isTmtpError, MAX_INVITE_ADDRS, MAX_NAME_BYTES, MAX_REF_BYTES, requireLength, requireMaxBytes, SIGNING_CONTEXT, TmtpError, WIRE_VERSION } from '../protocol/index.js'
@@ -88,5 +88,5 @@ function checkInviteFields (invite: Invite): void {
 
 /** What a site stores instead of the secret (spec: "Invites"): SHA-256(secret). */
 export function inviteSecretHash (secret: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(secret).digest())
+  return provider.sha256(secret)
 }

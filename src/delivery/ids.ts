@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto'
 import { fromString as uint8ArrayFromString } from 'uint8arrays'
+import { randomBytes } from '../crypto/index.js'
 import { MESSAGE_ID_BYTES } from '../protocol/index.js'
 import { NodeError } from '../util/index.js'
 
@@ -13,7 +13,7 @@ let offset = 0
  */
 export function newMessageId (): Uint8Array<ArrayBuffer> {
   if (offset >= pool.byteLength) {
-    pool = randomFillSync(new Uint8Array(POOL_IDS * MESSAGE_ID_BYTES))
+    pool = randomBytes(POOL_IDS * MESSAGE_ID_BYTES)
     offset = 0
   }
   // a copy: ids outlive the pool's next refill

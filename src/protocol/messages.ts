@@ -1,3 +1,4 @@
+import { equals } from 'uint8arrays/equals'
 import { ErrorCode, TmtpError } from './errors.js'
 import * as pb from './pb/tmtp.js'
 import type { DecodeOptions } from 'protons-runtime'
@@ -33,7 +34,7 @@ export function decodeMessage<T> (codec: MessageCodec<T>, bytes: Uint8Array, wha
 export function decodeCanonical<T> (codec: MessageCodec<T>, bytes: Uint8Array, what: string, opts?: Partial<DecodeOptions<NoInfer<T>>>): T {
   const value = decodeMessage(codec, bytes, what, opts)
   const again = codec.encode(value)
-  if (again.byteLength !== bytes.byteLength || Buffer.compare(again, bytes) !== 0) {
+  if (!equals(again, bytes)) {
     throw new TmtpError(ErrorCode.BAD_FRAME, `${what} is not canonically encoded`)
   }
   return value

@@ -1,6 +1,5 @@
-import { createSecretKey } from 'node:crypto'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
-import type { DirectionKey, EpochKeys } from '../crypto/index.js'
+import { directionKey, type DirectionKey, type EpochKeys } from '../crypto/index.js'
 
 /** The exported keys of a key epoch as both roles store them (hex). */
 export interface StoredEpochKeys {
@@ -18,9 +17,7 @@ export function epochKeysToRecord (keys: EpochKeys): StoredEpochKeys {
 }
 
 export function epochKeysFromRecord (record: StoredEpochKeys): EpochKeys {
-  const direction = (d: { key: string, nonce: string }): DirectionKey => {
-    const keyBytes = uint8ArrayFromString(d.key, 'base16')
-    return { key: createSecretKey(keyBytes), keyBytes, baseNonce: uint8ArrayFromString(d.nonce, 'base16') }
-  }
+  const direction = (d: { key: string, nonce: string }): DirectionKey =>
+    directionKey(uint8ArrayFromString(d.key, 'base16'), uint8ArrayFromString(d.nonce, 'base16'))
   return { siteToDevice: direction(record.siteToDevice), deviceToSite: direction(record.deviceToSite) }
 }

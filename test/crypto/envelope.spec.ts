@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { createCipheriv } from 'node:crypto'
 import fc from 'fast-check'
 import { checkEnvelopeHeader, decodeContent, decryptContent, decryptEnvelope, encodeContent, messageNonce, parseEnvelope, sealEnvelope, type CheckEnvelopeOptions } from '../../src/crypto/envelope.js'
 import { createKeyEpoch, openKeyEpoch, type DirectionKey, type EpochKeys } from '../../src/crypto/epoch.js'
@@ -34,10 +33,7 @@ function receive (bytes: Uint8Array, key: DirectionKey, opts: CheckEnvelopeOptio
 
 /** Seals raw plaintext under raw header bytes, bypassing every check of sealEnvelope. */
 function sealRaw (key: DirectionKey, headerBytes: Uint8Array, seq: number, plaintext: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('chacha20-poly1305', key.key, messageNonce(key.baseNonce, seq), { authTagLength: 16 })
-  cipher.setAAD(headerBytes, { plaintextLength: plaintext.byteLength })
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
-  return Envelope.encode({ header: headerBytes as B, ciphertext: new Uint8Array(ciphertext) })
+  return Envelope.encode({ header: headerBytes as B, ciphertext: key.aead.seal(messageNonce(key.baseNonce, seq), headerBytes, plaintext) })
 }
 
 /** Where the value of each field of a small encoded Envelope lies (tag and one length byte before each). */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { decryptEnvelope, encodeContent, parseEnvelope, sealEnvelope } from '../../src/crypto/envelope.js'
 import { createKeyEpoch, epochInfo, openKeyEpoch, type EpochKeys, type OpenEpochOptions } from '../../src/crypto/epoch.js'
 import { signMessage } from '../../src/crypto/signing.js'
@@ -43,8 +44,13 @@ describe('crypto/epoch', () => {
       const opened = await openKeyEpoch(made.signed, AT_DEVICE)
       assert.deepStrictEqual(opened.epoch, made.epoch)
       assert.deepStrictEqual(allKeys(opened.keys), allKeys(made.keys))
-      assert.deepEqual([...made.keys.siteToDevice.key.export()], [...made.keys.siteToDevice.keyBytes])
-      assert.deepEqual([...opened.keys.deviceToSite.key.export()], [...made.keys.deviceToSite.keyBytes])
+      // each direction's prepared cipher is keyed by its key bytes
+      const [nonce, aad, plaintext] = [new Uint8Array(12), Uint8Array.of(1), Uint8Array.of(2, 3)]
+      for (const keys of [made.keys, opened.keys]) {
+        for (const key of [keys.siteToDevice, keys.deviceToSite]) {
+          assert.deepEqual(key.aead.seal(nonce, aad, plaintext), chacha20poly1305(key.keyBytes, nonce, aad).encrypt(plaintext))
+        }
+      }
       assert.deepEqual(allKeys(made.keys).map(k => k.byteLength), [32, 12, 32, 12])
       // the two directions never share a key or a base nonce
       assert.notDeepEqual(made.keys.siteToDevice.keyBytes, made.keys.deviceToSite.keyBytes)

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { createSecretKey } from 'node:crypto'
 import { logger } from '@libp2p/logger'
 import { streamPair } from '@libp2p/utils'
 import { Ed25519Signer } from '../../src/crypto/ed25519.js'
 import { encodeContent, sealEnvelopeMessage } from '../../src/crypto/envelope.js'
+import { directionKey } from '../../src/crypto/epoch.js'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { newMessageId } from '../../src/delivery/ids.js'
 import { receiveEnvelopes, type InboundSink } from '../../src/delivery/receiver.js'
@@ -15,8 +15,7 @@ describe('delivery/receiver', () => {
   it('stops storing and acknowledging after a failed store, and aborts the stream', async () => {
     const site = Ed25519Signer.generate()
     const device = Ed25519Signer.generate()
-    const keyBytes = new Uint8Array(32).fill(7)
-    const key = { key: createSecretKey(keyBytes), keyBytes, baseNonce: new Uint8Array(12) }
+    const key = directionKey(new Uint8Array(32).fill(7), new Uint8Array(12))
     const push = (seq: number): Uint8Array => Push.encode({
       envelope: sealEnvelopeMessage(key, {
         version: 1, id: newMessageId(), sender: site.peerId as Uint8Array<ArrayBuffer>, recipient: device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: Date.now(), expires: 0

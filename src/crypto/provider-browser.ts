@@ -1,0 +1,37 @@
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import type { CryptoProvider } from './provider.js'
+
+/**
+ * The crypto provider for browsers, and for any platform without Node's crypto module: the audited
+ * pure-JS @noble libraries, whose calls are synchronous as src/crypto's are (WebCrypto's are
+ * all asynchronous), and WebCrypto's CSPRNG.
+ */
+
+// WebCrypto fills at most this many bytes per getRandomValues call.
+const RANDOM_CHUNK_BYTES = 65536
+
+export const provider: CryptoProvider = {
+  ed25519PrivateKey: seed => {
+    const secretKey = Uint8Array.from(seed)
+    return { publicKey: ed25519.getPublicKey(secretKey), sign: data => ed25519.sign(data, secretKey) }
+  },
+  // RFC 8032's point decoding (spec: "Signatures"), not ZIP-215's looser one
+  ed25519Verify: (publicKey, data, signature) => ed25519.verify(signature, data, publicKey, { zip215: false }),
+  x25519PublicKey: privateKey => x25519.getPublicKey(privateKey),
+  x25519: (privateKey, publicKey) => x25519.getSharedSecret(privateKey, publicKey),
+  chacha20Poly1305: keyBytes => {
+    const key = Uint8Array.from(keyBytes)
+    return {
+      seal: (nonce, aad, plaintext) => chacha20poly1305(key, nonce, aad).encrypt(plaintext),
+      open: (nonce, aad, sealed) => chacha20poly1305(key, nonce, aad).decrypt(sealed)
+    }
+  },
+  sha256: data => sha256(data),
+  randomBytes: length => {
+    const out = new Uint8Array(length)
+    for (let i = 0; i < length; i += RANDOM_CHUNK_BYTES) globalThis.crypto.getRandomValues(out.subarray(i, i + RANDOM_CHUNK_BYTES))
+    return out
+  }
+}

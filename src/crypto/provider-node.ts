@@ -1,0 +1,86 @@
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomFillSync, sign, verify, type KeyObject } from 'node:crypto'
+import type { AeadKey, CryptoProvider, Ed25519PrivateKey } from './provider.js'
+
+/**
+ * The crypto provider on Node: node:crypto, with KeyObjects made once per key and kept,
+ * because turning raw bytes into a KeyObject costs as much as the operation itself
+ * (docs/LIBP2P-NOTES.md).
+ */
+
+// DER prefixes that wrap a raw 32-byte key as PKCS#8 and SPKI (RFC 8410).
+const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
+const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
+const X25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
+const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
+
+const TAG_BYTES = 16
+
+function privateKeyObject (prefix: Uint8Array, key: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([prefix, key]), format: 'der', type: 'pkcs8' })
+}
+
+function publicKeyObject (prefix: Uint8Array, key: Uint8Array): KeyObject {
+  return createPublicKey({ key: Buffer.concat([prefix, key]), format: 'der', type: 'spki' })
+}
+
+/** The raw public key of a private KeyObject (the SPKI's last 32 bytes). */
+function rawPublicKey (privateKey: KeyObject): Uint8Array {
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
+  return new Uint8Array(spki.subarray(spki.byteLength - 32))
+}
+
+/** The bytes of a Buffer as a plain Uint8Array, without a copy (the AEAD's per-message path). */
+function view (buffer: Buffer<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+function ed25519PrivateKey (seed: Uint8Array): Ed25519PrivateKey {
+  const key = privateKeyObject(ED25519_PKCS8_PREFIX, seed)
+  return { publicKey: rawPublicKey(key), sign: data => new Uint8Array(sign(null, data, key)) }
+}
+
+const verifyKeys = new Map<string, KeyObject>()
+const VERIFY_KEY_CACHE_SIZE = 4096
+
+function ed25519Verify (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+  const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')
+  let key = verifyKeys.get(cacheKey)
+  if (key === undefined) {
+    key = publicKeyObject(ED25519_SPKI_PREFIX, publicKey)
+    if (verifyKeys.size >= VERIFY_KEY_CACHE_SIZE) verifyKeys.delete(verifyKeys.keys().next().value as string)
+    verifyKeys.set(cacheKey, key)
+  }
+  return verify(null, data, key, signature)
+}
+
+function chacha20Poly1305 (keyBytes: Uint8Array): AeadKey {
+  const key = createSecretKey(keyBytes)
+  return {
+    seal (nonce, aad, plaintext) {
+      const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
+      cipher.setAAD(aad, { plaintextLength: plaintext.byteLength })
+      return view(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]))
+    },
+    open (nonce, aad, sealed) {
+      const body = sealed.subarray(0, sealed.byteLength - TAG_BYTES)
+      const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
+      decipher.setAAD(aad, { plaintextLength: body.byteLength })
+      decipher.setAuthTag(sealed.subarray(sealed.byteLength - TAG_BYTES))
+      return view(Buffer.concat([decipher.update(body), decipher.final()]))
+    }
+  }
+}
+
+export const provider: CryptoProvider = {
+  ed25519PrivateKey,
+  ed25519Verify,
+  x25519PublicKey: privateKey => rawPublicKey(privateKeyObject(X25519_PKCS8_PREFIX, privateKey)),
+  x25519: (privateKey, publicKey) => new Uint8Array(diffieHellman({
+    privateKey: privateKeyObject(X25519_PKCS8_PREFIX, privateKey),
+    publicKey: publicKeyObject(X25519_SPKI_PREFIX, publicKey)
+  })),
+  chacha20Poly1305,
+  sha256: data => new Uint8Array(createHash('sha256').update(data).digest()),
+  // a plain Uint8Array, not a Buffer: its slice() copies, as callers expect
+  randomBytes: length => randomFillSync(new Uint8Array(length))
+}

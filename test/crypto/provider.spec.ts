@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { provider as browser } from '../../src/crypto/provider-browser.js'
+import { provider as node } from '../../src/crypto/provider-node.js'
+import { hex } from '../support/assertions.js'
+import { SMALL_ORDER_X25519 } from '../support/keys.js'
+
+/**
+ * The two crypto providers. The Node one is what src/crypto runs on here, held to the RFC
+ * vectors by the other crypto tests and to spec/vectors; the browser one runs spec/vectors in
+ * Chromium (test/browser). Here the browser one must give the Node one's bytes for any input,
+ * and both must keep the contract of src/crypto/provider.ts.
+ */
+
+const bytes = (length: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: length, maxLength: length })
+const message = fc.uint8Array({ maxLength: 2048 })
+
+// the order of the Ed25519 group
+const L = 2n ** 252n + 27742317777372353535851937790883648493n
+
+/** The signature with S + L in place of S: the same point, not canonical (RFC 8032 5.1.7 refuses it). */
+function withNonCanonicalS (signature: Uint8Array): Uint8Array {
+  let s = 0n
+  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(signature[i])
+  s += L
+  const out = Uint8Array.from(signature)
+  for (let i = 32; i < 64; i++, s >>= 8n) out[i] = Number(s & 0xffn)
+  return out
+}
+
+describe('crypto/provider', () => {
+  it('the browser provider gives the Node provider\'s keys, signatures and verdicts (property)', () => {
+    fc.assert(fc.property(bytes(32), message, fc.nat(63), (seed, data, bit) => {
+      const [n, b] = [node.ed25519PrivateKey(seed), browser.ed25519PrivateKey(seed)]
+      assert.deepEqual(b.publicKey, n.publicKey)
+      const signature = n.sign(data)
+      assert.deepEqual(b.sign(data), signature)
+      const altered = Uint8Array.from(signature)
+      altered[bit >> 3] ^= 1 << (bit & 7)
+      for (const p of [node, browser]) {
+        assert.equal(p.ed25519Verify(n.publicKey, data, signature), true)
+        assert.equal(p.ed25519Verify(n.publicKey, Uint8Array.of(...data, 0), signature), false)
+        assert.equal(p.ed25519Verify(n.publicKey, data, altered), false)
+        assert.equal(p.ed25519Verify(n.publicKey, data, withNonCanonicalS(signature)), false)
+      }
+    }), { numRuns: 50 })
+  })
+
+  it('the browser provider gives the Node provider\'s X25519 keys and shared secrets (property)', () => {
+    fc.assert(fc.property(bytes(32), bytes(32), (a, b) => {
+      const publicKey = node.x25519PublicKey(b)
+      assert.deepEqual(browser.x25519PublicKey(a), node.x25519PublicKey(a))
+      assert.deepEqual(browser.x25519(a, publicKey), node.x25519(a, publicKey))
+      assert.deepEqual(node.x25519(a, publicKey), node.x25519(b, node.x25519PublicKey(a)))
+    }), { numRuns: 50 })
+  })
+
+  it('X25519 with a point of small order gives zeros or throws, never a usable secret', () => {
+    for (const p of [node, browser]) {
+      for (const point of SMALL_ORDER_X25519) {
+        let shared: Uint8Array | undefined
+        try {
+          shared = p.x25519(new Uint8Array(32).fill(0x42), hex(point))
+        } catch {}
+        assert.ok(shared === undefined || shared.every(x => x === 0), point)
+      }
+    }
+  })
+
+  it('the browser provider seals as the Node provider does, and each opens the other\'s (property)', () => {
+    fc.assert(fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 64 }), message, (key, nonce, aad, plaintext) => {
+      const [n, b] = [node.chacha20Poly1305(key), browser.chacha20Poly1305(key)]
+      const sealed = n.seal(nonce, aad, plaintext)
+      assert.equal(sealed.byteLength, plaintext.byteLength + 16)
+      assert.deepEqual(b.seal(nonce, aad, plaintext), sealed)
+      assert.deepEqual(b.open(nonce, aad, sealed), plaintext)
+      assert.deepEqual(n.open(nonce, aad, sealed), plaintext)
+    }), { numRuns: 100 })
+  })
+
+  it('both refuse to open what does not authenticate', () => {
+    const [key, nonce, aad] = [new Uint8Array(32).fill(1), new Uint8Array(12).fill(2), Uint8Array.of(3)]
+    for (const p of [node, browser]) {
+      const aead = p.chacha20Poly1305(key)
+      const sealed = aead.seal(nonce, aad, Uint8Array.of(4, 5, 6))
+      for (let i = 0; i < sealed.byteLength; i++) {
+        const altered = Uint8Array.from(sealed)
+        altered[i] ^= 0x80
+        assert.throws(() => aead.open(nonce, aad, altered))
+      }
+      assert.throws(() => aead.open(nonce, Uint8Array.of(9), sealed))
+      assert.throws(() => aead.open(new Uint8Array(12), aad, sealed))
+      assert.throws(() => p.chacha20Poly1305(new Uint8Array(32)).open(nonce, aad, sealed))
+      assert.throws(() => aead.open(nonce, aad, sealed.subarray(0, 15)))
+    }
+  })
+
+  it('hashes SHA-256 as the Node provider does (property)', () => {
+    assert.deepEqual(browser.sha256(new TextEncoder().encode('abc')), hex('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'))
+    fc.assert(fc.property(message, data => {
+      assert.deepEqual(browser.sha256(data), node.sha256(data))
+    }), { numRuns: 100 })
+  })
+
+  it('both give random bytes in a buffer of their own, beyond WebCrypto\'s 65,536 bytes per call', () => {
+    for (const p of [node, browser]) {
+      for (const length of [0, 16, 4096, 200_000]) {
+        const out = p.randomBytes(length)
+        assert.equal(out.byteLength, length)
+        assert.equal(out.buffer.byteLength, length)
+      }
+      const big = p.randomBytes(200_000)
+      // the last chunk is filled too: 4,096 zero bytes at its end would be chance once in 2^32768
+      assert.ok(big.subarray(200_000 - 4096).some(x => x !== 0))
+      assert.notDeepEqual(p.randomBytes(16), p.randomBytes(16))
+    }
+  })
+})
