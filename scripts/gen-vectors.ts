@@ -7,7 +7,7 @@
  * exactly what this script builds now; the files are written only when run as main.
  */
 import '../src/polyfill.js'
-import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -25,6 +25,7 @@ import {
 import type { SigningContext } from '../src/protocol/index.js'
 import { addressRecordKey, signAddressRecord } from '../src/discovery/address-record.js'
 import { Content, Envelope, EnvelopeHeader, Invite, Push, Receipt, SignedPayload } from '../src/protocol/pb/tmtp.js'
+import { AEAD_ID, hpkeExport, hpkeTrace, KDF_ID, KEM_ID, MODE_BASE } from './lib/hpke-trace.js'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export type JsonObject = { [key: string]: Json }
@@ -86,20 +87,6 @@ export function fromHex (text: string): Uint8Array {
 
 const utf8 = new TextEncoder()
 
-function concatBytes (...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.byteLength
-  }
-  return out
-}
-
-function u16 (n: number): Uint8Array {
-  return Uint8Array.of(n >> 8, n & 0xff)
-}
-
 /** A copy of bytes with bit `mask` of byte `offset` flipped. */
 function flipBit (bytes: Uint8Array, offset: number, mask = 0x01): Uint8Array {
   const out = Uint8Array.from(bytes)
@@ -159,86 +146,6 @@ function directionJson (key: DirectionKey): JsonObject {
 
 function exportsJson (keys: EpochKeys): JsonObject {
   return { site_to_device: directionJson(keys.siteToDevice), device_to_site: directionJson(keys.deviceToSite) }
-}
-
-// ---------------------------------------------------------------------------------------
-// RFC 9180 written out with node:crypto, only to record the intermediate values of each
-// key epoch. The epochs themselves are made by src/crypto (@hpke/core); buildVectors
-// throws if the two disagree on the exported values.
-
-const KEM_ID = 0x0020 // DHKEM(X25519, HKDF-SHA256)
-const KDF_ID = 0x0001 // HKDF-SHA256
-const AEAD_ID = 0x0003 // ChaCha20-Poly1305
-const MODE_BASE = 0x00
-const KEM_SUITE_ID = concatBytes(utf8.encode('KEM'), u16(KEM_ID))
-const HPKE_SUITE_ID = concatBytes(utf8.encode('HPKE'), u16(KEM_ID), u16(KDF_ID), u16(AEAD_ID))
-const HPKE_V1 = utf8.encode('HPKE-v1')
-
-function hkdfExtract (salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', salt).update(ikm).digest())
-}
-
-function hkdfExpand (prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let block = new Uint8Array(0)
-  for (let i = 1, offset = 0; offset < length; i++) {
-    block = new Uint8Array(createHmac('sha256', prk).update(block).update(info).update(Uint8Array.of(i)).digest())
-    out.set(block.subarray(0, Math.min(block.byteLength, length - offset)), offset)
-    offset += block.byteLength
-  }
-  return out
-}
-
-function labeledExtract (suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
-  return hkdfExtract(salt, concatBytes(HPKE_V1, suiteId, utf8.encode(label), ikm))
-}
-
-function labeledExpand (suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
-  return hkdfExpand(prk, concatBytes(u16(length), HPKE_V1, suiteId, utf8.encode(label), info), length)
-}
-
-const X25519_PKCS8_PREFIX = fromHex('302e020100300506032b656e04220420')
-const X25519_SPKI_PREFIX = fromHex('302a300506032b656e032100')
-
-function x25519 (privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  return new Uint8Array(diffieHellman({
-    privateKey: createPrivateKey({ key: Buffer.from(concatBytes(X25519_PKCS8_PREFIX, privateKey)), format: 'der', type: 'pkcs8' }),
-    publicKey: createPublicKey({ key: Buffer.from(concatBytes(X25519_SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' })
-  }))
-}
-
-export interface HpkeTrace {
-  ephemeralPrivateKey: Uint8Array
-  enc: Uint8Array
-  dh: Uint8Array
-  kemContext: Uint8Array
-  sharedSecret: Uint8Array
-  keyScheduleContext: Uint8Array
-  secret: Uint8Array
-  exporterSecret: Uint8Array
-}
-
-/** RFC 9180 base mode, sender side, with the ephemeral key from DeriveKeyPair(ikm). */
-export function hpkeTrace (ikm: Uint8Array, recipientPublicKey: Uint8Array, info: Uint8Array): HpkeTrace {
-  const empty = new Uint8Array(0)
-  const dkpPrk = labeledExtract(KEM_SUITE_ID, empty, 'dkp_prk', ikm)
-  const ephemeralPrivateKey = labeledExpand(KEM_SUITE_ID, dkpPrk, 'sk', empty, 32)
-  const enc = x25519FromPrivateKey(ephemeralPrivateKey).publicKey
-  const dh = x25519(ephemeralPrivateKey, recipientPublicKey)
-  const kemContext = concatBytes(enc, recipientPublicKey)
-  const eaePrk = labeledExtract(KEM_SUITE_ID, empty, 'eae_prk', dh)
-  const sharedSecret = labeledExpand(KEM_SUITE_ID, eaePrk, 'shared_secret', kemContext, 32)
-  const pskIdHash = labeledExtract(HPKE_SUITE_ID, empty, 'psk_id_hash', empty)
-  const infoHash = labeledExtract(HPKE_SUITE_ID, empty, 'info_hash', info)
-  const keyScheduleContext = concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHash)
-  const secret = labeledExtract(HPKE_SUITE_ID, sharedSecret, 'secret', empty)
-  const exporterSecret = labeledExpand(HPKE_SUITE_ID, secret, 'exp', keyScheduleContext, 32)
-  return { ephemeralPrivateKey, enc, dh, kemContext, sharedSecret, keyScheduleContext, secret, exporterSecret }
-}
-
-/** RFC 9180 Export(exporter_context, L). */
-export function hpkeExport (exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
-  return labeledExpand(HPKE_SUITE_ID, exporterSecret, 'sec', exporterContext, length)
 }
 
 function assertSame (what: string, a: Uint8Array, b: Uint8Array): void {
