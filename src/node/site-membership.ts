@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { createInviteToken, inviteSecretHash, openDeviceKey, openInvite, openLeave, peerIdToString, type Ed25519Signer } from '../crypto/index.js'
+import { createInviteToken, inviteSecretHash, openDeviceKey, openInvite, openLeave, peerIdToString, randomBytes, type Ed25519Signer } from '../crypto/index.js'
 import { Mutex, NodeError, RateLimiter } from '../util/index.js'
 import { codeToWire, decodeMessage, ErrorCode, INVITE_SECRET_BYTES, JoinRequest, JoinResponse, MAX_NAME_BYTES, MAX_REF_BYTES, requireMaxBytes, TmtpError } from '../protocol/index.js'
 import { isMemberId, type DeviceRecord, type InviteRecord, type MemberRecord, type SiteStore, type Write } from '../store/index.js'
@@ -71,7 +70,7 @@ export class SiteMembership {
     const ttl = req.expiresInMs ?? this.opts.inviteTtlMs
     if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new NodeError('INVALID_ARGUMENT', 'expiry must be a positive number of milliseconds')
     const now = this.opts.now()
-    const secret = new Uint8Array(randomBytes(INVITE_SECRET_BYTES))
+    const secret = randomBytes(INVITE_SECRET_BYTES)
     const expires = now + ttl
     const token = createInviteToken(this.opts.signer, {
       addrs: this.opts.addrs(),
@@ -207,5 +206,5 @@ export class SiteMembership {
 
 /** A fresh member id, of MEMBER_ID_PATTERN's shape. */
 function newMemberId (): string {
-  return 'm' + randomBytes(8).toString('hex')
+  return 'm' + uint8ArrayToString(randomBytes(8), 'base16')
 }

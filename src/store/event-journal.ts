@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto'
+import { toString as uint8ArrayToString } from 'uint8arrays'
+import { randomBytes } from '../crypto/index.js'
 import { decodeJson, del, pad, put, type Database, type Write } from './database.js'
 import type { Reply } from './site-store.js'
 import type { SettledState } from './states.js'
@@ -53,7 +54,7 @@ export class EventJournal {
 
   /** The writes that journal these events, for the batch of the change they report. */
   append (events: JournalEvent[]): Write[] {
-    return events.map(event => put(`${PREFIX}${event.member === '' ? '-' : event.member}:${pad(event.at)}:${randomBytes(16).toString('hex')}`, event))
+    return events.map(event => put(`${PREFIX}${event.member === '' ? '-' : event.member}:${pad(event.at)}:${uint8ArrayToString(randomBytes(16), 'base16')}`, event))
   }
 
   /**

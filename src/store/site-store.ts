@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { toString as uint8ArrayToString } from 'uint8arrays'
+import { sha256 } from '../crypto/index.js'
 import { add, decodeJson, del, encodeJson, pad, put, type Database, type Write } from './database.js'
 import { isMemberId } from './member-id.js'
 import { cursorOfReplyKey, replyKeyFromCursor } from './reply-cursor.js'
@@ -343,7 +343,7 @@ export class SiteStore {
     const writes: Write[] = []
     let settled: SettledRecord = record
     if (proof !== undefined) {
-      const ack = createHash('sha256').update(proof).digest('hex')
+      const ack = uint8ArrayToString(sha256(proof), 'base16')
       writes.push(put(key.ack(ack), proof))
       settled = { ...record, ack }
     }
