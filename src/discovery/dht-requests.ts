@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { ErrorCode, isTmtpError } from '../protocol/index.js'
 import type { Connection } from '@libp2p/interface'
 import type { KadDHTComponents } from '@libp2p/kad-dht'
 
@@ -25,15 +26,24 @@ export function dhtRequester (): DhtRequester | undefined {
 
 /**
  * The registrar kad-dht is given: libp2p's, except that the handler kad-dht registers for
- * `protocol` runs with its requester set (dhtRequester).
+ * `protocol` runs with its requester set (dhtRequester), and `onRefused` learns of each
+ * stream of it that kad-dht aborted: it refused a request on it (kad-dht has no error
+ * answers; it aborts the stream with the handler's error), with the code of that refusal.
  */
-export function registrarWithRequesters (registrar: KadDHTComponents['registrar'], protocol: string): KadDHTComponents['registrar'] {
+export function registrarWithRequesters (registrar: KadDHTComponents['registrar'], protocol: string, onRefused?: (requester: DhtRequester, code: ErrorCode) => void): KadDHTComponents['registrar'] {
   return new Proxy(registrar, {
     get (target, prop) {
       if (prop === 'handle') {
         return async (...[p, handler, options]: Parameters<typeof target.handle>) => {
           const wrapped: typeof handler = p === protocol
-            ? async (stream, connection) => { await current.run(requesterOf(connection), async () => { await handler(stream, connection) }) }
+            ? async (stream, connection) => {
+              const requester = requesterOf(connection)
+              stream.addEventListener('close', event => {
+                const code = event.local === true && event.error !== undefined ? refusalCode(event.error) : undefined
+                if (code !== undefined) onRefused?.(requester, code)
+              }, { once: true })
+              await current.run(requester, async () => { await handler(stream, connection) })
+            }
             : handler
           await target.handle(p, wrapped, options)
         }
@@ -42,6 +52,19 @@ export function registrarWithRequesters (registrar: KadDHTComponents['registrar'
       return typeof value === 'function' ? value.bind(target) : value
     }
   })
+}
+
+/**
+ * The code of what made kad-dht abort a stream: ours (a validator, the record store, the PUT
+ * limiter) as thrown; kad-dht's own timeout for a peer that kept the stream idle, TIMEOUT;
+ * anything else (a key without a validator, a malformed or oversized message), BAD_FRAME.
+ * None for an end of stream: kad-dht aborts every stream whose peer closes it after its last
+ * request (UnexpectedEOFError), which is how every kad-dht client ends one.
+ */
+function refusalCode (err: Error): ErrorCode | undefined {
+  if (isTmtpError(err)) return err.code
+  if (err.name === 'UnexpectedEOFError') return undefined
+  return err.name === 'TimeoutError' ? ErrorCode.TIMEOUT : ErrorCode.BAD_FRAME
 }
 
 function requesterOf (connection: Connection): DhtRequester {

@@ -49,6 +49,14 @@ export interface TmtpDhtInit {
   /** The bounds of what this node stores and accepts as a server (DEFAULTS in src/node/defaults.ts). */
   limits: DhtLimits
   /**
+   * Told of each DHT request this server refused, with the requesting peer and the code of
+   * the refusal; a node bans peers that cause too many (src/node/peer-guard.ts). kad-dht
+   * aborts the stream of a refused request, and whatever the peer wrote on it stays buffered
+   * until kad-dht's 10 s message timeout lets go of the stream: without a ban, a peer that
+   * keeps writing refused requests keeps that memory in use.
+   */
+  onRefused?: (peer: string, code: ErrorCode) => void
+  /**
    * Serve DHT queries. A site that cannot accept them (behind NAT, or kept out of others'
    * routing tables) may run as a client and still look peers up and publish its record.
    *
@@ -132,7 +140,7 @@ export function tmtpDht (init: TmtpDhtInit): (components: KadDHTComponents) => K
       maxBytes: init.limits.maxBytes,
       ownKey: addressRecordKey(components.peerId.toMultihash().bytes)
     })
-    const registrar = registrarWithRequesters(components.registrar, DHT_PROTOCOL)
+    const registrar = registrarWithRequesters(components.registrar, DHT_PROTOCOL, (requester, code) => { init.onRefused?.(requester.peer, code) })
     return factory(new Proxy(components, {
       get: (target, prop) => prop === 'datastore' ? datastore : prop === 'registrar' ? registrar : Reflect.get(target, prop)
     }))

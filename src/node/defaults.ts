@@ -58,13 +58,15 @@ export const DEFAULTS = {
   /**
    * Address records a DHT server (site, bootstrap node) keeps for other nodes. Each node stores
    * its record at the 20 servers closest to it, so a server holds about 20 × nodes / servers
-   * records: 10,000 serves 500 nodes per server (50,000 nodes with 100 servers). Typical
-   * records are ~250 bytes: about 2.5 MB; when full, new keys are refused (spec 16.8).
+   * records: 5,000 serves 250 nodes per server (25,000 nodes with 100 servers), for ~4 MB of
+   * memory when full (a typical record is ~250 bytes, ~800 with the server's bookkeeping). When
+   * full, records under new keys are refused (spec 16.8): on a DHT of few servers, a site with
+   * more member devices than this should raise it, since every server then holds every record.
    */
-  dhtMaxRecords: 10_000,
+  dhtMaxRecords: 5_000,
   /**
-   * Bytes of those records: 4 MiB holds 10,000 typical records, or ~490 of the largest an
-   * address record can be (8.4 KB), and keeps a flood of large records to a few MB of memory.
+   * Bytes of those records (keys and values): 4 MiB holds 5,000 typical records, or ~490 of the
+   * largest an address record can be (8.4 KB), and keeps a flood of large records to a few MB.
    */
   dhtMaxBytes: 4 * 1024 * 1024,
   /**

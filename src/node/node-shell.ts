@@ -74,7 +74,8 @@ export class NodeShell {
         connections: init.connections,
         denyPeer: peer => guard.isBanned(peer.toString()) || (init.deny?.(peer.toString()) ?? false),
         denyDial: init.addressScope === 'all' ? undefined : ma => !inScope(ma, init.addressScope),
-        dht: init.dht === undefined ? undefined : { ...init.dht, limits: dhtLimits(init.limits) },
+        // a peer whose DHT requests keep being refused is banned like one whose TMTP streams are
+        dht: init.dht === undefined ? undefined : { ...init.dht, limits: dhtLimits(init.limits), onRefused: (peer, code) => { guard.refused(peer, code) } },
         metrics: init.metrics,
         logger
       })
