@@ -5,6 +5,7 @@ import { CONFIG_FILE, configExists, createConfig, createToken, defaultConfig, pr
 import { usageError } from '../errors.js'
 import { fields } from '../output.js'
 import { checkMultiaddrs, command, context, parseMultiaddr, parsePort, type CommonOptions } from './common.js'
+import { PASSPHRASE_ENV, restoredNote, restoreIdentity } from './restore.js'
 
 export interface InitOptions {
   role: Role
@@ -48,13 +49,17 @@ export function initCommand (): Command {
     .option('--name <name>', 'site: display name shown to members; member: device name shown to sites')
     .option('--listen <multiaddr...>', 'libp2p listen addresses (default /ip4/127.0.0.1/tcp/0)', parseMultiaddr)
     .option('--api-port <port>', 'port of the local HTTP API on 127.0.0.1 (default 0: any free port)', parsePort)
-    .action(async (opts: CommonOptions & InitOptions) => {
+    .option('--restore <file>', `member: this device's identity from an encrypted backup (the inbox page's Backup); asks for its passphrase, or reads $${PASSPHRASE_ENV}`)
+    .action(async (opts: CommonOptions & InitOptions & { restore?: string }) => {
       const { dir, out } = context(opts)
       if (opts.name !== undefined && opts.name.trim() === '') throw usageError('--name must not be empty')
+      if (opts.restore !== undefined && opts.role !== 'member') throw usageError('--restore makes a member device: use it with --role member')
       await checkMultiaddrs(opts.listen, '--listen')
+      const restored = opts.restore === undefined ? undefined : await restoreIdentity(dir, opts.restore)
       const result = await initDataDir(dir, opts)
       if (result.warning !== undefined) out.note(`warning: ${result.warning}`)
-      out.result({ role: result.role, name: result.name, peerId: result.peerId, data: result.data, config: join(dir, CONFIG_FILE) }, () => [
+      if (restored !== undefined) out.note(restoredNote(restored))
+      out.result({ role: result.role, name: result.name, peerId: result.peerId, data: result.data, config: join(dir, CONFIG_FILE), ...(restored !== undefined ? { restoredSites: restored.sites } : {}) }, () => [
         `initialised a ${result.role} node`,
         fields([
           ['peer id', result.peerId],
