@@ -46,3 +46,6 @@ export type { JoinBody, JoinResponse, LeaveResponse, SiteResponse, SitesResponse
 export type { BlockBody, BlocksResponse } from './routes/member/blocks.js'
 export type { InboxMessageQuery, InboxMessageResponse, InboxResponse, ReplyBody } from './routes/member/inbox.js'
 export type { PostResponse } from './routes/member/posts.js'
+export type { ReadStateBody } from './routes/member/read-state.js'
+export type { BackupBody, BackupResponse } from './routes/member/identity.js'
+export { MAX_EVENT_STREAMS } from './routes/member/events.js'

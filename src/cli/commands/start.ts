@@ -176,7 +176,7 @@ async function start (opts: StartOptions): Promise<void> {
     const apiModule = await import('../../api/index.js')
     api = config.role === 'site'
       ? apiModule.createSiteApi({ node: node as SiteNode, token, allowedHosts: config.apiHosts, name: config.name, webhook: config.webhook ?? undefined, logger: apiLogger(log) })
-      : apiModule.createMemberApi({ node: node as MemberNode, token, allowedHosts: config.apiHosts, logger: apiLogger(log) })
+      : apiModule.createMemberApi({ node: node as MemberNode, token, allowedHosts: config.apiHosts, dataDir: dir, logger: apiLogger(log) })
     await api.listen({ host: config.apiHost, port: config.apiPort })
     const address = api.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.apiPort

@@ -3,7 +3,7 @@ import { postRecord, type PostResponse } from './posts.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { MAX_BODY_BYTES, MAX_SUBJECT_BYTES, type MemberNode } from '../../../node/index.js'
 
-const inboxMessage = {
+export const inboxMessage = {
   type: 'object',
   required: ['id', 'site', 'siteName', 'seq', ...CONTENT_FIELDS, 'created', 'expires', 'received', 'read'],
   properties: {
@@ -29,7 +29,7 @@ const inboxQuery = {
 } as const
 
 // ids are unique per site only (spec 11.7): the site names the message where two sent one id
-const messageQuery = {
+export const messageQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
