@@ -2,6 +2,7 @@ import { blockRoutes } from './routes/member/blocks.js'
 import { eventRoutes } from './routes/member/events.js'
 import { identityRoutes } from './routes/member/identity.js'
 import { inboxRoutes } from './routes/member/inbox.js'
+import { pageRoutes } from './routes/member/page.js'
 import { postRoutes } from './routes/member/posts.js'
 import { readStateRoutes } from './routes/member/read-state.js'
 import { siteRoutes } from './routes/member/sites.js'
@@ -24,8 +25,8 @@ export const MEMBER_API_INFO = apiInfo(
 )
 
 /**
- * A member device's local HTTP API (not listening: the caller does `await api.listen(...)`).
- * Closing the API does not stop the node.
+ * A member device's local HTTP API (not listening: the caller does `await api.listen(...)`),
+ * and the inbox page at GET / (src/web). Closing the API does not stop the node.
  */
 export function createMemberApi (options: MemberApiOptions): FastifyInstance {
   const { node, dataDir } = options
@@ -38,5 +39,6 @@ export function createMemberApi (options: MemberApiOptions): FastifyInstance {
     await app.register(readStateRoutes, { node })
     await app.register(eventRoutes, { node })
     await app.register(identityRoutes, { node, dataDir })
+    await app.register(pageRoutes)
   })
 }

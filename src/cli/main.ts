@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { demoCommand } from './commands/demo.js'
 import { initCommand } from './commands/init.js'
 import { memberCommands } from './commands/member.js'
+import { openCommand } from './commands/open.js'
 import { siteCommands } from './commands/site.js'
 import { startCommand } from './commands/start.js'
 import { statusCommand } from './commands/status.js'
@@ -37,7 +38,7 @@ function createProgram (): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES)
     .exitOverride()
-  const commands = [initCommand(), startCommand(), statusCommand(), ...siteCommands(), ...memberCommands(), demoCommand()]
+  const commands = [initCommand(), startCommand(), statusCommand(), ...siteCommands(), ...memberCommands(), openCommand(), demoCommand()]
   for (const cmd of commands) program.addCommand(cmd.copyInheritedSettings(program))
   return program
 }

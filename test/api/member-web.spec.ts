@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { MAX_EVENT_STREAMS, createMemberApi, openBackup, parseBackup } from '../../src/api/index.js'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { MAX_EVENT_STREAMS, PAGE_CSP, WEB_ROOT, createMemberApi, openBackup, parseBackup } from '../../src/api/index.js'
 import { loadEncryptionKey, loadIdentity } from '../../src/node/index.js'
 import { TestNet } from '../support/nodes.js'
 import { TOKEN, assertError, call, json, joinedPair, waitForState } from '../support/api.js'
@@ -7,8 +9,9 @@ import type { FastifyInstance } from 'fastify'
 import type { MemberNode, SiteNode } from '../../src/node/index.js'
 
 /**
- * What the member API adds for an inbox page: the event stream of new messages, marking read
- * and unread, and the identity backup.
+ * What the member API adds for the inbox page (src/web): the page's files at /, the event
+ * stream of new messages, marking read and unread, and the identity backup. The page itself
+ * is driven in Chromium by test/web/.
  */
 
 /** A reader of a text/event-stream: next(count) resolves with the next `count` events as { event, data } (fewer if the stream ends). */
@@ -53,6 +56,27 @@ describe('api: member routes of the inbox page', function () {
   afterEach(async () => {
     await api.close()
     await net.cleanup()
+  })
+
+  it('serves the page without a token, with a strict CSP and the other security headers', async () => {
+    for (const [path, type, file] of [['/', 'text/html', 'index.html'], ['/main.js', 'text/javascript', 'main.js'], ['/inbox.css', 'text/css', 'inbox.css']]) {
+      const res = await call(api, 'GET', path, { token: false })
+      assert.equal(res.statusCode, 200, `${path}: ${res.body}`)
+      assert.match(String(res.headers['content-type']), new RegExp(`^${type}; charset=utf-8$`))
+      assert.equal(res.body, await readFile(join(WEB_ROOT, file), 'utf8'))
+      assert.equal(res.headers['content-security-policy'], PAGE_CSP)
+      assert.equal(res.headers['x-content-type-options'], 'nosniff')
+      assert.equal(res.headers['referrer-policy'], 'no-referrer')
+    }
+    assert.match(PAGE_CSP, /default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'/)
+    const html = (await call(api, 'GET', '/', { token: false })).body
+    assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), 'no inline script')
+    assert.ok(!/\son[a-z]+=/i.test(html), 'no inline event handler')
+    assert.ok(!/\sstyle=/i.test(html), 'no inline style')
+    // the Host check stands before the page as before every route
+    assertError(await call(api, 'GET', '/', { token: false, headers: { host: 'rebound.example' } }), 421, 'HOST_NOT_ALLOWED')
+    // anything else still needs the token
+    assertError(await call(api, 'GET', '/index.html', { token: false }), 401, 'UNAUTHORIZED')
   })
 
   it('GET /v1/events streams each message the device receives, needs the token, and ends when the API closes', async () => {

@@ -185,6 +185,8 @@ async function start (opts: StartOptions): Promise<void> {
     flushLog = watchEvents(node, config.role, log)
     log(`${config.role} node ${node.peerId} listening on ${node.multiaddrs().join(' ')}`)
     log(`local API on ${url} (${RUNTIME_FILE} written)`)
+    // the address without the token: "tmtp open" hands the token to the browser in the fragment
+    if (config.role === 'member') log(`inbox page on ${url}/: "tmtp open" opens it signed in`)
     // with --json, one line on stdout once the node is ready (the log stays on stderr)
     if (out.json) process.stdout.write(JSON.stringify({ role: config.role, peerId: node.peerId, listen: node.multiaddrs(), url, pid: process.pid }) + '\n')
   } catch (err) {
