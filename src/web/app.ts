@@ -12,6 +12,17 @@ import { render } from './render.js'
 
 const TITLE = 'TMTP inbox'
 
+/**
+ * Replaces a list's items; the item that had the focus (by its data-key) has it again, so that
+ * a message arriving does not throw a keyboard user out of the list.
+ */
+function replaceItems (list: HTMLElement, items: HTMLElement[]): void {
+  const active = document.activeElement
+  const key = active instanceof HTMLElement && list.contains(active) ? active.dataset.key : undefined
+  list.replaceChildren(...items)
+  if (key !== undefined) list.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`)?.focus()
+}
+
 function messageKey (m: { site: string, id: string }): string {
   return `${m.site}/${m.id}`
 }
@@ -140,6 +151,7 @@ export class InboxApp {
     const dialog = byId<HTMLDialogElement>(id)
     const opener = document.activeElement
     for (const error of dialog.querySelectorAll('.error')) error.textContent = ''
+    if (dialog.open) return dialog
     dialog.addEventListener('close', () => { if (opener instanceof HTMLElement) opener.focus() }, { once: true })
     dialog.showModal()
     return dialog
@@ -196,14 +208,15 @@ export class InboxApp {
       if (state !== '') button.append(el('span', 'state', ` (${state})`))
       if (unread > 0) button.append(el('span', 'count', `${unread} unread`))
       button.setAttribute('aria-current', String(this.selectedSite === site))
+      button.dataset.key = site ?? ''
       button.addEventListener('click', () => { this.selectSite(site) })
       return el('li', '', button)
     }
     const sites = [...this.sites].sort((a, b) => this.siteName(a.peerId).localeCompare(this.siteName(b.peerId)))
-    byId('site-list').replaceChildren(
+    replaceItems(byId('site-list'), [
       choice('All sites', undefined, ''),
       ...sites.map(s => choice(this.siteName(s.peerId), s.peerId, s.left !== undefined ? 'left' : this.blocks.has(s.peerId) ? 'blocked' : ''))
-    )
+    ])
     this.renderSiteTools()
   }
 
@@ -227,7 +240,7 @@ export class InboxApp {
 
   private renderList (): void {
     const shown = [...this.messages.values()].filter(m => this.selectedSite === undefined || m.site === this.selectedSite).sort(newestFirst)
-    byId('message-list').replaceChildren(...shown.map(m => {
+    replaceItems(byId('message-list'), shown.map(m => {
       const button = el('button', 'item',
         el('span', 'subject', m.subject !== '' ? m.subject : '(no subject)'),
         el('span', 'from', this.siteName(m.site)),

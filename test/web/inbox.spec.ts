@@ -302,12 +302,15 @@ describe('web: the inbox page in Chromium, served by tmtp start', function () {
     assert.match(await focused(page), /^button:Second/, 'the focus goes back to the message in the list')
   })
 
-  it('a message that arrives while the page is open shows up at the top, with a notification', async () => {
+  it('a message that arrives while the page is open shows up at the top, with a notification, and the focus stays', async () => {
     await context.grantPermissions(['notifications'], { origin: member.url })
     await page.getByRole('button', { name: 'Turn on notifications' }).click()
     await shows(page, '#notify-button', 'Notifications are on')
+    // a keyboard user in the list stays where they are when the list changes
+    await page.locator('#message-list button', { hasText: 'Second' }).focus()
     await send(site, 'Live one', 'arrived while the page was open')
     await shows(page, '#message-list li:first-child.unread', 'Live one')
+    assert.match(await focused(page), /^button:Second/)
     await shows(page, '#notice', 'New message from Web Club: Live one')
     assert.deepEqual(await page.evaluate(() => (window as unknown as { __notifications: unknown[] }).__notifications), [{ title: 'Web Club', body: 'Live one' }])
   })
