@@ -172,10 +172,11 @@ describe('hostile: a DHT server under a flood of records', function () {
     // at the defaults; kad-dht with its default datastore held 121 MB more after this flood)
     const held = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.external
     assert.ok(held(after) - held(before) < 20 * MB, `the heap and Buffers grew by ${mb(held(after) - held(before))} MB`)
-    // RSS also keeps native memory that the flood's traffic leaves behind, 15 to 21 MB in runs on
-    // the project's machines whatever the record store's bounds (halving them changed nothing):
-    // not the records, but bounded all the same (kad-dht with its default datastore: 129 MB more)
-    assert.ok(after.rss - before.rss < 32 * MB, `RSS grew by ${mb(after.rss - before.rss)} MB`)
+    // RSS 12 s after the flood also holds native memory its traffic used, 15 to 35 MB in runs on
+    // the project's machines (the most under the full suite's load), whatever the record store's
+    // bounds (halving them changed nothing); it is given back over time: with a pause after each
+    // kind, RSS ended 2 MB above the baseline. Kad-dht with its default datastore: 129 MB more
+    assert.ok(after.rss - before.rss < 48 * MB, `RSS grew by ${mb(after.rss - before.rss)} MB`)
 
     // it answers, and a device that looks the member up finds the record it published before
     const seeker = await startClient(target, Ed25519Signer.generate())
