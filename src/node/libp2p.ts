@@ -3,9 +3,8 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
-import { prometheusMetrics } from '@libp2p/prometheus-metrics'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import { createLibp2p, type Libp2p, type Libp2pOptions as CreateOptions } from 'libp2p'
+import { platform } from '#node-platform'
 import { tmtpDht, type TmtpDhtInit } from '../discovery/index.js'
 import type { Ed25519Signer } from '../crypto/index.js'
 import type { Identify } from '@libp2p/identify'
@@ -13,7 +12,6 @@ import type { Ping } from '@libp2p/ping'
 import type { ComponentLogger, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { Registry } from 'prom-client'
 
 /** `dht` is present exactly when createTmtpLibp2p was given the `dht` option. */
 export type TmtpLibp2p = Libp2p<TmtpServices>
@@ -34,13 +32,15 @@ export interface Libp2pOptions {
   denyInbound?: (remote: Multiaddr) => boolean
   /** Run the TMTP DHT (src/discovery/dht.ts) as the `dht` service. Without it the node has no DHT. */
   dht?: TmtpDhtInit
-  /** Collect libp2p's own metrics (connections, streams, protocols, DHT) into this Prometheus registry. */
-  metrics?: Registry
+  /** @default the platform's (src/node/platform.ts): TCP and WebSockets on Node.js, WebSockets in a browser */
+  transports?: NonNullable<CreateOptions['transports']>
+  /** libp2p's own metrics (connections, streams, protocols, DHT), e.g. Prometheus for a site's /metrics. */
+  metrics?: CreateOptions['metrics']
   /** libp2p's logger (per-component, prefixable). @default libp2p's default */
   logger?: ComponentLogger
 }
 
-/** A TCP + Noise + Yamux libp2p node with identify and ping, not yet started. */
+/** A libp2p node on the platform's transports with Noise, Yamux, identify and ping, not yet started. */
 export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p> {
   const raw = new Uint8Array(64)
   raw.set(opts.signer.seed)
@@ -50,11 +50,11 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
     start: false,
     logger: opts.logger,
     addresses: { listen: opts.listen, announce: opts.announce },
-    transports: [tcp()],
+    transports: opts.transports ?? platform.transports(),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { ...opts.connections },
-    metrics: opts.metrics === undefined ? undefined : prometheusMetrics({ registry: opts.metrics }),
+    metrics: opts.metrics,
     connectionGater: connectionGater(opts),
     services: opts.dht === undefined
       ? { identify: identify(), ping: ping() }
@@ -70,7 +70,9 @@ function connectionGater (opts: Libp2pOptions): ConnectionGater {
     gater.denyInboundEncryptedConnection = async (peer: PeerId) => denyPeer(peer)
     gater.denyOutboundConnection = async (peer: PeerId) => denyPeer(peer)
   }
-  if (denyDial !== undefined) gater.denyDialMultiaddr = async (ma: Multiaddr) => denyDial(ma)
+  // always set: libp2p's default in a browser refuses private and loopback addresses, which a
+  // member on one machine or a private network needs (the node's address scope decides)
+  gater.denyDialMultiaddr = async (ma: Multiaddr) => denyDial?.(ma) ?? false
   if (denyInbound !== undefined) gater.denyInboundConnection = async (connection: MultiaddrConnection) => denyInbound(connection.remoteAddr)
   return gater
 }

@@ -11,7 +11,7 @@ import { NodeError } from '../util/index.js'
 import { ConnectionBound } from './connection-bound.js'
 import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
 import { DEFAULTS } from './defaults.js'
-import { loadEncryptionKey } from './identity.js'
+import { platform } from '#node-platform'
 import { resolveLimits, type NodeLimits } from './limits.js'
 import type { TypedEventEmitter } from 'main-event'
 import { NodeShell } from './node-shell.js'
@@ -409,7 +409,7 @@ function toMessage (record: InboxRecord, content: Content, siteName: string): In
 /** Creates and starts a member node on its data folder (creating its keys on first start). */
 export async function createMemberNode (options: MemberNodeOptions): Promise<MemberNode> {
   const limits = resolveLimits(options)
-  const encryption = await loadEncryptionKey(options.dataDir)
+  const encryption = await platform.loadEncryptionKey(options.dataDir)
   // the connection gater refuses blocked peers: filled from the store before libp2p starts
   const blocked = new Set<string>()
   const shell = await NodeShell.open({

@@ -1,16 +1,14 @@
-import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { peerIdToString, type Ed25519Signer } from '../crypto/index.js'
 import { Discovery, inScope, type AddressScope, type DhtLimits, type LookupEvent } from '../discovery/index.js'
-import { Database } from '../store/index.js'
-import { DATABASE_DIR, loadIdentity } from './identity.js'
+import { platform } from '#node-platform'
 import { createTmtpLibp2p, type Libp2pOptions, type TmtpLibp2p } from './libp2p.js'
 import { PeerGuard } from './peer-guard.js'
 import { watchStorage, type StorageFailure } from './storage-health.js'
 import type { NodeLimits } from './limits.js'
+import type { Database } from '../store/index.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
-import type { Registry } from 'prom-client'
 
 export interface NodeShellInit {
   /** The node's data folder: identity key and LevelDB. */
@@ -25,7 +23,7 @@ export interface NodeShellInit {
   deny?: (peer: string) => boolean
   /** Which addresses of other peers the node dials; the gater refuses the rest. */
   addressScope: AddressScope
-  metrics?: Registry
+  metrics?: Libp2pOptions['metrics']
   /** Where the node and its libp2p log; tell the nodes of one process apart with a prefix. @default libp2p's default logger */
   logger?: ComponentLogger
   /** The node's log component, e.g. 'tmtp:site'. */
@@ -62,8 +60,8 @@ export class NodeShell {
 
   /** Loads (or creates) the identity, opens the database and builds libp2p, not yet started. */
   static async open (init: NodeShellInit): Promise<NodeShell> {
-    const signer = await loadIdentity(init.dataDir)
-    const db = await Database.open(join(init.dataDir, DATABASE_DIR), { fsync: init.fsync })
+    const signer = await platform.loadIdentity(init.dataDir)
+    const db = await platform.openDatabase(init.dataDir, { fsync: init.fsync })
     try {
       const logger = init.logger ?? defaultLogger()
       const log = logger.forComponent(init.component)

@@ -1,6 +1,7 @@
 import '../polyfill.js'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Registry } from 'prom-client'
 import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
@@ -303,7 +304,7 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
     connections: DEFAULTS.site,
     dht: options.dht === false ? undefined : { role: 'site', server: options.dhtServer ?? true },
     limits,
-    metrics,
+    metrics: prometheusMetrics({ registry: metrics }),
     logger: options.logger,
     addressScope: options.addressScope ?? DEFAULTS.addressScope,
     component: 'tmtp:site'

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import { ErrorCode, TmtpError } from '../protocol/index.js'
 
@@ -95,7 +94,6 @@ export class Database {
   static async open (path: string, options: DatabaseOptions): Promise<Database> {
     const level = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     try {
-      await mkdir(path, { recursive: true, mode: 0o700 })
       await level.open()
       // the marker is there only between a close and the next open: an empty database is new, not crashed
       const clean = await level.get(CLEAN_STOP) !== undefined || (await level.keys({ limit: 1 }).all()).length === 0

@@ -1,0 +1,25 @@
+import type { Ed25519Signer, X25519KeyPair } from '../crypto/index.js'
+import type { Database, DatabaseOptions } from '../store/index.js'
+import type { Libp2pOptions } from 'libp2p'
+
+/**
+ * What a node needs of the platform it runs on: where its keys and its LevelDB live, and
+ * which transports it has. Node.js (platform-node.ts): key files and LevelDB in the data
+ * folder, TCP and WebSockets. A browser tab (platform-browser.ts): keys and LevelDB in
+ * IndexedDB under the data folder's name, WebSockets only (a tab cannot listen: the site
+ * delivers over the connection the tab opened).
+ *
+ * As for the crypto provider, the implementation is chosen when modules are resolved:
+ * node/ imports '#node-platform', which package.json's `imports` map to the browser module for
+ * browser bundlers and to the Node one on Node; tsconfig.json's `paths` give tsc and tsx the
+ * Node one from the sources.
+ */
+export interface NodePlatform {
+  /** The node's Ed25519 identity, created on first use. */
+  loadIdentity: (dataDir: string) => Promise<Ed25519Signer>
+  /** A member device's X25519 key, created on first use. */
+  loadEncryptionKey: (dataDir: string) => Promise<X25519KeyPair>
+  /** The node's LevelDB, created on first use. */
+  openDatabase: (dataDir: string, options: DatabaseOptions) => Promise<Database>
+  transports: () => NonNullable<Libp2pOptions['transports']>
+}
