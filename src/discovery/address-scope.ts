@@ -60,11 +60,11 @@ export function keepableAddrs (addrs: ReadonlyArray<string | Multiaddr>, scope: 
 export function networkOf (ma: Multiaddr): string {
   const ip = ma.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')
   if (ip?.value === undefined) return ma.toString()
-  return ip.name === 'ip6' ? prefix64(ip.value) : ip.value
+  return ip.name === 'ip6' ? ipv6Prefix64(ip.value) : ip.value
 }
 
 /** The /64 network of an IPv6 address, e.g. '2001:db8:0:1::/64'. */
-function prefix64 (address: string): string {
+export function ipv6Prefix64 (address: string): string {
   const [head, tail] = address.split('::')
   const left = head === '' ? [] : head.split(':')
   const right = tail === undefined || tail === '' ? [] : tail.split(':')

@@ -1,4 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { AsyncLocalStorage } from '#async-context'
+import { networkOf } from './address-scope.js'
 import { ErrorCode, isTmtpError } from '../protocol/index.js'
 import type { Connection } from '@libp2p/interface'
 import type { KadDHTComponents } from '@libp2p/kad-dht'
@@ -68,21 +69,5 @@ function refusalCode (err: Error): ErrorCode | undefined {
 }
 
 function requesterOf (connection: Connection): DhtRequester {
-  const ip = connection.remoteAddr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')
-  const address = ip?.value === undefined
-    ? connection.remoteAddr.toString()
-    : ip.name === 'ip6' ? ipv6Prefix64(ip.value) : ip.value
-  return { peer: connection.remotePeer.toString(), address }
-}
-
-/**
- * The /64 network of an IPv6 address, e.g. '2001:db8:0:1::/64': one host usually holds a
- * whole /64, so counting per address would let it use 2^64 of them.
- */
-export function ipv6Prefix64 (address: string): string {
-  const [head, tail] = address.split('::')
-  const left = head === '' ? [] : head.split(':')
-  const right = tail === undefined || tail === '' ? [] : tail.split(':')
-  const groups = tail === undefined ? left : [...left, ...new Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-  return groups.slice(0, 4).map(g => (g === '' ? '0' : g.toLowerCase().replace(/^0+(?=.)/, ''))).join(':') + '::/64'
+  return { peer: connection.remotePeer.toString(), address: networkOf(connection.remoteAddr) }
 }

@@ -17,7 +17,7 @@ export interface BootstrapNodeOptions {
   logger?: ComponentLogger
   /** Which addresses of other peers this node stores and dials (src/discovery/address-scope.ts). @default 'all'; 'public' for a site on the Internet */
   addressScope?: AddressScope
-  /** config.json's limits; a bootstrap node uses the DHT's (dhtMaxRecords, …) and the ban's (refusalsPerMinute, banMs). @default DEFAULTS */
+  /** config.json's limits; a bootstrap node uses the DHT's (dhtMaxRecords, …), the ban's (refusalsPerMinute, banMs) and maxConnectionsPerIp. @default DEFAULTS */
   limits?: Partial<NodeLimits>
 }
 
@@ -41,6 +41,7 @@ export async function createBootstrapNode (options: BootstrapNodeOptions): Promi
     limits,
     logger: options.logger,
     addressScope: options.addressScope ?? DEFAULTS.addressScope,
+    maxConnectionsPerIp: limits.maxConnectionsPerIp,
     component: 'tmtp:bootstrap'
   })
   try {

@@ -4,6 +4,7 @@ import { peerIdToString, type Ed25519Signer } from '../crypto/index.js'
 import { Discovery, inScope, type AddressScope, type DhtLimits, type LookupEvent } from '../discovery/index.js'
 import { platform } from '#node-platform'
 import { createTmtpLibp2p, type Libp2pOptions, type TmtpLibp2p } from './libp2p.js'
+import { NetworkBound } from './network-bound.js'
 import { PeerGuard } from './peer-guard.js'
 import { watchStorage, type StorageFailure } from './storage-health.js'
 import type { NodeLimits } from './limits.js'
@@ -23,6 +24,8 @@ export interface NodeShellInit {
   deny?: (peer: string) => boolean
   /** Which addresses of other peers the node dials; the gater refuses the rest. */
   addressScope: AddressScope
+  /** Inbound connections one network (IP address, IPv6 /64) may hold at once; absent: no bound (a member device has few connections anyway). */
+  maxConnectionsPerIp?: number
   metrics?: Libp2pOptions['metrics']
   /** Where the node and its libp2p log; tell the nodes of one process apart with a prefix. @default libp2p's default logger */
   logger?: ComponentLogger
@@ -66,17 +69,20 @@ export class NodeShell {
       const logger = init.logger ?? defaultLogger()
       const log = logger.forComponent(init.component)
       const guard = new PeerGuard({ ...init.limits, log })
+      const networks = init.maxConnectionsPerIp === undefined ? undefined : new NetworkBound(init.maxConnectionsPerIp)
       const libp2p = await createTmtpLibp2p({
         signer,
         listen: init.listen,
         connections: init.connections,
         denyPeer: peer => guard.isBanned(peer.toString()) || (init.deny?.(peer.toString()) ?? false),
         denyDial: init.addressScope === 'all' ? undefined : ma => !inScope(ma, init.addressScope),
+        denyInbound: networks === undefined ? undefined : remote => networks.full(remote),
         // a peer whose DHT requests keep being refused is banned like one whose TMTP streams are
         dht: init.dht === undefined ? undefined : { ...init.dht, limits: dhtLimits(init.limits), onRefused: (peer, code) => { guard.refused(peer, code) } },
         metrics: init.metrics,
         logger
       })
+      networks?.watch(libp2p)
       // a banned peer is refused by the gater from now on, and its open connections close
       guard.onBan(peer => { libp2p.hangUp(libp2pPeerIdFromString(peer)).catch(() => {}) })
       return new NodeShell(signer, db, libp2p, guard, log)

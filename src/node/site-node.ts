@@ -307,6 +307,7 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
     metrics: prometheusMetrics({ registry: metrics }),
     logger: options.logger,
     addressScope: options.addressScope ?? DEFAULTS.addressScope,
+    maxConnectionsPerIp: limits.maxConnectionsPerIp,
     component: 'tmtp:site'
   })
   try {

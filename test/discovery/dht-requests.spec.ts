@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Ed25519Signer } from '../../src/crypto/ed25519.js'
-import { ipv6Prefix64 } from '../../src/discovery/dht-requests.js'
+import { ipv6Prefix64 } from '../../src/discovery/address-scope.js'
 import { findAddresses } from '../../src/discovery/lookup.js'
 import { AddressPublisher } from '../../src/discovery/publisher.js'
 import { DEFAULTS } from '../../src/node/defaults.js'

@@ -221,6 +221,24 @@ describe('hostile peers', function () {
     assert.deepEqual(codes.slice(5), [ErrorCode.RATE_LIMITED, ErrorCode.RATE_LIMITED])
   })
 
+  it('connections: one address holds at most maxConnectionsPerIp inbound connections, whatever its PeerIds; its members keep being served', async () => {
+    await setup({ maxConnectionsPerIp: 3 })
+    // the member's own connection is one of them: two more fit
+    const rogues = await Promise.all(Array.from({ length: 4 }, async () => await Rogue.start()))
+    try {
+      const outcomes: boolean[] = []
+      for (const r of rogues) outcomes.push(await r.connect(site).then(() => true, () => false))
+      assert.deepEqual(outcomes, [true, true, false, false])
+      const sent = await site.send({ to: ['alice'], subject: 'still here', body: '' })
+      await waitFor('the member, already connected, is served', async () => (await member.inbox()).some(m => m.id === sent.id), 15_000)
+    } finally {
+      for (const r of rogues) await r.stop()
+    }
+    // the connections gone, the address has room again
+    await waitFor('the site saw the rogues go', async () => site.libp2p.getConnections().length === 1, 10_000)
+    await stillServes()
+  })
+
   it('leave: forged, misattributed, random, mutated, oversize and trickled leaves get their codes; nobody is removed', async () => {
     await setup()
     const siteId = peerIdBytes(site.peerId)
