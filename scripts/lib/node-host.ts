@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { createMemberNode, createSiteNode, type MemberNode, type SiteNode } from 'tmtp'
+import { createMemberNode, createSiteNode, LIMIT_RANGES, type MemberNode, type SiteNode } from 'tmtp'
 import { checkInbox } from '../../src/cli/exactly-once.js'
 import { concurrently, now, waitFor, withTimeout } from '../../src/cli/time.js'
 import { serveIpc, type IpcHandlers } from './ipc-child.js'
@@ -325,7 +325,18 @@ async function main (): Promise<void> {
   let stopNodes: () => Promise<unknown>
   let nodes: () => number
   if (role === 'site') {
-    const site = await createSiteNode({ dataDir: opts.dataDir, name: opts.name ?? 'harness site', listen, fsync: opts.fsync, dht: opts.dht, window: opts.window, maxQueuePerDevice: opts.maxQueuePerDevice })
+    const site = await createSiteNode({
+      dataDir: opts.dataDir,
+      name: opts.name ?? 'harness site',
+      listen,
+      fsync: opts.fsync,
+      dht: opts.dht,
+      window: opts.window,
+      maxQueuePerDevice: opts.maxQueuePerDevice,
+      // every member of the harness comes from 127.0.0.1: the bounds per address would hold them back
+      joinsPerMinutePerIp: LIMIT_RANGES.joinsPerMinutePerIp[1],
+      maxConnectionsPerIp: LIMIT_RANGES.maxConnectionsPerIp[1]
+    })
     handlers = { ...nodeHandlers(() => site), ...siteHandlers(site) }
     ready = { ...ready, peerId: site.peerId, multiaddrs: site.multiaddrs() }
     stopNodes = async () => { await site.stop() }
