@@ -62,18 +62,26 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
   let lastReceipt = Date.now()
   let wake: (() => void) | undefined
 
+  /** A signal given while the loop was not asleep (reading the queue, writing): the next sleep is skipped. */
+  let signalled = false
   const signal = (): void => {
+    signalled = true
     const w = wake
     wake = undefined
     w?.()
   }
   const sleep = async (ms: number): Promise<void> => {
+    if (signalled) {
+      signalled = false
+      return
+    }
     let timer: NodeJS.Timeout | undefined
     await new Promise<void>(resolve => {
       wake = resolve
       timer = setTimeout(resolve, ms)
     })
     clearTimeout(timer)
+    signalled = false
   }
   const unsubscribe = queue.subscribe(first => {
     // entries queued after the cursor are found by reading on from it; only one that sorts

@@ -5,6 +5,7 @@ import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { sendEnvelopes, type OutboundQueue, type QueuedEnvelope, type SenderResult } from '../../src/delivery/sender.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
 import { Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
+import { codeToWire, ErrorCode } from '../../src/protocol/errors.js'
 import { signAck } from '../../src/crypto/ack.js'
 import { Ed25519Signer } from '../../src/crypto/ed25519.js'
 import { fromString as uint8ArrayFromString } from 'uint8arrays'
@@ -152,5 +153,34 @@ describe('delivery/sender', () => {
     assert.ok(reads >= 2)
     receiving.abort(new Error('test over'))
     await done
+  })
+
+  it('ends at once on a stream error that comes while it reads its queue, not after the receipt timeout', async () => {
+    let release: (() => void) | undefined
+    const reading = new Promise<void>(resolve => { release = resolve })
+    let reads = 0
+    const queue: OutboundQueue = {
+      next: async () => {
+        reads++
+        if (reads === 1) return [entry(1)]
+        // the second read is under way when the receiver's error comes
+        if (reads === 2) await reading
+        return []
+      },
+      acknowledged: async () => {},
+      rejected: async () => {},
+      subscribe: () => () => {}
+    }
+    const { receiving, done } = await startSender(queue)
+    assert.deepEqual((await readFrames(receiving, 1, 2_000)).map(f => f[0]), [1])
+    await receiving.write([Receipt.encode({ error: { code: codeToWire(ErrorCode.RATE_LIMITED), detail: 'over the quota' } })])
+    await new Promise(resolve => setTimeout(resolve, 50))
+    release?.()
+    const started = Date.now()
+    const result = await done
+    assert.equal(result.drained, false)
+    assert.equal(result.drained ? undefined : result.error.code, ErrorCode.RATE_LIMITED)
+    assert.ok(Date.now() - started < 2_000, `ended after ${Date.now() - started} ms (receipt timeout ${IDLE_MS} ms)`)
+    receiving.abort(new Error('test over'))
   })
 })
