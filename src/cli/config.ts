@@ -4,7 +4,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CliError, EXIT, usageError } from './errors.js'
 import { checkAllowedHosts } from '../api/contract.js'
-import { LIMIT_RANGES, type NodeLimits, resolveLimits } from '../node/contract.js'
+import { DEFAULTS, LIMIT_RANGES, type NodeLimits, resolveLimits } from '../node/contract.js'
 
 /**
  * A node's data folder, as the `tmtp` command lays it out:
@@ -110,7 +110,8 @@ export function defaultConfig (role: Role, name: string): TmtpConfig {
   return {
     role,
     name,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
+    // a site listens on WebSockets too, for members in a browser
+    listen: role === 'site' ? [...DEFAULTS.siteListen] : [...DEFAULTS.listen],
     apiHost: '127.0.0.1',
     apiHosts: [],
     apiPort: 0,

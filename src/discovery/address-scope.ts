@@ -20,10 +20,13 @@ export type AddressScope = typeof ADDRESS_SCOPES[number]
 /** What a TCP address may start with (an IP address or a DNS name); the port comes next. */
 const HOSTS = new Set(['ip4', 'ip6', 'dns', 'dns4', 'dns6'])
 
-/** Whether a node of `scope` may dial `ma`: TCP over an IP address (or a DNS name, in scope 'all'), in scope. */
+/** What may follow the port: nothing (TCP), or WebSockets, plain or over TLS (a member in a browser dials these). */
+const WEB_SOCKETS = new Set(['', 'ws', 'wss', 'tls/ws'])
+
+/** Whether a node of `scope` may dial `ma`: TCP or WebSockets over an IP address (or a DNS name, in scope 'all'), in scope. */
 export function inScope (ma: Multiaddr, scope: AddressScope): boolean {
   const [host, port, ...rest] = ma.getComponents()
-  if (!HOSTS.has(host?.name) || port?.name !== 'tcp' || rest.length > 0) return false
+  if (!HOSTS.has(host?.name) || port?.name !== 'tcp' || !WEB_SOCKETS.has(rest.map(c => c.name).join('/'))) return false
   const isName = host.name.startsWith('dns')
   if (scope === 'all') return true
   if (isName) return false

@@ -15,6 +15,8 @@ export const DEFAULTS = {
   addressScope: 'all' as const,
   /** Listen on loopback only unless told otherwise: a node is reachable only where its operator says. */
   listen: ['/ip4/127.0.0.1/tcp/0'],
+  /** A site listens on WebSockets too: members in a browser tab reach it there (a tab has no TCP). */
+  siteListen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
   /** Envelopes a sender keeps unacknowledged on one stream (spec 15.2, "/tmtp/deliver/1.0.0"; at most MAX_IN_FLIGHT). */
   window: 256,
   /** Retry delays: exponential from 1 s with full jitter, capped at 5 minutes (spec 15.2, "Retry"). */

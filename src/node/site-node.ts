@@ -25,7 +25,7 @@ export interface SiteNodeOptions extends Partial<NodeLimits> {
   dataDir: string
   /** Display name of the site, shown to members. */
   name?: string
-  /** libp2p listen multiaddrs. @default ['/ip4/127.0.0.1/tcp/0'] */
+  /** libp2p listen multiaddrs. @default ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'] (TCP, and WebSockets for members in a browser) */
   listen?: string[]
   /** fsync every group-committed batch (power-loss safe, as acknowledgements state). @default true */
   fsync?: boolean
@@ -300,7 +300,7 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
   const shell = await NodeShell.open({
     dataDir: options.dataDir,
     fsync: options.fsync ?? DEFAULTS.fsync,
-    listen: options.listen ?? [...DEFAULTS.listen],
+    listen: options.listen ?? [...DEFAULTS.siteListen],
     connections: DEFAULTS.site,
     dht: options.dht === false ? undefined : { role: 'site', server: options.dhtServer ?? true },
     limits,

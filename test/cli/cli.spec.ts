@@ -53,7 +53,7 @@ describe('cli: tmtp commands', function () {
       for (const file of ['api.token', 'config.json', 'identity.key']) assert.equal(((await stat(join(siteDir, file))).mode & 0o777), 0o600, file)
       assert.equal(((await stat(join(aliceDir, 'encryption.key'))).mode & 0o777), 0o600)
       const config = JSON.parse(await readFile(join(siteDir, 'config.json'), 'utf8'))
-      assert.deepEqual(config, { role: 'site', name: 'CLI Club', listen: ['/ip4/127.0.0.1/tcp/0'], apiHost: '127.0.0.1', apiHosts: [], apiPort: 0, fsync: true, webhook: null, bootstrap: [], limits: {} })
+      assert.deepEqual(config, { role: 'site', name: 'CLI Club', listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], apiHost: '127.0.0.1', apiHosts: [], apiPort: 0, fsync: true, webhook: null, bootstrap: [], limits: {} })
       const token = (await readFile(join(siteDir, 'api.token'), 'utf8')).trim()
       assert.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url')
 

@@ -22,5 +22,8 @@ describe('discovery/address-scope', () => {
     const many = Array.from({ length: 40 }, (_, i) => `/ip4/127.0.0.1/tcp/${4000 + i}`)
     assert.deepEqual(keepableAddrs(many, 'all'), many.slice(0, 16))
     assert.deepEqual(keepableAddrs([lan, pub, loopback], 'public'), [pub])
+    // WebSockets, plain or over TLS, for members in a browser
+    const ws = ['/ip4/127.0.0.1/tcp/4002/ws', '/dns4/site.example/tcp/443/wss', '/dns4/site.example/tcp/443/tls/ws', '/ip4/127.0.0.1/tcp/4002/ws/x']
+    assert.deepEqual(keepableAddrs(ws, 'all'), ws.slice(0, 3))
   })
 })

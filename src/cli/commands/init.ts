@@ -47,7 +47,7 @@ export function initCommand (): Command {
   return command('init', 'create a node\'s data folder: identity keys, config.json and the API token')
     .addOption(new Option('--role <role>', 'what this node is').choices(['site', 'member', 'bootstrap']).makeOptionMandatory())
     .option('--name <name>', 'site: display name shown to members; member: device name shown to sites')
-    .option('--listen <multiaddr...>', 'libp2p listen addresses (default /ip4/127.0.0.1/tcp/0)', parseMultiaddr)
+    .option('--listen <multiaddr...>', 'libp2p listen addresses (default /ip4/127.0.0.1/tcp/0; a site also /ip4/127.0.0.1/tcp/0/ws, for members in a browser)', parseMultiaddr)
     .option('--api-port <port>', 'port of the local HTTP API on 127.0.0.1 (default 0: any free port)', parsePort)
     .option('--restore <file>', `member: this device's identity from an encrypted backup (the inbox page's Backup); asks for its passphrase, or reads $${PASSPHRASE_ENV}`)
     .action(async (opts: CommonOptions & InitOptions & { restore?: string }) => {
