@@ -1,4 +1,5 @@
 import type { Libp2p } from '@libp2p/interface'
+import { unref } from '../util/index.js'
 
 export interface ConnectionBoundOptions {
   max: number
@@ -25,7 +26,7 @@ export class ConnectionBound {
 
   start (): void {
     this.timer = setInterval(() => { this.trim().catch(() => {}) }, this.opts.intervalMs)
-    this.timer.unref()
+    unref(this.timer)
   }
 
   stop (): void {

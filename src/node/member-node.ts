@@ -7,7 +7,7 @@ import { Courier, EpochCache, FramedStream, memberInboxSink, MemberOutbox, recei
 import { decodeMultiaddr, keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { codeFromWire, decodeMessage, Envelope, ErrorCode, JoinRequest, JoinResponse, MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, requireMaxBytes, Result, TmtpError, type Content } from '../protocol/index.js'
 import { MemberStore, type InboxRecord, type JoinedSite, type PostStatus } from '../store/index.js'
-import { NodeError } from '../util/index.js'
+import { NodeError, unref } from '../util/index.js'
 import { ConnectionBound } from './connection-bound.js'
 import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
 import { DEFAULTS } from './defaults.js'
@@ -199,7 +199,7 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     if (connect) {
       this.connectSites()
       this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
-      this.reconnectTimer.unref()
+      unref(this.reconnectTimer)
     }
   }
 

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client'
 import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
 import { EventJournal, SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
-import { NodeError } from '../util/index.js'
+import { NodeError, unref } from '../util/index.js'
 import { keepableAddrs, networkOf, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
 import { DEFAULTS } from './defaults.js'
@@ -220,7 +220,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       // replies the backend never collected go after their retention time
       this.store.deleteReplies({ before: Date.now() - this.limits.replyRetentionMs }).catch(err => { this.log.error('reply retention sweep failed: %e', err) })
     }, DEFAULTS.expirySweepMs)
-    this.sweepTimer.unref()
+    unref(this.sweepTimer)
   }
 
   /** Ends every connection (and so every stream) to a device that is no longer a member. */
