@@ -1,4 +1,4 @@
-import { DHT_PROTOCOL_PREFIX } from '../protocol/index.js'
+import { DHT_PROTOCOL_PREFIX } from '../protocol/constants.js'
 
 /**
  * Constants of TMTP discovery (spec/tmtp.md, "The DHT"). Values fixed by the spec are
@@ -53,3 +53,10 @@ export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
  * first query of a new node waits for it, docs/LIBP2P-NOTES.md, trap 5).
  */
 export const DEFAULT_INITIAL_QUERY_SELF_INTERVAL_MS = 1_000
+
+/**
+ * The most bytes of one stored kad-dht record: kad-dht wraps the address record (at most
+ * MAX_ADDRESS_RECORD_BYTES) in a libp2p Record with its key (2 + 49 bytes) and the time it
+ * was received (an RFC 3339 text of about 26 bytes); the rest is headroom for that text.
+ */
+export const MAX_STORED_RECORD_BYTES = MAX_ADDRESS_RECORD_BYTES + 3 + 51 + 64

@@ -6,7 +6,7 @@ import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } fr
 import { decodeSignedPayload, equalBytes } from '../crypto/index.js'
 import { AddressRecord, decodeMessage, ErrorCode, isTmtpError, TmtpError } from '../protocol/index.js'
 import { peerFromAddressRecordKey } from './address-record.js'
-import { MAX_ADDRESS_RECORD_BYTES, MAX_RECORD_ADDRS } from './constants.js'
+import { MAX_RECORD_ADDRS, MAX_STORED_RECORD_BYTES } from './constants.js'
 
 /**
  * Where kad-dht keeps the records it stores: its datastore prefix ('/dht', kad-dht's default,
@@ -14,13 +14,6 @@ import { MAX_ADDRESS_RECORD_BYTES, MAX_RECORD_ADDRS } from './constants.js'
  * under '/dht/provider/'.
  */
 export const DHT_RECORD_PREFIX = '/dht/record/'
-
-/**
- * The most bytes of one stored kad-dht record: kad-dht wraps the address record (at most
- * MAX_ADDRESS_RECORD_BYTES) in a libp2p Record with its key (2 + 49 bytes) and the time it
- * was received (an RFC 3339 text of about 26 bytes); the rest is headroom for that text.
- */
-export const MAX_STORED_RECORD_BYTES = MAX_ADDRESS_RECORD_BYTES + 3 + 51 + 64
 
 export interface DhtRecordStoreInit {
   /** The most records kept. */

@@ -1,6 +1,7 @@
-import { MAX_STORED_RECORD_BYTES } from '../discovery/index.js'
-import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/index.js'
-import { NodeError } from '../util/index.js'
+// leaf files, not the layers' faces: the node's light contract (contract.ts) loads this file
+import { MAX_STORED_RECORD_BYTES } from '../discovery/constants.js'
+import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { NodeError } from '../util/node-error.js'
 import { DEFAULTS } from './defaults.js'
 
 /**

@@ -51,4 +51,10 @@ describe('cli: what the command loads before it needs a node', () => {
     for (const face of ['src/node/index.ts', 'src/api/index.ts']) assert.ok(!files.has(face), `the command loads ${face}`)
     assert.deepEqual([...packages].sort(), ['commander'], 'no package but the command line\'s own (libp2p, LevelDB and fastify wait for tmtp start)')
   })
+
+  it('the node\'s light face loads no libp2p, LevelDB nor HTTP package', () => {
+    const { packages } = closure('src/node/contract.ts', new Set())
+    const heavy = [...packages].filter(p => /libp2p|level|fastify|datastore|@chainsafe|multiaddr/.test(p))
+    assert.deepEqual(heavy, [], `src/node/contract.ts loads ${[...packages].sort().join(', ')}`)
+  })
 })

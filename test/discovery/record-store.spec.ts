@@ -5,7 +5,8 @@ import { toString as uint8ArrayToString } from 'uint8arrays'
 import { Ed25519Signer } from '../../src/crypto/ed25519.js'
 import { addressRecordKey, signAddressRecord } from '../../src/discovery/address-record.js'
 import { MAX_ADDRESS_RECORD_BYTES } from '../../src/discovery/constants.js'
-import { DHT_RECORD_PREFIX, DhtRecordStore, MAX_STORED_RECORD_BYTES } from '../../src/discovery/record-store.js'
+import { MAX_STORED_RECORD_BYTES } from '../../src/discovery/constants.js'
+import { DHT_RECORD_PREFIX, DhtRecordStore } from '../../src/discovery/record-store.js'
 import { isTmtpError } from '../../src/protocol/errors.js'
 
 /** What kad-dht writes for a record: its datastore key and the record in kad-dht's wrapper. */
