@@ -3,7 +3,7 @@
  * what each file holds). Everything comes from the fixed keys, times, ids and randomness
  * below, so running it twice writes identical files: `npm run vectors`.
  *
- * test/spec/vectors.spec.ts imports buildVectors() and checks that the files on disk are
+ * test/spec/vectors.spec.ts calls buildVectors() and checks that the files on disk are
  * exactly what this script builds now; the files are written only when run as main.
  */
 import '../src/polyfill.js'
