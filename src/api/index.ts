@@ -13,6 +13,7 @@ export { createMemberApi, MEMBER_API_INFO, type MemberApiOptions } from './membe
 export { DEFAULT_BODY_LIMIT, type ApiLimits, type ApiOptions } from './server.js'
 export { MIN_TOKEN_LENGTH } from './auth.js'
 export * from './contract.js'
+export * from './backup.js'
 export { API_ERROR_CODES, ApiError, toHttpError, type ApiErrorCode, type HttpError } from './errors.js'
 export { API_VERSION, openApiDocument, type OpenApiDocument } from './openapi.js'
 export type { RateLimitOptions } from './rate-limit.js'

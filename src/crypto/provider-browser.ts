@@ -1,5 +1,6 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
+import { scryptAsync } from '@noble/hashes/scrypt.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { CryptoProvider } from './provider.js'
 
@@ -29,6 +30,8 @@ export const provider: CryptoProvider = {
     }
   },
   sha256: data => sha256(data),
+  // the async form yields to the event loop every few milliseconds: a page stays responsive for the second it takes
+  scrypt: async (password, salt, { N, r, p, dkLen }) => await scryptAsync(password, salt, { N, r, p, dkLen }),
   randomBytes: length => {
     const out = new Uint8Array(length)
     for (let i = 0; i < length; i += RANDOM_CHUNK_BYTES) globalThis.crypto.getRandomValues(out.subarray(i, i + RANDOM_CHUNK_BYTES))

@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomFillSync, sign, verify, type KeyObject } from 'node:crypto'
-import type { AeadKey, CryptoProvider, Ed25519PrivateKey } from './provider.js'
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomFillSync, scrypt as scryptCallback, sign, verify, type KeyObject } from 'node:crypto'
+import type { AeadKey, CryptoProvider, Ed25519PrivateKey, ScryptParams } from './provider.js'
 
 /**
  * The crypto provider on Node: node:crypto, with KeyObjects made once per key and kept,
@@ -71,6 +71,17 @@ function chacha20Poly1305 (keyBytes: Uint8Array): AeadKey {
   }
 }
 
+async function scrypt (password: Uint8Array, salt: Uint8Array, { N, r, p, dkLen }: ScryptParams): Promise<Uint8Array> {
+  // OpenSSL refuses to use more than maxmem (default 32 MiB): it allocates 128·r·(N + 2) bytes for V, X and T and 128·r·p for B
+  const maxmem = 128 * r * (N + p + 2)
+  return await new Promise((resolve, reject) => {
+    scryptCallback(password, salt, dkLen, { N, r, p, maxmem }, (err, key) => {
+      if (err === null) resolve(view(key as Buffer<ArrayBuffer>))
+      else reject(err)
+    })
+  })
+}
+
 export const provider: CryptoProvider = {
   ed25519PrivateKey,
   ed25519Verify,
@@ -81,6 +92,7 @@ export const provider: CryptoProvider = {
   })),
   chacha20Poly1305,
   sha256: data => new Uint8Array(createHash('sha256').update(data).digest()),
+  scrypt,
   // a plain Uint8Array, not a Buffer: its slice() copies, as callers expect
   randomBytes: length => randomFillSync(new Uint8Array(length))
 }

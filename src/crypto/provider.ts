@@ -27,6 +27,14 @@ export interface AeadKey {
   open: (nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => Uint8Array
 }
 
+/** scrypt's parameters (RFC 7914): cost N (a power of two), block size r, parallelism p, and the key's length. */
+export interface ScryptParams {
+  N: number
+  r: number
+  p: number
+  dkLen: number
+}
+
 export interface CryptoProvider {
   /** The key of a 32-byte Ed25519 seed. */
   ed25519PrivateKey: (seed: Uint8Array) => Ed25519PrivateKey
@@ -38,6 +46,8 @@ export interface CryptoProvider {
   x25519: (privateKey: Uint8Array, publicKey: Uint8Array) => Uint8Array
   chacha20Poly1305: (key: Uint8Array) => AeadKey
   sha256: (data: Uint8Array) => Uint8Array
+  /** scrypt (RFC 7914); asynchronous, as it takes 128·N·r bytes and long enough to be felt. */
+  scrypt: (password: Uint8Array, salt: Uint8Array, params: ScryptParams) => Promise<Uint8Array>
   /** Bytes from the platform's CSPRNG, in a buffer of their own. */
   randomBytes: (length: number) => Uint8Array<ArrayBuffer>
 }

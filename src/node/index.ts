@@ -16,9 +16,10 @@
 import '../polyfill.js'
 
 export { createSiteNode, type SiteNode, type SiteNodeOptions, type SiteNodeEvents, type SiteStats, type SessionEvent, type BackendJournal } from './site-node.js'
-export { createMemberNode, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult, type MessageSelector } from './member-node.js'
+export { createMemberNode, restoreMemberDevice, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult, type MessageSelector } from './member-node.js'
 export { createBootstrapNode, type BootstrapNode, type BootstrapNodeOptions } from './bootstrap-node.js'
 export { DATABASE_DIR, ENCRYPTION_FILE, IDENTITY_FILE, loadEncryptionKey, loadIdentity } from './identity.js'
 export type { TmtpLibp2p } from './libp2p.js'
 export { peerIdToString } from '../crypto/ed25519.js'
+export { BackupError, openBackup, parseBackup, sealBackup, type BackupErrorCode, type DeviceIdentity, type IdentityBackup } from '../crypto/backup.js'
 export * from './contract.js'

@@ -2,11 +2,11 @@ import '../polyfill.js'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { decryptEnvelope, parseEnvelope, parseInviteToken, peerIdToString, signDeviceKey, signLeave, type X25519KeyPair } from '../crypto/index.js'
+import { decryptEnvelope, parseEnvelope, parseInviteToken, peerIdToString, signDeviceKey, signLeave, type DeviceIdentity, type X25519KeyPair } from '../crypto/index.js'
 import { Courier, EpochCache, FramedStream, memberInboxSink, MemberOutbox, receiveEnvelopes, Redialer } from '../delivery/index.js'
 import { decodeMultiaddr, keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { codeFromWire, decodeMessage, Envelope, ErrorCode, JoinRequest, JoinResponse, MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, requireMaxBytes, Result, TmtpError, type Content } from '../protocol/index.js'
-import { MemberStore, type InboxRecord, type JoinedSite, type PostStatus } from '../store/index.js'
+import { MemberStore, type InboxRecord, type JoinedSite, type PostStatus, type Write } from '../store/index.js'
 import { NodeError, unref } from '../util/index.js'
 import { ConnectionBound } from './connection-bound.js'
 import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
@@ -112,8 +112,17 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   locate: (peer: string) => Promise<boolean>
   /** The first write that failed, if one did (see the `storage` event). */
   storageFailure: () => StorageFailure | undefined
+  /**
+   * The device's identity, for a backup (sealBackup): its Ed25519 seed, its X25519 private key
+   * and its sites, joined and left. Secrets: seal them, never log them; the keys are copies, the
+   * caller's to zero.
+   */
+  exportIdentity: () => Promise<DeviceIdentity>
   stop: () => Promise<void>
 }
+
+/** Why a site the member left is blocked: leaving is final (spec section 15.4). */
+const LEFT_SITE = 'left the site'
 
 class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
   private readonly store: MemberStore
@@ -288,7 +297,7 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     }
     await this.store.write(this.store.putSite({ ...record, left: this.now() }))
     this.joined.delete(site)
-    await this.block(site, 'left the site')
+    await this.block(site, LEFT_SITE)
     this.epochs.forget(site)
     return { site, notified, code }
   }
@@ -380,6 +389,10 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     return record
   }
 
+  async exportIdentity (): Promise<DeviceIdentity> {
+    return { ed25519: Uint8Array.from(this.shell.signer.seed), x25519: Uint8Array.from(this.encryption.privateKey), sites: await this.store.sites() }
+  }
+
   async stop (): Promise<void> {
     clearInterval(this.reconnectTimer)
     this.bound.stop()
@@ -432,6 +445,38 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
     return node
   } catch (err) {
     await shell.abort()
+    throw err
+  }
+}
+
+/**
+ * Makes a member device of a backed-up identity (openBackup's), before its node starts on
+ * `dataDir`: its keys (the platform's restoreIdentity) and its sites, so that the node
+ * reconnects to them without new invites (a site knows a device by its PeerId); a site the
+ * device had left is blocked again, as leaving is final. A site the database holds already
+ * keeps its record (the device's own is newer than a backup's). If the sites cannot be
+ * written, the keys are undone.
+ */
+export async function restoreMemberDevice (dataDir: string, identity: DeviceIdentity): Promise<void> {
+  const undo = await platform.restoreIdentity(dataDir, identity)
+  try {
+    // one synced batch below: the database need not fsync anything else
+    const db = await platform.openDatabase(dataDir, { fsync: false })
+    try {
+      const store = await MemberStore.open(db)
+      const writes: Write[] = []
+      for (const site of identity.sites) {
+        if (await store.site(site.peerId) !== undefined) continue
+        // addresses as join() keeps them: parseable, in scope, bounded
+        writes.push(...store.putSite({ ...site, addrs: keepableAddrs(site.addrs, DEFAULTS.addressScope) }))
+        if (site.left !== undefined) writes.push(...store.block(site.peerId, { at: site.left, reason: LEFT_SITE }))
+      }
+      await store.write(writes, { sync: true })
+    } finally {
+      await db.close()
+    }
+  } catch (err) {
+    await undo()
     throw err
   }
 }

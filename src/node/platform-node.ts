@@ -3,13 +3,14 @@ import { join } from 'node:path'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { Database } from '../store/index.js'
-import { DATABASE_DIR, loadEncryptionKey, loadIdentity } from './identity.js'
+import { DATABASE_DIR, loadEncryptionKey, loadIdentity, restoreKeys } from './identity.js'
 import type { NodePlatform } from './platform.js'
 
 /** Node.js: owner-only key files and LevelDB in the data folder; TCP, and WebSockets for browser members. */
 export const platform: NodePlatform = {
   loadIdentity,
   loadEncryptionKey,
+  restoreIdentity: restoreKeys,
   openDatabase: async (dataDir, options) => {
     const path = join(dataDir, DATABASE_DIR)
     await mkdir(path, { recursive: true, mode: 0o700 }).catch(() => {})

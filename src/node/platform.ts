@@ -1,4 +1,4 @@
-import type { Ed25519Signer, X25519KeyPair } from '../crypto/index.js'
+import type { DeviceIdentity, Ed25519Signer, X25519KeyPair } from '../crypto/index.js'
 import type { Database, DatabaseOptions } from '../store/index.js'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -19,6 +19,14 @@ export interface NodePlatform {
   loadIdentity: (dataDir: string) => Promise<Ed25519Signer>
   /** A member device's X25519 key, created on first use. */
   loadEncryptionKey: (dataDir: string) => Promise<X25519KeyPair>
+  /**
+   * Makes a member device's keys those of `keys` (restored from a backup) before its node
+   * starts; resolves with the undoing of it, for a restore that fails further on. Node.js:
+   * writes the key files owner-only into a data folder that has none (never over one:
+   * INVALID_ARGUMENT). A browser tab: replaces the keys in IndexedDB (the tab made some when it
+   * first ran; the undoing puts them back).
+   */
+  restoreIdentity: (dataDir: string, keys: Pick<DeviceIdentity, 'ed25519' | 'x25519'>) => Promise<() => Promise<void>>
   /** The node's LevelDB, created on first use. */
   openDatabase: (dataDir: string, options: DatabaseOptions) => Promise<Database>
   transports: () => NonNullable<Libp2pOptions['transports']>

@@ -1,20 +1,24 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sealBackup } from '../../src/api/contract.js'
-import { loadEncryptionKey, loadIdentity, peerIdToString } from '../../src/node/index.js'
+import { createMemberNode, loadEncryptionKey, loadIdentity, sealBackup } from '../../src/node/index.js'
 import { spawn } from 'node:child_process'
 import { BIN, tmtp, tmtpJson } from '../support/cli.js'
 
 /**
  * `tmtp init --role member --restore FILE`: a device made from an identity backup has the
- * backed-up device's keys (so its PeerId), owner-only; nothing secret is printed. The page's
- * side of the round trip (export in Chromium, restore here) is test/web/inbox.spec.ts.
+ * backed-up device's keys (so its PeerId), owner-only, and its sites (a left one blocked);
+ * nothing secret is printed. The page's side of the round trip (export in Chromium, restore
+ * here) is test/web/inbox.spec.ts; a restored device receiving from its site,
+ * test/node/restore.spec.ts.
  */
 
 const PASSPHRASE = 'restore me, please'
-const SITES = [{ peerId: '12D3KooWD5ADi81yH4qRWnZ7zbJgmTMgqtQfmteGhYTE9fDisB2B', name: 'Example Club', member: 'm0123456789abcdef', addrs: ['/ip4/127.0.0.1/tcp/4001'], joined: 1700000000000 }]
+const SITES = [
+  { peerId: '12D3KooWD5ADi81yH4qRWnZ7zbJgmTMgqtQfmteGhYTE9fDisB2B', name: 'Example Club', member: 'm0123456789abcdef', addrs: ['/ip4/127.0.0.1/tcp/4001'], joined: 1700000000000 },
+  { peerId: '12D3KooWMz1UD3pbSdSbg7nT1J4QLa7GhockcavJ1rnSUsjTwaJo', name: 'Old Club', member: 'm0000000000000001', addrs: [], joined: 1700000000001, left: 1700000000002 }
+]
 
 describe('cli: tmtp init --restore', function () {
   this.timeout(60_000)
@@ -32,7 +36,7 @@ describe('cli: tmtp init --restore', function () {
     const encryption = await loadEncryptionKey(original)
     secrets = [signer.seed, encryption.privateKey].flatMap(key => (['base64url', 'base64', 'hex'] as const).map(encoding => Buffer.from(key).toString(encoding)))
     backupFile = join(root, 'backup.json')
-    await writeFile(backupFile, JSON.stringify(await sealBackup({ ed25519: signer.seed, x25519: encryption.privateKey, sites: SITES }, peerIdToString(signer.peerId), PASSPHRASE)))
+    await writeFile(backupFile, JSON.stringify(await sealBackup({ ed25519: signer.seed, x25519: encryption.privateKey, sites: SITES }, PASSPHRASE, { cost: { N: 2 ** 14, r: 8, p: 1 } })))
   })
 
   after(async () => {
@@ -44,7 +48,7 @@ describe('cli: tmtp init --restore', function () {
     for (const secret of secrets) assert.ok(!output.includes(secret), 'a key is never printed')
   }
 
-  it('makes a device of the same identity, keys owner-only, and names the backed-up sites', async () => {
+  it('makes a device of the same identity, keys owner-only, with the backed-up sites', async () => {
     const dir = join(root, 'restored')
     const result = await tmtp(['init', '--role', 'member', '--name', 'laptop', '--data', dir, '--restore', backupFile, '--json'], { env: { TMTP_BACKUP_PASSPHRASE: PASSPHRASE } })
     assert.equal(result.code, 0, result.stderr)
@@ -58,9 +62,18 @@ describe('cli: tmtp init --restore', function () {
       assert.equal((await stat(join(dir, file))).mode & 0o777, 0o600, file)
     }
     assert.equal((await stat(dir)).mode & 0o777, 0o700)
+    // the device starts with its sites, and the one it left stays refused
+    const device = await createMemberNode({ dataDir: dir, listen: [], dht: false, connectToSites: false })
+    try {
+      assert.equal(device.peerId, peerId)
+      assert.deepEqual(await device.sites(), SITES)
+      assert.deepEqual((await device.blocked()).map(b => [b.peer, b.at, b.reason]), [[SITES[1].peerId, SITES[1].left, 'left the site']])
+    } finally {
+      await device.stop()
+    }
     const human = await tmtp(['init', '--role', 'member', '--data', join(root, 'human'), '--restore', backupFile], { env: { TMTP_BACKUP_PASSPHRASE: PASSPHRASE } })
     assert.equal(human.code, 0, human.stderr)
-    assert.match(human.stderr, new RegExp(`restored identity ${peerId}; the backup names 1 site\\(s\\): "Example Club" ${SITES[0].peerId}`))
+    assert.match(human.stderr, new RegExp(`restored identity ${peerId} and 2 site\\(s\\): "Example Club" ${SITES[0].peerId}, "Old Club" ${SITES[1].peerId} \\(left\\)`))
     assert.match(human.stdout, new RegExp(`peer id: +${peerId}`))
     assertNothingSecret(human.stdout + human.stderr)
   })
@@ -111,7 +124,7 @@ describe('cli: tmtp init --restore', function () {
     }
   })
 
-  it('refuses a site role and an initialised folder, which it leaves as it was', async () => {
+  it('refuses a site role, an initialised folder and one with a key, which it leaves as they were', async () => {
     const site = await tmtp(['init', '--role', 'site', '--data', join(root, 'site'), '--restore', backupFile], { env: { TMTP_BACKUP_PASSPHRASE: PASSPHRASE } })
     assert.equal(site.code, 1)
     assert.match(site.stderr, /--restore makes a member device/)
@@ -120,5 +133,15 @@ describe('cli: tmtp init --restore', function () {
     assert.equal(again.code, 1)
     assert.match(again.stderr, /already initialised/)
     assert.deepEqual(await readFile(join(original, 'identity.key')), key)
+    // nor a key file of a folder that an init left half made
+    const half = join(root, 'half')
+    await mkdir(half, { mode: 0o700 })
+    await writeFile(join(half, 'identity.key'), new Uint8Array(32).fill(1), { mode: 0o600 })
+    const over = await tmtp(['init', '--role', 'member', '--data', half, '--restore', backupFile, '--json'], { env: { TMTP_BACKUP_PASSPHRASE: PASSPHRASE } })
+    assert.equal(over.code, 1, over.stderr)
+    assert.equal(JSON.parse(over.stderr).error.code, 'INVALID_ARGUMENT')
+    assert.match(over.stderr, /identity\.key exists/)
+    assert.deepEqual(await readdir(half), ['identity.key'])
+    assert.deepEqual(await readFile(join(half, 'identity.key')), Buffer.alloc(32, 1))
   })
 })

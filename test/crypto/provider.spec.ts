@@ -102,6 +102,19 @@ describe('crypto/provider', () => {
     }), { numRuns: 100 })
   })
 
+  it('both derive RFC 7914\'s scrypt, and the same keys for any input (property), with p > 1 and at a backup\'s cost', async () => {
+    const rfc = hex('fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640')
+    for (const p of [node, browser]) {
+      assert.deepEqual(await p.scrypt(new TextEncoder().encode('password'), new TextEncoder().encode('NaCl'), { N: 1024, r: 8, p: 16, dkLen: 64 }), rfc)
+    }
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), bytes(16), fc.constantFrom(2, 16, 256), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }), async (password, salt, N, r, par) => {
+      assert.deepEqual(await browser.scrypt(password, salt, { N, r, p: par, dkLen: 32 }), await node.scrypt(password, salt, { N, r, p: par, dkLen: 32 }))
+    }), { numRuns: 30 })
+    // Node's maxmem lets through the largest memory a backup may ask for (docs/backup.md: 128·N·r at most 256 MiB), and the most p
+    const [password, salt] = [Uint8Array.of(1), new Uint8Array(16)]
+    for (const params of [{ N: 2 ** 18, r: 8, p: 1 }, { N: 2 ** 14, r: 8, p: 16 }]) assert.equal((await node.scrypt(password, salt, { ...params, dkLen: 32 })).byteLength, 32)
+  })
+
   it('both give random bytes in a buffer of their own, beyond WebCrypto\'s 65,536 bytes per call', () => {
     for (const p of [node, browser]) {
       for (const length of [0, 16, 4096, 200_000]) {

@@ -1,14 +1,14 @@
-import { open, readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import { BackupError, openBackup, parseBackup, type BackupSite, type DeviceIdentity } from '../../api/contract.js'
+import { readFile } from 'node:fs/promises'
+import type { BackupSite, DeviceIdentity } from '../../crypto/backup.js'
 import { configExists, CONFIG_FILE, prepareDataDir } from '../config.js'
 import { CliError, EXIT, usageError } from '../errors.js'
 
 /**
  * `tmtp init --role member --restore FILE`: a device made from an identity backup (docs/backup.md)
- * has the backed-up device's keys, so the same PeerId. The passphrase is asked for on the
- * terminal without echo, or read from $TMTP_BACKUP_PASSPHRASE (scripts). Neither the keys nor
- * the passphrase appear in any output or error.
+ * has the backed-up device's keys, so the same PeerId, and its sites, which it reconnects to
+ * when it starts. The passphrase is asked for on the terminal without echo, or read from
+ * $TMTP_BACKUP_PASSPHRASE (scripts). Neither the keys nor the passphrase appear in any output
+ * or error.
  */
 
 export const PASSPHRASE_ENV = 'TMTP_BACKUP_PASSPHRASE'
@@ -55,33 +55,10 @@ async function passphrase (env: NodeJS.ProcessEnv): Promise<string> {
   return await readHidden('passphrase of the backup: ')
 }
 
-/** Writes a 32-byte key file owner-only; an existing file is never replaced. */
-async function writeKey (path: string, key: Uint8Array): Promise<void> {
-  let handle
-  try {
-    handle = await open(path, 'wx', 0o600)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw usageError(`${path} exists: restore into an empty --data folder`)
-    throw err
-  }
-  try {
-    await handle.writeFile(key)
-    await handle.sync()
-  } catch (err) {
-    await handle.close()
-    await rm(path, { force: true })
-    throw err
-  }
-  await handle.close()
-}
-
-function backupError (err: unknown): unknown {
-  return err instanceof BackupError ? new CliError(EXIT.USAGE, err.code, err.message) : err
-}
-
 /**
- * Opens the backup `file` and writes its keys into the data folder `dir`, which must not be
- * initialised; `tmtp init` then writes config.json and api.token beside them.
+ * Opens the backup `file` and makes a device of it in the data folder `dir`, which must not be
+ * initialised: its keys and its sites; `tmtp init` then writes config.json and api.token
+ * beside them.
  */
 export async function restoreIdentity (dir: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<Restored> {
   if (await configExists(dir)) throw usageError(`${dir} is already initialised (${CONFIG_FILE} exists): restore into a new --data folder`)
@@ -91,40 +68,27 @@ export async function restoreIdentity (dir: string, file: string, env: NodeJS.Pr
   } catch (err) {
     throw usageError(`cannot read the backup ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
   }
-  let identity: DeviceIdentity
-  let peerId: string
+  // the node's face on demand, as init does: the backup's format and the device's restore
+  const { BackupError, NodeError, openBackup, parseBackup, restoreMemberDevice } = await import('../../node/index.js')
+  let identity: DeviceIdentity | undefined
   try {
     const doc = parseBackup(text)
-    peerId = doc.peerId
     identity = await openBackup(doc, await passphrase(env))
+    await prepareDataDir(dir)
+    await restoreMemberDevice(dir, identity)
+    return { peerId: doc.peerId, sites: identity.sites }
   } catch (err) {
-    throw backupError(err)
-  }
-  // the node's face on demand, as init does: its key file names and the check of the identity
-  const { ENCRYPTION_FILE, IDENTITY_FILE, loadIdentity, peerIdToString } = await import('../../node/index.js')
-  await prepareDataDir(dir)
-  const written: string[] = []
-  try {
-    for (const [name, key] of [[IDENTITY_FILE, identity.ed25519], [ENCRYPTION_FILE, identity.x25519]] as const) {
-      await writeKey(join(dir, name), key)
-      written.push(join(dir, name))
-    }
-    if (peerIdToString((await loadIdentity(dir)).peerId) !== peerId) {
-      throw new CliError(EXIT.USAGE, 'BAD_BACKUP', `the backup's key is not the identity it names (${peerId}): nothing was restored`)
-    }
-  } catch (err) {
-    // half a restore is none: the keys this call wrote go
-    await Promise.all(written.map(async path => { await rm(path, { force: true }) }))
+    // the backup's refusals, and a folder that holds keys already, are the member's to fix
+    if (err instanceof BackupError || (err instanceof NodeError && err.code === 'INVALID_ARGUMENT')) throw new CliError(EXIT.USAGE, err.code, err.message)
     throw err
   } finally {
-    identity.ed25519.fill(0)
-    identity.x25519.fill(0)
+    identity?.ed25519.fill(0)
+    identity?.x25519.fill(0)
   }
-  return { peerId, sites: identity.sites }
 }
 
-/** What init tells the member after a restore: the node does not rejoin the backed-up sites by itself (yet), so they are named. */
+/** What init tells the member after a restore: the identity, and the sites the device reconnects to when it starts. */
 export function restoredNote (restored: Restored): string {
   const sites = restored.sites.map(s => `${s.name !== '' ? `"${s.name}" ` : ''}${s.peerId}${s.left !== undefined ? ' (left)' : ''}`)
-  return `restored identity ${restored.peerId}; the backup names ${sites.length} site(s)${sites.length > 0 ? `: ${sites.join(', ')}` : ''}`
+  return `restored identity ${restored.peerId} and ${sites.length} site(s)${sites.length > 0 ? `: ${sites.join(', ')}` : ''}`
 }

@@ -43,7 +43,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesOptions> = async (
       // a dataDir that is not the running node's would back up another identity
       if (peerIdToString(signer.peerId) !== node.peerId) throw new Error('the data folder given to the member API holds another identity than the running node\'s')
       const encryption = await loadEncryptionKey(dataDir)
-      return await sealBackup({ ed25519: signer.seed, x25519: encryption.privateKey, sites: await node.sites() }, node.peerId, request.body.passphrase)
+      return await sealBackup({ ed25519: signer.seed, x25519: encryption.privateKey, sites: await node.sites() }, request.body.passphrase)
     } finally {
       sealing = false
     }
