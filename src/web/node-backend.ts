@@ -1,4 +1,4 @@
-import { createMemberNode, type MemberNode } from '../node/browser.js'
+import { createMemberNode, openBackup, restoreMemberDevice, sealBackup, type DeviceIdentity, type MemberNode } from '../node/browser.js'
 import { BackendError, type Block, type Connection, type IdentityBackup, type InboxBackend, type Joined, type Left, type Message, type Reply, type Site } from './backend.js'
 
 /**
@@ -8,17 +8,28 @@ import { BackendError, type Block, type Connection, type IdentityBackup, type In
  * delivers over it: a tab cannot listen), and it acknowledges only what IndexedDB stored.
  */
 export class NodeBackend implements InboxBackend {
-  readonly importsBackups = false
-  readonly #node: MemberNode
+  readonly importsBackups = true
+  readonly #dataDir: string
+  /** Replaced when a backup is imported: the node restarts as the restored device. */
+  #node: MemberNode
+  readonly #messageListeners = new Set<(message: Message) => void>()
 
-  private constructor (node: MemberNode) {
-    this.#node = node
+  private constructor (dataDir: string, node: MemberNode) {
+    this.#dataDir = dataDir
+    this.#node = this.#attach(node)
   }
 
   /** Starts the tab's member node on its IndexedDB data (made on first use). */
   static async start (dataDir: string): Promise<NodeBackend> {
-    // no listen address (a tab cannot listen) and no DHT: the device reaches its sites itself
-    return new NodeBackend(await createMemberNode({ dataDir, listen: [], dht: false, deviceName: 'browser' }))
+    return new NodeBackend(dataDir, await startNode(dataDir))
+  }
+
+  /** Hands the node's messages to the page's listeners, which outlive a node replaced by a restore. */
+  #attach (node: MemberNode): MemberNode {
+    node.addEventListener('message', event => {
+      for (const listener of this.#messageListeners) listener(event.detail)
+    })
+    return node
   }
 
   async device (): Promise<{ peerId: string }> {
@@ -37,9 +48,8 @@ export class NodeBackend implements InboxBackend {
   blocked = async (): Promise<Block[]> => await call(async () => await this.#node.blocked())
 
   onMessage (listener: (message: Message) => void): () => void {
-    const onMessage = (event: CustomEvent<Message>): void => { listener(event.detail) }
-    this.#node.addEventListener('message', onMessage)
-    return () => { this.#node.removeEventListener('message', onMessage) }
+    this.#messageListeners.add(listener)
+    return () => { this.#messageListeners.delete(listener) }
   }
 
   onConnection (listener: (state: Connection) => void): () => void {
@@ -48,12 +58,31 @@ export class NodeBackend implements InboxBackend {
     return () => {}
   }
 
-  async exportBackup (_passphrase: string): Promise<IdentityBackup> {
-    throw new BackendError('UNSUPPORTED', 'backups of a device in a browser tab are not available yet')
+  async exportBackup (passphrase: string): Promise<IdentityBackup> {
+    return await call(async () => await withIdentity(await this.#node.exportIdentity(), async identity => await sealBackup(identity, passphrase)))
   }
 
-  async importBackup (_backup: IdentityBackup, _passphrase: string): Promise<{ peerId: string }> {
-    throw new BackendError('UNSUPPORTED', 'backups of a device in a browser tab are not available yet')
+  /**
+   * Makes the tab the backup's device: the backup is opened first (a wrong passphrase changes
+   * nothing), then the node stops, the identity and sites go into IndexedDB, and the node
+   * starts again as that device (as it was, if the restore failed). The tab's own device is
+   * replaced only while it has no site: the sites of one that has would go on delivering to a
+   * device that no longer exists anywhere.
+   */
+  async importBackup (backup: IdentityBackup, passphrase: string): Promise<{ peerId: string }> {
+    return await call(async () => await withIdentity(await openBackup(backup, passphrase), async identity => {
+      const current = this.#node.peerId
+      if (backup.peerId !== current && (await this.#node.sites()).length > 0) {
+        throw new BackendError('DEVICE_IN_USE', `this tab is already the device ${current}, a member of sites: restore the backup in another browser profile`)
+      }
+      await this.#node.stop()
+      try {
+        await restoreMemberDevice(this.#dataDir, identity)
+      } finally {
+        this.#node = this.#attach(await startNode(this.#dataDir))
+      }
+      return { peerId: this.#node.peerId }
+    }))
   }
 
   close (): void {
@@ -61,11 +90,27 @@ export class NodeBackend implements InboxBackend {
   }
 }
 
-/** A node's refusal as the page's error: the same stable codes as the member API's. */
+/** The tab's member node: no listen address (a tab cannot listen) and no DHT, so the device reaches its sites itself. */
+async function startNode (dataDir: string): Promise<MemberNode> {
+  return await createMemberNode({ dataDir, listen: [], dht: false, deviceName: 'browser' })
+}
+
+/** Runs `action` on a device's identity, then zeroes its keys: they are in the tab's memory no longer than needed. */
+async function withIdentity<T> (identity: DeviceIdentity, action: (identity: DeviceIdentity) => Promise<T>): Promise<T> {
+  try {
+    return await action(identity)
+  } finally {
+    identity.ed25519.fill(0)
+    identity.x25519.fill(0)
+  }
+}
+
+/** A node's refusal as the page's error: the same stable codes as the member API's (and the backup's). */
 async function call<T> (action: () => Promise<T>): Promise<T> {
   try {
     return await action()
   } catch (err) {
+    if (err instanceof BackendError) throw err
     const code = (err as { code?: unknown }).code
     throw new BackendError(typeof code === 'string' ? code : 'INTERNAL', (err as Error).message)
   }

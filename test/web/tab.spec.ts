@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { waitFor } from '../../src/cli/time.js'
+import { openBackup, parseBackup } from '../../src/crypto/backup.js'
 import { TestNet } from '../support/nodes.js'
 import type { SiteNode } from '../../src/node/index.js'
 
@@ -13,6 +14,8 @@ import type { SiteNode } from '../../src/node/index.js'
  * The member node in a browser tab (src/web/main-tab.ts, dist/web/tab.html): a real Chromium
  * runs the device itself, with its keys and messages in IndexedDB, and reaches a real site
  * node on 127.0.0.1 over WebSockets; the site delivers over the connection the tab opened.
+ * Its identity backup (at the default scrypt cost) moves the device into another browser
+ * context, which the site delivers to without a new invite.
  */
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -20,6 +23,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const WEB = resolve(fileURLToPath(new URL('../../dist/web', import.meta.url)))
 /** What a web server hosting the tab's page sends: the page's own policy, and WebSockets to the sites. */
 const TAB_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+const PASSPHRASE = 'the tab\'s backup passphrase'
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' }
 
 /** A static server of dist/web on 127.0.0.1. */
@@ -46,6 +50,7 @@ describe('web: the member node in a browser tab', function () {
   let browser: Browser
   let page: Page
   let site: SiteNode
+  let device: string
   const pageErrors: string[] = []
 
   before(async () => {
@@ -75,7 +80,7 @@ describe('web: the member node in a browser tab', function () {
     await page.locator('#join-dialog[open]').waitFor({ timeout: 30_000 })
     await page.locator('#join-form button[type=submit]').click()
     const member = await waitFor('the tab joined', async () => (await site.members()).find(m => m.ref === 'ann' && m.devices.length === 1), 30_000)
-    const device = member.devices[0].peerId
+    device = member.devices[0].peerId
 
     const sent = await site.send({ to: ['ann'], subject: 'Hello tab', body: 'It **works**.' })
     await waitFor('delivered to the tab', async () => (await site.message(sent.id)).devices[0].state === 'delivered', 30_000)
@@ -93,6 +98,76 @@ describe('web: the member node in a browser tab', function () {
     const again = await site.send({ to: ['ann'], subject: 'After the reload', body: '' })
     await waitFor('delivered after the reload', async () => (await site.message(again.id)).devices[0].state === 'delivered', 30_000)
     assert.deepEqual((await site.message(again.id)).devices.map(d => d.device), [device])
+    assert.deepEqual(pageErrors, [])
+  })
+
+  /** Opens the Backup dialog of a page. */
+  async function backupDialog (tab: Page): Promise<ReturnType<Page['getByRole']>> {
+    await tab.getByRole('button', { name: 'Backup', exact: true }).click()
+    return tab.getByRole('dialog', { name: 'Back up this device' })
+  }
+
+  /** Downloads the tab's backup through its dialog into the test's folder as `name`; the file's path. */
+  async function exportBackup (tab: Page, name: string): Promise<string> {
+    const dialog = await backupDialog(tab)
+    await dialog.getByLabel('Passphrase (8 characters or more)').fill(PASSPHRASE)
+    await dialog.getByLabel('The passphrase again').fill(PASSPHRASE)
+    const [download] = await Promise.all([tab.waitForEvent('download', { timeout: 30_000 }), dialog.getByRole('button', { name: 'Download the backup' }).click()])
+    await tab.locator('#backup-status', { hasText: 'The backup was downloaded' }).waitFor({ timeout: 10_000 })
+    await dialog.getByRole('button', { name: 'Close' }).last().click()
+    // a download goes with its context: kept beside the nodes
+    const path = net.path(name)
+    await download.saveAs(path)
+    return path
+  }
+
+  async function importBackup (tab: Page, file: string, passphrase: string): Promise<void> {
+    const dialog = await backupDialog(tab)
+    assert.equal(await dialog.locator('#import-form').isVisible(), true, 'a tab restores backups itself')
+    await dialog.getByLabel('Backup file').setInputFiles(file)
+    await dialog.getByLabel('Its passphrase').fill(passphrase)
+    await dialog.getByRole('button', { name: 'Restore' }).click()
+  }
+
+  it('exports the device as a backup that makes another browser context the same device, which receives without a new invite', async () => {
+    const file = await exportBackup(page, 'backup.json')
+    // the page's file is the documented format: it opens here, on node:crypto, at the default cost
+    const backup = parseBackup(await readFile(file, 'utf8'))
+    assert.deepEqual([backup.peerId, backup.kdf.N], [device, 2 ** 17])
+    const opened = await openBackup(backup, PASSPHRASE)
+    assert.deepEqual(opened.sites.map(s => [s.peerId, s.name]), [[site.peerId, 'site']])
+    // one copy of a device at a time: the first tab goes
+    await page.context().close()
+
+    const fresh = await (await browser.newContext()).newPage()
+    fresh.on('pageerror', err => { pageErrors.push(err.message) })
+    await fresh.goto(base())
+    await fresh.locator('#actions:not([hidden])').waitFor({ timeout: 30_000 })
+    // the fresh context made a device of its own, with no site yet: its backup, for later
+    const own = await exportBackup(fresh, 'own-backup.json')
+    const ownPeer = parseBackup(await readFile(own, 'utf8')).peerId
+    assert.notEqual(ownPeer, device)
+
+    await importBackup(fresh, file, 'not the passphrase')
+    await fresh.locator('#backup-status', { hasText: /The restore failed: .*\(WRONG_PASSPHRASE\)/ }).waitFor({ timeout: 30_000 })
+    await fresh.getByLabel('Its passphrase').fill(PASSPHRASE)
+    await fresh.getByRole('button', { name: 'Restore' }).click()
+    await fresh.locator('#backup-status', { hasText: `This device is now ${device}.` }).waitFor({ timeout: 30_000 })
+    await fresh.getByRole('button', { name: 'Close' }).last().click()
+
+    // the site knows the device by its PeerId: the restored tab connects and receives
+    const sent = await site.send({ to: ['ann'], subject: 'After the restore', body: 'In **another** context.' })
+    await waitFor('delivered to the restored tab', async () => (await site.message(sent.id)).devices[0].state === 'delivered', 30_000)
+    assert.deepEqual((await site.message(sent.id)).devices.map(d => d.device), [device])
+    assert.deepEqual((await site.members()).map(m => [m.ref, m.devices.length]), [['ann', 1]], 'no new member or device')
+    await fresh.locator('#message-list button', { hasText: 'After the restore' }).click()
+    await fresh.locator('#message-body strong', { hasText: 'another' }).waitFor({ timeout: 10_000 })
+
+    // a device with sites is not replaced by another identity: they would deliver to no one
+    await importBackup(fresh, own, PASSPHRASE)
+    await fresh.locator('#backup-status', { hasText: /The restore failed: .*\(DEVICE_IN_USE\)/ }).waitFor({ timeout: 30_000 })
+    const still = await site.send({ to: ['ann'], subject: 'Still this device', body: '' })
+    await waitFor('delivered after the refusal', async () => (await site.message(still.id)).devices[0].state === 'delivered', 30_000)
     assert.deepEqual(pageErrors, [])
   })
 })
