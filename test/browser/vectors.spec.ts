@@ -4,9 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { build, type Metafile, type Plugin } from 'esbuild'
+import { build, type Metafile } from 'esbuild'
 import { chromium } from 'playwright-core'
 import { VECTOR_DIR } from '../../scripts/gen-vectors.js'
+import { browserImports } from '../../scripts/lib/browser-imports.js'
 import type { VectorResult } from './vectors-page.js'
 
 /**
@@ -18,19 +19,6 @@ import type { VectorResult } from './vectors-page.js'
 const CHROMIUM = '/usr/bin/chromium'
 const ROOT = resolve(VECTOR_DIR, '../..')
 
-/**
- * '#crypto-provider' as package.json's imports resolve it for a browser bundler, at its
- * source: the bundle is built from src/, which tsconfig.build.json compiles into dist/.
- */
-const browserProvider: Plugin = {
-  name: 'browser-crypto-provider',
-  setup (build) {
-    const target: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).imports['#crypto-provider'].browser
-    const path = join(ROOT, target.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'))
-    build.onResolve({ filter: /^#crypto-provider$/ }, () => ({ path }))
-  }
-}
-
 async function bundlePage (): Promise<{ code: string, metafile: Metafile }> {
   const result = await build({
     entryPoints: [join(ROOT, 'test/browser/vectors-page.ts')],
@@ -40,7 +28,8 @@ async function bundlePage (): Promise<{ code: string, metafile: Metafile }> {
     format: 'esm',
     metafile: true,
     logLevel: 'silent',
-    plugins: [browserProvider],
+    // the package's #imports (the crypto provider) at their browser sources
+    plugins: [browserImports(ROOT)],
     // Node's assert for the browser; it reads these Node globals, which a page does not have
     alias: { 'node:assert': 'assert' },
     define: { 'process.env.NODE_DEBUG': 'undefined', 'process.stderr': 'undefined', 'process.emitWarning': 'undefined' }
