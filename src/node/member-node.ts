@@ -168,7 +168,7 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
       log: this.log
     })
     this.connector = new Redialer({
-      wanted: site => this.joined.has(site) && this.libp2p.getConnections(libp2pPeerIdFromString(site)).length === 0,
+      wanted: site => this.joined.has(site) && !this.blockedPeers.has(site) && this.libp2p.getConnections(libp2pPeerIdFromString(site)).length === 0,
       dial: async site => { await this.dialSite(site) },
       // replies waiting for the site go out at once
       onConnected: site => { this.courier.wake(site) },
@@ -209,6 +209,12 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
       this.connectSites()
       this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
       unref(this.reconnectTimer)
+      // a site that went away (it restarted, the network dropped) is dialled again at once, then
+      // with backoff: a device that cannot listen (a browser tab) is reachable only this way
+      this.libp2p.addEventListener('peer:disconnect', event => {
+        const site = event.detail.toString()
+        if (this.joined.has(site)) this.connector.wake(site)
+      })
     }
   }
 

@@ -140,6 +140,8 @@ describe('web: the member node in a browser tab', function () {
     await page.context().close()
 
     const fresh = await (await browser.newContext()).newPage()
+    // the tab that is the device from now on
+    page = fresh
     fresh.on('pageerror', err => { pageErrors.push(err.message) })
     await fresh.goto(base())
     await fresh.locator('#actions:not([hidden])').waitFor({ timeout: 30_000 })
@@ -168,6 +170,17 @@ describe('web: the member node in a browser tab', function () {
     await fresh.locator('#backup-status', { hasText: /The restore failed: .*\(DEVICE_IN_USE\)/ }).waitFor({ timeout: 30_000 })
     const still = await site.send({ to: ['ann'], subject: 'Still this device', body: '' })
     await waitFor('delivered after the refusal', async () => (await site.message(still.id)).devices[0].state === 'delivered', 30_000)
+    assert.deepEqual(pageErrors, [])
+  })
+
+  it('reconnects to its site when the site comes back, and gets what was queued meanwhile', async () => {
+    // the site restarts on the same addresses (a site's ports are fixed in production)
+    const listen = site.multiaddrs().map(a => a.replace(/\/p2p\/.*$/, ''))
+    await net.stop(site)
+    site = await net.site('site', { dht: false, listen })
+    const sent = await site.send({ to: ['ann'], subject: 'While you were away', body: '' })
+    await waitFor('delivered after the site came back', async () => (await site.message(sent.id)).devices[0].state === 'delivered', 30_000)
+    await page.locator('#message-list button', { hasText: 'While you were away' }).waitFor({ timeout: 10_000 })
     assert.deepEqual(pageErrors, [])
   })
 })
