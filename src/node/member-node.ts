@@ -291,6 +291,9 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
    */
   async leave (site: string): Promise<{ site: string, notified: boolean, code?: string }> {
     const record = await this.requireSite(site)
+    // leaving is final whatever the site answers: from now on the device does not redial it
+    // (the site closes its connections once it has answered)
+    this.joined.delete(site)
     let notified = false
     let code: string | undefined
     try {
@@ -302,7 +305,6 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
       this.log('could not tell %s about leaving: %e', site, err)
     }
     await this.store.write(this.store.putSite({ ...record, left: this.now() }))
-    this.joined.delete(site)
     await this.block(site, LEFT_SITE)
     this.epochs.forget(site)
     return { site, notified, code }
