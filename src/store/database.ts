@@ -219,7 +219,14 @@ export class Database {
         const totals = new Map([...additions].map(([k, n]) => [k, (this.counters.get(k) ?? 0) + n]))
         for (const [k, total] of totals) ops.push({ type: 'put', key: k, value: encodeJson(total) })
         const sync = this.sync || batch.some(p => p.sync)
-        await this.level.batch(ops, { sync })
+        // a chained batch: one native call per operation, where the array form clones each
+        // operation in JS first (abstract-level's options and encodings): several µs a message
+        const chained = this.level.batch()
+        for (const op of ops) {
+          if (op.type === 'put') chained.put(op.key, op.value)
+          else chained.del(op.key)
+        }
+        await chained.write({ sync })
         this.stats.batches++
         if (sync) this.stats.synced++
         for (const [k, total] of totals) this.counters.set(k, total)
