@@ -1,6 +1,7 @@
 import { codeToWire, decodeCanonical, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
 import { parseEnvelope, signAck, type Ed25519Signer, type ParsedEnvelope } from '../crypto/index.js'
 import { toString as uint8ArrayToString } from 'uint8arrays'
+import { nextTurn } from '../util/index.js'
 import type { FramedStream } from './framed-stream.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -114,7 +115,9 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   const startFlush = (): void => {
     // after a failure nothing more is stored or acknowledged: restarting would spin for ever
     if (flushing !== undefined || pending.length === 0 || failure !== undefined) return
-    flushing = flush().catch(async (err: unknown) => {
+    // the batch starts after the event loop has handled the frames already read, so that one
+    // store and one signed ack cover a whole window rather than the first chunk of it
+    flushing = nextTurn().then(flush).catch(async (err: unknown) => {
       failure = isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'store failed', { cause: err })
       // a peer no longer admitted, or over its quota, is told so; a failed store aborts the stream
       if (failure.code === ErrorCode.NOT_MEMBER || failure.code === ErrorCode.RATE_LIMITED) await sendError(failure)

@@ -30,6 +30,8 @@ export interface SiteOutboxOptions {
 
 interface DeviceState {
   member: string
+  /** The device's PeerId as bytes, as each envelope header names it (parsed once). */
+  peerId: Uint8Array<ArrayBuffer>
   seq: number
   /** Envelopes in the device's outbox (counted once when the state is loaded, then kept). */
   queued: number
@@ -112,7 +114,7 @@ export class SiteOutbox {
             version: WIRE_VERSION,
             id: idBytes as Uint8Array<ArrayBuffer>,
             sender: this.opts.signer.peerId as Uint8Array<ArrayBuffer>,
-            recipient: peerIdFromString(device) as Uint8Array<ArrayBuffer>,
+            recipient: state.peerId,
             epoch: epoch.record.epoch,
             seq,
             created: now,
@@ -210,6 +212,7 @@ export class SiteOutbox {
       const epoch = await this.store.latestEpoch(device)
       state = {
         member: record.member,
+        peerId: peerIdFromString(device) as Uint8Array<ArrayBuffer>,
         seq: await this.store.seq(device),
         queued: await this.store.queuedCount(device),
         x25519: record.x25519,

@@ -1,5 +1,6 @@
 import { Level } from 'level'
 import { ErrorCode, TmtpError } from '../protocol/index.js'
+import { nextTurn } from '../util/index.js'
 
 /**
  * One write of a batch: a put of `value`, a delete (no value), or an addition of `add` to
@@ -254,7 +255,7 @@ export class Database {
   }
 
   async close (): Promise<void> {
-    while (this.writing || this.queue.length > 0) await new Promise(resolve => setImmediate(resolve))
+    while (this.writing || this.queue.length > 0) await nextTurn()
     this.refusal = new TmtpError(ErrorCode.STORAGE_FAILURE, 'database is closed')
     // a failed database is not cleanly stopped: its last writes may be missing
     if (this.writeFailure === undefined) await this.level.put(CLEAN_STOP, new Uint8Array(0), { sync: true }).catch(() => {})

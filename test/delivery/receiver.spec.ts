@@ -9,9 +9,41 @@ import { newMessageId } from '../../src/delivery/ids.js'
 import { receiveEnvelopes, type InboundSink } from '../../src/delivery/receiver.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
 import { ErrorCode, TmtpError } from '../../src/protocol/errors.js'
-import { Push } from '../../src/protocol/pb/tmtp.js'
+import { Push, Receipt } from '../../src/protocol/pb/tmtp.js'
 
 describe('delivery/receiver', () => {
+  it('stores and acknowledges what arrived in several writes as one batch with one signed ack', async () => {
+    const site = Ed25519Signer.generate()
+    const device = Ed25519Signer.generate()
+    const key = directionKey(new Uint8Array(32).fill(7), new Uint8Array(12))
+    const push = (seq: number): Uint8Array => Push.encode({
+      envelope: sealEnvelopeMessage(key, {
+        version: 1, id: newMessageId(), sender: site.peerId as Uint8Array<ArrayBuffer>, recipient: device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: Date.now(), expires: 0
+      }, encodeContent({ subject: `m${seq}`, body: '' }))
+    })
+    const batches: number[] = []
+    const sink: InboundSink<null> = {
+      admit: async () => {},
+      open: () => null,
+      known: async ids => ids.map(() => false),
+      store: async (_remote, accepted) => { batches.push(accepted.length) }
+    }
+    const [outbound, inbound] = await streamPair()
+    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
+    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver') })
+    // three transport writes in one turn of the event loop, as a window's chunks arrive together
+    await Promise.all([sender.write([push(1)]), sender.write([push(2), push(3)]), sender.write([push(4)])])
+    const receipts: Receipt[] = []
+    for await (const batch of sender.batches()) {
+      receipts.push(...batch.map(frame => Receipt.decode(frame)))
+      if (receipts.length === 1) await sender.close()
+    }
+    await receiving
+    assert.deepEqual(batches, [4], 'one store')
+    assert.equal(receipts.length, 1, 'one receipt')
+    assert.equal(receipts[0].ack !== undefined, true)
+  })
+
   it('stops storing and acknowledging after a failed store, and aborts the stream', async () => {
     const site = Ed25519Signer.generate()
     const device = Ed25519Signer.generate()
