@@ -12,6 +12,9 @@ import { mkdirSync, readdirSync, realpathSync, unlinkSync, writeFileSync } from 
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
+import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js'
+import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js'
+import { sha512 } from '@noble/hashes/sha2.js'
 import {
   createInviteToken, createKeyEpoch, Ed25519Signer, encodeContent, epochInfo, inviteSecretHash, messageNonce,
   openKeyEpoch, peerIdToString, sealEnvelope, signAck, signDeviceKey, signingInput, signLeave, signMessage,
@@ -63,7 +66,8 @@ const MESSAGE_IDS = [
   'cbefe87a1e7465b8076826a0c0e8bcce',
   'a949f698975e48b01fc5087610fb488d',
   'b10f651ac7aee3d646c663905f5264b1',
-  '9fc127107b79b0ddb2add2efb63bbbc1'
+  '9fc127107b79b0ddb2add2efb63bbbc1',
+  '5a1c3f0e9d2b47a68c01f2e3d4c5b6a7'
 ]
 
 /** 2025-11-26T00:00:00Z */
@@ -377,6 +381,12 @@ function envelopeCases (f: Fixture): EnvelopeCase[] {
       direction: 'site_to_device',
       header: header(f.site, f.device, id5, 1, 0x0102030405, sent + 4 * MINUTE, sent + 30 * DAY),
       content: content('Grüße — 日本語', '# Grüße 👋\n\n*Ünïcödé* and **日本語**, a [link](https://site.example/ä?q=1).\n\n- one\n- two\n', 'text/markdown')
+    },
+    {
+      name: 'site to device, a subject that begins with U+FEFF (a byte-order mark is text: the receiver keeps it)',
+      direction: 'site_to_device',
+      header: header(f.site, f.device, f.ids[8], 1, 6, sent + 5 * MINUTE, 0),
+      content: content('\ufeffNotice', 'The subject starts with the three bytes ef bb bf.')
     }
   ]
 }
@@ -454,6 +464,83 @@ function addressRecordVectors (f: Fixture): JsonObject {
   }
 }
 
+const ED_P = 2n ** 255n - 19n
+const ED_L = ed25519.Point.Fn.ORDER
+
+/** k = SHA-512(R || A || M) mod L of RFC 8032, over the bytes as given. */
+function challenge (r: Uint8Array, a: Uint8Array, message: Uint8Array): bigint {
+  return bytesToNumberLE(sha512(Uint8Array.from([...r, ...a, ...message]))) % ED_L
+}
+
+function signatureBytes (r: Uint8Array, s: bigint): Uint8Array {
+  return Uint8Array.from([...r, ...numberToBytesLE(s, 32)])
+}
+
+/**
+ * Signatures at the edges of spec 7's rule: each would pass a looser verifier (one that
+ * accepts y >= p, small-order points, or checks the cofactored equation [8][S]B = [8]R +
+ * [8][k]A), and the rule refuses it; two show what it keeps accepting.
+ */
+function ed25519Vectors (f: Fixture): JsonObject {
+  const { Point } = ed25519
+  const { scalar } = ed25519.utils.getExtendedPublicKey(f.site.seed)
+  const a = scalar % ED_L
+  const A = f.site.publicKey
+  const message = (i: number): Uint8Array => utf8.encode(`tmtp ed25519 vector ${i}`)
+  const r = 0x1234567n
+  const rBytes = Point.BASE.multiply(r).toBytes()
+  const torsion8 = Uint8Array.from(Buffer.from(ED25519_TORSION_SUBGROUP[1], 'hex'))
+  const identity = numberToBytesLE(1n, 32)
+  const identityNonCanonical = numberToBytesLE(ED_P + 1n, 32)
+  const negativeZero = Uint8Array.from(identity)
+  negativeZero[31] |= 0x80
+  const cases: JsonObject[] = []
+  const add = (name: string, publicKey: Uint8Array, m: Uint8Array, signature: Uint8Array, valid: boolean, notes: string): void => {
+    cases.push({ name, public_key: hex(publicKey), message: hex(m), signature: hex(signature), valid, notes })
+  }
+  /** The first message from `from` on whose challenge under (R, A) `want` holds. */
+  const find = (from: number, rB: Uint8Array, aB: Uint8Array, want: (k: bigint) => boolean): [Uint8Array, bigint] => {
+    for (let i = from; ; i++) {
+      const k = challenge(rB, aB, message(i))
+      if (want(k)) return [message(i), k]
+    }
+  }
+
+  const m0 = message(0)
+  const good = f.site.sign(m0)
+  add('valid signature (the site key of the other files)', A, m0, good, true, 'RFC 8032 signing')
+  const s0 = bytesToNumberLE(good.subarray(32))
+  add('S not below L: the valid signature with S + L', A, m0, signatureBytes(good.subarray(0, 32), s0 + ED_L), false,
+    'S + L < 2^256 still fits 32 bytes; [S + L]B = [S]B, so the equation alone would accept it')
+  const [m1, k1] = find(1, identity, A, () => true)
+  add('R of small order: the identity, canonically encoded', A, m1, signatureBytes(identity, (k1 * a) % ED_L), false,
+    'R = 01 00..00, S = k a mod L: [S]B = R + [k]A holds')
+  const [m2, k2] = find(2, identityNonCanonical, A, () => true)
+  add('R not canonical: y = p + 1 (the identity)', A, m2, signatureBytes(identityNonCanonical, (k2 * a) % ED_L), false,
+    'R is y = p + 1 without reduction; S = k a mod L: a verifier that reduces y and compares points accepts it')
+  add('A of small order: the identity', identity, message(3), signatureBytes(rBytes, r), false,
+    'A = 01 00..00, R = [r]B, S = r: [k]A is the identity for every message, so this "signature" verifies for any message under a looser rule')
+  add('A not canonical: y = p + 1 (the identity)', identityNonCanonical, message(4), signatureBytes(rBytes, r), false,
+    'as the previous case, A encoded with y = p + 1 without reduction (node:crypto accepted it before revision 2)')
+  add('A with x = 0 and the sign bit set (the identity)', negativeZero, message(5), signatureBytes(rBytes, r), false,
+    'RFC 8032 decoding fails for x = 0 with the sign bit set')
+  const [m6] = find(6, rBytes, torsion8, k => k % 8n === 0n)
+  add('A of small order 8, with k = 0 mod 8', torsion8, m6, signatureBytes(rBytes, r), false,
+    `A = ${ED25519_TORSION_SUBGROUP[1]}, R = [r]B, S = r: [k]A is the identity because k = 0 mod 8, so even the cofactorless equation holds`)
+  const mixed = Point.BASE.multiply(a).add(Point.fromBytes(torsion8)).toBytes()
+  const [m7, k7] = find(7, rBytes, mixed, k => k % 8n !== 0n)
+  add('A with a small-order component, cofactored equation only', mixed, m7, signatureBytes(rBytes, (r + k7 * a) % ED_L), false,
+    'A = [a]B + T (T of order 8), R = [r]B, S = r + k a mod L with k != 0 mod 8: [S]B = R + [k]A - [k]T, so only [8][S]B = [8]R + [8][k]A holds')
+  const [m8, k8] = find(8, rBytes, mixed, k => k % 8n === 0n)
+  add('A with a small-order component, both equations hold', mixed, m8, signatureBytes(rBytes, (r + k8 * a) % ED_L), true,
+    'as the previous case with k = 0 mod 8: [k]T is the identity. A is canonical and not of small order, so the rule accepts it')
+  return {
+    description: 'Ed25519 verification (spec: "Signatures"): A and R must be canonical encodings (y < p) of points not of small order, S < L, and the cofactorless equation [S]B = R + [k]A must hold, with k = SHA-512(R || A || M) mod L over the bytes as given. The messages are signed directly, with no context string.',
+    version: 1,
+    cases
+  }
+}
+
 /** An unsigned LEB128 varint, minimally encoded. */
 function varintBytes (value: number): Uint8Array {
   const out: number[] = []
@@ -509,6 +596,14 @@ async function framingVectors (f: Fixture): Promise<JsonObject> {
     ...envelopes.map(e => Push.encode({ envelope: Envelope.decode(e) }))
   ]
   const receipts = [Receipt.encode({ ack: SignedPayload.decode(signAck(f.device, f.site.peerId, [f.ids[0], f.ids[1]], T0 + 3 * MINUTE)) })]
+  // a set oneof member is written even when every field of it is at its default (spec 5)
+  const empty = { payload: new Uint8Array(0), signature: new Uint8Array(0), header: new Uint8Array(0), ciphertext: new Uint8Array(0), id: new Uint8Array(0), code: 0, detail: '' }
+  const oneof = ([['Push', 'epoch'], ['Push', 'envelope'], ['Receipt', 'ack'], ['Receipt', 'reject'], ['Receipt', 'error']] as const).map(([message, member]) => ({
+    name: `${message}{${member}} with every field of ${member} at its default`,
+    message,
+    member,
+    frame: hex(message === 'Push' ? Push.encode({ [member]: empty } as Partial<Push>) : Receipt.encode({ [member]: empty } as Partial<Receipt>))
+  }))
   return {
     description: 'Framing (spec: "Framing"): every frame is an unsigned LEB128 varint length prefix, minimally encoded, followed by that many bytes. A decoder may receive any split of the stream; fed one byte at a time it returns each frame as soon as its last byte (or, for an empty frame, its prefix) arrives.',
     version: 1,
@@ -531,7 +626,8 @@ async function framingVectors (f: Fixture): Promise<JsonObject> {
         encoded: hex(encodeFrames(receipts)),
         frame_ends: frameEnds(receipts)
       }
-    ]
+    ],
+    oneof
   }
 }
 
@@ -556,7 +652,9 @@ async function negativeVectors (f: Fixture): Promise<JsonObject> {
     recipient: hex(recipient.peerId),
     now,
     key: hex(keys.keyBytes),
-    base_nonce: hex(keys.baseNonce)
+    base_nonce: hex(keys.baseNonce),
+    epoch: 1,
+    epoch_expires: EPOCH_CASES[0].expires
   })
   const good = seal(header(f.site, f.device, id6, 1, 7, sent, expires))
   const goodHeader = Envelope.decode(good).header
@@ -661,6 +759,95 @@ async function negativeVectors (f: Fixture): Promise<JsonObject> {
     { signed_payload: hex(leave) }, `bit 0x01 of byte ${leaveSigOffset} (the first byte of the signature) flipped`)
   add('leave for another site', 'open_leave', { signed_payload: hex(leave), site: hex(f.otherSite.peerId), device: hex(f.device.peerId) }, 'WRONG_RECIPIENT', { site: hex(f.site.peerId) })
 
+  // spec 11.6, steps 9 and 10: the epoch the receiver holds
+  const unknownEpoch = seal(header(f.site, f.device, id7, 2, 12, sent, expires))
+  add('envelope naming an epoch the receiver does not hold', 'receive_envelope', receive(unknownEpoch, now), 'UNKNOWN_EPOCH', { epoch: 2 },
+    'sealed with the keys given, under a header naming epoch 2; the receiver holds epoch 1 only')
+  const lateCreated = EPOCH_CASES[0].expires + MAX_CLOCK_SKEW_MS + 1
+  const late = seal(header(f.site, f.device, id8, 1, 13, lateCreated, 0))
+  add('envelope created after its epoch expired, beyond the clock skew', 'receive_envelope', receive(late, lateCreated + 1000), 'EXPIRED',
+    { epoch_expires: lateCreated - MAX_CLOCK_SKEW_MS }, `created = epoch_expires + ${MAX_CLOCK_SKEW_MS + 1} ms; the envelope itself never expires`)
+
+  // spec 11.2: every Content limit, sealed correctly (the sender's own checks bypassed)
+  const sealContent = (seq: number, c: Partial<Content>): Uint8Array => sealEnvelope(keys, header(f.site, f.device, id8, 1, seq, sent, expires),
+    Content.encode({ subject: '', body: '', contentType: '', thread: new Uint8Array(0), replyTo: new Uint8Array(0), ...c } as Content))
+  const limitCases: Array<[string, Partial<Content>, Partial<Content> | undefined]> = [
+    ['subject of 1025 bytes', { subject: 'é'.repeat(512) + 'a' }, { subject: 'é'.repeat(512) }],
+    ['body of 65537 bytes', { body: 'a'.repeat(65537) }, undefined],
+    ['content_type of 129 bytes', { contentType: 'text/' + 'x'.repeat(124) }, { contentType: 'text/' + 'x'.repeat(123) }],
+    ['thread of 15 bytes', { thread: id6.slice(0, 15) }, { thread: id6.slice() }],
+    ['reply_to of 17 bytes', { replyTo: Uint8Array.from([...id6, 0]) }, { replyTo: id6.slice() }]
+  ]
+  limitCases.forEach(([what, bad, ok], i) => {
+    add(`content with a ${what}`, 'receive_envelope', receive(sealContent(20 + i, bad), now), 'BAD_FRAME',
+      ok === undefined ? undefined : { envelope: hex(sealContent(20 + i, ok)) }, ok === undefined ? 'a body of 65536 bytes is accepted' : 'original: the same field at its limit')
+  })
+
+  // spec 5: the canonical wrappers. Each input decodes with a lenient protobuf decoder to a valid value
+  const concatBytes = (...parts: Array<Uint8Array | string>): Uint8Array => Uint8Array.from(Buffer.concat(parts.map(p => typeof p === 'string' ? Buffer.from(p, 'hex') : Buffer.from(p))))
+  const len = (bytes: Uint8Array): Uint8Array => varintBytes(bytes.byteLength)
+  const dk = signDeviceKey(f.device, f.deviceX.publicKey, T0)
+  const dkParts = SignedPayload.decode(dk)
+  const openDk = (bytes: Uint8Array): JsonObject => ({ signed_payload: hex(bytes), device: hex(f.device.peerId) })
+  const sigField = concatBytes('1240', dkParts.signature)
+  const payloadField = concatBytes('0a', len(dkParts.payload), dkParts.payload)
+  add('SignedPayload with its fields out of order', 'open_device_key', openDk(concatBytes(sigField, payloadField)), 'BAD_FRAME', { signed_payload: hex(dk) })
+  add('SignedPayload with a field repeated', 'open_device_key', openDk(concatBytes(payloadField, payloadField, sigField)), 'BAD_FRAME', { signed_payload: hex(dk) },
+    'payload written twice, identical both times')
+  add('SignedPayload with an unknown field', 'open_device_key', openDk(concatBytes(dk, '1801')), 'BAD_FRAME', { signed_payload: hex(dk) }, 'field 3, varint 1, appended')
+  add('SignedPayload with a non-minimal length', 'open_device_key', openDk(concatBytes('0a', Uint8Array.of(dkParts.payload.byteLength | 0x80, 0), dkParts.payload, sigField)), 'BAD_FRAME',
+    { signed_payload: hex(dk) }, 'the length of payload in two bytes, the last 0x00')
+  add('SignedPayload with a field of another wire type', 'open_device_key', openDk(concatBytes('0800', dk)), 'BAD_FRAME', { signed_payload: hex(dk) },
+    'field 1 as a varint 0 before the real fields')
+  const goodParts = Envelope.decode(good)
+  const headerField = concatBytes('0a', len(goodParts.header), goodParts.header)
+  const ctField = concatBytes('12', len(goodParts.ciphertext), goodParts.ciphertext)
+  add('Envelope with its fields out of order', 'receive_envelope', receive(concatBytes(ctField, headerField), now), 'BAD_FRAME', { envelope: hex(good) })
+  add('Envelope with an unknown field', 'receive_envelope', receive(concatBytes(good, '1801'), now), 'BAD_FRAME', { envelope: hex(good) }, 'field 3, varint 1, appended')
+  const goodPush = Push.encode({ envelope: goodParts })
+  add('Push with no member of its oneof set', 'decode_push', { frame: '' }, 'BAD_FRAME', { frame: hex(goodPush) })
+  add('Push with two members of its oneof set', 'decode_push', { frame: hex(concatBytes('0a00', goodPush)) }, 'BAD_FRAME', { frame: hex(goodPush) },
+    'an empty epoch, then the envelope')
+  add('Push with an unknown field', 'decode_push', { frame: hex(concatBytes(goodPush, '1801')) }, 'BAD_FRAME', { frame: hex(goodPush) })
+  add('Push with a field of another wire type', 'decode_push', { frame: hex(concatBytes('0800', goodPush)) }, 'BAD_FRAME', { frame: hex(goodPush) })
+  const unorderedEnvelope = concatBytes(ctField, headerField)
+  add('Push whose envelope is not canonically encoded', 'decode_push', { frame: hex(concatBytes('12', len(unorderedEnvelope), unorderedEnvelope)) }, 'BAD_FRAME',
+    { frame: hex(goodPush) }, 'the envelope\'s fields out of order')
+  add('Receipt with no member of its oneof set', 'decode_receipt', { frame: '' }, 'BAD_FRAME', { frame: '1a02080e' })
+  add('Receipt with two members of its oneof set', 'decode_receipt', { frame: '12001a00' }, 'BAD_FRAME', { frame: '1a00' }, 'an empty reject and an empty error')
+  add('Receipt with an unknown field', 'decode_receipt', { frame: '1a02080e2001' }, 'BAD_FRAME', { frame: '1a02080e' })
+  add('Receipt with a non-minimal varint', 'decode_receipt', { frame: '1a03088e00' }, 'BAD_FRAME', { frame: '1a02080e' }, 'StreamError.code 14 in two bytes, the last 0x00')
+
+  // spec 5: uint32 values above 2^32 - 1, which a decoder that keeps the low 32 bits reads as another value
+  add('StreamError.code of 2^32 + 14', 'decode_receipt', { frame: '1a06088e80808010' }, 'BAD_FRAME', { frame: '1a02080e' },
+    'its low 32 bits are 14, RATE_LIMITED')
+  const inviteV1 = Invite.encode({ version: 1, site: f.site.peerId as Uint8Array<ArrayBuffer>, addrs: [], secret: fromHex(INVITE_SECRET) as Uint8Array<ArrayBuffer>, expires: inviteExpires, ref: '', siteName: '' })
+  const signRaw = (context: SigningContext, payload: Uint8Array): Uint8Array => SignedPayload.encode({ payload: payload as Uint8Array<ArrayBuffer>, signature: f.site.sign(signingInput(context, payload)) as Uint8Array<ArrayBuffer> })
+  const inviteWide = concatBytes('088180808010', inviteV1.subarray(2))
+  add('invite version of 2^32 + 1', 'open_invite', { signed_payload: hex(signRaw(SIGNING_CONTEXT.invite, inviteWide)), site: null, now: T0 }, 'BAD_FRAME',
+    { signed_payload: hex(signRaw(SIGNING_CONTEXT.invite, inviteV1)) }, 'validly signed; the low 32 bits of the version are 1')
+
+  // spec 9.4, step 7: invite field limits (validly signed)
+  const signInvite = (fields: Partial<Invite>): string => hex(signMessage(f.site, SIGNING_CONTEXT.invite, Invite, { ...Invite.decode(inviteV1), ...fields }))
+  add('invite with a ref of 257 bytes', 'open_invite', { signed_payload: signInvite({ ref: 'r'.repeat(257) }), site: null, now: T0 }, 'BAD_FRAME', { signed_payload: signInvite({ ref: 'r'.repeat(256) }) })
+  add('invite with a site_name of 129 bytes', 'open_invite', { signed_payload: signInvite({ siteName: 'ü'.repeat(64) + 'n' }), site: null, now: T0 }, 'BAD_FRAME', { signed_payload: signInvite({ siteName: 'ü'.repeat(64) }) })
+  add('invite with a secret of 31 bytes', 'open_invite', { signed_payload: signInvite({ secret: fromHex(INVITE_SECRET).subarray(1) as Uint8Array<ArrayBuffer> }), site: null, now: T0 }, 'BAD_FRAME', { signed_payload: hex(signRaw(SIGNING_CONTEXT.invite, inviteV1)) })
+  const addrs = (n: number): Array<Uint8Array<ArrayBuffer>> => Array.from({ length: n }, (_, i) => multiaddr(`/ip4/192.0.2.${i + 1}/tcp/4001`).bytes as Uint8Array<ArrayBuffer>)
+  add('invite with 9 addresses', 'open_invite', { signed_payload: signInvite({ addrs: addrs(9) }), site: null, now: T0 }, 'BAD_FRAME', { signed_payload: signInvite({ addrs: addrs(8) }) })
+  add('an empty invite: what a JoinRequest of 0 bytes carries', 'open_invite', { signed_payload: '', site: hex(f.site.peerId), now: T0 }, 'BAD_SIGNATURE', { signed_payload: hex(invite) },
+    'an absent field is its default value (spec 5): the SignedPayload decodes, and its signature is 0 bytes, not 64')
+
+  // spec 8, step 6: small-order X25519 keys, validly signed
+  add('device key whose X25519 key is 0 (small order)', 'open_device_key', openDk(signDeviceKey(f.device, new Uint8Array(32), T0)), 'BAD_FRAME', { signed_payload: hex(dk) })
+  add('device key whose X25519 key is a point of order 8', 'open_device_key', openDk(signDeviceKey(f.device, fromHex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'), T0)), 'BAD_FRAME', { signed_payload: hex(dk) })
+
+  // spec 9.3: white space is ASCII only, and the prefix is lower case
+  const spaced = ' \t' + token + '\r\n'
+  add('token with the prefix in upper case', 'parse_invite_token', { token: 'TMTP1:' + tokenBody, now: T0 }, 'BAD_TOKEN', { token })
+  add('token after a no-break space (U+00A0)', 'parse_invite_token', { token: '\u00a0' + token, now: T0 }, 'BAD_TOKEN', { token: spaced }, 'original: ASCII white space around the token is removed')
+  add('token after a byte-order mark (U+FEFF)', 'parse_invite_token', { token: '\ufeff' + token, now: T0 }, 'BAD_TOKEN', { token: spaced })
+  add('token followed by an ideographic space (U+3000)', 'parse_invite_token', { token: token + '\u3000', now: T0 }, 'BAD_TOKEN', { token: spaced })
+
   // framing
   const frame300 = encodeFrame(pattern(300))
   add('truncated frame: stream ends one byte before the end of a 300-byte frame', 'decode_frames', { stream: hex(frame300.subarray(0, frame300.byteLength - 1)), max_frame_size: MAX_FRAME_SIZE }, 'BAD_FRAME',
@@ -700,6 +887,7 @@ export async function buildVectors (): Promise<Record<string, Json>> {
     'ack.json': ackVectors(f),
     'leave.json': leaveVectors(f),
     'address-record.json': addressRecordVectors(f),
+    'ed25519.json': ed25519Vectors(f),
     'framing.json': await framingVectors(f),
     'negative.json': await negativeVectors(f)
   }

@@ -37,8 +37,31 @@ export class Ed25519Signer {
   }
 }
 
+/** The field prime of Curve25519. */
+const P = 2n ** 255n - 19n
+
+/**
+ * The y of every point of small order (the torsion subgroup): 1 (the identity), p - 1
+ * (order 2), 0 (order 4) and the two of order 8. With either sign bit these are all the
+ * encodings of small-order points that have y < p.
+ */
+const SMALL_ORDER_Y = new Set([0n, 1n, P - 1n, 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n, 0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n])
+
+/** Whether 32 bytes may stand for A or R (spec 7): y < p, and not a point of small order. */
+function strictPointEncoding (bytes: Uint8Array): boolean {
+  let y = BigInt(bytes[31] & 0x7f)
+  for (let i = 30; i >= 0; i--) y = (y << 8n) | BigInt(bytes[i])
+  return y < P && !SMALL_ORDER_Y.has(y)
+}
+
+/**
+ * Ed25519 verification as spec 7 fixes it, on every platform: A and R are canonical and not
+ * of small order (checked here: node:crypto accepts both in A), S < L and the cofactorless
+ * equation [S]B = R + [k]A, with R compared as bytes (the providers').
+ */
 export function verifyEd25519 (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.byteLength !== 32 || signature.byteLength !== SIGNATURE_BYTES) return false
+  if (!strictPointEncoding(publicKey) || !strictPointEncoding(signature.subarray(0, 32))) return false
   try {
     return provider.ed25519Verify(publicKey, data, signature)
   } catch {

@@ -40,7 +40,8 @@ export function createInviteToken (site: Ed25519Signer, fields: InviteFields): s
  * at `now`.
  */
 export function parseInviteToken (token: string, now: number): ParsedInvite {
-  const text = token.trim()
+  // spec 9.3: ASCII white space only; String.trim() would also take U+00A0, U+FEFF and the like
+  const text = token.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')
   const prefix = /^tmtp(\d+):/.exec(text)
   if (prefix == null) throw new TmtpError(ErrorCode.BAD_TOKEN, 'not a TMTP invite token')
   if (prefix[0] !== INVITE_TOKEN_PREFIX) throw new TmtpError(ErrorCode.UNSUPPORTED_VERSION, `invite token version ${prefix[1]} is not supported`)

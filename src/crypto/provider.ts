@@ -38,7 +38,11 @@ export interface ScryptParams {
 export interface CryptoProvider {
   /** The key of a 32-byte Ed25519 seed. */
   ed25519PrivateKey: (seed: Uint8Array) => Ed25519PrivateKey
-  /** Whether signature is publicKey's signature of data; may throw on a key or signature that does not decode. */
+  /**
+   * Whether signature is publicKey's signature of data by RFC 8032 with S < L and the
+   * cofactorless equation [S]B = R + [k]A, R compared as bytes (verifyEd25519 has refused
+   * non-canonical and small-order A and R); may throw on a key that does not decode.
+   */
   ed25519Verify: (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean
   /** X25519(privateKey, 9) of RFC 7748: the public key of a raw 32-byte private key. */
   x25519PublicKey: (privateKey: Uint8Array) => Uint8Array

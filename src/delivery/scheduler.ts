@@ -1,3 +1,4 @@
+import { ErrorCode, isTmtpError } from '../protocol/index.js'
 import { backoffDelay, type BackoffOptions } from '../util/index.js'
 import type { SenderResult } from './sender.js'
 import type { Logger } from '@libp2p/interface'
@@ -120,8 +121,10 @@ export class DeliveryScheduler {
         continue
       }
       state.attempt++
-      if (state.again) continue
-      const delay = backoffDelay(state.attempt - 1, this.opts.backoff)
+      // a peer that blocked this node is tried again only at the backoff cap (spec 18), whatever was queued meanwhile
+      const blocked = isTmtpError(result.error, ErrorCode.BLOCKED)
+      if (state.again && !blocked) continue
+      const delay = blocked ? this.opts.backoff.capMs : backoffDelay(state.attempt - 1, this.opts.backoff)
       this.opts.log('retrying %s in %d ms (attempt %d)', peer, delay, state.attempt)
       state.timer = setTimeout(() => {
         state.timer = undefined

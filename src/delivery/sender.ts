@@ -59,6 +59,7 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
   /** Entries were queued since the sender last read its queue: it must read again before sleeping. */
   let queued = false
   let ended: TmtpError | undefined
+  let receiverClosed = false
   let lastReceipt = Date.now()
   let wake: (() => void) | undefined
 
@@ -136,7 +137,9 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
       settle(acked)
       signal()
     }
-    throw new TmtpError(ErrorCode.INTERNAL, 'receiver closed the stream')
+    // the receiver closed the stream: the end of an idle stream unless envelopes are in flight (spec 15.2)
+    receiverClosed = true
+    signal()
   })().catch((err: unknown) => {
     ended = isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'stream failed', { cause: err })
     signal()
@@ -145,6 +148,14 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
   try {
     for (;;) {
       if (ended !== undefined) return { drained: false, error: ended }
+      if (receiverClosed) {
+        if (inFlight.size > 0) {
+          ended = new TmtpError(ErrorCode.INTERNAL, 'receiver closed the stream with envelopes in flight')
+          return { drained: false, error: ended }
+        }
+        await framed.close()
+        return { drained: true }
+      }
       if (restart) {
         cursor = undefined
         restart = false

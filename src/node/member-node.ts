@@ -322,14 +322,22 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     }
     await this.store.write(this.store.block(peer, { at: this.now(), reason }))
     this.blockedPeers.add(peer)
-    for (const connection of this.libp2p.getConnections(libp2pPeerIdFromString(peer))) {
-      await connection.close().catch(() => {})
-    }
+    // ends the streams open now; the site may connect again, and is answered BLOCKED
+    await this.closeConnections(peer)
   }
 
   async unblock (peer: string): Promise<void> {
     await this.store.write(this.store.unblock(peer))
     this.blockedPeers.delete(peer)
+    // a site answered BLOCKED retries only at its backoff cap, or when the device connects anew
+    await this.closeConnections(peer)
+    if (this.joined.has(peer) && (this.options.connectToSites ?? true)) this.connector.wake(peer)
+  }
+
+  private async closeConnections (peer: string): Promise<void> {
+    for (const connection of this.libp2p.getConnections(libp2pPeerIdFromString(peer))) {
+      await connection.close().catch(() => {})
+    }
   }
 
   async blocked (): Promise<Array<{ peer: string, at: number, reason: string }>> {
@@ -431,7 +439,7 @@ function toMessage (record: InboxRecord, content: Content, siteName: string): In
 export async function createMemberNode (options: MemberNodeOptions): Promise<MemberNode> {
   const limits = resolveLimits(options)
   const encryption = await platform.loadEncryptionKey(options.dataDir)
-  // the connection gater refuses blocked peers: filled from the store before libp2p starts
+  // a blocked site may connect: its deliver streams are answered BLOCKED (spec 15.2), so it can tell blocked from unreachable and back off for good
   const blocked = new Set<string>()
   const shell = await NodeShell.open({
     dataDir: options.dataDir,
@@ -440,7 +448,6 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
     connections: { ...DEFAULTS.member, maxConnections: options.maxConnections ?? DEFAULTS.member.maxConnections },
     dht: options.dht === false ? undefined : { role: 'member' },
     limits,
-    deny: peer => blocked.has(peer),
     logger: options.logger,
     addressScope: options.addressScope ?? DEFAULTS.addressScope,
     component: 'tmtp:member'

@@ -20,8 +20,6 @@ export interface NodeShellInit {
   /** The TMTP DHT, as `createTmtpLibp2p` takes it but for its limits (from `limits`); absent: the node runs no DHT. */
   dht?: Omit<NonNullable<Libp2pOptions['dht']>, 'limits'>
   limits: Pick<NodeLimits, 'refusalsPerMinute' | 'banMs' | 'dhtMaxRecords' | 'dhtMaxBytes' | 'dhtPutsPerMinute' | 'dhtPutsPerMinutePerIp'>
-  /** Peers to refuse at the connection level besides banned ones (a member's blocked sites). */
-  deny?: (peer: string) => boolean
   /** Which addresses of other peers the node dials; the gater refuses the rest. */
   addressScope: AddressScope
   /** Inbound connections one network (IP address, IPv6 /64) may hold at once; absent: no bound (a member device has few connections anyway). */
@@ -39,7 +37,7 @@ function dhtLimits (limits: NodeShellInit['limits']): DhtLimits {
 
 /**
  * What every TMTP node is built on (site, member and bootstrap alike): its identity, its
- * LevelDB, a libp2p node whose connection gater refuses banned (and denied) peers, the
+ * LevelDB, a libp2p node whose connection gater refuses banned peers, the
  * guard that bans peers causing too many refused streams, storage-failure reporting, and
  * the DHT's discovery once started. Role logic lives in the node classes on top.
  */
@@ -74,7 +72,7 @@ export class NodeShell {
         signer,
         listen: init.listen,
         connections: init.connections,
-        denyPeer: peer => guard.isBanned(peer.toString()) || (init.deny?.(peer.toString()) ?? false),
+        denyPeer: peer => guard.isBanned(peer.toString()),
         denyDial: init.addressScope === 'all' ? undefined : ma => !inScope(ma, init.addressScope),
         denyInbound: networks === undefined ? undefined : remote => networks.full(remote),
         // a peer whose DHT requests keep being refused is banned like one whose TMTP streams are

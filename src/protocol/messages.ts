@@ -71,7 +71,7 @@ const VARINT = 0
 const I64 = 1
 const LEN = 2
 const I32 = 5
-/** A uint32 or enum field: a minimal varint of at most 5 bytes. */
+/** A uint32 field: a minimal varint of at most 5 bytes whose value fits 32 bits (protons would keep its low 32 bits). */
 const U32 = 'u32'
 /** A uint64 field: a minimal varint of at most 8 bytes (protons reads values below 2^56). */
 const U64 = 'u64'
@@ -80,6 +80,8 @@ const STR = 'str'
 
 /** By field number: U32, U64, LEN (bytes), STR or the schema of an embedded message. */
 interface WireSchema { readonly [field: number]: typeof U32 | typeof U64 | typeof LEN | typeof STR | WireSchema }
+
+const MAX_UINT32 = 0xffffffff
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -135,11 +137,16 @@ function checkWire (bytes: Uint8Array, schema: WireSchema): void {
     const expected = declared === undefined ? wireType : declared === U32 || declared === U64 ? VARINT : LEN
     if (wireType !== expected) throw new Error(`field ${field} has wire type ${wireType}, not ${expected}`)
     switch (wireType) {
-      case VARINT:
-        pos = declared === undefined
-          ? readVarint(bytes, start, 10, false, 'varint')[1]
-          : readVarint(bytes, start, declared === U32 ? 5 : 8, true, `field ${field}`)[1]
+      case VARINT: {
+        if (declared === undefined) {
+          pos = readVarint(bytes, start, 10, false, 'varint')[1]
+          break
+        }
+        const [value, next] = readVarint(bytes, start, declared === U32 ? 5 : 8, true, `field ${field}`)
+        if (declared === U32 && value > MAX_UINT32) throw new Error(`field ${field} is above 2^32 - 1`)
+        pos = next
         break
+      }
       case I64:
         pos = start + 8
         break

@@ -147,8 +147,10 @@ describe('node: membership', () => {
     assert.ok((await member.blocked()).some(b => b.peer === site.peerId))
     const record = (await member.sites()).find(s => s.peerId === site.peerId)
     assert.ok(record?.left !== undefined)
-    // the site cannot even connect any more
-    await assert.rejects(site.libp2p.dialProtocol(peerIdFromString(member.peerId), PROTOCOL_DELIVER))
+    // the site may connect, and its deliver stream is answered BLOCKED before anything is read (spec 15.2)
+    const stream = await site.libp2p.dialProtocol(peerIdFromString(member.peerId), PROTOCOL_DELIVER)
+    const receipt = Receipt.decode(await new FramedStream(stream, MAX_FRAME_SIZE).readOne())
+    assert.equal(codeFromWire(receipt.error?.code ?? 0), ErrorCode.BLOCKED)
     assert.deepEqual((await member.inbox()).map(m => m.id), [sent.id])
   })
 

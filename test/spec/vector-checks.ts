@@ -18,8 +18,8 @@ import {
 } from '../../src/crypto/index.js'
 import type { DirectionKey } from '../../src/crypto/index.js'
 import {
-  decodeFrames, encodeFrame, encodeFrames, ErrorCode, EXPORT_LABEL, FrameDecoder, HPKE_INFO_PREFIX, INVITE_TOKEN_PREFIX,
-  isTmtpError, MAX_CLOCK_SKEW_MS, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, SIGNING_CONTEXT
+  decodeCanonical, decodeFrames, encodeFrame, encodeFrames, ErrorCode, EXPORT_LABEL, FrameDecoder, HPKE_INFO_PREFIX, INVITE_TOKEN_PREFIX,
+  isTmtpError, MAX_CLOCK_SKEW_MS, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, SIGNING_CONTEXT, TmtpError
 } from '../../src/protocol/index.js'
 import type { SigningContext } from '../../src/protocol/index.js'
 import type { MessageCodec } from '../../src/protocol/messages.js'
@@ -346,6 +346,14 @@ const checkers: Record<string, Checker> = {
     }
   },
 
+  async 'ed25519.json' (file) {
+    assert.ok(file.cases.some((c: V) => c.valid === true) && file.cases.some((c: V) => c.valid === false))
+    for (const c of file.cases) {
+      assert.equal(typeof c.valid, 'boolean')
+      assert.equal(verifyEd25519(b(c.public_key), b(c.message), b(c.signature)), c.valid, c.name)
+    }
+  },
+
   async 'framing.json' (file, all) {
     assert.equal(file.max_frame_size, MAX_FRAME_SIZE)
     assert.equal(file.max_control_frame_size, MAX_CONTROL_FRAME_SIZE)
@@ -384,13 +392,22 @@ const checkers: Record<string, Checker> = {
     assert.deepEqual(receipts.map((r: Receipt) => h(Receipt.encode(r))), receipt.frames)
     const ack = openAck(SignedPayload.encode(receipts[0].ack), b(envelopes[0].header.sender), b(envelopes[0].header.recipient))
     assert.deepEqual(ack.ids.map(h), [envelopes[0].header.id, envelopes[1].header.id])
+
+    // a set oneof member at its defaults is still written, and decodes as set
+    assert.deepEqual(file.oneof.map((v: V) => `${v.message}.${v.member as string}`), ['Push.epoch', 'Push.envelope', 'Receipt.ack', 'Receipt.reject', 'Receipt.error'])
+    for (const v of file.oneof) {
+      const codec: MessageCodec<any> = v.message === 'Push' ? Push : Receipt
+      const decoded = await operations[v.message === 'Push' ? 'decode_push' : 'decode_receipt']({ frame: v.frame }) as Record<string, unknown>
+      assert.deepEqual(Object.keys(decoded).filter(k => decoded[k] !== undefined), [v.member], v.name)
+      assert.equal(h(codec.encode(decoded)), v.frame, v.name)
+    }
   },
 
   async 'negative.json' (file) {
     assert.equal(file.max_clock_skew_ms, MAX_CLOCK_SKEW_MS)
     for (const json of Object.values(file.keys)) await checkIdentity(json)
     const codes = new Set(Object.values(ErrorCode) as string[])
-    const required = ['DECRYPT_FAILED', 'EXPIRED', 'BAD_SIGNATURE', 'WRONG_SIGNER', 'BAD_FRAME', 'FRAME_TOO_LARGE', 'UNSUPPORTED_VERSION', 'BAD_TOKEN', 'WRONG_RECIPIENT', 'BAD_TIMESTAMP']
+    const required = ['DECRYPT_FAILED', 'EXPIRED', 'BAD_SIGNATURE', 'WRONG_SIGNER', 'BAD_FRAME', 'FRAME_TOO_LARGE', 'UNSUPPORTED_VERSION', 'BAD_TOKEN', 'WRONG_RECIPIENT', 'BAD_TIMESTAMP', 'UNKNOWN_EPOCH']
     assert.deepEqual(required.filter(code => !file.cases.some((c: V) => c.error === code)), [], 'every required error code has a case')
     const names = new Set<string>()
     for (const c of file.cases) {
@@ -411,10 +428,20 @@ const checkers: Record<string, Checker> = {
   }
 }
 
+/** spec 11.6 without duplicates: `epoch` and `epoch_expires` (steps 9 and 10) name the one epoch the receiver holds, when given. */
 function receiveEnvelope (input: V, key: DirectionKey): unknown {
   const parsed = parseEnvelope(b(input.envelope))
   checkEnvelopeHeader(parsed.header, { sender: b(input.sender), recipient: b(input.recipient), now: input.now })
+  if (input.epoch !== undefined && parsed.header.epoch !== input.epoch) throw new TmtpError(ErrorCode.UNKNOWN_EPOCH, `no epoch ${parsed.header.epoch}`)
+  if (input.epoch_expires !== undefined && parsed.header.created > input.epoch_expires + MAX_CLOCK_SKEW_MS) throw new TmtpError(ErrorCode.EXPIRED, 'created after its epoch expired')
   return decryptEnvelope(key, parsed)
+}
+
+/** A Push or Receipt frame (spec 5): canonically encoded, exactly one member of its oneof set. */
+function decodeFrameMessage<T extends object> (codec: MessageCodec<T>, frame: string, what: string): T {
+  const value = decodeCanonical(codec, b(frame), what)
+  if (Object.values(value).filter(v => v !== undefined).length !== 1) throw new TmtpError(ErrorCode.BAD_FRAME, `${what} must set exactly one member`)
+  return value
 }
 
 /** The operations of negative.json, as spec/vectors/README.md defines them. */
@@ -443,6 +470,12 @@ const operations: Record<string, (input: V) => Promise<unknown>> = {
   },
   async open_leave (input) {
     return openLeave(b(input.signed_payload), b(input.site), b(input.device))
+  },
+  async decode_push (input) {
+    return decodeFrameMessage(Push, input.frame, 'Push')
+  },
+  async decode_receipt (input) {
+    return decodeFrameMessage(Receipt, input.frame, 'Receipt')
   },
   async decode_frames (input) {
     // all at once, then one byte at a time: the same outcome
