@@ -37,22 +37,24 @@ describe('delivery/scheduler', () => {
     assert.equal(starts.length, 5, 'no session once the outbox is empty')
   })
 
-  it('a wake forgets the backoff and tries at once', async () => {
-    let attempts = 0
-    scheduler = new DeliveryScheduler({
-      backoff: { baseMs: 60_000, capMs: 60_000 },
-      log: logger('test'),
-      hasWork: async () => attempts < 2,
-      session: async (): Promise<SenderResult> => {
-        attempts++
-        return attempts === 1 ? { drained: false, error: new TmtpError(ErrorCode.TIMEOUT, 'x') } : { drained: true }
-      }
+  for (const code of [ErrorCode.TIMEOUT, ErrorCode.BLOCKED]) {
+    it(`a wake (the device connected) forgets the backoff and tries at once, after ${code} too`, async () => {
+      let attempts = 0
+      scheduler = new DeliveryScheduler({
+        backoff: { baseMs: 60_000, capMs: 60_000 },
+        log: logger('test'),
+        hasWork: async () => attempts < 2,
+        session: async (): Promise<SenderResult> => {
+          attempts++
+          return attempts === 1 ? { drained: false, error: new TmtpError(code, 'x') } : { drained: true }
+        }
+      })
+      scheduler.wake('peer')
+      await waitFor('first attempt', async () => attempts === 1 && scheduler?.active === 0, 2000)
+      scheduler.wake('peer')
+      await waitFor('second attempt at once', async () => attempts === 2, 2000)
     })
-    scheduler.wake('peer')
-    await waitFor('first attempt', async () => attempts === 1 && scheduler?.active === 0, 2000)
-    scheduler.wake('peer')
-    await waitFor('second attempt at once', async () => attempts === 2, 2000)
-  })
+  }
   it('a nudge does not cut a backoff short: an unreachable peer is not dialled once per message', async () => {
     let attempts = 0
     scheduler = new DeliveryScheduler({
@@ -69,5 +71,33 @@ describe('delivery/scheduler', () => {
     for (let i = 0; i < 20; i++) scheduler.nudge('peer')
     await new Promise(resolve => setTimeout(resolve, 100))
     assert.equal(attempts, 1)
+  })
+
+  it('after BLOCKED waits the backoff cap, without jitter, whatever is queued meanwhile (spec 15.2, "Retry")', async () => {
+    const starts: number[] = []
+    let nudgeDuringSession = true
+    scheduler = new DeliveryScheduler({
+      // a base far below the cap: an ordinary backoff would retry within 10 ms
+      backoff: { baseMs: 10, capMs: 400 },
+      log: logger('test'),
+      hasWork: async () => starts.length < 2,
+      session: async (): Promise<SenderResult> => {
+        starts.push(Date.now())
+        // something is queued while the session runs: after any other error that means "at once"
+        if (nudgeDuringSession) scheduler?.nudge('peer')
+        nudgeDuringSession = false
+        return starts.length === 1 ? { drained: false, error: new TmtpError(ErrorCode.BLOCKED, 'blocked') } : { drained: true }
+      }
+    })
+    scheduler.nudge('peer')
+    await waitFor('first attempt', async () => starts.length === 1 && scheduler?.active === 0, 2000)
+    for (let i = 0; i < 10; i++) {
+      scheduler.nudge('peer')
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    assert.equal(starts.length, 1, 'neither a nudge in the session nor those after it cut the wait short')
+    await waitFor('the retry at the cap', async () => starts.length >= 2, 2000)
+    const waited = starts[1] - starts[0]
+    assert.ok(waited >= 390, `retried after ${waited} ms, the cap is 400 ms`)
   })
 })

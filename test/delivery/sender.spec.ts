@@ -27,6 +27,11 @@ function scriptedQueue (reads: Array<(notify: (first?: string) => void) => Queue
   }
 }
 
+/** A queue whose next() is `next`; `onAck` sees each acknowledgement applied. */
+function queueOf (next: OutboundQueue['next'], onAck: () => void = () => {}): OutboundQueue {
+  return { next, acknowledged: async () => { onAck() }, rejected: async () => {}, subscribe: () => () => {} }
+}
+
 const entry = (n: number): QueuedEnvelope => ({ key: `k:${n}`, idHex: n.toString(16).padStart(32, '0'), epoch: 1, frame: Uint8Array.of(n) })
 
 /** The first `count` frames the receiving end reads within `ms` (fewer if they do not come). */
@@ -182,5 +187,33 @@ describe('delivery/sender', () => {
     assert.equal(result.drained ? undefined : result.error.code, ErrorCode.RATE_LIMITED)
     assert.ok(Date.now() - started < 2_000, `ended after ${Date.now() - started} ms (receipt timeout ${IDLE_MS} ms)`)
     receiving.abort(new Error('test over'))
+  })
+
+  it('ends quietly, drained, when the device closes an idle stream (spec 15.2, "Ending")', async () => {
+    const pending = [entry(1)]
+    const { receiving, done, ack } = await startSender(queueOf(async () => pending.splice(0)))
+    const frames = receiving.batches()
+    assert.deepEqual((await frames.next()).value, [Uint8Array.of(1)])
+    await ack(1)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    // nothing in flight: the device closes its side, as a device does with a stream idle too long
+    const started = Date.now()
+    await receiving.close()
+    const result = await done
+    assert.deepEqual(result, { drained: true }, 'the normal end of the stream: no error, no backoff')
+    assert.ok(Date.now() - started < 2_000, `ended after ${Date.now() - started} ms (idle timeout ${IDLE_MS} ms)`)
+  })
+
+  it('fails when the device closes the stream with envelopes in flight: they stay queued', async () => {
+    let acknowledged = 0
+    const queue = queueOf(scriptedQueue([() => [entry(1), entry(2)]]).next, () => { acknowledged++ })
+    const { receiving, done, ack } = await startSender(queue)
+    assert.deepEqual((await readFrames(receiving, 2, 2_000)).map(f => f[0]), [1, 2])
+    await ack(1)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    await receiving.close()
+    const result = await done
+    assert.equal(result.drained, false, 'entry 2 was in flight')
+    assert.equal(acknowledged, 1)
   })
 })
