@@ -876,6 +876,70 @@ async function negativeVectors (f: Fixture): Promise<JsonObject> {
   }
 }
 
+/**
+ * spec 11.6, step 6, and 11.7: a receiver that already stored (or holds earlier in its
+ * uncommitted batch) an id from the sender acknowledges the envelope again and stops, before
+ * the expiry, timestamp, epoch and decryption checks of steps 7 to 11; steps 1 to 5 still come
+ * first, and ids are per sender.
+ */
+async function duplicateVectors (f: Fixture): Promise<JsonObject> {
+  const { keys: epochKeys } = await makeEpoch(f, EPOCH_CASES[0])
+  const keys = epochKeys.siteToDevice
+  const sent = T0 + 10 * MINUTE
+  const expires = sent + DAY
+  const [, , , , , , , id8, id9] = f.ids
+  const seal = (h: EnvelopeHeader): Uint8Array => sealEnvelope(keys, h, encodeContent({ subject: 'Again', body: 'Sent twice' }))
+  const stored = (sender: Ed25519Signer, id: Uint8Array): JsonObject => ({ sender: hex(sender.peerId), id: hex(id) })
+  const cases: JsonObject[] = []
+  const add = (name: string, envelope: Uint8Array, now: number, known: JsonObject[], outcome: string, notes: string): void => {
+    cases.push({
+      name,
+      input: {
+        envelope: hex(envelope),
+        sender: hex(f.site.peerId),
+        recipient: hex(f.device.peerId),
+        now,
+        key: hex(keys.keyBytes),
+        base_nonce: hex(keys.baseNonce),
+        epoch: 1,
+        epoch_expires: EPOCH_CASES[0].expires,
+        stored: known
+      },
+      outcome,
+      notes
+    })
+  }
+  const good = seal(header(f.site, f.device, id9, 1, 30, sent, expires))
+  const now = sent + MINUTE
+  const fromSite = [stored(f.site, id9)]
+  add('a new envelope', good, now, [], 'store', 'nothing stored: it passes every check and is stored')
+  add('a duplicate', good, now, fromSite, 'acknowledge', 'its id from this sender is stored: acknowledged again, not stored again')
+  add('a duplicate past its expiry', good, expires, fromSite, 'acknowledge', 'the first copy was stored before it expired; step 6 comes before the expiry check of step 7, so the resend is acknowledged, not EXPIRED, and the sender can settle it')
+  add('a duplicate created beyond the clock skew of now', good, sent - MAX_CLOCK_SKEW_MS - 1, fromSite, 'acknowledge', 'step 6 comes before step 8 (BAD_TIMESTAMP)')
+  const otherEpoch = seal(header(f.site, f.device, id9, 2, 30, sent, expires))
+  add('a duplicate naming an epoch the receiver does not hold', otherEpoch, now, fromSite, 'acknowledge', 'step 6 comes before step 9 (UNKNOWN_EPOCH)')
+  const tampered = Uint8Array.from(good)
+  tampered[tampered.byteLength - 1] ^= 0x01
+  add('a duplicate whose tag does not authenticate', tampered, now, fromSite, 'acknowledge', 'step 6 comes before decryption (step 11): a stored id is not decrypted again')
+  add('the id stored from another sender', good, now, [stored(f.otherSite, id9)], 'store', 'ids are per sender (section 11.7): another site\'s id is no duplicate')
+  add('the id stored from another sender, past its expiry', good, expires, [stored(f.otherSite, id9)], 'EXPIRED', 'no duplicate, so step 7 applies')
+  add('a duplicate for another recipient', seal(header(f.site, f.otherDevice, id9, 1, 30, sent, expires)), now, fromSite, 'WRONG_RECIPIENT', 'step 4 comes before step 6')
+  add('a duplicate naming another sender', seal(header(f.otherSite, f.device, id9, 1, 30, sent, expires)), now, [...fromSite, stored(f.otherSite, id9)], 'WRONG_SIGNER', 'step 5 comes before step 6, even with the id stored from both')
+  add('a duplicate with header version 2', seal({ ...header(f.site, f.device, id9, 1, 30, sent, expires), version: 2 }), now, fromSite, 'UNSUPPORTED_VERSION', 'step 2 comes before step 6')
+  // sealed by hand: sealEnvelope refuses a header with seq 0
+  const seq0 = EnvelopeHeader.encode({ ...header(f.site, f.device, id8, 1, 1, sent, expires), seq: 0 })
+  const zero = Envelope.encode({ header: seq0, ciphertext: keys.aead.seal(messageNonce(keys.baseNonce, 0), seq0, new Uint8Array(0)) })
+  add('a duplicate with seq 0', zero, now, [stored(f.site, id8)], 'BAD_FRAME',
+    'step 3 comes before step 6; the id is readable, so this is a reject of the envelope, not a stream error')
+  return {
+    description: 'Duplicates (spec 11.6 step 6, 11.7): each case is an envelope received with some (sender, id) pairs already stored, and its outcome: acknowledge (a duplicate: acknowledged again, not stored), store (accepted as new), or the error code it is refused with.',
+    version: 1,
+    max_clock_skew_ms: MAX_CLOCK_SKEW_MS,
+    keys: { site: signerJson(f.site), device: deviceJson(f.device, f.deviceX), other_site: signerJson(f.otherSite), other_device: deviceJson(f.otherDevice, f.otherDeviceX) },
+    cases
+  }
+}
+
 /** Builds every vector file, keyed by file name, without writing anything. */
 export async function buildVectors (): Promise<Record<string, Json>> {
   const f = fixture()
@@ -889,7 +953,8 @@ export async function buildVectors (): Promise<Record<string, Json>> {
     'address-record.json': addressRecordVectors(f),
     'ed25519.json': ed25519Vectors(f),
     'framing.json': await framingVectors(f),
-    'negative.json': await negativeVectors(f)
+    'negative.json': await negativeVectors(f),
+    'duplicate.json': await duplicateVectors(f)
   }
 }
 

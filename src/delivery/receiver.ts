@@ -128,19 +128,28 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
     })
   }
 
-  /** Reject frames for refused envelopes, except those already stored: they are acknowledged again. */
-  const rejectOrReack = async (refused: Array<{ id: Uint8Array, code: number, detail: string }>): Promise<Uint8Array[]> => {
+  /**
+   * Reject frames for refused envelopes, except those already stored that passed steps 1 to 5:
+   * they are acknowledged again (step 6 comes before the expiry, timestamp, epoch and
+   * decryption checks, so a resend of what is stored settles whatever changed since).
+   */
+  const rejectOrReack = async (refused: Refused[]): Promise<Uint8Array[]> => {
     if (refused.length === 0) return []
-    const stored = await sink.known(refused.map(r => uint8ArrayToString(r.id, 'base16')))
+    const candidates = refused.filter(r => r.afterStep5)
+    const known = candidates.length === 0 ? [] : await sink.known(candidates.map(r => uint8ArrayToString(r.reject.id, 'base16')))
+    const stored = new Set(candidates.filter((_, i) => known[i]))
     const frames: Uint8Array[] = []
-    refused.forEach((r, i) => {
-      const idHex = uint8ArrayToString(r.id, 'base16')
-      if (stored[i] && !pendingIds.has(idHex)) {
-        pending.push({ id: r.id, idHex })
+    refused.forEach(r => {
+      const idHex = uint8ArrayToString(r.reject.id, 'base16')
+      if (r.afterStep5 && pendingIds.has(idHex)) {
+        // a duplicate of one in the uncommitted batch: that one's acknowledgement covers it
+        inFlight--
+      } else if (stored.has(r)) {
+        pending.push({ id: r.reject.id, idHex })
         pendingIds.add(idHex)
       } else {
         inFlight--
-        frames.push(Receipt.encode({ reject: r as Reject }))
+        frames.push(Receipt.encode({ reject: r.reject as Reject }))
       }
     })
     return frames
@@ -149,7 +158,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   try {
     for await (const frames of framed.batches()) {
       if (failure !== undefined) break
-      const refused: Array<{ id: Uint8Array, code: number, detail: string }> = []
+      const refused: Refused[] = []
       for (const frame of frames) {
         const push = decodeCanonical(Push, frame, 'push frame')
         if (push.epoch !== undefined) {
@@ -161,7 +170,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
         if (++inFlight > MAX_IN_FLIGHT) throw new TmtpError(ErrorCode.WINDOW_EXCEEDED, `more than ${MAX_IN_FLIGHT} envelopes unacknowledged`)
         const outcome = accept(push.envelope, sink, opts.remote)
         if ('reject' in outcome) {
-          refused.push(outcome.reject)
+          refused.push(outcome)
         } else if (!pendingIds.has(outcome.idHex)) {
           pending.push({ id: outcome.id, idHex: outcome.idHex, accepted: outcome })
           pendingIds.add(outcome.idHex)
@@ -185,7 +194,13 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   }
 }
 
-type Outcome<T> = Accepted<T> | { reject: { id: Uint8Array, code: number, detail: string } }
+/** A refused envelope; `afterStep5` when it failed a check after the duplicate check's place. */
+interface Refused { reject: { id: Uint8Array, code: number, detail: string }, afterStep5: boolean }
+
+type Outcome<T> = Accepted<T> | Refused
+
+/** Steps 4 and 5 of "Receiving an envelope": they come before the duplicate check. */
+const BEFORE_DUPLICATE_CHECK = new Set<string>([ErrorCode.WRONG_RECIPIENT, ErrorCode.WRONG_SIGNER])
 
 function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array): Outcome<T> {
   let parsed: ParsedEnvelope | undefined
@@ -198,7 +213,9 @@ function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array
     const id = parsed?.header.id ?? readId(envelope)
     // without a readable id the sender cannot be told which envelope failed
     if (id === undefined) throw err
-    return { reject: { id, code: codeToWire(err.code), detail: err.message } }
+    // parseEnvelope covers steps 1 to 3: an envelope it refused is no duplicate, whatever its id
+    const afterStep5 = parsed !== undefined && !BEFORE_DUPLICATE_CHECK.has(err.code)
+    return { reject: { id, code: codeToWire(err.code), detail: err.message }, afterStep5 }
   }
 }
 

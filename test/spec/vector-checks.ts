@@ -11,7 +11,7 @@ import { concat } from 'uint8arrays/concat'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import {
-  checkEnvelopeHeader, createInviteToken, createKeyEpoch, decryptContent, decryptEnvelope, directionKey, Ed25519Signer, encodeContent,
+  checkEnvelopeHeader, createInviteToken, createKeyEpoch, decryptContent, decryptEnvelope, directionKey, Ed25519Signer, encodeContent, equalBytes,
   epochInfo, inviteSecretHash, messageNonce, openAck, openDeviceKey, openInvite, openKeyEpoch, openLeave, parseEnvelope,
   parseInviteToken, peerIdFromString, peerIdToString, sealEnvelope, signAck, signDeviceKey, signingInput, signLeave,
   verifyEd25519, x25519FromPrivateKey
@@ -403,6 +403,23 @@ const checkers: Record<string, Checker> = {
     }
   },
 
+  async 'duplicate.json' (file) {
+    assert.equal(file.max_clock_skew_ms, MAX_CLOCK_SKEW_MS)
+    for (const json of Object.values(file.keys)) await checkIdentity(json)
+    const outcomes = new Set(file.cases.map((c: V) => c.outcome))
+    for (const outcome of ['acknowledge', 'store', 'EXPIRED', 'WRONG_RECIPIENT', 'WRONG_SIGNER']) assert.ok(outcomes.has(outcome), `a case with outcome ${outcome}`)
+    for (const c of file.cases) {
+      let outcome: string
+      try {
+        outcome = receiveWithStore(c.input)
+      } catch (err) {
+        if (!isTmtpError(err)) throw err
+        outcome = err.code
+      }
+      assert.equal(outcome, c.outcome, c.name)
+    }
+  },
+
   async 'negative.json' (file) {
     assert.equal(file.max_clock_skew_ms, MAX_CLOCK_SKEW_MS)
     for (const json of Object.values(file.keys)) await checkIdentity(json)
@@ -435,6 +452,17 @@ function receiveEnvelope (input: V, key: DirectionKey): unknown {
   if (input.epoch !== undefined && parsed.header.epoch !== input.epoch) throw new TmtpError(ErrorCode.UNKNOWN_EPOCH, `no epoch ${parsed.header.epoch}`)
   if (input.epoch_expires !== undefined && parsed.header.created > input.epoch_expires + MAX_CLOCK_SKEW_MS) throw new TmtpError(ErrorCode.EXPIRED, 'created after its epoch expired')
   return decryptEnvelope(key, parsed)
+}
+
+/** spec 11.6 with a store of (sender, id) pairs: steps 1 to 5, then step 6 (a duplicate is acknowledged), then the rest. */
+function receiveWithStore (input: V): 'acknowledge' | 'store' {
+  const parsed = parseEnvelope(b(input.envelope))
+  const { header } = parsed
+  if (!equalBytes(header.recipient, b(input.recipient))) throw new TmtpError(ErrorCode.WRONG_RECIPIENT, 'for another node')
+  if (!equalBytes(header.sender, b(input.sender))) throw new TmtpError(ErrorCode.WRONG_SIGNER, 'from another sender')
+  if (input.stored.some((s: V) => s.sender === input.sender && s.id === h(header.id))) return 'acknowledge'
+  receiveEnvelope(input, directionKeyOf(input))
+  return 'store'
 }
 
 /** A Push or Receipt frame (spec 5): canonically encoded, exactly one member of its oneof set. */

@@ -11,7 +11,7 @@ const loaded: Record<string, V> = Object.fromEntries(files.map(name => [name, JS
 
 describe('spec/vectors', () => {
   it('holds the vector files', () => {
-    for (const name of ['invite.json', 'device-key.json', 'key-epoch.json', 'envelope.json', 'ack.json', 'leave.json', 'address-record.json', 'framing.json', 'negative.json']) {
+    for (const name of ['invite.json', 'device-key.json', 'key-epoch.json', 'envelope.json', 'ack.json', 'leave.json', 'address-record.json', 'framing.json', 'negative.json', 'duplicate.json']) {
       assert.ok(files.includes(name), `spec/vectors/${name} is missing`)
     }
   })
