@@ -16,11 +16,16 @@ export interface Opened {
   content: Content
 }
 
+/** baseNonce XOR seq as a 12-byte big-endian integer; seq is a safe integer (< 2^53). */
 export function messageNonce (baseNonce: Uint8Array, seq: number): Uint8Array {
   const nonce = Uint8Array.from(baseNonce)
-  const seqBytes = new Uint8Array(NONCE_BYTES)
-  new DataView(seqBytes.buffer).setBigUint64(NONCE_BYTES - 8, BigInt(seq))
-  for (let i = 0; i < NONCE_BYTES; i++) nonce[i] ^= seqBytes[i]
+  // two 32-bit halves instead of a BigInt: this runs for every envelope sealed and opened
+  const high = Math.floor(seq / 0x1_0000_0000)
+  const low = seq >>> 0
+  for (let i = 0; i < 4; i++) {
+    nonce[NONCE_BYTES - 8 + i] ^= (high >>> (24 - 8 * i)) & 0xff
+    nonce[NONCE_BYTES - 4 + i] ^= (low >>> (24 - 8 * i)) & 0xff
+  }
   return nonce
 }
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomFillSync, scrypt as scryptCallback, sign, verify, type KeyObject } from 'node:crypto'
+import { sodiumChaCha20Poly1305 } from './aead-sodium.js'
 import type { AeadKey, CryptoProvider, Ed25519PrivateKey, ScryptParams } from './provider.js'
 
 /**
@@ -53,7 +54,8 @@ function ed25519Verify (publicKey: Uint8Array, data: Uint8Array, signature: Uint
   return verify(null, data, key, signature)
 }
 
-function chacha20Poly1305 (keyBytes: Uint8Array): AeadKey {
+/** ChaCha20-Poly1305 on node:crypto: the fallback where sodium-native is not loaded. */
+export function nodeCryptoChaCha20Poly1305 (keyBytes: Uint8Array): AeadKey {
   const key = createSecretKey(keyBytes)
   return {
     seal (nonce, aad, plaintext) {
@@ -82,6 +84,9 @@ async function scrypt (password: Uint8Array, salt: Uint8Array, { N, r, p, dkLen 
   })
 }
 
+/** Which ChaCha20-Poly1305 the provider uses (sodium-native is optional). */
+export const AEAD_IMPLEMENTATION = sodiumChaCha20Poly1305 === undefined ? 'node:crypto' : 'sodium-native'
+
 export const provider: CryptoProvider = {
   ed25519PrivateKey,
   ed25519Verify,
@@ -90,7 +95,7 @@ export const provider: CryptoProvider = {
     privateKey: privateKeyObject(X25519_PKCS8_PREFIX, privateKey),
     publicKey: publicKeyObject(X25519_SPKI_PREFIX, publicKey)
   })),
-  chacha20Poly1305,
+  chacha20Poly1305: sodiumChaCha20Poly1305 ?? nodeCryptoChaCha20Poly1305,
   sha256: data => new Uint8Array(createHash('sha256').update(data).digest()),
   scrypt,
   // a plain Uint8Array, not a Buffer: its slice() copies, as callers expect

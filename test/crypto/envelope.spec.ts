@@ -187,6 +187,14 @@ describe('crypto/envelope', () => {
       assert.deepEqual(messageNonce(new Uint8Array(12), 0x0102030405), Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]))
       assert.deepEqual(messageNonce(new Uint8Array(12), Number.MAX_SAFE_INTEGER), Uint8Array.from([0, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))
       assert.deepEqual(base, Uint8Array.from([0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab]), 'baseNonce is not modified')
+      // against the definition computed with a BigInt, for any safe seq
+      fc.assert(fc.property(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (b, seq) => {
+        const expected = Uint8Array.from(b)
+        const seqBytes = new Uint8Array(12)
+        new DataView(seqBytes.buffer).setBigUint64(4, BigInt(seq))
+        for (let i = 0; i < 12; i++) expected[i] ^= seqBytes[i]
+        assert.deepEqual(messageNonce(b, seq), expected)
+      }), { numRuns: 1000 })
     })
 
     it('is unique per seq under one base nonce (property)', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { provider as browser } from '../../src/crypto/provider-browser.js'
-import { provider as node } from '../../src/crypto/provider-node.js'
+import { sodiumChaCha20Poly1305 } from '../../src/crypto/aead-sodium.js'
+import { AEAD_IMPLEMENTATION, nodeCryptoChaCha20Poly1305, provider as node } from '../../src/crypto/provider-node.js'
 import { hex } from '../support/assertions.js'
 import { SMALL_ORDER_X25519 } from '../support/keys.js'
 
@@ -67,21 +68,29 @@ describe('crypto/provider', () => {
     }
   })
 
-  it('the browser provider seals as the Node provider does, and each opens the other\'s (property)', () => {
+  it('uses libsodium\'s AEAD on Node when sodium-native is installed (it is, as an optional dependency), unless TMTP_NATIVE_AEAD=0', () => {
+    assert.equal(AEAD_IMPLEMENTATION, process.env.TMTP_NATIVE_AEAD === '0' ? 'node:crypto' : 'sodium-native')
+    assert.equal(sodiumChaCha20Poly1305 === undefined, process.env.TMTP_NATIVE_AEAD === '0')
+  })
+
+  // every ChaCha20-Poly1305 the node can run on: node:crypto, libsodium, @noble in a browser
+  const aeads = [nodeCryptoChaCha20Poly1305, browser.chacha20Poly1305, ...(sodiumChaCha20Poly1305 === undefined ? [] : [sodiumChaCha20Poly1305])]
+
+  it('every AEAD seals as node:crypto does, and each opens the others\' (property)', () => {
     fc.assert(fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 64 }), message, (key, nonce, aad, plaintext) => {
-      const [n, b] = [node.chacha20Poly1305(key), browser.chacha20Poly1305(key)]
-      const sealed = n.seal(nonce, aad, plaintext)
+      const sealed = nodeCryptoChaCha20Poly1305(key).seal(nonce, aad, plaintext)
       assert.equal(sealed.byteLength, plaintext.byteLength + 16)
-      assert.deepEqual(b.seal(nonce, aad, plaintext), sealed)
-      assert.deepEqual(b.open(nonce, aad, sealed), plaintext)
-      assert.deepEqual(n.open(nonce, aad, sealed), plaintext)
+      for (const aead of aeads.map(make => make(key))) {
+        assert.deepEqual(aead.seal(nonce, aad, plaintext), sealed)
+        assert.deepEqual(aead.open(nonce, aad, sealed), plaintext)
+      }
     }), { numRuns: 100 })
   })
 
-  it('both refuse to open what does not authenticate', () => {
+  it('every AEAD refuses to open what does not authenticate', () => {
     const [key, nonce, aad] = [new Uint8Array(32).fill(1), new Uint8Array(12).fill(2), Uint8Array.of(3)]
-    for (const p of [node, browser]) {
-      const aead = p.chacha20Poly1305(key)
+    for (const make of aeads) {
+      const aead = make(key)
       const sealed = aead.seal(nonce, aad, Uint8Array.of(4, 5, 6))
       for (let i = 0; i < sealed.byteLength; i++) {
         const altered = Uint8Array.from(sealed)
@@ -90,7 +99,7 @@ describe('crypto/provider', () => {
       }
       assert.throws(() => aead.open(nonce, Uint8Array.of(9), sealed))
       assert.throws(() => aead.open(new Uint8Array(12), aad, sealed))
-      assert.throws(() => p.chacha20Poly1305(new Uint8Array(32)).open(nonce, aad, sealed))
+      assert.throws(() => make(new Uint8Array(32)).open(nonce, aad, sealed))
       assert.throws(() => aead.open(nonce, aad, sealed.subarray(0, 15)))
     }
   })
