@@ -1,7 +1,7 @@
 import { toString as uint8ArrayToString, fromString as uint8ArrayFromString } from 'uint8arrays'
 import { provider } from '#crypto-provider'
 import { ErrorCode, TmtpError } from '../protocol/index.js'
-import type { Ed25519PrivateKey } from './provider.js'
+import type { CryptoProvider, Ed25519PrivateKey } from './provider.js'
 
 /** Ed25519 identities (spec: "Identities") on the platform's crypto provider. */
 
@@ -60,10 +60,15 @@ function strictPointEncoding (bytes: Uint8Array): boolean {
  * equation [S]B = R + [k]A, with R compared as bytes (the providers').
  */
 export function verifyEd25519 (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+  return strictEd25519Verify(provider.ed25519Verify, publicKey, data, signature)
+}
+
+/** verifyEd25519 on a given provider's verification (each provider is held to spec/vectors with it). */
+export function strictEd25519Verify (verify: CryptoProvider['ed25519Verify'], publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.byteLength !== 32 || signature.byteLength !== SIGNATURE_BYTES) return false
   if (!strictPointEncoding(publicKey) || !strictPointEncoding(signature.subarray(0, 32))) return false
   try {
-    return provider.ed25519Verify(publicKey, data, signature)
+    return verify(publicKey, data, signature)
   } catch {
     // a provider may throw on a point that does not decode; for the protocol that is a bad signature
     return false

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomFillSync, scrypt as scryptCallback, sign, verify, type KeyObject } from 'node:crypto'
-import { sodiumChaCha20Poly1305 } from './aead-sodium.js'
+import { sodiumPrimitives } from './sodium.js'
 import type { AeadKey, CryptoProvider, Ed25519PrivateKey, ScryptParams } from './provider.js'
 
 /**
@@ -35,7 +35,8 @@ function view (buffer: Buffer<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 }
 
-function ed25519PrivateKey (seed: Uint8Array): Ed25519PrivateKey {
+/** Ed25519 on node:crypto: the fallback where sodium-native is not loaded. */
+export function nodeCryptoEd25519PrivateKey (seed: Uint8Array): Ed25519PrivateKey {
   const key = privateKeyObject(ED25519_PKCS8_PREFIX, seed)
   return { publicKey: rawPublicKey(key), sign: data => new Uint8Array(sign(null, data, key)) }
 }
@@ -43,7 +44,7 @@ function ed25519PrivateKey (seed: Uint8Array): Ed25519PrivateKey {
 const verifyKeys = new Map<string, KeyObject>()
 const VERIFY_KEY_CACHE_SIZE = 4096
 
-function ed25519Verify (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+export function nodeCryptoEd25519Verify (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')
   let key = verifyKeys.get(cacheKey)
   if (key === undefined) {
@@ -84,18 +85,18 @@ async function scrypt (password: Uint8Array, salt: Uint8Array, { N, r, p, dkLen 
   })
 }
 
-/** Which ChaCha20-Poly1305 the provider uses (sodium-native is optional). */
-export const AEAD_IMPLEMENTATION = sodiumChaCha20Poly1305 === undefined ? 'node:crypto' : 'sodium-native'
+/** What runs ChaCha20-Poly1305 and Ed25519 (sodium-native is optional). */
+export const NATIVE_CRYPTO = sodiumPrimitives === undefined ? 'node:crypto' : 'sodium-native'
 
 export const provider: CryptoProvider = {
-  ed25519PrivateKey,
-  ed25519Verify,
+  ed25519PrivateKey: sodiumPrimitives?.ed25519PrivateKey ?? nodeCryptoEd25519PrivateKey,
+  ed25519Verify: sodiumPrimitives?.ed25519Verify ?? nodeCryptoEd25519Verify,
   x25519PublicKey: privateKey => rawPublicKey(privateKeyObject(X25519_PKCS8_PREFIX, privateKey)),
   x25519: (privateKey, publicKey) => new Uint8Array(diffieHellman({
     privateKey: privateKeyObject(X25519_PKCS8_PREFIX, privateKey),
     publicKey: publicKeyObject(X25519_SPKI_PREFIX, publicKey)
   })),
-  chacha20Poly1305: sodiumChaCha20Poly1305 ?? nodeCryptoChaCha20Poly1305,
+  chacha20Poly1305: sodiumPrimitives?.chacha20Poly1305 ?? nodeCryptoChaCha20Poly1305,
   sha256: data => new Uint8Array(createHash('sha256').update(data).digest()),
   scrypt,
   // a plain Uint8Array, not a Buffer: its slice() copies, as callers expect

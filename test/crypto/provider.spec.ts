@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { provider as browser } from '../../src/crypto/provider-browser.js'
-import { sodiumChaCha20Poly1305 } from '../../src/crypto/aead-sodium.js'
-import { AEAD_IMPLEMENTATION, nodeCryptoChaCha20Poly1305, provider as node } from '../../src/crypto/provider-node.js'
+import { readFileSync } from 'node:fs'
+import { strictEd25519Verify } from '../../src/crypto/ed25519.js'
+import { sodiumPrimitives } from '../../src/crypto/sodium.js'
+import { NATIVE_CRYPTO, nodeCryptoChaCha20Poly1305, nodeCryptoEd25519PrivateKey, nodeCryptoEd25519Verify, provider as node } from '../../src/crypto/provider-node.js'
 import { hex } from '../support/assertions.js'
 import { SMALL_ORDER_X25519 } from '../support/keys.js'
 
@@ -29,22 +31,39 @@ function withNonCanonicalS (signature: Uint8Array): Uint8Array {
   return out
 }
 
+// every Ed25519 the node can run on: node:crypto, libsodium, @noble in a browser
+const ed25519s = [
+  { name: 'node:crypto', privateKey: nodeCryptoEd25519PrivateKey, verify: nodeCryptoEd25519Verify },
+  { name: '@noble', privateKey: browser.ed25519PrivateKey, verify: browser.ed25519Verify },
+  ...(sodiumPrimitives === undefined ? [] : [{ name: 'libsodium', privateKey: sodiumPrimitives.ed25519PrivateKey, verify: sodiumPrimitives.ed25519Verify }])
+]
+
 describe('crypto/provider', () => {
-  it('the browser provider gives the Node provider\'s keys, signatures and verdicts (property)', () => {
+  it('every Ed25519 gives node:crypto\'s keys, signatures and verdicts (property)', () => {
     fc.assert(fc.property(bytes(32), message, fc.nat(63), (seed, data, bit) => {
-      const [n, b] = [node.ed25519PrivateKey(seed), browser.ed25519PrivateKey(seed)]
-      assert.deepEqual(b.publicKey, n.publicKey)
-      const signature = n.sign(data)
-      assert.deepEqual(b.sign(data), signature)
+      const reference = nodeCryptoEd25519PrivateKey(seed)
+      const signature = reference.sign(data)
       const altered = Uint8Array.from(signature)
       altered[bit >> 3] ^= 1 << (bit & 7)
-      for (const p of [node, browser]) {
-        assert.equal(p.ed25519Verify(n.publicKey, data, signature), true)
-        assert.equal(p.ed25519Verify(n.publicKey, Uint8Array.of(...data, 0), signature), false)
-        assert.equal(p.ed25519Verify(n.publicKey, data, altered), false)
-        assert.equal(p.ed25519Verify(n.publicKey, data, withNonCanonicalS(signature)), false)
+      for (const e of ed25519s) {
+        const key = e.privateKey(seed)
+        assert.deepEqual(key.publicKey, reference.publicKey, e.name)
+        assert.deepEqual(key.sign(data), signature, e.name)
+        assert.equal(e.verify(reference.publicKey, data, signature), true, e.name)
+        assert.equal(e.verify(reference.publicKey, Uint8Array.of(...data, 0), signature), false, e.name)
+        assert.equal(e.verify(reference.publicKey, data, altered), false, e.name)
+        assert.equal(e.verify(reference.publicKey, data, withNonCanonicalS(signature)), false, e.name)
       }
     }), { numRuns: 50 })
+  })
+
+  it('every Ed25519, under verifyEd25519\'s checks, gives spec/vectors/ed25519.json\'s verdicts; libsodium gives them by itself', () => {
+    const file = JSON.parse(readFileSync(new URL('../../spec/vectors/ed25519.json', import.meta.url), 'utf8'))
+    for (const c of file.cases) {
+      const [publicKey, data, signature] = [hex(c.public_key), hex(c.message), hex(c.signature)]
+      for (const e of ed25519s) assert.equal(strictEd25519Verify(e.verify, publicKey, data, signature), c.valid, `${e.name}: ${c.name as string}`)
+      if (sodiumPrimitives !== undefined) assert.equal(sodiumPrimitives.ed25519Verify(publicKey, data, signature), c.valid, `libsodium alone: ${c.name as string}`)
+    }
   })
 
   it('the browser provider gives the Node provider\'s X25519 keys and shared secrets (property)', () => {
@@ -68,13 +87,14 @@ describe('crypto/provider', () => {
     }
   })
 
-  it('uses libsodium\'s AEAD on Node when sodium-native is installed (it is, as an optional dependency), unless TMTP_NATIVE_AEAD=0', () => {
-    assert.equal(AEAD_IMPLEMENTATION, process.env.TMTP_NATIVE_AEAD === '0' ? 'node:crypto' : 'sodium-native')
-    assert.equal(sodiumChaCha20Poly1305 === undefined, process.env.TMTP_NATIVE_AEAD === '0')
+  it('uses libsodium on Node when sodium-native is installed (it is, as an optional dependency), unless TMTP_SODIUM=0', () => {
+    assert.equal(NATIVE_CRYPTO, process.env.TMTP_SODIUM === '0' ? 'node:crypto' : 'sodium-native')
+    assert.equal(sodiumPrimitives === undefined, process.env.TMTP_SODIUM === '0')
+    assert.equal(node.ed25519Verify, sodiumPrimitives?.ed25519Verify ?? nodeCryptoEd25519Verify)
   })
 
   // every ChaCha20-Poly1305 the node can run on: node:crypto, libsodium, @noble in a browser
-  const aeads = [nodeCryptoChaCha20Poly1305, browser.chacha20Poly1305, ...(sodiumChaCha20Poly1305 === undefined ? [] : [sodiumChaCha20Poly1305])]
+  const aeads = [nodeCryptoChaCha20Poly1305, browser.chacha20Poly1305, ...(sodiumPrimitives === undefined ? [] : [sodiumPrimitives.chacha20Poly1305])]
 
   it('every AEAD seals as node:crypto does, and each opens the others\' (property)', () => {
     fc.assert(fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 64 }), message, (key, nonce, aad, plaintext) => {
