@@ -26,6 +26,8 @@ export interface WorkloadResult {
   id: string
   title: string
   table: Table
+  /** Further tables, printed after the first with their captions. */
+  extra?: Array<{ caption: string, table: Table }>
   /** Every figure and ratio, for --json. */
   figures: Record<string, Figure>
   notes: string[]
@@ -35,6 +37,9 @@ export interface WorkloadResult {
 export interface Floors {
   libp2pPerSec: number
   tcpPerSec: number
+  /** The required-work floor (work-floor.ts): messages/s in its one process, and its CPU µs per message (every thread). */
+  workPerSec: number
+  workCpuUs: number
 }
 
 export interface BenchContext {

@@ -1,6 +1,6 @@
 /**
- * The bench's own child processes (scripts/bench/worker.ts): one end of a floor, or the
- * Mosquitto peer's clients, driven over their IPC channel. TMTP's sites and members are
+ * The bench's own child processes (scripts/bench/worker.ts): one end of a floor, the
+ * required-work floor, or the Mosquitto peer's clients, driven over their IPC channel. TMTP's sites and members are
  * scripts/lib/node-process.ts. Every request has a timeout; a child exits on its own when
  * the bench goes away.
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { IpcChild } from '../lib/ipc-child.js'
 import { builtOrThrow, spawnChild } from '../lib/node-process.js'
 
-export type WorkerRole = 'floor' | 'mqtt'
+export type WorkerRole = 'floor' | 'work' | 'mqtt'
 
 const WORKER = fileURLToPath(new URL('../../build/scripts/bench/worker.js', import.meta.url))
 const MAX_OUTPUT = 32 * 1024

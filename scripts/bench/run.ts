@@ -95,7 +95,8 @@ async function main (): Promise<number> {
         if (ctx.floors !== undefined) floors = ctx.floors
         results.push(result)
         progress(`${workload.id}: done in ${((Date.now() - t) / 1000).toFixed(1)} s`)
-        if (!values.json) process.stdout.write(`\n## ${result.title}\n\n${renderTable(result.table)}\n${result.notes.map(n => `\n- ${n}`).join('')}\n`)
+        const extra = (result.extra ?? []).map(x => `\n${x.caption}\n\n${renderTable(x.table)}\n`).join('')
+        if (!values.json) process.stdout.write(`\n## ${result.title}\n\n${renderTable(result.table)}\n${extra}${result.notes.map(n => `\n- ${n}`).join('')}\n`)
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err)
         failures.push({ id: workload.id, error })

@@ -3,10 +3,14 @@
  * online; time and messages/s from the start of reconnecting to the last acknowledgement;
  * no loss, no duplicates (checked by reading every inbox).
  * W4 crash: the same with the site SIGKILLed after queuing and restarted (same data, same
- * address) before the members return: lost and duplicated must both be 0.
+ * address) before the members return: lost and duplicated must both be 0. "Lost" is what is
+ * in neither an inbox nor the site's outbox; a run that did not finish within its bound
+ * reports what is still queued apart. The reconnection (members' own start-up apart, then the
+ * site's CPU per device connection) and the drain once every device is connected are
+ * reported apart too.
  */
-import { BODY_BYTES, fmtRatio, freePort, left, rate, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Workload, type WorkloadResult } from './common.js'
-import type { NodeProcess } from '../lib/node-process.js'
+import { BODY_BYTES, cpuOf, fmtRatio, freePort, left, rate, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Table, type Workload, type WorkloadResult } from './common.js'
+import type { Delivered, NodeProcess, PeersSnapshot } from '../lib/node-process.js'
 import { mosquittoStoreForward, runPeer, type PeerStoreForward } from './mosquitto.js'
 
 /** Member nodes per member process. */
@@ -22,10 +26,43 @@ export interface StoreForwardResult {
   queueMs: number
   elapsedMs: number
   perSec: number
+  /** Messages in neither an inbox nor the site's outbox. */
   lost: number
+  /** Messages not in an inbox yet but still in the site's outbox (only when the run did not finish). */
+  stillQueued: number
   duplicated: number
   siteQueuedAfter: number
+  phases: ReconnectPhases
   notes: string[]
+}
+
+/**
+ * Reconnecting and draining apart. Times are ms from the start of reconnecting (the first
+ * member node's start). The members' own start-up is theirs; the site's CPU from that start
+ * until every device had connected is its reconnection (Noise handshakes, identify,
+ * peer-store writes, dials to stale addresses), with what it delivered meanwhile; after that,
+ * the drain.
+ */
+export interface ReconnectPhases {
+  membersStartedMs: number
+  /** The member processes' CPU during their nodes' start-up, per member, µs. */
+  memberStartupCpuUs: number
+  /** Whether every device connected within the bound; how many did. */
+  allConnected: boolean
+  connected: number
+  connectedMs: number
+  /** The site's CPU from the start until every device had connected, per device connection, µs. */
+  reconnectSiteCpuUs: number
+  /** The same less the drain meanwhile, counted at the drain phase's CPU per message (an estimate). */
+  reconnectSiteCpuUsNet: number | null
+  acknowledgedWhileConnecting: number
+  drainMs: number
+  drainAcknowledged: number
+  drainPerSec: number
+  /** The site's CPU over the drain, per acknowledged message, µs. */
+  drainSiteCpuUs: number
+  /** The member processes' CPU after their start-up (connecting, receiving), per acknowledged message, µs. */
+  memberAfterStartupCpuUs: number
 }
 
 export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean, crash: boolean, members: number, perMember: number, label: string }): Promise<StoreForwardResult> {
@@ -45,7 +82,8 @@ export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean
     await Promise.all(workers.map(async w => await w.call('down', {}, left(ctx))))
     const total = opts.members * opts.perMember
     ctx.progress(`  ${opts.label}: queuing ${total} messages`)
-    const queued = await site.call('send', { to: group.refs, perRecipient: opts.perMember, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'sf-', timeoutMs: left(ctx) }, left(ctx))
+    // the ids, in call order, tell a message missing from an inbox that is still queued from one that is lost
+    const queued = await site.call('send', { to: group.refs, perRecipient: opts.perMember, bodyBytes: BODY_BYTES, concurrency: 256, prefix: 'sf-', timeoutMs: left(ctx), ids: true }, left(ctx))
     if (opts.crash) {
       ctx.progress(`  ${opts.label}: SIGKILL the site`)
       site.kill('SIGKILL')
@@ -55,34 +93,95 @@ export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean
       notes.push(`after SIGKILL and restart the site's outbox held ${stats.queued} of ${total} envelopes`)
     }
     ctx.progress(`  ${opts.label}: members online`)
-    const starts = await Promise.all(workers.map(async w => await w.call('up', {}, left(ctx))))
-    const startAt = Math.min(...starts.map(s => s.startAt))
-    ctx.progress(`  ${opts.label}: ${opts.members} members started in ${((Math.max(...starts.map(s => s.startedAt)) - startAt) / 1000).toFixed(1)} s`)
     // keep 20 s of the bound to count what arrived when not everything did
     const waitMs = Math.max(1_000, left(ctx) - 20_000)
+    const ackedBefore = (await site.call('delivered', {}, left(ctx))).delivered
+    const siteCpu0 = await cpuOf(site)
+    const memberCpu0 = await Promise.all(workers.map(cpuOf))
+    const watch = site.call('watchPeers', { count: opts.members, timeoutMs: waitMs }, waitMs + 5_000)
+    const starts = await Promise.all(workers.map(async w => {
+      const s = await w.call('up', {}, left(ctx))
+      return { ...s, cpu: await cpuOf(w) }
+    }))
+    const startAt = Math.min(...starts.map(s => s.startAt))
+    const membersStartedMs = Math.max(...starts.map(s => s.startedAt)) - startAt
+    ctx.progress(`  ${opts.label}: ${opts.members} members started in ${(membersStartedMs / 1000).toFixed(1)} s`)
     const acks = await site.call('waitDelivered', { count: total, timeoutMs: waitMs }, waitMs + 5_000).catch(async () => {
       const partial = await site!.call('delivered', {}, 10_000)
       const connections = await site!.call('connections', {}, 10_000)
       notes.push(`INCOMPLETE: ${partial.delivered} of ${total} acknowledged within the bound (${(waitMs / 1000).toFixed(0)} s); the site had ${connections} connections at the end`)
       return partial
     })
+    const siteCpuEnd = await cpuOf(site)
+    const memberCpuEnd = await Promise.all(workers.map(cpuOf))
+    const connected = await watch
     complete = acks.delivered >= total
     const elapsedMs = acks.lastAt - startAt
-    ctx.progress(`  ${opts.label}: ${acks.delivered} of ${total} acknowledged after ${(elapsedMs / 1000).toFixed(1)} s; checking every inbox`)
-    let lost = 0
+    ctx.progress(`  ${opts.label}: ${acks.delivered} of ${total} acknowledged after ${(elapsedMs / 1000).toFixed(1)} s (all devices connected after ${((connected.at - startAt) / 1000).toFixed(1)} s); checking every inbox`)
+    const phases = reconnectPhases({ members: opts.members, startAt, membersStartedMs, ackedBefore, siteCpu0, siteCpuEnd, connected, acks, memberCpu: memberCpu0.map((c, i) => ({ before: c, started: starts[i].cpu, end: memberCpuEnd[i] })) })
+    if (!phases.allConnected) notes.push(`only ${phases.connected} of ${opts.members} devices had connected to the site within the bound`)
+
+    let missing: string[] = []
     let duplicated = 0
     const subjects = Array.from({ length: opts.perMember }, (_, k) => `sf-${k}`)
     for (const [p, w] of workers.entries()) {
-      const v = await w.call('check', { expected: Object.fromEntries(group.refsOf[p].map(ref => [ref, subjects])) }, left(ctx))
-      lost += v.lost
+      const v = await w.call('check', { expected: Object.fromEntries(group.refsOf[p].map(ref => [ref, subjects])), missing: true }, left(ctx))
+      missing = missing.concat(v.missing ?? [])
       duplicated += v.duplicated
     }
+    // what is missing from the inboxes but still in the outbox is not lost: the run ran out of time
+    const stillQueued = await queuedAmong(site, missing, group.refs, queued.ids ?? [], ctx)
     const stats = await site.call('stats', {}, left(ctx))
     notes.push(`${processes} member processes of up to ${MEMBERS_PER_PROCESS} member nodes each (each its own libp2p node, keys and LevelDB)`)
     notes.push(`queuing ${total} messages took ${((queued.queuedAt - queued.startAt) / 1000).toFixed(1)} s (${Math.round(rate(total, queued.queuedAt - queued.startAt))}/s)`)
-    return { members: opts.members, processes, messages: total, acknowledged: acks.delivered, complete, queueMs: queued.queuedAt - queued.startAt, elapsedMs, perSec: rate(acks.delivered, elapsedMs), lost, duplicated, siteQueuedAfter: stats.queued, notes }
+    notes.push(`lost: in neither an inbox nor the site's outbox (${missing.length} missing from the inboxes, ${stillQueued} of them still queued at the site)`)
+    return { members: opts.members, processes, messages: total, acknowledged: acks.delivered, complete, queueMs: queued.queuedAt - queued.startAt, elapsedMs, perSec: rate(acks.delivered, elapsedMs), lost: missing.length - stillQueued, stillQueued, duplicated, siteQueuedAfter: stats.queued, phases, notes }
   } finally {
     await stopAll([site, ...workers])
+  }
+}
+
+/**
+ * How many of the messages missing from the inboxes (`ref:subject`) the site still holds
+ * queued (its status 'queued': the envelope is in the outbox; a send writes both in one batch
+ * and a settlement removes both in one). Message i went to refs[i % n] as subject sf-(i / n).
+ */
+async function queuedAmong (site: NodeProcess, missing: string[], refs: string[], ids: string[], ctx: BenchContext): Promise<number> {
+  if (missing.length === 0) return 0
+  const index = new Map(refs.map((ref, r) => [ref, r]))
+  const missingIds = missing.map(m => {
+    const [ref, subject] = m.split(':')
+    const id = ids[Number(subject.slice('sf-'.length)) * refs.length + (index.get(ref) ?? NaN)]
+    if (id === undefined) throw new Error(`no id for the missing message ${m}`)
+    return id
+  })
+  return (await site.call('locate', { ids: missingIds }, left(ctx))).queued ?? 0
+}
+
+/** The phases of reconnecting from the CPU and time snapshots of one run. */
+function reconnectPhases (m: { members: number, startAt: number, membersStartedMs: number, ackedBefore: number, siteCpu0: number, siteCpuEnd: number, connected: PeersSnapshot, acks: Delivered, memberCpu: Array<{ before: number, started: number, end: number }> }): ReconnectPhases {
+  const acknowledged = m.acks.delivered - m.ackedBefore
+  const whileConnecting = m.connected.delivered - m.ackedBefore
+  const drainAcknowledged = m.acks.delivered - m.connected.delivered
+  const drainMs = m.acks.lastAt - m.connected.at
+  const drainSiteCpuUs = (m.siteCpuEnd - m.connected.cpu) / drainAcknowledged
+  const reconnectCpu = m.connected.cpu - m.siteCpu0
+  const connections = Math.max(1, m.connected.peers)
+  const net = Number.isFinite(drainSiteCpuUs) ? (reconnectCpu - whileConnecting * drainSiteCpuUs) / connections : null
+  return {
+    membersStartedMs: m.membersStartedMs,
+    memberStartupCpuUs: m.memberCpu.reduce((sum, c) => sum + c.started - c.before, 0) / m.members,
+    allConnected: m.connected.complete,
+    connected: m.connected.peers,
+    connectedMs: m.connected.at - m.startAt,
+    reconnectSiteCpuUs: reconnectCpu / connections,
+    reconnectSiteCpuUsNet: net,
+    acknowledgedWhileConnecting: whileConnecting,
+    drainMs,
+    drainAcknowledged,
+    drainPerSec: rate(drainAcknowledged, drainMs),
+    drainSiteCpuUs,
+    memberAfterStartupCpuUs: m.memberCpu.reduce((sum, c) => sum + c.end - c.started, 0) / acknowledged
   }
 }
 
@@ -95,29 +194,48 @@ async function peer (ctx: BenchContext, opts: { members: number, perMember: numb
 }
 
 function result (id: string, title: string, r: StoreForwardResult, m: PeerStoreForward | string): WorkloadResult {
-  const rows: Figure[][] = [['TMTP', r.members, r.messages, r.acknowledged, (r.elapsedMs / 1000).toFixed(2), r.perSec, r.lost, r.duplicated, r.siteQueuedAfter]]
+  const rows: Figure[][] = [['TMTP', r.members, r.messages, r.acknowledged, (r.elapsedMs / 1000).toFixed(2), r.perSec, r.lost, r.stillQueued, r.duplicated, r.siteQueuedAfter]]
   const extra: Record<string, Figure> = {}
   const notes = [...r.notes]
   if (typeof m === 'string') {
     notes.push(m)
   } else {
-    rows.push(['Mosquitto (QoS 1, persistent sessions)', m.members, m.messages, m.messages - m.lost, (m.elapsedMs / 1000).toFixed(2), m.perSec, m.lost, m.duplicates, ''])
+    rows.push(['Mosquitto (QoS 1, persistent sessions)', m.members, m.messages, m.messages - m.lost, (m.elapsedMs / 1000).toFixed(2), m.perSec, m.lost, '', m.duplicates, ''])
     const vs = ratio(r.perSec, m.perSec)
-    rows.push(['TMTP ÷ Mosquitto', '', '', '', '', fmtRatio(vs), '', '', ''])
+    rows.push(['TMTP ÷ Mosquitto', '', '', '', '', fmtRatio(vs), '', '', '', ''])
     Object.assign(extra, { mosquittoPerSec: m.perSec, mosquittoLost: m.lost, mosquittoDuplicates: m.duplicates, ratioToMosquitto: vs })
-    notes.push('Mosquitto: one mqtt.js process with every subscriber session (clean: false) and one publisher, QoS 1; "missing" for Mosquitto = messages never received')
+    notes.push('Mosquitto: one mqtt.js process with every subscriber session (clean: false) and one publisher, QoS 1; "lost" for Mosquitto = messages never received')
   }
+  const ph = r.phases
+  const phaseFigures = Object.fromEntries(Object.entries(ph).map(([k, v]) => [`phase ${k}`, v]))
   return {
     id,
     title,
     table: {
-      columns: ['system', 'members', 'messages', 'acknowledged', 'seconds', 'messages/s', 'missing from inboxes', 'duplicated', 'left in outbox'],
+      columns: ['system', 'members', 'messages', 'acknowledged', 'seconds', 'messages/s', 'lost', 'still queued', 'duplicated', 'left in outbox'],
       rows
     },
+    extra: [{ caption: 'TMTP\'s reconnection and drain apart (seconds from the first member node\'s start; CPU: process.cpuUsage(), every thread):', table: phaseTable(r) }],
     figures: {
-      ...extra, members: r.members, memberProcesses: r.processes, messages: r.messages, acknowledged: r.acknowledged, complete: r.complete, queueMs: r.queueMs, elapsedMs: r.elapsedMs, perSec: r.perSec, lost: r.lost, duplicated: r.duplicated, leftInOutbox: r.siteQueuedAfter
+      ...extra, members: r.members, memberProcesses: r.processes, messages: r.messages, acknowledged: r.acknowledged, complete: r.complete, queueMs: r.queueMs, elapsedMs: r.elapsedMs, perSec: r.perSec, lost: r.lost, stillQueued: r.stillQueued, duplicated: r.duplicated, leftInOutbox: r.siteQueuedAfter, ...phaseFigures
     },
     notes
+  }
+}
+
+function phaseTable (r: StoreForwardResult): Table {
+  const ph = r.phases
+  const s = (ms: number): string => (ms / 1000).toFixed(2)
+  const us = (v: number | null): string => v === null || !Number.isFinite(v) ? 'n/a' : v.toFixed(0)
+  const connectedTo = ph.allConnected ? `all ${ph.connected}` : `only ${ph.connected} of ${r.members}`
+  return {
+    columns: ['phase', 'from s', 'to s', 'site CPU', 'members\' CPU', 'acknowledged in it', 'messages/s'],
+    rows: [
+      [`members' own start-up (${r.members} nodes in ${r.processes} processes: LevelDB, keys, libp2p)`, s(0), s(ph.membersStartedMs), '', `${(ph.memberStartupCpuUs / 1000).toFixed(1)} ms per member`, '', ''],
+      [`reconnection: until ${connectedTo} devices had connected to the site`, s(0), s(ph.connectedMs), `${us(ph.reconnectSiteCpuUs)} µs per device connection (${us(ph.reconnectSiteCpuUsNet)} less the drain meanwhile)`, '', ph.acknowledgedWhileConnecting, ''],
+      ['drain once every device was connected', s(ph.connectedMs), s(r.elapsedMs), `${us(ph.drainSiteCpuUs)} µs per message`, '', ph.drainAcknowledged, ph.allConnected ? ph.drainPerSec : 'n/a'],
+      ['the members after their start-up (connecting, receiving), whole run', '', '', '', `${us(ph.memberAfterStartupCpuUs)} µs per message`, r.acknowledged, '']
+    ]
   }
 }
 

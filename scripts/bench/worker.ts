@@ -3,11 +3,13 @@
  * build/ by `npm run build:harness` and run on plain node:
  *
  *   node build/scripts/bench/worker.js floor <data dir>
+ *   node build/scripts/bench/worker.js work <data dir>
  *   node build/scripts/bench/worker.js mqtt
  *
  * `floor` is one end of the floors: a libp2p stream between nodes built as TMTP's are, or a
- * plain TCP socket, both with TMTP's framing and nothing else; `mqtt` holds the Mosquitto
- * peer's clients. TMTP's sites and members run in scripts/lib/node-host.ts. Every loop here
+ * plain TCP socket, both with TMTP's framing and nothing else; `work` is the required-work
+ * floor (scripts/bench/work-floor.ts: both ends' work, no transport); `mqtt` holds the
+ * Mosquitto peer's clients. TMTP's sites and members run in scripts/lib/node-host.ts. Every loop here
  * is bounded by a count and by a deadline.
  */
 import '../../src/polyfill.js'
@@ -23,6 +25,7 @@ import { encodeFrames, FrameDecoder } from '../../src/protocol/framing.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
 import { now, withTimeout } from '../../src/cli/time.js'
 import { serveIpc } from '../lib/ipc-child.js'
+import type { WorkArgs } from './work-floor.js'
 
 type Handler = (args: any) => Promise<unknown>
 
@@ -157,6 +160,11 @@ async function main (): Promise<void> {
   if (process.send === undefined) throw new Error('run me with an IPC channel (see scripts/bench/ipc.ts)')
   const roles: Record<string, () => Promise<Record<string, Handler>>> = {
     floor: floorRole,
+    // the required-work floor: both ends' work in this process, no transport
+    work: async () => {
+      const { requiredWork } = await import('./work-floor.js')
+      return { run: async (args: WorkArgs) => await requiredWork(dir, args), stop: async () => null }
+    },
     // mqtt.js is loaded only by the Mosquitto peer's children
     mqtt: async () => await (await import('./mqtt-client.js')).mqttRole()
   }

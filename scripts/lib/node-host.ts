@@ -11,12 +11,13 @@
  * goes away. Every wait here is bounded by a deadline.
  */
 import { join } from 'node:path'
+import type { PeerId } from '@libp2p/interface'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createMemberNode, createSiteNode, LIMIT_RANGES, type MemberNode, type SiteNode } from 'tmtp'
 import { checkInbox } from '../../src/cli/exactly-once.js'
 import { concurrently, now, waitFor, withTimeout } from '../../src/cli/time.js'
 import { serveIpc, type IpcHandlers } from './ipc-child.js'
-import type { Delivered, HostCheck, HostCommand, HostCommands, HostOptions, HostReady, HostRole, SendArgs, SendOutcome, Sent } from './node-process.js'
+import type { Delivered, HostCheck, HostCommand, HostCommands, HostOptions, HostReady, HostRole, PeersSnapshot, SendArgs, SendOutcome, Sent } from './node-process.js'
 
 type Handlers = { [C in HostCommand]?: (args: HostCommands[C]['args']) => Promise<HostCommands[C]['result']> }
 
@@ -92,6 +93,22 @@ function siteHandlers (site: SiteNode): Handlers {
     return { sent: total, startAt, queuedAt: now(), ids }
   }
 
+  /** Device copies of these messages by state; with `unknownToo`, a message the site does not know is `unknown` instead of an error. */
+  const countStates = async (ids: string[], unknownToo: boolean): Promise<Record<string, number>> => {
+    const counts: Record<string, number> = {}
+    for (const id of ids) {
+      let states: string[]
+      try {
+        states = (await site.message(id)).devices.map(d => d.state)
+      } catch (err) {
+        if (!unknownToo || (err as { code?: string }).code !== 'UNKNOWN_MESSAGE') throw err
+        states = ['unknown']
+      }
+      for (const state of states) counts[state] = (counts[state] ?? 0) + 1
+    }
+    return counts
+  }
+
   return {
     invite: async ({ refs }) => {
       const tokens: string[] = []
@@ -164,12 +181,27 @@ function siteHandlers (site: SiteNode): Handlers {
     waitDelivered: async ({ count, timeoutMs }) => await acknowledged(count, timeoutMs),
     delivered: async () => ({ ...delivered }),
     stats: async () => await site.stats(),
-    states: async ({ ids }) => {
-      const counts: Record<string, number> = {}
-      for (const id of ids) {
-        for (const device of (await site.message(id)).devices) counts[device.state] = (counts[device.state] ?? 0) + 1
+    states: async ({ ids }) => await countStates(ids, false),
+    locate: async ({ ids }) => await countStates(ids, true),
+    watchPeers: async ({ count, timeoutMs }) => {
+      const seen = new Set(site.libp2p.getPeers().map(p => p.toString()))
+      let snapshot: PeersSnapshot | undefined
+      const take = (complete: boolean): PeersSnapshot => {
+        const c = process.cpuUsage()
+        return { complete, peers: seen.size, at: now(), cpu: c.user + c.system, delivered: delivered.delivered }
       }
-      return counts
+      // the snapshot is taken in the event itself: the moment the last peer connected
+      const onConnect = (event: CustomEvent<PeerId>): void => {
+        seen.add(event.detail.toString())
+        if (snapshot === undefined && seen.size >= count) snapshot = take(true)
+      }
+      if (seen.size >= count) return take(true)
+      site.libp2p.addEventListener('peer:connect', onConnect)
+      try {
+        return await waitFor(() => `${count} peers`, () => snapshot, timeoutMs, POLL_MS).catch(() => take(false))
+      } finally {
+        site.libp2p.removeEventListener('peer:connect', onConnect)
+      }
     }
   }
 }
@@ -254,11 +286,12 @@ class Members {
   }
 
   /** One member's inbox against the subjects sent to it. */
-  async check (ref: string, subjects: string[]): Promise<HostCheck> {
+  async check (ref: string, subjects: string[], missing = false): Promise<HostCheck> {
     const m = this.get(ref)
     const inbox = await this.node(ref).inbox()
     const c = checkInbox(inbox, subjects.map(subject => ({ subject })))
-    return { members: 1, received: c.received, lost: c.lost.length, duplicated: c.extraCopies, unexpected: c.unexpected.length, extraEvents: Math.max(0, m.events - c.received), lostSamples: c.lost.slice(0, 5).map(s => `${ref}:${s}`) }
+    const lost = c.lost.map(s => `${ref}:${s}`)
+    return { members: 1, received: c.received, lost: c.lost.length, duplicated: c.extraCopies, unexpected: c.unexpected.length, extraEvents: Math.max(0, m.events - c.received), lostSamples: lost.slice(0, 5), missing: missing ? lost : undefined }
   }
 
   handlers (role: HostRole): Handlers {
@@ -295,13 +328,14 @@ class Members {
       inbox: async ({ ref }) => (await this.node(ref).inbox()).map(m => ({ id: m.id, seq: m.seq, subject: m.subject })),
       received: async () => this.received(),
       waitReceived: async ({ count, timeoutMs }) => await waitFor(() => `${count} messages (${this.received()} so far)`, () => { const n = this.received(); return n >= count && n }, timeoutMs, POLL_MS),
-      check: async ({ expected }) => {
-        const total: HostCheck = { members: 0, received: 0, lost: 0, duplicated: 0, unexpected: 0, extraEvents: 0, lostSamples: [] }
+      check: async ({ expected, missing }) => {
+        const total: HostCheck = { members: 0, received: 0, lost: 0, duplicated: 0, unexpected: 0, extraEvents: 0, lostSamples: [], missing: missing === true ? [] : undefined }
         const refs = Object.keys(expected)
         await concurrently(refs.length, PARALLEL, async i => {
-          const c = await this.check(refs[i], expected[refs[i]])
+          const c = await this.check(refs[i], expected[refs[i]], missing === true)
           for (const key of ['members', 'received', 'lost', 'duplicated', 'unexpected', 'extraEvents'] as const) total[key] += c[key]
           if (total.lostSamples.length < 10) total.lostSamples.push(...c.lostSamples)
+          total.missing?.push(...(c.missing ?? []))
         })
         return total
       }

@@ -104,6 +104,20 @@ export interface HostCheck {
   extraEvents: number
   /** `ref:subject` of a few lost messages. */
   lostSamples: string[]
+  /** `ref:subject` of every lost message, when `check` was asked for them. */
+  missing?: string[]
+}
+
+/** The site at the moment `count` distinct peers had connected (or when the wait ran out). */
+export interface PeersSnapshot {
+  /** Whether `count` peers connected within the wait. */
+  complete: boolean
+  peers: number
+  /** now() at that moment, and the process's CPU time (all threads, µs). */
+  at: number
+  cpu: number
+  /** 'delivered' events by then since the last throughput (or the start). */
+  delivered: number
 }
 
 type None = Record<string, never>
@@ -140,6 +154,10 @@ export interface HostCommands {
   stats: { args: None, result: { queued: number, activeDeliveries: number, states: Record<string, number> } }
   /** How many of these messages are in each delivery state, over all their devices. */
   states: { args: { ids: string[] }, result: Record<string, number> }
+  /** As `states`, but a message the site does not know counts as `unknown` instead of failing ('queued': still in the outbox). */
+  locate: { args: { ids: string[] }, result: Record<string, number> }
+  /** Resolves when `count` distinct peers are connected or have connected since the call, with the site's CPU time at that moment. */
+  watchPeers: { args: { count: number, timeoutMs: number }, result: PeersSnapshot }
 
   // member, members: `ref` names one of the members; it may be left out when the process hosts one
   /** members: starts a new member node per reference (in `<dataDir>/<ref>`); their PeerIds. */
@@ -157,8 +175,8 @@ export interface HostCommands {
   received: { args: None, result: number }
   /** Resolves once `received` reaches `count`. */
   waitReceived: { args: { count: number, timeoutMs: number }, result: number }
-  /** Each listed member's inbox against the subjects sent to it. */
-  check: { args: { expected: Record<string, string[]> }, result: HostCheck }
+  /** Each listed member's inbox against the subjects sent to it; with `missing`, every lost `ref:subject` too. */
+  check: { args: { expected: Record<string, string[]>, missing?: boolean }, result: HostCheck }
 }
 
 export type HostCommand = keyof HostCommands
