@@ -67,7 +67,8 @@ const MESSAGE_IDS = [
   'a949f698975e48b01fc5087610fb488d',
   'b10f651ac7aee3d646c663905f5264b1',
   '9fc127107b79b0ddb2add2efb63bbbc1',
-  '5a1c3f0e9d2b47a68c01f2e3d4c5b6a7'
+  '5a1c3f0e9d2b47a68c01f2e3d4c5b6a7',
+  '0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a'
 ]
 
 /** 2025-11-26T00:00:00Z */
@@ -344,8 +345,8 @@ function header (from: Ed25519Signer, to: Ed25519Signer, id: Uint8Array, epoch: 
   return { version: WIRE_VERSION, id: id as Uint8Array<ArrayBuffer>, sender: from.peerId as Uint8Array<ArrayBuffer>, recipient: to.peerId as Uint8Array<ArrayBuffer>, epoch, seq, created, expires }
 }
 
-function content (subject: string, body: string, contentType = '', thread?: Uint8Array, replyTo?: Uint8Array): Content {
-  return { subject, body, contentType, thread: (thread ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, replyTo: (replyTo ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> }
+function content (subject: string, body: string, contentType = '', thread?: Uint8Array, replyTo?: Uint8Array, group = ''): Content {
+  return { subject, body, contentType, thread: (thread ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, replyTo: (replyTo ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, group }
 }
 
 function envelopeCases (f: Fixture): EnvelopeCase[] {
@@ -387,6 +388,12 @@ function envelopeCases (f: Fixture): EnvelopeCase[] {
       direction: 'site_to_device',
       header: header(f.site, f.device, f.ids[8], 1, 6, sent + 5 * MINUTE, 0),
       content: content('\ufeffNotice', 'The subject starts with the three bytes ef bb bf.')
+    },
+    {
+      name: 'site to device, sent to a group of the site: Content.group (field 6, since r3) carries the group\'s display name',
+      direction: 'site_to_device',
+      header: header(f.site, f.device, f.ids[9], 1, 7, sent + 6 * MINUTE, sent + 7 * DAY),
+      content: content('Outing on Friday', 'Bring a packed lunch.', '', undefined, undefined, 'Class 3B — Frühling')
     }
   ]
 }
@@ -770,13 +777,14 @@ async function negativeVectors (f: Fixture): Promise<JsonObject> {
 
   // spec 11.2: every Content limit, sealed correctly (the sender's own checks bypassed)
   const sealContent = (seq: number, c: Partial<Content>): Uint8Array => sealEnvelope(keys, header(f.site, f.device, id8, 1, seq, sent, expires),
-    Content.encode({ subject: '', body: '', contentType: '', thread: new Uint8Array(0), replyTo: new Uint8Array(0), ...c } as Content))
+    Content.encode({ subject: '', body: '', contentType: '', thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '', ...c } as Content))
   const limitCases: Array<[string, Partial<Content>, Partial<Content> | undefined]> = [
     ['subject of 1025 bytes', { subject: 'é'.repeat(512) + 'a' }, { subject: 'é'.repeat(512) }],
     ['body of 65537 bytes', { body: 'a'.repeat(65537) }, undefined],
     ['content_type of 129 bytes', { contentType: 'text/' + 'x'.repeat(124) }, { contentType: 'text/' + 'x'.repeat(123) }],
     ['thread of 15 bytes', { thread: id6.slice(0, 15) }, { thread: id6.slice() }],
-    ['reply_to of 17 bytes', { replyTo: Uint8Array.from([...id6, 0]) }, { replyTo: id6.slice() }]
+    ['reply_to of 17 bytes', { replyTo: Uint8Array.from([...id6, 0]) }, { replyTo: id6.slice() }],
+    ['group of 129 bytes', { group: 'Class ' + 'é'.repeat(61) + 'a' }, { group: 'Class ' + 'é'.repeat(61) }]
   ]
   limitCases.forEach(([what, bad, ok], i) => {
     add(`content with a ${what}`, 'receive_envelope', receive(sealContent(20 + i, bad), now), 'BAD_FRAME',

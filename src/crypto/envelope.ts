@@ -1,5 +1,5 @@
 import { equalBytes, publicKeyFromPeerId } from './ed25519.js'
-import { Content, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, TmtpError, WIRE_VERSION } from '../protocol/index.js'
+import { Content, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, TmtpError, WIRE_VERSION } from '../protocol/index.js'
 import type { DirectionKey } from './epoch.js'
 
 /**
@@ -35,7 +35,8 @@ export function encodeContent (content: Partial<Content>): Uint8Array {
     body: content.body ?? '',
     contentType: content.contentType ?? '',
     thread: content.thread ?? new Uint8Array(0),
-    replyTo: content.replyTo ?? new Uint8Array(0)
+    replyTo: content.replyTo ?? new Uint8Array(0),
+    group: content.group ?? ''
   }
   checkContent(value)
   return Content.encode(value)
@@ -45,6 +46,7 @@ function checkContent (content: Content): void {
   requireMaxBytes(content.subject, MAX_SUBJECT_BYTES, 'subject')
   requireMaxBytes(content.body, MAX_BODY_BYTES, 'body')
   requireMaxBytes(content.contentType, MAX_CONTENT_TYPE_BYTES, 'content type')
+  requireMaxBytes(content.group, MAX_GROUP_NAME_BYTES, 'group')
   for (const [field, id] of [['thread', content.thread], ['reply_to', content.replyTo]] as const) {
     if (id.byteLength !== 0) requireLength(id, MESSAGE_ID_BYTES, field)
   }

@@ -36,6 +36,8 @@ export const MAX_REF_BYTES = 256
 export const MAX_SUBJECT_BYTES = 1024
 export const MAX_BODY_BYTES = 64 * 1024
 export const MAX_CONTENT_TYPE_BYTES = 128
+/** Content.group: the display name of the site's group a message was sent to (since r3). */
+export const MAX_GROUP_NAME_BYTES = 128
 export const MAX_MEMBER_ID_BYTES = 128
 export const MAX_ACK_IDS = 1024
 

@@ -102,7 +102,7 @@ const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.KeyEpoch, { 1: LEN, 2: LEN, 3: U64, 4: LEN, 5: U64, 6: U64 }],
   [pb.EnvelopeHeader, { 1: U32, 2: LEN, 3: LEN, 4: LEN, 5: U64, 6: U64, 7: U64, 8: U64 }],
   [pb.Envelope, ENVELOPE],
-  [pb.Content, { 1: STR, 2: STR, 3: STR, 4: LEN, 5: LEN }],
+  [pb.Content, { 1: STR, 2: STR, 3: STR, 4: LEN, 5: LEN, 6: STR }],
   [pb.AckBody, { 1: LEN, 2: LEN, 3: LEN, 4: U64 }],
   [pb.Reject, REJECT],
   [pb.StreamError, STREAM_ERROR],
@@ -136,7 +136,7 @@ function readVarint (bytes: Uint8Array, pos: number, maxBytes: number, minimal: 
  * test/protocol/messages.spec.ts holds these decodes to protons' for any message.
  */
 const FLAT_FIELDS = new Map<object, Readonly<Record<number, string>>>([
-  [pb.Content, { 1: 'subject', 2: 'body', 3: 'contentType', 4: 'thread', 5: 'replyTo' }],
+  [pb.Content, { 1: 'subject', 2: 'body', 3: 'contentType', 4: 'thread', 5: 'replyTo', 6: 'group' }],
   [pb.EnvelopeHeader, { 1: 'version', 2: 'id', 3: 'sender', 4: 'recipient', 5: 'epoch', 6: 'seq', 7: 'created', 8: 'expires' }]
 ])
 

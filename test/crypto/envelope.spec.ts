@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { checkEnvelopeHeader, decodeContent, decryptContent, decryptEnvelope, encodeContent, messageNonce, parseEnvelope, sealEnvelope, type CheckEnvelopeOptions } from '../../src/crypto/envelope.js'
 import { createKeyEpoch, openKeyEpoch, type DirectionKey, type EpochKeys } from '../../src/crypto/epoch.js'
-import { DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_SUBJECT_BYTES } from '../../src/protocol/constants.js'
+import { DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_GROUP_NAME_BYTES, MAX_SUBJECT_BYTES } from '../../src/protocol/constants.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { Content, Envelope, EnvelopeHeader, Push } from '../../src/protocol/pb/tmtp.js'
 import { flipBit, throwsTmtp, onlyTmtpErrors } from '../support/assertions.js'
@@ -68,7 +68,7 @@ describe('crypto/envelope', () => {
     it('site to device: sealed with siteToDevice, opened by the device', () => {
       const bytes = sealEnvelope(siteKeys.siteToDevice, siteHeader(), encodeContent({ subject: 'Hello', body: 'from the site' }))
       const content = receive(bytes, deviceKeys.siteToDevice, AT_DEVICE)
-      assert.deepStrictEqual(content, { subject: 'Hello', body: 'from the site', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0) })
+      assert.deepStrictEqual(content, { subject: 'Hello', body: 'from the site', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '' })
     })
 
     it('device to site: sealed with deviceToSite, opened by the site', () => {
@@ -103,7 +103,7 @@ describe('crypto/envelope', () => {
     it('seals empty content into a tag-only ciphertext that opens to the defaults', () => {
       const bytes = sealEnvelope(siteKeys.siteToDevice, siteHeader(), encodeContent({}))
       assert.equal(parseEnvelope(bytes).ciphertext.byteLength, 16)
-      assert.deepStrictEqual(receive(bytes, deviceKeys.siteToDevice, AT_DEVICE), { subject: '', body: '', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0) })
+      assert.deepStrictEqual(receive(bytes, deviceKeys.siteToDevice, AT_DEVICE), { subject: '', body: '', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '' })
     })
 
     it('parses an Envelope already decoded from a Push frame', () => {
@@ -134,7 +134,8 @@ describe('crypto/envelope', () => {
         body: fc.string({ unit: 'grapheme', maxLength: 1000 }),
         contentType: fc.constantFrom('', 'text/plain', 'text/markdown', 'application/json'),
         thread: id,
-        replyTo: id
+        replyTo: id,
+        group: fc.oneof(fc.constant(''), fc.string({ unit: 'grapheme', maxLength: 30 }))
       })
       fc.assert(fc.property(header, content, fc.boolean(), (h, c, down) => {
         const full = down ? siteHeader(h) : deviceHeader(h)
@@ -318,9 +319,12 @@ describe('crypto/envelope', () => {
       throwsTmtp(() => encodeContent({ body: 'a' + '😀'.repeat(MAX_BODY_BYTES / 4) }), ErrorCode.BAD_FRAME)
     })
 
-    it('limits the content type to 128 bytes and thread / reply_to to empty or 16 bytes', () => {
+    it('limits the content type and the group to 128 bytes and thread / reply_to to empty or 16 bytes', () => {
       encodeContent({ contentType: ascii(128) })
       throwsTmtp(() => encodeContent({ contentType: ascii(129) }), ErrorCode.BAD_FRAME)
+      assert.equal(MAX_GROUP_NAME_BYTES, 128)
+      encodeContent({ group: 'é'.repeat(MAX_GROUP_NAME_BYTES / 2) })
+      throwsTmtp(() => encodeContent({ group: 'é'.repeat(MAX_GROUP_NAME_BYTES / 2) + 'a' }), ErrorCode.BAD_FRAME)
       for (const n of [1, 15, 17, 32]) {
         throwsTmtp(() => encodeContent({ thread: new Uint8Array(n) }), ErrorCode.BAD_FRAME)
         throwsTmtp(() => encodeContent({ replyTo: new Uint8Array(n) }), ErrorCode.BAD_FRAME)
@@ -332,6 +336,8 @@ describe('crypto/envelope', () => {
       throwsTmtp(() => decodeContent(wire({ subject: ascii(MAX_SUBJECT_BYTES + 1) })), ErrorCode.BAD_FRAME)
       throwsTmtp(() => decodeContent(wire({ body: '€'.repeat(MAX_BODY_BYTES / 3 + 1) })), ErrorCode.BAD_FRAME)
       throwsTmtp(() => decodeContent(wire({ contentType: ascii(129) })), ErrorCode.BAD_FRAME)
+      throwsTmtp(() => decodeContent(wire({ group: ascii(MAX_GROUP_NAME_BYTES + 1) })), ErrorCode.BAD_FRAME)
+      assert.equal(decodeContent(wire({ group: ascii(MAX_GROUP_NAME_BYTES) })).group, ascii(MAX_GROUP_NAME_BYTES))
       throwsTmtp(() => decodeContent(wire({ thread: new Uint8Array(15) })), ErrorCode.BAD_FRAME)
       throwsTmtp(() => decodeContent(wire({ replyTo: new Uint8Array(1) })), ErrorCode.BAD_FRAME)
       throwsTmtp(() => decodeContent(Uint8Array.from([0x0a, 0x05, 0x61])), ErrorCode.BAD_FRAME)

@@ -155,7 +155,7 @@ describe('protocol/messages', () => {
     it('decodes the Content and the EnvelopeHeader in its own pass as protons does, for any bytes (property)', () => {
       const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constant('\uFEFFwith a byte-order mark'))
       const u64 = fc.oneof(fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }))
-      const content = fc.record({ subject: text, body: text, contentType: text, thread: fc.uint8Array({ maxLength: 20 }), replyTo: fc.uint8Array({ maxLength: 20 }) }, { requiredKeys: [] })
+      const content = fc.record({ subject: text, body: text, contentType: text, thread: fc.uint8Array({ maxLength: 20 }), replyTo: fc.uint8Array({ maxLength: 20 }), group: text }, { requiredKeys: [] })
       const header = fc.record({ version: fc.nat(), id: fc.uint8Array({ maxLength: 20 }), sender: fc.uint8Array({ maxLength: 40 }), recipient: fc.uint8Array({ maxLength: 40 }), epoch: u64, seq: u64, created: u64, expires: u64 }, { requiredKeys: [] })
       const same = <T>(codec: MessageCodec<T>, bytes: Uint8Array): void => {
         let expected: T | Error
@@ -187,8 +187,8 @@ describe('protocol/messages', () => {
         if (altered.byteLength > 0) altered[at % altered.byteLength] = byte
         same(pb.EnvelopeHeader, altered)
       }), { numRuns: 500 })
-      // the last of a repeated field wins, unknown fields are skipped, absent ones are defaults
-      const twice = bytesOf(...pb.Content.encode({ subject: 'a' }), ...pb.Content.encode({ subject: 'b' }), 0x30, 1)
+      // the last of a repeated field wins, unknown fields (7, a varint) are skipped, absent ones are defaults
+      const twice = bytesOf(...pb.Content.encode({ subject: 'a' }), ...pb.Content.encode({ subject: 'b' }), 0x38, 1)
       assert.deepStrictEqual(decodeMessage(pb.Content, twice, 'content'), pb.Content.decode(twice))
       assert.equal(decodeMessage(pb.Content, twice, 'content').subject, 'b')
     })
@@ -206,7 +206,7 @@ describe('protocol/messages', () => {
     it('knows every message of spec/tmtp.proto', () => {
       assert.equal(proto.messages.length, 17)
       for (const message of proto.messages) assert.equal(typeof codecOf(message)?.decode, 'function', message)
-      assert.equal(proto.fields.length, 63)
+      assert.equal(proto.fields.length, 64)
     })
 
     it('decodes every field of the proto with its declared wire type', () => {

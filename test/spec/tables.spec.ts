@@ -117,6 +117,7 @@ describe('spec/tmtp.md tables hold the code\'s values', () => {
       subject: [protocol.MAX_SUBJECT_BYTES],
       body: [protocol.MAX_BODY_BYTES, protocol.MAX_BODY_BYTES],
       content_type: [protocol.MAX_CONTENT_TYPE_BYTES],
+      group: [protocol.MAX_GROUP_NAME_BYTES],
       // what a JavaScript number holds exactly: the decoders refuse more
       'uint64 values': [Number.MAX_SAFE_INTEGER],
       'envelopes per epoch and direction (MAX_EPOCH_ENVELOPES)': [protocol.MAX_EPOCH_ENVELOPES],

@@ -66,7 +66,7 @@ export const envelopeHeader = (): fc.Arbitrary<pb.EnvelopeHeader> => rec({
 })
 export const envelope = (): fc.Arbitrary<pb.Envelope> => rec({ header: bytes(96), ciphertext: bytes(96) })
 export const content = (): fc.Arbitrary<pb.Content> => rec({
-  subject: text(), body: text(64), contentType: text(), thread: bytes(16), replyTo: bytes(16)
+  subject: text(), body: text(64), contentType: text(), thread: bytes(16), replyTo: bytes(16), group: text()
 })
 export const ackBody = (): fc.Arbitrary<pb.AckBody> => rec({
   sender: bytes(), receiver: bytes(), ids: fc.array(bytes(16), { maxLength: 12 }), time: uint64()

@@ -1415,6 +1415,7 @@ export interface Content {
   contentType: string
   thread: Uint8Array<ArrayBuffer>
   replyTo: Uint8Array<ArrayBuffer>
+  group: string
 }
 
 export namespace Content {
@@ -1452,6 +1453,11 @@ export namespace Content {
           w.bytes(obj.replyTo)
         }
 
+        if ((obj.group != null && obj.group !== '')) {
+          w.uint32(50)
+          w.string(obj.group)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1461,7 +1467,8 @@ export namespace Content {
           body: '',
           contentType: '',
           thread: uint8ArrayAlloc(0),
-          replyTo: uint8ArrayAlloc(0)
+          replyTo: uint8ArrayAlloc(0),
+          group: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1488,6 +1495,10 @@ export namespace Content {
             }
             case 5: {
               obj.replyTo = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.group = reader.string()
               break
             }
             default: {
@@ -1540,6 +1551,13 @@ export namespace Content {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.group`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1577,6 +1595,11 @@ export namespace Content {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ContentGroupFieldEvent {
+    field: '$.group'
+    value: string
+  }
+
   export function encode (obj: Partial<Content>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Content.codec())
   }
@@ -1585,7 +1608,7 @@ export namespace Content {
     return decodeMessage(buf, Content.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Content>): Generator<ContentSubjectFieldEvent | ContentBodyFieldEvent | ContentContentTypeFieldEvent | ContentThreadFieldEvent | ContentReplyToFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Content>): Generator<ContentSubjectFieldEvent | ContentBodyFieldEvent | ContentContentTypeFieldEvent | ContentThreadFieldEvent | ContentReplyToFieldEvent | ContentGroupFieldEvent> {
     return streamMessage(buf, Content.codec(), opts)
   }
 }
