@@ -5,6 +5,9 @@ import type { DeliveryEvent } from '../store/index.js'
 /** The most names one send may list (the API schema takes its bound from here). */
 export const MAX_SEND_RECIPIENTS = 1000
 
+/** The most groups one send may name. */
+export const MAX_SEND_GROUPS = 100
+
 /** Longest topic, in characters. */
 export const MAX_TOPIC_LENGTH = 256
 
@@ -13,8 +16,15 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 256
 
 /** What a site's backend asks to send (the library's `send`, the API's POST /v1/messages). */
 export interface SendRequest {
-  /** Member ids or site user references. */
-  to: string[]
+  /**
+   * Who receives it, in any mix: members by id or user reference (`to`), every member of each
+   * group named by id or name (`groups`), every member of the site (`all`). Resolved once, when
+   * the send is accepted: each device of each member so named gets one copy, and later changes
+   * of groups or members do not change who the message is for. At least one must name someone.
+   */
+  to?: string[]
+  groups?: string[]
+  all?: boolean
   subject: string
   body: string
   /** MIME type of the body; absent or empty means DEFAULT_CONTENT_TYPE. */
@@ -44,9 +54,13 @@ export type SiteEvent = DeliveryEvent
 
 /** Checks a send's shape and bounds (the byte limits of its content are checked when it is encoded). */
 export function validateSend (req: SendRequest, ttl: number, maxTtl: number): void {
-  if (!Array.isArray(req.to) || req.to.length === 0 || req.to.length > MAX_SEND_RECIPIENTS || !req.to.every(t => typeof t === 'string' && t !== '')) {
-    throw new NodeError('INVALID_ARGUMENT', `to must list 1 to ${MAX_SEND_RECIPIENTS} member ids or references`)
-  }
+  const names = (list: unknown, max: number): number => Array.isArray(list) && list.length <= max && list.every(t => typeof t === 'string' && t !== '') ? list.length : -1
+  const to = names(req.to ?? [], MAX_SEND_RECIPIENTS)
+  const groups = names(req.groups ?? [], MAX_SEND_GROUPS)
+  if (to < 0) throw new NodeError('INVALID_ARGUMENT', `to must list at most ${MAX_SEND_RECIPIENTS} member ids or references`)
+  if (groups < 0) throw new NodeError('INVALID_ARGUMENT', `groups must list at most ${MAX_SEND_GROUPS} group ids or names`)
+  if (req.all !== undefined && typeof req.all !== 'boolean') throw new NodeError('INVALID_ARGUMENT', 'all must be true or false')
+  if (to === 0 && groups === 0 && req.all !== true) throw new NodeError('INVALID_ARGUMENT', 'a send names at least one member (to), group (groups) or all members (all)')
   if (typeof req.subject !== 'string' || typeof req.body !== 'string') throw new NodeError('INVALID_ARGUMENT', 'subject and body must be strings')
   if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > maxTtl) throw new NodeError('INVALID_ARGUMENT', `ttl must be between 1 ms and ${maxTtl} ms`)
   if (req.urgency !== undefined && !isUrgency(req.urgency)) throw new NodeError('INVALID_ARGUMENT', `urgency must be one of ${URGENCIES.join(', ')}`)

@@ -1,9 +1,11 @@
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
-import { createKeyEpoch, encodeContent, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer, type EpochKeys } from '../crypto/index.js'
-import { EnvelopeHeader, isTmtpError, MAX_EPOCH_ENVELOPES, Push, WIRE_VERSION, type ErrorCode } from '../protocol/index.js'
+import { createKeyEpoch, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer, type EpochKeys } from '../crypto/index.js'
+import { EnvelopeHeader, MAX_EPOCH_ENVELOPES, Push, WIRE_VERSION, type ErrorCode } from '../protocol/index.js'
 import { Mutex, NodeError } from '../util/index.js'
 import { epochKeysFromRecord, epochKeysToRecord, type EpochRecord, type MemberRecord, type MessageRecord, type OutboxEntry, type Recipient, type SettledRecord, type SettledState, type SiteStore, type Write } from '../store/index.js'
-import { messageIdFromHex, newMessageId } from './ids.js'
+import { newMessageId } from './ids.js'
+import { RecipientResolver } from './recipients.js'
+import { contentEncoder } from './send-content.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
 import { validateSend, type SendRequest, type SendResult, type SiteEvent } from './send-request.js'
 import { DEFAULT_URGENCY, URGENCY_RANK } from './urgency.js'
@@ -40,7 +42,6 @@ interface DeviceState {
 }
 
 const SWEEP_BATCH = 1000
-const MEMBER_CACHE_SIZE = 10_000
 
 /**
  * The site's outbox (spec 11.3, "Sealing"): seals each message once per recipient device under
@@ -52,8 +53,8 @@ export class SiteOutbox {
   private readonly store: SiteStore
   private readonly lock = new Mutex()
   private readonly devices = new Map<string, DeviceState>()
-  /** Members by id and by reference, as sends name them; cleared on every membership change. */
-  private readonly members = new Map<string, MemberRecord>()
+  /** Who a send is for: its members, groups and `all`, resolved once, when it is accepted. */
+  private readonly recipients: RecipientResolver
   private readonly listeners = new Map<string, Set<(first?: string) => void>>()
   private queuedListener?: (peer: string) => void
 
@@ -62,25 +63,14 @@ export class SiteOutbox {
   constructor (opts: SiteOutboxOptions) {
     this.opts = opts
     this.store = opts.store
+    this.recipients = new RecipientResolver(opts.store)
     this.sealSince = opts.sealSince ?? 0
   }
 
   async send (req: SendRequest): Promise<SendResult> {
     const ttl = req.ttlMs ?? this.opts.defaultTtlMs
     validateSend(req, ttl, this.opts.maxTtlMs)
-    let content: Uint8Array
-    try {
-      content = encodeContent({
-        subject: req.subject,
-        body: req.body,
-        contentType: req.contentType ?? '',
-        thread: messageIdFromHex(req.thread, 'thread'),
-        replyTo: messageIdFromHex(req.replyTo, 'replyTo')
-      })
-    } catch (err) {
-      if (isTmtpError(err)) throw new NodeError('INVALID_ARGUMENT', err.message)
-      throw err
-    }
+    const contentFor = contentEncoder(req)
     const rank = URGENCY_RANK[req.urgency ?? DEFAULT_URGENCY]
 
     const { done, events, result, devices } = await this.lock.run(async () => {
@@ -88,7 +78,7 @@ export class SiteOutbox {
         const earlier = await this.store.earlierSend(req.idempotencyKey)
         if (earlier !== undefined) return { done: Promise.resolve(), events: [], result: await this.earlierSend(earlier), devices: new Map<string, string>() }
       }
-      const members = await this.resolve(req.to)
+      const addressees = await this.recipients.resolve(req)
       const now = this.opts.now()
       const idBytes = newMessageId()
       const id = uint8ArrayToString(idBytes, 'base16')
@@ -100,7 +90,7 @@ export class SiteOutbox {
       /** The outbox key written for each device. */
       const touched = new Map<string, string>()
       const full: Array<{ member: string, device: string }> = []
-      for (const member of members) {
+      for (const { member, group } of addressees) {
         if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes, events)
         for (const device of member.devices) {
           const state = await this.deviceState(device)
@@ -119,7 +109,7 @@ export class SiteOutbox {
             seq,
             created: now,
             expires
-          }, content)
+          }, contentFor(group))
           const queued = this.store.queueEnvelope(device, rank, seq, Push.encode({ envelope }))
           writes.push(...queued.writes)
           recipients.push({ member: member.id, device, seq, rank })
@@ -144,7 +134,7 @@ export class SiteOutbox {
         urgency: req.urgency ?? DEFAULT_URGENCY,
         topic: req.topic,
         subject: req.subject,
-        members: members.map(m => m.id),
+        members: addressees.map(a => a.member.id),
         recipients,
         idempotencyKey: req.idempotencyKey
       }
@@ -173,21 +163,6 @@ export class SiteOutbox {
       recipients: message.recipients.map(r => ({ member: r.member, device: r.device })),
       duplicate: true
     }
-  }
-
-  private async resolve (to: string[]): Promise<MemberRecord[]> {
-    const found = new Map<string, MemberRecord>()
-    for (const name of to) {
-      let member = this.members.get(name)
-      if (member === undefined) {
-        member = await this.store.memberByName(name)
-        if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(name)}`)
-        if (this.members.size >= MEMBER_CACHE_SIZE) this.members.clear()
-        this.members.set(name, member)
-      }
-      found.set(member.id, member)
-    }
-    return [...found.values()]
   }
 
   private async replaceTopic (member: MemberRecord, topic: string, id: string, now: number, writes: Write[], events: SiteEvent[]): Promise<void> {
@@ -266,7 +241,7 @@ export class SiteOutbox {
 
   /** Forgets cached members after a join, leave or removal. */
   membersChanged (): void {
-    this.members.clear()
+    this.recipients.clear()
   }
 
   private notify (device: string, first: string): void {

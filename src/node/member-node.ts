@@ -65,6 +65,8 @@ export interface InboxMessage {
   contentType: string
   thread: string
   replyTo: string
+  /** The display name of the site's group the message was sent to (spec 11.2), or ''. */
+  group: string
   created: number
   expires: number
   received: number
@@ -428,6 +430,7 @@ function toMessage (record: InboxRecord, content: Content, siteName: string): In
     contentType: content.contentType,
     thread: uint8ArrayToString(content.thread, 'base16'),
     replyTo: uint8ArrayToString(content.replyTo, 'base16'),
+    group: content.group,
     created: record.created,
     expires: record.expires,
     received: record.received,

@@ -8,6 +8,8 @@ import type { SiteOutbox } from '../delivery/index.js'
 export interface SiteMembershipOptions {
   store: SiteStore
   outbox: SiteOutbox
+  /** Held for every change of membership; the site's groups share it. @default a lock of its own */
+  lock?: Mutex
   signer: Ed25519Signer
   siteName: string
   inviteTtlMs: number
@@ -46,13 +48,14 @@ export interface MemberView {
 export class SiteMembership {
   private readonly opts: SiteMembershipOptions
   private readonly store: SiteStore
-  private readonly lock = new Mutex()
+  private readonly lock: Mutex
   private readonly joinLimiter: RateLimiter
   private readonly networkJoinLimiter: RateLimiter
 
   constructor (opts: SiteMembershipOptions) {
     this.opts = opts
     this.store = opts.store
+    this.lock = opts.lock ?? new Mutex()
     this.joinLimiter = new RateLimiter(opts.joinsPerMinute, 60_000)
     this.networkJoinLimiter = new RateLimiter(opts.joinsPerMinutePerIp, 60_000)
   }
@@ -160,15 +163,15 @@ export class SiteMembership {
 
   /**
    * Removes a member (by id or reference) and all its devices at once: their connections end,
-   * their queued messages are dropped, and invites not yet redeemed for its reference stop
-   * working.
+   * their queued messages are dropped, it leaves its groups, and invites not yet redeemed for
+   * its reference stop working.
    */
   async removeMember (idOrRef: string): Promise<MemberView> {
     const removed = await this.lock.run(async () => {
       const member = await this.store.memberByName(idOrRef)
       if (member === undefined) throw new NodeError('UNKNOWN_MEMBER', `no member with id or reference ${JSON.stringify(idOrRef)}`)
       const view = await this.view(member)
-      await this.store.write(this.store.removeMember(member, this.opts.now()))
+      await this.store.write([...this.store.removeMember(member, this.opts.now()), ...await this.store.groups.leaveGroups(member.id)])
       this.opts.outbox.membersChanged()
       return view
     })

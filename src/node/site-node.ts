@@ -5,8 +5,8 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Registry } from 'prom-client'
 import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
-import { EventJournal, SiteStore, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
-import { NodeError, unref } from '../util/index.js'
+import { EventJournal, SiteStore, type GroupView, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
+import { Mutex, NodeError, unref } from '../util/index.js'
 import { keepableAddrs, networkOf, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
 import { DEFAULTS } from './defaults.js'
@@ -14,6 +14,7 @@ import { resolveLimits, type NodeLimits } from './limits.js'
 import type { TypedEventEmitter } from 'main-event'
 import { NodeShell } from './node-shell.js'
 import { RoleNode, type RoleNodeEvents } from './role-node.js'
+import { SiteGroups, type GroupChange, type GroupMembersPage, type GroupPage, type PageRequest } from './site-groups.js'
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
 import type { TmtpLibp2p } from './libp2p.js'
 import type { StorageFailure } from './storage-health.js'
@@ -89,6 +90,28 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   members: () => Promise<MemberView[]>
   member: (idOrRef: string) => Promise<MemberView>
   removeMember: (idOrRef: string) => Promise<MemberView>
+  /**
+   * Groups of members: the site's own (a send names them in `groups`; only a group's name
+   * travels, in each copy of a message sent to it). A group is named by its id or its name
+   * (`GROUP_ID_PATTERN` tells them apart); members by id or reference, at most
+   * `MAX_GROUP_MEMBERS_PER_REQUEST` per call (TOO_MANY_MEMBERS). A name taken is
+   * GROUP_NAME_TAKEN, a bad one INVALID_GROUP_NAME, an unknown group UNKNOWN_GROUP.
+   */
+  createGroup: (req: { name: string, members?: string[] }) => Promise<GroupView>
+  renameGroup: (group: string, name: string) => Promise<GroupView>
+  /** Deletes a group (its members stay members of the site); answers it as it was. */
+  deleteGroup: (group: string) => Promise<GroupView>
+  group: (group: string) => Promise<GroupView>
+  /** Groups in the order of their names, a page at a time (`limit` 1 to MAX_PAGE_SIZE, default DEFAULT_PAGE_SIZE). */
+  groups: (req?: PageRequest) => Promise<GroupPage>
+  /** A group's members in member id order, a page at a time. */
+  groupMembers: (group: string, req?: PageRequest) => Promise<GroupMembersPage>
+  /** Adds members to a group; those in it already are not counted in `changed`. An unknown member changes nothing (UNKNOWN_MEMBER). */
+  addGroupMembers: (group: string, members: string[]) => Promise<GroupChange>
+  /** Removes members from a group; messages already accepted for them stay theirs. */
+  removeGroupMembers: (group: string, members: string[]) => Promise<GroupChange>
+  /** The groups a member is in, by name. */
+  memberGroups: (idOrRef: string) => Promise<GroupView[]>
   /** Replies in the order received; `after` is the `cursor` of the last reply of the previous page. */
   replies: (opts?: { after?: string, limit?: number }) => Promise<ReplyView[]>
   /**
@@ -115,6 +138,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   private readonly store: SiteStore
   private readonly outbox: SiteOutbox
   private readonly membership: SiteMembership
+  private readonly siteGroups: SiteGroups
   private readonly courier: Courier
   private readonly replyQuota: ReplyQuota
   private readonly options: SiteNodeOptions
@@ -142,9 +166,13 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       onEvent: event => { this.dispatch('delivery', event) },
       journal: journal === undefined ? undefined : events => journal.append(events)
     })
+    // one lock for members and groups: a member that leaves the site leaves its groups in the same write
+    const membershipLock = new Mutex()
+    this.siteGroups = new SiteGroups({ store, lock: membershipLock, now })
     this.membership = new SiteMembership({
       store,
       outbox: this.outbox,
+      lock: membershipLock,
       signer: shell.signer,
       siteName: options.name ?? DEFAULTS.siteName,
       inviteTtlMs: options.inviteTtlMs ?? DEFAULTS.inviteTtlMs,
@@ -266,6 +294,15 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   members = async (): Promise<MemberView[]> => await this.membership.members()
   member = async (idOrRef: string): Promise<MemberView> => await this.membership.member(idOrRef)
   removeMember = async (idOrRef: string): Promise<MemberView> => await this.membership.removeMember(idOrRef)
+  createGroup = async (req: { name: string, members?: string[] }): Promise<GroupView> => await this.siteGroups.create(req)
+  renameGroup = async (group: string, name: string): Promise<GroupView> => await this.siteGroups.rename(group, name)
+  deleteGroup = async (group: string): Promise<GroupView> => await this.siteGroups.delete(group)
+  group = async (group: string): Promise<GroupView> => await this.siteGroups.group(group)
+  groups = async (req?: PageRequest): Promise<GroupPage> => await this.siteGroups.groups(req)
+  groupMembers = async (group: string, req?: PageRequest): Promise<GroupMembersPage> => await this.siteGroups.members(group, req)
+  addGroupMembers = async (group: string, members: string[]): Promise<GroupChange> => await this.siteGroups.add(group, members)
+  removeGroupMembers = async (group: string, members: string[]): Promise<GroupChange> => await this.siteGroups.remove(group, members)
+  memberGroups = async (idOrRef: string): Promise<GroupView[]> => await this.siteGroups.memberGroups(idOrRef)
 
   async message (id: string): Promise<MessageStatus> {
     const status = typeof id === 'string' ? await this.store.messageStatus(id) : undefined

@@ -1,6 +1,7 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { sha256 } from '../crypto/index.js'
 import { add, decodeJson, del, encodeJson, pad, put, type Database, type Write } from './database.js'
+import { GroupStore } from './group-store.js'
 import { isMemberId } from './member-id.js'
 import { cursorOfReplyKey, replyKeyFromCursor } from './reply-cursor.js'
 import { DELIVERY_STATES, type DeliveryState, type SettledState } from './states.js'
@@ -32,6 +33,7 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   rb:<member id>                      bytes of the member's stored replies (a counter), for its quota
  *   cnt:<delivery state>                how many device copies are in that state (a counter, see
  *                                       Database `add`), kept in the batches that change them
+ *   grp:, gn:, gm:, mg:, gc:            groups of members and who is in which (group-store.ts, `groups`)
  */
 
 export interface InviteRecord {
@@ -194,9 +196,12 @@ export type StateCounts = Record<DeliveryState, number>
 /** The site's records: typed reads, read models, and named write builders for atomic batches. */
 export class SiteStore {
   private readonly db: Database
+  /** Groups of members, on the same database (their writes go into the same batches). */
+  readonly groups: GroupStore
 
   private constructor (db: Database) {
     this.db = db
+    this.groups = new GroupStore(db)
   }
 
   /** The store over an open database; counts the states once if an older node wrote it without counters. */
@@ -240,6 +245,11 @@ export class SiteStore {
   async memberByRef (ref: string): Promise<MemberRecord | undefined> {
     const id = await this.db.getJson<string>(key.ref(ref))
     return id === undefined ? undefined : await this.member(id)
+  }
+
+  /** The members of these ids, in their order (undefined where there is none), read in one call. */
+  async membersById (ids: string[]): Promise<Array<MemberRecord | undefined>> {
+    return (await this.db.getMany(ids.map(key.member))).map(v => v === undefined ? undefined : decodeJson<MemberRecord>(v))
   }
 
   async * members (): AsyncGenerator<MemberRecord> {

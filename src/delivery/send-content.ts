@@ -1,0 +1,36 @@
+import { encodeContent } from '../crypto/index.js'
+import { isTmtpError } from '../protocol/index.js'
+import { NodeError } from '../util/index.js'
+import { messageIdFromHex } from './ids.js'
+import type { SendRequest } from './send-request.js'
+
+/**
+ * The encoded Content of a send for each group label its members see (spec 11.2: `group`):
+ * one encoding per label, the first (no label) at once, so that a content over its limits
+ * fails the send before anything is resolved (INVALID_ARGUMENT).
+ */
+export function contentEncoder (req: SendRequest): (group?: string) => Uint8Array {
+  const fields = {
+    subject: req.subject,
+    body: req.body,
+    contentType: req.contentType ?? '',
+    thread: messageIdFromHex(req.thread, 'thread'),
+    replyTo: messageIdFromHex(req.replyTo, 'replyTo')
+  }
+  const encoded = new Map<string, Uint8Array>()
+  const contentFor = (group = ''): Uint8Array => {
+    let content = encoded.get(group)
+    if (content === undefined) {
+      try {
+        content = encodeContent({ ...fields, group })
+      } catch (err) {
+        if (isTmtpError(err)) throw new NodeError('INVALID_ARGUMENT', err.message)
+        throw err
+      }
+      encoded.set(group, content)
+    }
+    return content
+  }
+  contentFor()
+  return contentFor
+}
