@@ -55,6 +55,18 @@ export function nodeCryptoEd25519Verify (publicKey: Uint8Array, data: Uint8Array
   return verify(null, data, key, signature)
 }
 
+/** X25519 on node:crypto: the fallback where sodium-native is not loaded. */
+export function nodeCryptoX25519PublicKey (privateKey: Uint8Array): Uint8Array {
+  return rawPublicKey(privateKeyObject(X25519_PKCS8_PREFIX, privateKey))
+}
+
+export function nodeCryptoX25519 (privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return new Uint8Array(diffieHellman({
+    privateKey: privateKeyObject(X25519_PKCS8_PREFIX, privateKey),
+    publicKey: publicKeyObject(X25519_SPKI_PREFIX, publicKey)
+  }))
+}
+
 /** ChaCha20-Poly1305 on node:crypto: the fallback where sodium-native is not loaded. */
 export function nodeCryptoChaCha20Poly1305 (keyBytes: Uint8Array): AeadKey {
   const key = createSecretKey(keyBytes)
@@ -85,17 +97,14 @@ async function scrypt (password: Uint8Array, salt: Uint8Array, { N, r, p, dkLen 
   })
 }
 
-/** What runs ChaCha20-Poly1305 and Ed25519 (sodium-native is optional). */
+/** What runs ChaCha20-Poly1305, Ed25519 and X25519 (sodium-native is optional). */
 export const NATIVE_CRYPTO = sodiumPrimitives === undefined ? 'node:crypto' : 'sodium-native'
 
 export const provider: CryptoProvider = {
   ed25519PrivateKey: sodiumPrimitives?.ed25519PrivateKey ?? nodeCryptoEd25519PrivateKey,
   ed25519Verify: sodiumPrimitives?.ed25519Verify ?? nodeCryptoEd25519Verify,
-  x25519PublicKey: privateKey => rawPublicKey(privateKeyObject(X25519_PKCS8_PREFIX, privateKey)),
-  x25519: (privateKey, publicKey) => new Uint8Array(diffieHellman({
-    privateKey: privateKeyObject(X25519_PKCS8_PREFIX, privateKey),
-    publicKey: publicKeyObject(X25519_SPKI_PREFIX, publicKey)
-  })),
+  x25519PublicKey: sodiumPrimitives?.x25519PublicKey ?? nodeCryptoX25519PublicKey,
+  x25519: sodiumPrimitives?.x25519 ?? nodeCryptoX25519,
   chacha20Poly1305: sodiumPrimitives?.chacha20Poly1305 ?? nodeCryptoChaCha20Poly1305,
   sha256: data => new Uint8Array(createHash('sha256').update(data).digest()),
   scrypt,

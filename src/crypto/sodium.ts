@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module'
-import type { AeadKey, Ed25519PrivateKey } from './provider.js'
+import type { CryptoProvider } from './provider.js'
 
 /**
- * ChaCha20-Poly1305 (IETF, RFC 8439) and Ed25519 through libsodium, when the optional
+ * ChaCha20-Poly1305 (IETF, RFC 8439), Ed25519 and X25519 through libsodium, when the optional
  * `sodium-native` package (a prebuilt N-API binary) is installed. The same bytes as
- * node:crypto's, at a fraction of its CPU on this path: a 1 KiB seal costs about 2 µs against
- * 11 µs (node:crypto builds a cipher object per call), a signature 19 µs against 41 µs and a
- * verification 52 µs against 120 µs (docs/BENCHMARKS.md). libsodium's verification is the
+ * node:crypto's, at a fraction of its CPU: a 1 KiB seal costs about 2 µs against 11 µs
+ * (node:crypto builds a cipher object per call), a signature 19 µs against 41 µs, a
+ * verification 52 µs against 120 µs, an X25519 agreement 45 µs against 610 µs (node:crypto
+ * must import each raw key through OpenSSL's PKCS#8 decoder, ~450 µs) (docs/BENCHMARKS.md). libsodium's verification is the
  * rule of spec section 7 by itself (S < L; A canonical; A and R not of small order; R
  * compared as bytes): test/crypto/provider.spec.ts holds it to spec/vectors/ed25519.json.
  * Absent, or disabled with TMTP_SODIUM=0, the provider uses node:crypto.
@@ -18,7 +19,13 @@ interface Sodium {
   crypto_sign_seed_keypair: (publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array) => void
   crypto_sign_detached: (signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array) => void
   crypto_sign_verify_detached: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+  crypto_scalarmult_base: (publicKey: Uint8Array, privateKey: Uint8Array) => void
+  /** Throws where the result is all zeros (a public key of small order). */
+  crypto_scalarmult: (shared: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Array) => void
 }
+
+/** The primitives libsodium gives the crypto provider, and Noise (src/node/noise-crypto.ts). */
+export type SodiumPrimitives = Pick<CryptoProvider, 'chacha20Poly1305' | 'ed25519PrivateKey' | 'ed25519Verify' | 'x25519PublicKey' | 'x25519'>
 
 const TAG_BYTES = 16
 
@@ -36,7 +43,7 @@ const sodium = load()
 /** libsodium's primitives, or undefined where sodium-native is not loaded. */
 export const sodiumPrimitives = sodium === undefined ? undefined : primitives(sodium)
 
-function primitives (sodium: Sodium): { chacha20Poly1305: (key: Uint8Array) => AeadKey, ed25519PrivateKey: (seed: Uint8Array) => Ed25519PrivateKey, ed25519Verify: (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean } {
+function primitives (sodium: Sodium): SodiumPrimitives {
   return {
     chacha20Poly1305 (keyBytes) {
       const key = Uint8Array.from(keyBytes)
@@ -67,6 +74,16 @@ function primitives (sodium: Sodium): { chacha20Poly1305: (key: Uint8Array) => A
         }
       }
     },
-    ed25519Verify: (publicKey, data, signature) => sodium.crypto_sign_verify_detached(signature, data, publicKey)
+    ed25519Verify: (publicKey, data, signature) => sodium.crypto_sign_verify_detached(signature, data, publicKey),
+    x25519PublicKey (privateKey) {
+      const publicKey = new Uint8Array(32)
+      sodium.crypto_scalarmult_base(publicKey, privateKey)
+      return publicKey
+    },
+    x25519 (privateKey, publicKey) {
+      const shared = new Uint8Array(32)
+      sodium.crypto_scalarmult(shared, privateKey, publicKey)
+      return shared
+    }
   }
 }

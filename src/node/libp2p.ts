@@ -51,7 +51,7 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
     logger: opts.logger,
     addresses: { listen: opts.listen, announce: opts.announce },
     transports: opts.transports ?? platform.transports(),
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: platform.noiseCrypto })],
     streamMuxers: [yamux()],
     connectionManager: { ...opts.connections },
     metrics: opts.metrics,

@@ -4,9 +4,10 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { Database } from '../store/index.js'
 import { DATABASE_DIR, loadEncryptionKey, loadIdentity, restoreKeys } from './identity.js'
+import { noiseCrypto } from './noise-crypto.js'
 import type { NodePlatform } from './platform.js'
 
-/** Node.js: owner-only key files and LevelDB in the data folder; TCP, and WebSockets for browser members. */
+/** Node.js: owner-only key files and LevelDB in the data folder; TCP, and WebSockets for browser members; Noise's X25519 on libsodium where it is installed. */
 export const platform: NodePlatform = {
   loadIdentity,
   loadEncryptionKey,
@@ -16,5 +17,6 @@ export const platform: NodePlatform = {
     await mkdir(path, { recursive: true, mode: 0o700 }).catch(() => {})
     return await Database.open(path, options)
   },
-  transports: () => [tcp(), webSockets()]
+  transports: () => [tcp(), webSockets()],
+  noiseCrypto
 }

@@ -1,6 +1,7 @@
 import type { DeviceIdentity, Ed25519Signer, X25519KeyPair } from '../crypto/index.js'
 import type { Database, DatabaseOptions } from '../store/index.js'
 import type { Libp2pOptions } from 'libp2p'
+import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 
 /**
  * What a node needs of the platform it runs on: where its keys and its LevelDB live, and
@@ -30,4 +31,6 @@ export interface NodePlatform {
   /** The node's LevelDB, created on first use. */
   openDatabase: (dataDir: string, options: DatabaseOptions) => Promise<Database>
   transports: () => NonNullable<Libp2pOptions['transports']>
+  /** Noise's crypto when the platform has a faster one than Noise's default (Node.js with sodium-native). */
+  noiseCrypto?: ICryptoInterface
 }

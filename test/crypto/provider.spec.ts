@@ -4,7 +4,7 @@ import { provider as browser } from '../../src/crypto/provider-browser.js'
 import { readFileSync } from 'node:fs'
 import { strictEd25519Verify } from '../../src/crypto/ed25519.js'
 import { sodiumPrimitives } from '../../src/crypto/sodium.js'
-import { NATIVE_CRYPTO, nodeCryptoChaCha20Poly1305, nodeCryptoEd25519PrivateKey, nodeCryptoEd25519Verify, provider as node } from '../../src/crypto/provider-node.js'
+import { NATIVE_CRYPTO, nodeCryptoChaCha20Poly1305, nodeCryptoEd25519PrivateKey, nodeCryptoEd25519Verify, nodeCryptoX25519, nodeCryptoX25519PublicKey, provider as node } from '../../src/crypto/provider-node.js'
 import { hex } from '../support/assertions.js'
 import { SMALL_ORDER_X25519 } from '../support/keys.js'
 
@@ -66,21 +66,31 @@ describe('crypto/provider', () => {
     }
   })
 
-  it('the browser provider gives the Node provider\'s X25519 keys and shared secrets (property)', () => {
+  // every X25519: node:crypto, libsodium, @noble in a browser
+  const x25519s = [
+    { name: 'node:crypto', publicKey: nodeCryptoX25519PublicKey, agree: nodeCryptoX25519 },
+    { name: '@noble', publicKey: browser.x25519PublicKey, agree: browser.x25519 },
+    ...(sodiumPrimitives === undefined ? [] : [{ name: 'libsodium', publicKey: sodiumPrimitives.x25519PublicKey, agree: sodiumPrimitives.x25519 }])
+  ]
+
+  it('every X25519 gives node:crypto\'s keys and shared secrets (property)', () => {
     fc.assert(fc.property(bytes(32), bytes(32), (a, b) => {
-      const publicKey = node.x25519PublicKey(b)
-      assert.deepEqual(browser.x25519PublicKey(a), node.x25519PublicKey(a))
-      assert.deepEqual(browser.x25519(a, publicKey), node.x25519(a, publicKey))
-      assert.deepEqual(node.x25519(a, publicKey), node.x25519(b, node.x25519PublicKey(a)))
+      const publicKey = nodeCryptoX25519PublicKey(b)
+      const shared = nodeCryptoX25519(a, publicKey)
+      assert.deepEqual(shared, nodeCryptoX25519(b, nodeCryptoX25519PublicKey(a)))
+      for (const x of x25519s) {
+        assert.deepEqual(x.publicKey(a), nodeCryptoX25519PublicKey(a), x.name)
+        assert.deepEqual(x.agree(a, publicKey), shared, x.name)
+      }
     }), { numRuns: 50 })
   })
 
   it('X25519 with a point of small order gives zeros or throws, never a usable secret', () => {
-    for (const p of [node, browser]) {
+    for (const x of x25519s) {
       for (const point of SMALL_ORDER_X25519) {
         let shared: Uint8Array | undefined
         try {
-          shared = p.x25519(new Uint8Array(32).fill(0x42), hex(point))
+          shared = x.agree(new Uint8Array(32).fill(0x42), hex(point))
         } catch {}
         assert.ok(shared === undefined || shared.every(x => x === 0), point)
       }
@@ -91,6 +101,7 @@ describe('crypto/provider', () => {
     assert.equal(NATIVE_CRYPTO, process.env.TMTP_SODIUM === '0' ? 'node:crypto' : 'sodium-native')
     assert.equal(sodiumPrimitives === undefined, process.env.TMTP_SODIUM === '0')
     assert.equal(node.ed25519Verify, sodiumPrimitives?.ed25519Verify ?? nodeCryptoEd25519Verify)
+    assert.equal(node.x25519, sodiumPrimitives?.x25519 ?? nodeCryptoX25519)
   })
 
   // every ChaCha20-Poly1305 the node can run on: node:crypto, libsodium, @noble in a browser
