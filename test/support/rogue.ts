@@ -9,6 +9,7 @@ import { createKeyEpoch, type OpenedEpoch } from '../../src/crypto/epoch.js'
 import { createInviteToken } from '../../src/crypto/invite.js'
 import { generateX25519, type X25519KeyPair } from '../../src/crypto/x25519.js'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
+import { drained } from '../../scripts/conformance/conversation.js'
 import { createTmtpLibp2p, type TmtpLibp2p } from '../../src/node/libp2p.js'
 import { DEFAULTS } from '../../src/node/defaults.js'
 import { INVITE_TOKEN_PREFIX, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, PROTOCOL_JOIN, PROTOCOL_LEAVE } from '../../src/protocol/constants.js'
@@ -39,20 +40,6 @@ export interface ExchangeOptions {
   closeWrite?: boolean
   /** Give up reading after this long. @default 5000 */
   timeoutMs?: number
-}
-
-/** Resolves at the stream's next 'drain', rejects if it closes first. */
-async function drained (stream: Stream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const done = (): void => {
-      stream.removeEventListener('drain', onDrain)
-      stream.removeEventListener('close', onClose)
-    }
-    const onDrain = (): void => { done(); resolve() }
-    const onClose = (): void => { done(); reject(new Error('stream closed')) }
-    stream.addEventListener('drain', onDrain)
-    stream.addEventListener('close', onClose)
-  })
 }
 
 /** A deterministic byte source, so that a failing fuzz case can be replayed. */
