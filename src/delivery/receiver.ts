@@ -1,4 +1,4 @@
-import { codeToWire, decodeCanonical, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
+import { codeToWire, decodeCanonical, decodeMessage, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
 import { parseEnvelope, signAck, type Ed25519Signer, type ParsedEnvelope } from '../crypto/index.js'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { nextTurn } from '../util/index.js'
@@ -221,7 +221,9 @@ function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array
 
 function readId (envelope: Envelope): Uint8Array | undefined {
   try {
-    const header = EnvelopeHeader.decode(envelope.header)
+    // the strict decoder: a header it refuses (a uint32 above 2^32 - 1, a wrong wire type) did
+    // not decode, whatever a lenient decoder would make of it (spec 5, 11.6)
+    const header = decodeMessage(EnvelopeHeader, envelope.header, 'envelope header')
     return header.id.byteLength === MESSAGE_ID_BYTES ? header.id : undefined
   } catch {
     return undefined

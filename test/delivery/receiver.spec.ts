@@ -8,8 +8,8 @@ import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { newMessageId } from '../../src/delivery/ids.js'
 import { receiveEnvelopes, type InboundSink } from '../../src/delivery/receiver.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
-import { ErrorCode, TmtpError } from '../../src/protocol/errors.js'
-import { Push, Receipt } from '../../src/protocol/pb/tmtp.js'
+import { codeToWire, ErrorCode, TmtpError } from '../../src/protocol/errors.js'
+import { EnvelopeHeader, Push, Receipt } from '../../src/protocol/pb/tmtp.js'
 
 describe('delivery/receiver', () => {
   it('stores and acknowledges what arrived in several writes as one batch with one signed ack', async () => {
@@ -83,5 +83,31 @@ describe('delivery/receiver', () => {
       // the receiver aborted the stream: that is its answer
     }
     assert.deepEqual(answers, [], 'nothing is acknowledged')
+  })
+
+  it('ends the stream with BAD_FRAME, not a reject, when the header does not decode though a lenient decoder reads its id (a uint32 above 2^32 - 1)', async () => {
+    const site = Ed25519Signer.generate()
+    const device = Ed25519Signer.generate()
+    const key = directionKey(new Uint8Array(32).fill(7), new Uint8Array(12))
+    const envelope = sealEnvelopeMessage(key, {
+      version: 1, id: newMessageId(), sender: site.peerId as Uint8Array<ArrayBuffer>, recipient: device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq: 1, created: Date.now(), expires: 0
+    }, encodeContent({ subject: 'm', body: '' }))
+    // version (field 1, first: 08 01) as 2^32 + 1, whose low 32 bits are 1
+    const header = Uint8Array.from([0x08, 0x81, 0x80, 0x80, 0x80, 0x10, ...envelope.header.subarray(2)])
+    assert.equal(EnvelopeHeader.decode(header).id.byteLength, 16, 'protons reads the id')
+    const sink: InboundSink<null> = {
+      admit: async () => {},
+      open: () => null,
+      known: async ids => ids.map(() => false),
+      store: async () => {}
+    }
+    const [outbound, inbound] = await streamPair()
+    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
+    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver') })
+    await sender.write([Push.encode({ envelope: { header, ciphertext: envelope.ciphertext } })])
+    const receipts: Receipt[] = []
+    for await (const batch of sender.batches()) receipts.push(...batch.map(frame => Receipt.decode(frame)))
+    await receiving
+    assert.deepEqual(receipts.map(r => [r.reject?.code, r.error?.code]), [[undefined, codeToWire(ErrorCode.BAD_FRAME)]])
   })
 })
