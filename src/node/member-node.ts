@@ -268,6 +268,8 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     const response = decodeMessage(JoinResponse, await requestControl(this.libp2p, this.shell.discovery, site, PROTOCOL_JOIN, request), 'join response')
     const code = codeFromWire(response.code)
     if (code !== ErrorCode.OK) throw new TmtpError(code, `the site refused the join: ${response.detail}`)
+    // spec 15.1: OK without a member id is a failed join, not a membership under no name
+    if (response.memberId === '') throw new TmtpError(ErrorCode.BAD_FRAME, 'the site answered OK without a member id')
     requireMaxBytes(response.memberId, MAX_MEMBER_ID_BYTES, 'member id')
     requireMaxBytes(response.siteName, MAX_NAME_BYTES, 'site name')
     const record: JoinedSite = {

@@ -16,6 +16,7 @@ import { Push, Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
 import { setTimeout as delay } from 'node:timers/promises'
 import { waitFor } from '../../src/cli/time.js'
 import { TestNet } from '../support/nodes.js'
+import { pushEpoch, receipts, Rogue } from '../support/rogue.js'
 import type { MemberNode } from '../../src/node/member-node.js'
 
 function hasCode (code: string) {
@@ -124,6 +125,20 @@ describe('node: membership', () => {
     const b = await member.join(invite.token)
     assert.equal(a.member, b.member)
     assert.equal((await site.members()).length, 1)
+  })
+
+  it('a site that answers OK without a member id is not joined (BAD_FRAME): its deliveries are refused', async () => {
+    const member = await net.member()
+    const site = await Rogue.start()
+    try {
+      await site.actAsSite('')
+      await assert.rejects(member.join(site.invite()), hasCode(ErrorCode.BAD_FRAME))
+      assert.deepEqual(await member.sites(), [])
+      const epoch = await site.epoch(member.peerId, (await loadEncryptionKey(net.path('member'))).publicKey)
+      assert.equal(receipts(await site.exchange(member, PROTOCOL_DELIVER, pushEpoch(epoch.signed))).error, ErrorCode.NOT_MEMBER)
+    } finally {
+      await site.stop()
+    }
   })
 
   it('refuses deliveries from a node that is not a joined site, before storing anything', async () => {

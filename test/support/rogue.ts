@@ -187,13 +187,13 @@ export class Rogue {
     })
   }
 
-  /** Answers every join with OK, so that a member who joins this rogue accepts its deliver streams. */
-  async actAsSite (): Promise<void> {
+  /** Answers every join with OK (and `memberId`), so that a member who joins this rogue accepts its deliver streams. */
+  async actAsSite (memberId = 'm-rogue'): Promise<void> {
     await this.libp2p.handle(PROTOCOL_JOIN, async (stream) => {
       const framed = new FramedStream(stream, MAX_CONTROL_FRAME_SIZE)
       try {
         await framed.readOne()
-        await framed.write([JoinResponse.encode({ code: codeToWire(ErrorCode.OK), memberId: 'm-rogue', siteName: 'rogue', detail: '' })])
+        await framed.write([JoinResponse.encode({ code: codeToWire(ErrorCode.OK), memberId, siteName: 'rogue', detail: '' })])
         await framed.close()
       } catch (err) {
         framed.abort(err as Error)
