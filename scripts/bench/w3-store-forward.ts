@@ -63,6 +63,37 @@ export interface ReconnectPhases {
   drainSiteCpuUs: number
   /** The member processes' CPU after their start-up (connecting, receiving), per acknowledged message, µs. */
   memberAfterStartupCpuUs: number
+  /** Reconnection alone, measured after the drain: every device down and up again with nothing queued. */
+  bare?: BareReconnection
+}
+
+export interface BareReconnection {
+  connected: number
+  /** The site's CPU from the first member node's start until every device had connected and SETTLE_MS more, per device connection, µs. */
+  siteCpuUs: number
+  connectedMs: number
+}
+
+/** What follows a connection at the site (identify, the scheduler's check of the outbox) is counted this long after the last one. */
+const SETTLE_MS = 1_000
+
+/**
+ * The site's CPU per device connection with nothing to deliver: the Noise handshake,
+ * identify, peer-store writes, remembering the device's addresses and the scheduler's look at
+ * an empty outbox. Run after the drain, so that no delivery is in the figure.
+ */
+async function bareReconnection (ctx: BenchContext, site: NodeProcess, workers: NodeProcess[], members: number): Promise<BareReconnection> {
+  ctx.progress('  reconnection alone: every device down, then up with nothing queued')
+  await Promise.all(workers.map(async w => await w.call('down', {}, left(ctx))))
+  const waitMs = Math.max(1_000, left(ctx) - 20_000)
+  const cpu0 = await cpuOf(site)
+  const watch = site.call('watchPeers', { count: members, timeoutMs: waitMs }, waitMs + 5_000)
+  const starts = await Promise.all(workers.map(async w => await w.call('up', {}, left(ctx))))
+  const connected = await watch
+  await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
+  const cpu1 = await cpuOf(site)
+  const startAt = Math.min(...starts.map(s => s.startAt))
+  return { connected: connected.peers, siteCpuUs: (cpu1 - cpu0) / Math.max(1, connected.peers), connectedMs: connected.at - startAt }
 }
 
 export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean, crash: boolean, members: number, perMember: number, label: string }): Promise<StoreForwardResult> {
@@ -132,10 +163,11 @@ export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean
     // what is missing from the inboxes but still in the outbox is not lost: the run ran out of time
     const stillQueued = await queuedAmong(site, missing, group.refs, queued.ids ?? [], ctx)
     const stats = await site.call('stats', {}, left(ctx))
+    const bare = complete ? await bareReconnection(ctx, site, workers, opts.members) : undefined
     notes.push(`${processes} member processes of up to ${MEMBERS_PER_PROCESS} member nodes each (each its own libp2p node, keys and LevelDB)`)
     notes.push(`queuing ${total} messages took ${((queued.queuedAt - queued.startAt) / 1000).toFixed(1)} s (${Math.round(rate(total, queued.queuedAt - queued.startAt))}/s)`)
     notes.push(`lost: in neither an inbox nor the site's outbox (${missing.length} missing from the inboxes, ${stillQueued} of them still queued at the site)`)
-    return { members: opts.members, processes, messages: total, acknowledged: acks.delivered, complete, queueMs: queued.queuedAt - queued.startAt, elapsedMs, perSec: rate(acks.delivered, elapsedMs), lost: missing.length - stillQueued, stillQueued, duplicated, siteQueuedAfter: stats.queued, phases, notes }
+    return { members: opts.members, processes, messages: total, acknowledged: acks.delivered, complete, queueMs: queued.queuedAt - queued.startAt, elapsedMs, perSec: rate(acks.delivered, elapsedMs), lost: missing.length - stillQueued, stillQueued, duplicated, siteQueuedAfter: stats.queued, phases: { ...phases, bare }, notes }
   } finally {
     await stopAll([site, ...workers])
   }
@@ -207,7 +239,8 @@ function result (id: string, title: string, r: StoreForwardResult, m: PeerStoreF
     notes.push('Mosquitto: one mqtt.js process with every subscriber session (clean: false) and one publisher, QoS 1; "lost" for Mosquitto = messages never received')
   }
   const ph = r.phases
-  const phaseFigures = Object.fromEntries(Object.entries(ph).map(([k, v]) => [`phase ${k}`, v]))
+  const { bare, ...timed } = ph
+  const phaseFigures = Object.fromEntries([...Object.entries(timed), ...Object.entries(bare ?? {}).map(([k, v]) => [`bare ${k}`, v])].map(([k, v]) => [`phase ${k as string}`, v]))
   return {
     id,
     title,
@@ -234,6 +267,7 @@ function phaseTable (r: StoreForwardResult): Table {
       [`members' own start-up (${r.members} nodes in ${r.processes} processes: LevelDB, keys, libp2p)`, s(0), s(ph.membersStartedMs), '', `${(ph.memberStartupCpuUs / 1000).toFixed(1)} ms per member`, '', ''],
       [`reconnection: until ${connectedTo} devices had connected to the site`, s(0), s(ph.connectedMs), `${us(ph.reconnectSiteCpuUs)} µs per device connection (${us(ph.reconnectSiteCpuUsNet)} less the drain meanwhile)`, '', ph.acknowledgedWhileConnecting, ''],
       ['drain once every device was connected', s(ph.connectedMs), s(r.elapsedMs), `${us(ph.drainSiteCpuUs)} µs per message`, '', ph.drainAcknowledged, ph.allConnected ? ph.drainPerSec : 'n/a'],
+      ...(ph.bare === undefined ? [] : [[`reconnection alone, after the drain: ${ph.bare.connected} devices down and up again with nothing queued (site CPU until ${SETTLE_MS / 1000} s after the last connected)`, s(0), s(ph.bare.connectedMs), `${us(ph.bare.siteCpuUs)} µs per device connection`, '', '', '']]),
       ['the members after their start-up (connecting, receiving), whole run', '', '', '', `${us(ph.memberAfterStartupCpuUs)} µs per message`, r.acknowledged, '']
     ]
   }

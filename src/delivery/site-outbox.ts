@@ -255,6 +255,9 @@ export class SiteOutbox {
   }
 
   async hasWork (device: string): Promise<boolean> {
+    // a device whose state is loaded has its queue counted: no LevelDB iterator for the common
+    // answer (a reconnecting device with envelopes waiting); a count of 0 is checked in the store
+    if ((this.devices.get(device)?.queued ?? 0) > 0) return true
     return await this.store.hasOutbox(device)
   }
 

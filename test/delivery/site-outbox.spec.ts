@@ -67,6 +67,19 @@ describe('delivery/site-outbox', () => {
     assert.deepEqual(await reopened.counts(), { queued: 1, delivered: 2, expired: 0, rejected: 0, dropped: 0, replaced: 0 })
   })
 
+  it('has work for a device exactly while envelopes are queued for it, whether its state is loaded or not', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    const box = outbox(handle.store)
+    assert.equal(await box.hasWork(ann.peer), false)
+    await box.send({ to: ['ann'], subject: 's', body: 'b' })
+    assert.equal(await box.hasWork(ann.peer), true)
+    assert.equal(await outbox(handle.store).hasWork(ann.peer), true, 'from the store, by an outbox that has not loaded the device')
+    const queue = box.queue(ann.peer)
+    const entries = await queue.next(10, undefined, new Set())
+    await queue.acknowledged(entries, signAck(ann.signer, site.peerId, entries.map(e => uint8ArrayFromString(e.idHex, 'base16')), now), now)
+    assert.equal(await box.hasWork(ann.peer), false)
+  })
+
   it('marks expired what outlived its TTL, replaces an undelivered message of the same topic, and refuses a send when every device is full (QUEUE_FULL)', async () => {
     const [ann] = await member(handle.store, 'ann')
     const box = outbox(handle.store, 2)
