@@ -172,7 +172,11 @@ describe('cli: tmtp commands', function () {
       assert.equal(bad.code, 5)
       assert.match(bad.stderr, /token/)
 
-      const joined = await tmtpJson(['join', token, '--data', aliceDir])
+      const spaced = await tmtp(['join', '\u00a0' + token, '--data', aliceDir, '--json'])
+      assert.equal(spaced.code, 5)
+      assert.equal(JSON.parse(spaced.stderr).error.code, 'BAD_TOKEN', 'U+00A0 is no white space around a token (spec 9.3)')
+
+      const joined = await tmtpJson(['join', ` \t${token}\r\n`, '--data', aliceDir])
       assert.equal(joined.site, sitePeer)
       assert.equal(joined.siteName, 'CLI Club')
       const human = await tmtp(['join', bobInvite.token, '--data', bobDir])

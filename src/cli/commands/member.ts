@@ -18,7 +18,8 @@ function joinCommand (): Command {
     .action(async (token: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'member', 'join')
-      const joined = await client.post<JoinResponse>('/v1/join', { token: token.trim() } satisfies JoinBody)
+      // the node removes the white space spec 9.3 allows (ASCII only; String.trim() also took U+00A0 and U+FEFF)
+      const joined = await client.post<JoinResponse>('/v1/join', { token } satisfies JoinBody)
       out.result(joined, () => `joined ${joined.siteName !== '' ? `"${joined.siteName}" ` : ''}(site ${joined.site}) as member ${joined.member}`)
     })
 }
