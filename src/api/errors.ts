@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, NodeError, TmtpError, type NodeErrorCode } from '../node/index.js'
+import { ErrorCode, NODE_ERROR_CODES, NodeError, TmtpError, type NodeErrorCode } from '../node/index.js'
 
 /**
  * The one place where errors become HTTP answers. Every error response of both APIs is
@@ -68,6 +68,11 @@ const NODE_STATUS: Record<NodeErrorCode, number> = {
   UNREACHABLE: 502,
   NOT_RUNNING: 503,
   IDENTITY_UNSAFE: 500
+}
+
+/** The library's codes that answer with this status, in NODE_ERROR_CODES' order (the OpenAPI documents list them). */
+export function nodeCodesOf (status: number): NodeErrorCode[] {
+  return NODE_ERROR_CODES.filter(code => NODE_STATUS[code] === status)
 }
 
 /**

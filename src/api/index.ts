@@ -39,6 +39,7 @@ export type { SiteStatusResponse } from './routes/site/status.js'
 export type { MessageStatusResponse, SendBody, SendResponse } from './routes/site/messages.js'
 export type { InviteBody, InviteResponse } from './routes/site/invites.js'
 export type { MemberResponse, MembersResponse } from './routes/site/members.js'
+export type { CreateGroupBody, GroupChangeResponse, GroupMembersBody, GroupMembersResponse, GroupPageResponse, GroupResponse, MemberGroupsResponse, PageQuery, RenameGroupBody } from './routes/site/groups.js'
 export type { DeleteRepliesResponse, RepliesResponse, ReplyResponse } from './routes/site/replies.js'
 export type { WebhookResponse } from './routes/site/webhook.js'
 // the member API

@@ -1,5 +1,6 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts'
-import { MAX_REF_BYTES, MEMBER_ID_PATTERN, type StorageFailure } from '../node/index.js'
+import { nodeCodesOf } from './errors.js'
+import { DEFAULT_PAGE_SIZE, GROUP_ID_PATTERN, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, MAX_REF_BYTES, MEMBER_ID_PATTERN, type StorageFailure } from '../node/index.js'
 
 /**
  * JSON schema fragments shared by the routes of both APIs. Request schemas are strict
@@ -33,6 +34,33 @@ export const MEMBER_NAMES = `a name of a member id's shape (\`${MEMBER_ID_PATTER
 
 /** Any string that names a member: a member id or the site's user reference (MAX_REF_BYTES). */
 export const memberRef = { type: 'string', minLength: 1, maxLength: MAX_REF_BYTES } as const
+
+/** Path parameters of a route on one member: `:ref`, a member id or user reference. */
+export const memberRefParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ref'],
+  properties: { ref: { ...memberRef, description: `member id or user reference: ${MEMBER_NAMES}` } }
+} as const
+
+/** How a site reads a name of a group: group ids (chosen by the site) and group names are told apart by the id's shape. */
+export const GROUP_NAMES = `a name of a group id's shape (\`${GROUP_ID_PATTERN.source}\`) is a group id, any other a group name`
+
+/** A page cursor is opaque (the node makes and checks it: one it did not make is 400 INVALID_ARGUMENT): base64url. */
+export const pageCursor = { type: 'string', pattern: `^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`, maxLength: MAX_CURSOR_LENGTH } as const
+
+/** The query of a paged listing: `after` the `next` of the previous page, `limit` the page size (the node checks its range). */
+export const pageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    after: { ...pageCursor, description: 'the next cursor of the previous page' },
+    limit: { type: 'string', pattern: '^[1-9][0-9]*$', maxLength: String(MAX_PAGE_SIZE).length, description: `an integer 1..${MAX_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}` }
+  }
+} as const
+
+/** The `next` of a page: the cursor to read on from, null at the end. */
+export const pageNext = { type: 'string', nullable: true, description: 'cursor of the next page, null at the end' } as const
 
 /** Room to spare: an Ed25519 PeerId is 52 characters in base58btc, 65 as a base32 CID. */
 const MAX_PEER_ID_LENGTH = 128
@@ -96,10 +124,10 @@ export const errorSchema = {
 } as const
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'INVALID_REQUEST (schema, JSON) or INVALID_ARGUMENT (refused by the node)',
+  400: `INVALID_REQUEST (schema, JSON), or refused by the node: ${nodeCodesOf(400).join(' / ')}`,
   401: 'UNAUTHORIZED: missing or wrong bearer token',
-  404: 'NOT_FOUND, or UNKNOWN_MEMBER / UNKNOWN_MESSAGE / UNKNOWN_SITE',
-  409: 'NO_KEY_EPOCH',
+  404: `NOT_FOUND, or ${nodeCodesOf(404).join(' / ')}`,
+  409: nodeCodesOf(409).join(' / '),
   413: 'BODY_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
   421: 'HOST_NOT_ALLOWED: the Host header names no host this API answers to (loopback names and those its operator allowed)',

@@ -1,5 +1,6 @@
 import { SiteMetrics } from './metrics.js'
 import { apiInfo } from './openapi.js'
+import { groupRoutes } from './routes/site/groups.js'
 import { inviteRoutes } from './routes/site/invites.js'
 import { memberRoutes } from './routes/site/members.js'
 import { messageRoutes } from './routes/site/messages.js'
@@ -22,12 +23,13 @@ export interface SiteApiOptions extends ApiOptions {
 
 export const SITE_API_INFO = apiInfo(
   'TMTP site node API',
-  'The local HTTP API of a TMTP site node, for the site\'s web backend: send messages to members, follow their delivery, issue invites, manage members, read replies.',
+  'The local HTTP API of a TMTP site node, for the site\'s web backend: send messages to members, follow their delivery, issue invites, manage members and their groups, read replies.',
   {
     health: 'liveness',
     status: 'node status and metrics',
     messages: 'sending and delivery status',
     members: 'invites and members',
+    groups: 'groups of members, which a send may name',
     replies: 'replies from members',
     webhooks: 'receipts and replies pushed to the backend'
   }
@@ -51,6 +53,7 @@ export function createSiteApi (options: SiteApiOptions): FastifyInstance {
       await app.register(messageRoutes, { node })
       await app.register(inviteRoutes, { node })
       await app.register(memberRoutes, { node })
+      await app.register(groupRoutes, { node })
       await app.register(replyRoutes, { node })
       await app.register(webhookRoutes, { webhooks })
     })

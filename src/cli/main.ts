@@ -3,6 +3,7 @@ import '../polyfill.js'
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { demoCommand } from './commands/demo.js'
+import { groupCommands } from './commands/groups.js'
 import { initCommand } from './commands/init.js'
 import { memberCommands } from './commands/member.js'
 import { openCommand } from './commands/open.js'
@@ -26,7 +27,7 @@ Exit codes:
   1  bad usage or argument, wrong role, bad or existing config
   2  the node is not running
   3  the API token was refused
-  4  not found (member, message, site)
+  4  not found (member, message, site, group)
   5  refused by the protocol or a peer (bad or used invite, blocked, unreachable)
   6  internal error
   7  tmtp demo: something did not arrive exactly once`
@@ -38,9 +39,16 @@ function createProgram (): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES)
     .exitOverride()
-  const commands = [initCommand(), startCommand(), statusCommand(), ...siteCommands(), ...memberCommands(), openCommand(), demoCommand()]
-  for (const cmd of commands) program.addCommand(cmd.copyInheritedSettings(program))
+  const commands = [initCommand(), startCommand(), statusCommand(), ...siteCommands(), ...groupCommands(), ...memberCommands(), openCommand(), demoCommand()]
+  for (const cmd of commands) program.addCommand(inherit(cmd, program))
   return program
+}
+
+/** A command with its parent's settings (exit override, help after errors), and its subcommands with its own. */
+function inherit (cmd: Command, parent: Command): Command {
+  cmd.copyInheritedSettings(parent)
+  for (const sub of cmd.commands) inherit(sub, cmd)
+  return cmd
 }
 
 /** Runs the command line; resolves with the process exit code (never throws). */

@@ -1,10 +1,9 @@
-import { cursorOfKey, keyOfCursor, MAX_CURSOR_LENGTH } from './cursor.js'
+import { cursorOfKey, keyOfCursor } from './cursor.js'
 
-/**
- * A replies cursor: the store key of a reply as a page cursor. Today's are 140 characters (a
- * reply's key names its device, since ids are per sender); the API takes this bound from here.
+/*
+ * A replies cursor: the store key of a reply as a page cursor (cursor.ts). Today's are 140
+ * characters, within MAX_CURSOR_LENGTH: a reply's key names its device, since ids are per sender.
  */
-export const MAX_REPLY_CURSOR_LENGTH = MAX_CURSOR_LENGTH
 
 /** rp:<received>:<id>:<device>, or rp:<received>:<id> as older nodes wrote it. */
 const REPLY_KEY = /^rp:[0-9]{16}:[0-9a-f]{32}(:[1-9A-HJ-NP-Za-km-z]{1,128})?$/

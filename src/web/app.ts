@@ -188,6 +188,12 @@ export class InboxApp {
     this.renderList()
   }
 
+  /** The site's name, and the name of the site's group the message was sent to, if any (spec 11.2). */
+  private sender (m: Message): string {
+    const site = this.siteName(m.site)
+    return m.group !== '' ? `${site} · ${m.group}` : site
+  }
+
   private siteName (peer: string): string {
     const site = this.sites.find(s => s.peerId === peer)
     const name = site?.name ?? [...this.messages.values()].find(m => m.site === peer)?.siteName ?? ''
@@ -243,7 +249,7 @@ export class InboxApp {
     replaceItems(byId('message-list'), shown.map(m => {
       const button = el('button', 'item',
         el('span', 'subject', m.subject !== '' ? m.subject : '(no subject)'),
-        el('span', 'from', this.siteName(m.site)),
+        el('span', 'from', this.sender(m)),
         timeElement(m.received)
       )
       button.type = 'button'
@@ -280,7 +286,7 @@ export class InboxApp {
     const m = this.opened
     if (m === undefined) return
     byId('message-subject').textContent = m.subject !== '' ? m.subject : '(no subject)'
-    byId('message-from').textContent = `From ${this.siteName(m.site)}`
+    byId('message-from').textContent = `From ${this.sender(m)}`
     const time = byId<HTMLTimeElement>('message-time')
     time.textContent = formatTime(m.created)
     time.dateTime = new Date(m.created).toISOString()
@@ -452,7 +458,7 @@ export class InboxApp {
     this.messages.set(key, message)
     this.renderSites()
     this.renderList()
-    const from = this.siteName(message.site)
+    const from = this.sender(message)
     this.notice(`New message from ${from}: ${message.subject}`)
     if ('Notification' in window && Notification.permission === 'granted') {
       try {

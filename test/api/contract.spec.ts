@@ -2,11 +2,12 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { TypedEventEmitter } from 'main-event'
-import { SiteMetrics, WEBHOOK_DEFAULTS } from '../../src/api/index.js'
+import { SiteMetrics, toHttpError, WEBHOOK_DEFAULTS } from '../../src/api/index.js'
 import { apiDocuments } from '../../src/api/documents.js'
 import {
-  DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REF_BYTES,
-  MAX_SEND_RECIPIENTS, MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, MEMBER_ID_PATTERN, SETTLED_STATES, URGENCIES, type SiteNode
+  DEFAULT_CONTENT_TYPE, DEFAULT_PAGE_SIZE, DELIVERY_STATES, GROUP_ID_PATTERN, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_CURSOR_LENGTH,
+  MAX_GROUP_MEMBERS_PER_REQUEST, MAX_GROUP_NAME_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PAGE_SIZE, MAX_REF_BYTES, MAX_SEND_GROUPS,
+  MAX_SEND_RECIPIENTS, MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, MEMBER_ID_PATTERN, NODE_ERROR_CODES, NodeError, SETTLED_STATES, URGENCIES, type SiteNode
 } from '../../src/node/index.js'
 import type { OpenApiDocument } from '../../src/api/index.js'
 
@@ -66,6 +67,58 @@ describe('api: contract facts come from the node\'s constants', () => {
       assert.ok(String(description).includes(`\`${MEMBER_ID_PATTERN.source}\``), description)
     }
     assert.match(invite.description, /refused \(400 INVALID_ARGUMENT\)/)
+  })
+
+  it('groups: the name and member limits, the codes past them, group ids, pages; a send\'s groups', () => {
+    const name = requestBody(operation(site, 'post', '/v1/groups')).properties.name
+    assert.ok(name.description.includes(`1 to ${MAX_GROUP_NAME_BYTES} bytes`), name.description)
+    assert.ok(name.description.includes('GROUP_NAME_TAKEN'), name.description)
+    for (const path of ['/v1/groups/{group}/members', '/v1/groups/{group}/members/remove']) {
+      const members = requestBody(operation(site, 'post', path)).properties.members
+      assert.ok(members.description.includes(`at most ${MAX_GROUP_MEMBERS_PER_REQUEST} member ids or user references (more: 400 TOO_MANY_MEMBERS)`), members.description)
+      assert.equal(members.items.maxLength, MAX_REF_BYTES)
+    }
+    const group = (operation(site, 'get', '/v1/groups/{group}').parameters as Schema[]).find(p => p.name === 'group')
+    assert.ok(String(group?.description).includes(`\`${GROUP_ID_PATTERN.source}\``))
+    assert.equal(group?.schema.maxLength, MAX_GROUP_NAME_BYTES)
+    for (const path of ['/v1/groups', '/v1/groups/{group}/members']) {
+      const query = operation(site, 'get', path).parameters as Schema[]
+      assert.ok(String(query.find(p => p.name === 'limit')?.description).includes(`1..${MAX_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}`))
+      assert.equal(query.find(p => p.name === 'after')?.schema.maxLength, MAX_CURSOR_LENGTH)
+    }
+    const send = requestBody(operation(site, 'post', '/v1/messages'))
+    assert.equal(send.properties.groups.maxItems, MAX_SEND_GROUPS)
+    assert.equal(send.properties.groups.items.maxLength, MAX_GROUP_NAME_BYTES)
+    assert.deepEqual(send.required, ['subject', 'body'])
+    assert.match(send.description, /resolved once, when the message is accepted/)
+  })
+
+  it('every code of the library is documented with its status: in the OpenAPI documents and docs/api.md', async () => {
+    const doc = await readFile(fileURLToPath(new URL('../../docs/api.md', import.meta.url)), 'utf8')
+    const errors = /## Errors([^]*?)\n## /.exec(doc)?.[1] ?? ''
+    const rows = errors.split('\n').filter(line => /^\| \d{3} \|/.test(line))
+    const descriptions = JSON.stringify(site.paths)
+    for (const code of NODE_ERROR_CODES) {
+      const http = toHttpError(new NodeError(code, 'x'))
+      if (http.code !== code) continue
+      assert.ok(rows.some(row => row.startsWith(`| ${http.status} |`) && row.includes(`\`${code}\``)), `docs/api.md lists ${code} under ${http.status}`)
+      // the client errors: a 5xx says the node, not the request, failed (and /healthz's 503 is its own)
+      if (http.status >= 500) continue
+      assert.ok(new RegExp(`"${http.status}":\\{"description":"[^"]*\\b${code}\\b`).test(descriptions), `the OpenAPI document lists ${code} under ${http.status}`)
+    }
+  })
+
+  it('docs/api.md states the groups\' limits', async () => {
+    const doc = (await readFile(fileURLToPath(new URL('../../docs/api.md', import.meta.url)), 'utf8')).replace(/\s+/g, ' ')
+    for (const fact of [
+      `1 to ${MAX_GROUP_NAME_BYTES} bytes of UTF-8 (\`MAX_GROUP_NAME_BYTES\``,
+      `at most ${MAX_GROUP_MEMBERS_PER_REQUEST} in one request (\`MAX_GROUP_MEMBERS_PER_REQUEST\`; more is 400 \`TOO_MANY_MEMBERS\``,
+      `${DEFAULT_PAGE_SIZE} a page unless \`limit\` (1 to ${MAX_PAGE_SIZE}, \`MAX_PAGE_SIZE\`)`,
+      `at most ${MAX_SEND_RECIPIENTS}, \`MAX_SEND_RECIPIENTS\``,
+      `at most ${MAX_SEND_GROUPS}, \`MAX_SEND_GROUPS\``,
+      '`g` and 16 hex digits, `GROUP_ID_PATTERN`'
+    ]) assert.ok(doc.includes(fact), fact)
+    assert.equal(GROUP_ID_PATTERN.source, '^g[0-9a-f]{16}$')
   })
 
   it('DELETE /v1/members/{ref} says what a removal does', () => {

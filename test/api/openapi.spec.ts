@@ -11,7 +11,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 const SITE_ROUTES = [
   'get /healthz', 'get /metrics', 'get /v1/status', 'post /v1/messages', 'get /v1/messages/{id}', 'post /v1/invites',
-  'get /v1/members', 'get /v1/members/{ref}', 'delete /v1/members/{ref}', 'get /v1/replies', 'delete /v1/replies', 'get /v1/webhook'
+  'get /v1/members', 'get /v1/members/{ref}', 'delete /v1/members/{ref}', 'get /v1/replies', 'delete /v1/replies', 'get /v1/webhook',
+  'get /v1/groups', 'post /v1/groups', 'get /v1/groups/{group}', 'patch /v1/groups/{group}', 'delete /v1/groups/{group}',
+  'get /v1/groups/{group}/members', 'post /v1/groups/{group}/members', 'post /v1/groups/{group}/members/remove', 'get /v1/members/{ref}/groups'
 ]
 const MEMBER_ROUTES = [
   'get /healthz', 'get /v1/status', 'post /v1/join', 'get /v1/sites', 'delete /v1/sites/{peerId}', 'get /v1/blocks',
@@ -56,7 +58,7 @@ function checkDocument (doc: OpenApiDocument, routes: string[]): void {
       return p.name
     })
     assert.deepEqual(declared.sort(), pathParams.sort(), `${name} declares its path parameters`)
-    if (name.startsWith('post ') && op.requestBody !== undefined) {
+    if ((name.startsWith('post ') || name.startsWith('patch ')) && op.requestBody !== undefined) {
       const schema = op.requestBody.content['application/json'].schema
       assert.equal(schema.additionalProperties, false, `${name} refuses unknown fields`)
     }

@@ -257,6 +257,48 @@ describe('cli: tmtp commands', function () {
       assert.match(human.stdout, /alice +Re: Hello +Thanks!/)
     })
 
+    it('groups: create, add, list, page, send --group (the member sees the group), rename, remove, --all, delete; bad input exits with its code', async () => {
+      const created = await tmtpJson(['group', 'create', 'Class 3B, morning', 'alice', '--data', siteDir])
+      assert.deepEqual([created.name, created.size], ['Class 3B, morning', 1])
+      const added = await tmtp(['group', 'add', created.id, 'bob', 'alice', '--data', siteDir])
+      assert.equal(added.code, 0, added.stderr)
+      assert.match(added.stdout, /^1 joined "Class 3B, morning", which has 2 members$/m)
+      assert.match((await tmtp(['groups', '--data', siteDir])).stdout, /Class 3B, morning +2 /)
+      const first = await tmtpJson(['group', 'members', 'Class 3B, morning', '--limit', '1', '--data', siteDir])
+      assert.equal(first.members.length, 1)
+      const rest = await tmtpJson(['group', 'members', 'Class 3B, morning', '--after', first.next, '--data', siteDir])
+      assert.deepEqual([...first.members, ...rest.members].map((m: { ref: string }) => m.ref).sort(), ['alice', 'bob'])
+      assert.equal(rest.next, null)
+      assert.deepEqual((await tmtpJson(['groups', '--member', 'bob', '--data', siteDir])).groups.map((g: { id: string }) => g.id), [created.id])
+
+      const sent = await tmtpJson(['send', '--group', 'Class 3B, morning', '--subject', 'Outing', '--body', 'Friday', '--data', siteDir])
+      assert.equal(sent.recipients.length, 2)
+      await waitUntil('the group message at bob', async () => (await api(bob, '/v1/inbox')).messages.some((m: { id: string, group: string }) => m.id === sent.id && m.group === 'Class 3B, morning'))
+      assert.match((await tmtp(['inbox', '--data', bobDir])).stdout, new RegExp(`${sent.id as string}  CLI Club · Class 3B, morning`))
+      assert.match((await tmtp(['read', sent.id, '--data', bobDir])).stdout, /^group: +Class 3B, morning$/m)
+
+      assert.equal((await tmtpJson(['group', 'rename', 'Class 3B, morning', 'Class 4B', '--data', siteDir])).name, 'Class 4B')
+      assert.equal((await tmtpJson(['group', 'remove', 'Class 4B', 'bob', '--data', siteDir])).changed, 1)
+      const everyone = await tmtpJson(['send', '--all', '--group', 'Class 4B', '--subject', 'Everyone', '--body', 'b', '--data', siteDir])
+      assert.equal(everyone.recipients.length, 2, 'alice and bob, once each')
+      await waitUntil('the message to all at alice', async () => (await api(alice, '/v1/inbox')).messages.some((m: { id: string, group: string }) => m.id === everyone.id && m.group === 'Class 4B'))
+
+      const [taken, badName, unknown, none] = await Promise.all([
+        tmtp(['group', 'create', 'Class 4B', '--data', siteDir, '--json']),
+        tmtp(['group', 'create', ' padded', '--data', siteDir, '--json']),
+        tmtp(['group', 'add', 'Nope', 'alice', '--data', siteDir, '--json']),
+        tmtp(['send', '--subject', 's', '--body', 'b', '--data', siteDir])
+      ])
+      for (const [run, exit, code] of [[taken, 1, 'GROUP_NAME_TAKEN'], [badName, 1, 'INVALID_GROUP_NAME'], [unknown, 4, 'UNKNOWN_GROUP']] as const) {
+        assert.equal(run.code, exit, run.stderr)
+        assert.equal(JSON.parse(run.stderr).error.code, code)
+      }
+      assert.equal(none.code, 1)
+      assert.match(none.stderr, /name the recipients with --to, --group or --all/)
+      assert.equal((await tmtp(['group', 'delete', 'Class 4B', '--data', siteDir])).code, 0)
+      assert.match((await tmtp(['groups', '--data', siteDir])).stdout, /no groups yet/)
+    })
+
     it('errors: unknown member and message exit 4, wrong role and missing arguments exit 1', async () => {
       const [member, message, inbox, role, body, both, duration] = await Promise.all([
         tmtp(['send', '--to', 'nobody', '--subject', 's', '--body', 'b', '--data', siteDir, '--json']),

@@ -315,6 +315,16 @@ describe('web: the inbox page in Chromium, served by tmtp start', function () {
     assert.deepEqual(await page.evaluate(() => (window as unknown as { __notifications: unknown[] }).__notifications), [{ title: 'Web Club', body: 'Live one' }])
   })
 
+  it('a message sent to a group of the site shows the group\'s name beside the site\'s', async () => {
+    await site.client!.post('/v1/groups', { name: 'Class 3B', members: ['ann'] })
+    await site.client!.post('/v1/messages', { groups: ['Class 3B'], subject: 'Outing', body: 'Friday' })
+    await shows(page, '#message-list li:first-child', 'Outing')
+    assert.match(await page.locator('#message-list li:first-child .from').textContent() ?? '', /^Web Club · Class 3B$/)
+    await open('Outing')
+    assert.equal(await page.locator('#message-from').textContent(), 'From Web Club · Class 3B')
+    await page.locator('#back-button').click()
+  })
+
   it('blocks, unblocks and leaves a site', async () => {
     const peer = other.ready.peerId
     const blocks = async (): Promise<string[]> => (await api<{ blocks: Array<{ peer: string }> }>(member, '/v1/blocks')).blocks.map(b => b.peer)

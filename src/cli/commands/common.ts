@@ -63,3 +63,8 @@ export function parseList (value: string, previous: string[] | undefined): strin
   if (items.length === 0) throw new InvalidArgumentError('an empty list')
   return [...(previous ?? []), ...items]
 }
+
+/** A repeatable option whose values are kept whole (a group's name may hold a comma). */
+export function collect (value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}

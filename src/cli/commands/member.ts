@@ -36,11 +36,17 @@ function inboxCommand (): Command {
         : table(['', 'id', 'from', 'received', 'subject'], messages.map(m => [
           m.read ? '' : '*',
           m.id,
-          m.siteName !== '' ? m.siteName : m.site,
+          sender(m),
           formatTime(m.received),
           m.subject
         ])))
     })
+}
+
+/** Who a message is from: the site's name, and the name of the site's group it was sent to, if any. */
+function sender (m: InboxMessage): string {
+  const site = m.siteName !== '' ? m.siteName : m.site
+  return m.group !== '' ? `${site} · ${m.group}` : site
 }
 
 /** Ids are unique per site only: --site names the site whose message is meant, where two sent one id. */
@@ -63,6 +69,7 @@ function readCommand (): Command {
       out.result(m, () => [
         fields([
           ['from', m.siteName !== '' ? `${m.siteName} (${m.site})` : m.site],
+          ['group', m.group !== '' ? m.group : undefined],
           ['subject', m.subject],
           ['sent', formatTime(m.created)],
           ['received', formatTime(m.received)],

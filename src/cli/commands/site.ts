@@ -4,9 +4,9 @@ import { connect, seg } from '../client.js'
 import { formatSpan, parseDuration, toSeconds } from '../duration.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
-import { command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
+import { collect, command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
 import type { InviteBody, InviteResponse, MemberResponse, MembersResponse, MessageStatusResponse, RepliesResponse, SendBody, SendResponse } from '../../api/index.js'
-import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, MEMBER_ID_PATTERN, URGENCIES, type Urgency } from '../../node/contract.js'
+import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, GROUP_ID_PATTERN, MEMBER_ID_PATTERN, URGENCIES, type Urgency } from '../../node/contract.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 
@@ -46,7 +46,9 @@ async function readBody (file: string): Promise<string> {
 }
 
 interface SendOptions extends CommonOptions {
-  to: string[]
+  to?: string[]
+  group?: string[]
+  all?: boolean
   subject: string
   body?: string
   file?: string
@@ -58,8 +60,10 @@ interface SendOptions extends CommonOptions {
 }
 
 function sendCommand (): Command {
-  return command('send', 'site: send a message to members (by member id or user reference); prints its id')
-    .requiredOption('--to <refs>', `recipients, comma-separated (repeatable): member ids or user references; a name in ${ID_SHAPE} is a member id`, parseList)
+  return command('send', 'site: send a message to members, groups or all of them (at least one of --to, --group, --all); prints its id. Who it is for is decided once, now: each device of each member so named gets one copy')
+    .option('--to <refs>', `members, comma-separated (repeatable): member ids or user references; a name in ${ID_SHAPE} is a member id`, parseList)
+    .option('--group <group>', `every member of this group, by group id or name (repeatable: one group each, a name may hold commas); members see its name beside the site's; a name in the shape of a group id (${GROUP_ID_PATTERN.source}) is a group id`, collect)
+    .option('--all', 'every member of the site')
     .requiredOption('--subject <text>', 'the subject')
     .option('--body <text>', 'the body')
     .option('--file <path>', 'read the body from a file (- for stdin)')
@@ -71,9 +75,14 @@ function sendCommand (): Command {
     .action(async (opts: SendOptions) => {
       const { dir, out } = context(opts)
       if ((opts.body === undefined) === (opts.file === undefined)) throw usageError('give the body with exactly one of --body TEXT or --file PATH')
+      if (opts.to === undefined && opts.group === undefined && opts.all !== true) throw usageError('name the recipients with --to, --group or --all')
       const body = opts.body ?? await readBody(opts.file as string)
       const { client } = await connect(dir, 'site', 'send')
-      const request: SendBody = { to: opts.to, subject: opts.subject, body }
+      const { subject } = opts
+      // the schema's type: at least one of to, groups, all (checked above)
+      const request: SendBody = opts.to !== undefined ? { to: opts.to, subject, body } : opts.group !== undefined ? { groups: opts.group, subject, body } : { all: true, subject, body }
+      if (opts.group !== undefined) request.groups = opts.group
+      if (opts.all === true) request.all = true
       if (opts.contentType !== undefined) request.contentType = opts.contentType
       if (opts.ttl !== undefined) request.ttlSeconds = toSeconds(opts.ttl)
       if (opts.urgency !== undefined) request.urgency = opts.urgency
@@ -134,7 +143,7 @@ function membersCommand (): Command {
 }
 
 function removeMemberCommand (): Command {
-  return command('remove-member', 'site: remove a member and all its devices at once: their connections end, their queued messages are dropped, and invites not yet redeemed for its reference are revoked')
+  return command('remove-member', 'site: remove a member and all its devices at once: their connections end, their queued messages are dropped, and invites not yet redeemed for its reference are revoked; it leaves its groups')
     .argument('<member>', `member id or user reference; a name in ${ID_SHAPE} is a member id`)
     .action(async (member: string, opts: CommonOptions) => {
       const { dir, out } = context(opts)

@@ -5,13 +5,14 @@ import { MAX_BODY_BYTES, MAX_SUBJECT_BYTES, type MemberNode } from '../../../nod
 
 export const inboxMessage = {
   type: 'object',
-  required: ['id', 'site', 'siteName', 'seq', ...CONTENT_FIELDS, 'created', 'expires', 'received', 'read'],
+  required: ['id', 'site', 'siteName', 'seq', ...CONTENT_FIELDS, 'group', 'created', 'expires', 'received', 'read'],
   properties: {
     id: { type: 'string' },
     site: { type: 'string', description: 'the PeerId of the site that sent it' },
     siteName: { type: 'string' },
     seq: { type: 'integer' },
     ...contentProperties,
+    group: { type: 'string', description: 'the name of the site\'s group the message was sent to, shown beside the site\'s name; empty when it was not sent to a group' },
     created: time,
     expires: time,
     received: time,

@@ -1,4 +1,4 @@
-import { errorResponses, MEMBER_NAMES, memberRef, time, type ResponseOf } from '../../schemas.js'
+import { errorResponses, memberRefParams, time, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { type SiteNode } from '../../../node/index.js'
 
@@ -27,13 +27,6 @@ export type MemberResponse = ResponseOf<typeof memberView>
 /** What GET /v1/members answers. */
 export type MembersResponse = ResponseOf<typeof members>
 
-const refParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['ref'],
-  properties: { ref: { ...memberRef, description: `member id or user reference: ${MEMBER_NAMES}` } }
-} as const
-
 /** GET /v1/members, GET and DELETE /v1/members/:ref. */
 export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, { node }) => {
   app.get('/v1/members', {
@@ -51,7 +44,7 @@ export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
     schema: {
       tags: ['members'],
       summary: 'One member, by member id or user reference',
-      params: refParams,
+      params: memberRefParams,
       response: { 200: { description: 'the member', ...memberView }, ...errorResponses(400, 404) }
     }
   }, async (request): Promise<MemberResponse> => await node.member(request.params.ref))
@@ -61,7 +54,7 @@ export const memberRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, 
       tags: ['members'],
       summary: 'Remove a member and all its devices',
       description: 'At once: the connections of its devices end, messages still queued for them are dropped, and every invite not yet redeemed for its user reference is revoked (a device that joins with one is refused INVITE_UNKNOWN). Invites issued afterwards for the reference work (they make a new member). Answers the removed member.',
-      params: refParams,
+      params: memberRefParams,
       response: { 200: { description: 'the member as it was before removal', ...memberView }, ...errorResponses(400, 404) }
     }
   }, async (request): Promise<MemberResponse> => await node.removeMember(request.params.ref))

@@ -1,21 +1,29 @@
-import { BODY_ERRORS, errorResponses, MEMBER_NAMES, memberRef, messageId, messageIdParams, time, type RequestOf, type ResponseOf } from '../../schemas.js'
+import { BODY_ERRORS, errorResponses, GROUP_NAMES, MEMBER_NAMES, memberRef, messageId, messageIdParams, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import {
-  DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_SEND_RECIPIENTS,
+  DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_SEND_GROUPS, MAX_SEND_RECIPIENTS,
   MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, URGENCIES, type SiteNode
 } from '../../../node/index.js'
 
 /** The longest TTL the schema lets through; the node refuses more than its own maximum (400 INVALID_ARGUMENT). */
 const MAX_TTL_SECONDS = 365 * 24 * 3600
 
+/** Who a send is for, as POST /v1/messages describes it. */
+export const SEND_ADDRESSING = 'Recipients are any mix of to (members), groups and all, at least one of them given (a list given is not empty, all is true; else 400 INVALID_REQUEST). They are resolved once, when the message is accepted: each device of each member so named gets one copy, however many ways it is named, and later changes of groups and members do not change who the message is for (removing a member from the site drops its queued copies). A member reached through a group sees that group\'s name beside the site\'s (the first group listed that holds it); one named in to or reached by all alone sees none.'
+
 // String lengths count characters and the node's limits count UTF-8 bytes: the schema
 // refuses what is surely too long, the node what is too long once encoded (INVALID_ARGUMENT).
 const sendBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['to', 'subject', 'body'],
+  required: ['subject', 'body'],
+  description: SEND_ADDRESSING,
+  // at least one of to, groups and all: true (a list given is never empty)
+  anyOf: [{ required: ['to'] }, { required: ['groups'] }, { required: ['all'], properties: { all: { const: true } } }],
   properties: {
     to: { type: 'array', minItems: 1, maxItems: MAX_SEND_RECIPIENTS, items: memberRef, description: `member ids or user references: ${MEMBER_NAMES}` },
+    groups: { type: 'array', minItems: 1, maxItems: MAX_SEND_GROUPS, items: { type: 'string', minLength: 1, maxLength: MAX_GROUP_NAME_BYTES }, description: `every member of each group, by group id or name (404 UNKNOWN_GROUP if there is none): ${GROUP_NAMES}` },
+    all: { type: 'boolean', description: 'true: every member of the site' },
     subject: { type: 'string', maxLength: MAX_SUBJECT_BYTES },
     body: { type: 'string', maxLength: MAX_BODY_BYTES },
     contentType: { type: 'string', maxLength: MAX_CONTENT_TYPE_BYTES, description: `MIME type of body; empty means ${DEFAULT_CONTENT_TYPE}` },
@@ -90,8 +98,8 @@ export const messageRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app,
   app.post<{ Body: SendBody, Headers: RequestOf<typeof sendHeaders> }>('/v1/messages', {
     schema: {
       tags: ['messages'],
-      summary: 'Send a message to members',
-      description: 'Seals the message for every device of every recipient and queues it. A retry with the same Idempotency-Key returns the first result (duplicate: true) and sends nothing.',
+      summary: 'Send a message to members, groups or all',
+      description: `Seals the message for every device of every recipient and queues it. ${SEND_ADDRESSING} A retry with the same Idempotency-Key returns the first result (duplicate: true) and sends nothing.`,
       headers: sendHeaders,
       body: sendBody,
       response: { 202: { description: 'queued (or, with a known Idempotency-Key, the earlier send)', ...sendResult }, ...errorResponses(...BODY_ERRORS, 404, 422) }

@@ -1,9 +1,6 @@
-import { CONTENT_FIELDS, contentProperties, errorResponses, time, type RequestOf, type ResponseOf } from '../../schemas.js'
+import { CONTENT_FIELDS, contentProperties, errorResponses, pageCursor, pageNext, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import { MAX_REPLY_CURSOR_LENGTH, type SiteNode } from '../../../node/index.js'
-
-/** A replies cursor is opaque (the node makes and checks it): base64url, at most MAX_REPLY_CURSOR_LENGTH characters. */
-const CURSOR = `^[A-Za-z0-9_-]{1,${MAX_REPLY_CURSOR_LENGTH}}$`
+import type { SiteNode } from '../../../node/index.js'
 
 /** Replies per page when the query does not say. */
 const DEFAULT_PAGE = 100
@@ -27,7 +24,7 @@ const repliesQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    after: { type: 'string', pattern: CURSOR, maxLength: MAX_REPLY_CURSOR_LENGTH, description: 'the next cursor of the previous page' },
+    after: { ...pageCursor, description: 'the next cursor of the previous page' },
     limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `an integer 1..1000; default ${DEFAULT_PAGE}` }
   }
 } as const
@@ -37,7 +34,7 @@ const page = {
   required: ['replies', 'next'],
   properties: {
     replies: { type: 'array', items: reply },
-    next: { type: 'string', nullable: true, description: 'cursor of the next page, null at the end' }
+    next: pageNext
   }
 } as const
 
@@ -46,7 +43,7 @@ const deleteQuery = {
   additionalProperties: false,
   required: ['through'],
   properties: {
-    through: { type: 'string', pattern: CURSOR, maxLength: MAX_REPLY_CURSOR_LENGTH, description: 'the cursor of the last reply collected: it and every reply before it are deleted' }
+    through: { ...pageCursor, description: 'the cursor of the last reply collected: it and every reply before it are deleted' }
   }
 } as const
 
