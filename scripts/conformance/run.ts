@@ -103,24 +103,22 @@ async function main (): Promise<number> {
   const interrupted = (): void => { cleanup().finally(() => process.exit(130)) }
   process.once('SIGINT', interrupted)
   process.once('SIGTERM', interrupted)
+  /** This node in one role: started, tested, stopped. */
+  const runSelf = async (role: Role): Promise<void> => {
+    let node: LaunchedTmtp
+    try {
+      node = await launchTmtp(role, dir as string)
+    } catch (err) {
+      reporter.missing(role, CATALOGUES[role], `could not start tmtp: ${(err as Error).message}`)
+      return
+    }
+    launched.push(node)
+    await runPlan({ role, addr: node.addr, driver: node.driver }, reporter, joinsPerMinute)
+    await node.stop()
+  }
   try {
-    for (const role of roles) {
-      process.stdout.write(`# this node (tmtp) as the ${role} under test\n`)
-      let node: LaunchedTmtp
-      try {
-        node = await launchTmtp(role, dir as string)
-      } catch (err) {
-        reporter.missing(role, CATALOGUES[role], `could not start tmtp: ${(err as Error).message}`)
-        continue
-      }
-      launched.push(node)
-      await runPlan({ role, addr: node.addr, driver: node.driver }, reporter, joinsPerMinute)
-      await node.stop()
-    }
-    for (const plan of plans) {
-      process.stdout.write(`# the ${plan.role} under test at ${plan.addr}\n`)
-      await runPlan(plan, reporter, joinsPerMinute)
-    }
+    // the roles are independent nodes: they run side by side (every line names its role)
+    await Promise.all([...roles.map(runSelf), ...plans.map(async plan => { await runPlan(plan, reporter, joinsPerMinute) })])
   } finally {
     await cleanup()
   }
