@@ -12,7 +12,7 @@ export { DEFAULT_URGENCY, URGENCIES, type Urgency } from '../delivery/urgency.js
 export { DELIVERY_STATES, SETTLED_STATES, type DeliveryState, type SettledState } from '../store/states.js'
 export { isMemberId, MEMBER_ID_PATTERN } from '../store/member-id.js'
 export { GROUP_ID_PATTERN, isGroupId } from '../store/group-id.js'
-export { checkGroupName, DEFAULT_PAGE_SIZE, MAX_GROUP_MEMBERS_PER_REQUEST, MAX_PAGE_SIZE } from './group-rules.js'
+export { DEFAULT_PAGE_SIZE, MAX_GROUP_MEMBERS_PER_REQUEST, MAX_PAGE_SIZE } from './group-rules.js'
 export { MAX_CURSOR_LENGTH } from '../store/cursor.js'
 export type { MessageStatus, Reply, ReplyView, StateCounts } from '../store/site-store.js'
 export type { GroupView } from '../store/group-store.js'

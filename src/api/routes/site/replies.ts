@@ -1,9 +1,6 @@
 import { CONTENT_FIELDS, contentProperties, errorResponses, pageCursor, pageNext, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
-import type { SiteNode } from '../../../node/index.js'
-
-/** Replies per page when the query does not say. */
-const DEFAULT_PAGE = 100
+import { DEFAULT_PAGE_SIZE, type SiteNode } from '../../../node/index.js'
 
 const reply = {
   type: 'object',
@@ -25,7 +22,7 @@ const repliesQuery = {
   additionalProperties: false,
   properties: {
     after: { ...pageCursor, description: 'the next cursor of the previous page' },
-    limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `an integer 1..1000; default ${DEFAULT_PAGE}` }
+    limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `an integer 1..1000; default ${DEFAULT_PAGE_SIZE}` }
   }
 } as const
 
@@ -74,7 +71,7 @@ export const replyRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app, {
       }
     }
   }, async (request): Promise<RepliesResponse> => {
-    const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit)
+    const limit = request.query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(request.query.limit)
     // one more than asked tells whether a next page exists
     const replies = await node.replies({ after: request.query.after, limit: limit + 1 })
     const page = replies.slice(0, limit)
