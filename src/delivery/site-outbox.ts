@@ -6,6 +6,7 @@ import { epochKeysFromRecord, epochKeysToRecord, type EpochRecord, type MemberRe
 import { newMessageId } from './ids.js'
 import { RecipientResolver } from './recipients.js'
 import { contentEncoder } from './send-content.js'
+import { OutboxTails } from './outbox-tails.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
 import { validateSend, type SendRequest, type SendResult, type SiteEvent } from './send-request.js'
 import { DEFAULT_URGENCY, URGENCY_RANK } from './urgency.js'
@@ -42,6 +43,11 @@ interface DeviceState {
 }
 
 const SWEEP_BATCH = 1000
+/**
+ * What the sessions' tails hold in memory (outbox-tails.ts): per device above any window, so a
+ * device's sender can always take its refill from its tail; in all, some 20 MB of 1 KiB frames.
+ */
+const TAIL_LIMITS = { perDevice: 2048, total: 16_384 }
 
 /**
  * The site's outbox (spec 11.3, "Sealing"): seals each message once per recipient device under
@@ -56,6 +62,8 @@ export class SiteOutbox {
   /** Who a send is for: its members, groups and `all`, resolved once, when it is accepted. */
   private readonly recipients: RecipientResolver
   private readonly listeners = new Map<string, Set<(first?: string) => void>>()
+  /** What the running senders have not read yet of their devices' outboxes. */
+  private readonly tails = new OutboxTails<SiteQueued>(TAIL_LIMITS)
   private queuedListener?: (peer: string) => void
 
   private readonly sealSince: number
@@ -76,7 +84,7 @@ export class SiteOutbox {
     const { done, events, result, devices } = await this.lock.run(async () => {
       if (req.idempotencyKey !== undefined) {
         const earlier = await this.store.earlierSend(req.idempotencyKey)
-        if (earlier !== undefined) return { done: Promise.resolve(), events: [], result: await this.earlierSend(earlier), devices: new Map<string, string>() }
+        if (earlier !== undefined) return { done: Promise.resolve(), events: [], result: await this.earlierSend(earlier), devices: new Map<string, SiteQueued>() }
       }
       const addressees = await this.recipients.resolve(req)
       const now = this.opts.now()
@@ -87,8 +95,8 @@ export class SiteOutbox {
       /** What the backend hears of this send: copies replaced by it, copies dropped for a full queue. */
       const events: SiteEvent[] = []
       const recipients: Recipient[] = []
-      /** The outbox key written for each device. */
-      const touched = new Map<string, string>()
+      /** The outbox entry written for each device. */
+      const touched = new Map<string, SiteQueued>()
       const full: Array<{ member: string, device: string }> = []
       for (const { member, group } of addressees) {
         if (req.topic !== undefined) await this.replaceTopic(member, req.topic, id, now, writes, events)
@@ -110,10 +118,11 @@ export class SiteOutbox {
             created: now,
             expires
           }, contentFor(group))
-          const queued = this.store.queueEnvelope(device, rank, seq, Push.encode({ envelope }))
+          const frame = Push.encode({ envelope })
+          const queued = this.store.queueEnvelope(device, rank, seq, frame)
           writes.push(...queued.writes)
           recipients.push({ member: member.id, device, seq, rank })
-          touched.set(device, queued.key)
+          touched.set(device, { key: queued.key, idHex: id, epoch: epoch.record.epoch, created: now, expires, frame })
         }
       }
       if (recipients.length === 0 && full.length > 0) {
@@ -149,7 +158,11 @@ export class SiteOutbox {
     })
     await done
     for (const event of events) this.opts.onEvent(event)
-    for (const [device, first] of devices) this.notify(device, first)
+    for (const [device, entry] of devices) {
+      // durable now: a running sender may take it from memory
+      if (this.listeners.has(device)) this.tails.added(device, entry)
+      this.notify(device, entry.key)
+    }
     return result
   }
 
@@ -175,6 +188,7 @@ export class SiteOutbox {
       const replaced: SettledRecord = { state: 'replaced', at: now, detail: `replaced by ${id}` }
       writes.push(...this.store.settle(status.device, [{ key: this.store.outboxKeyOf(status), idHex: message.id }], replaced))
       this.dequeued(status.device, 1)
+      this.tails.drop(status.device)
       events.push({ type: 'replaced', id: message.id, device: status.device, member: member.id, created: status.created, at: now })
     }
   }
@@ -237,6 +251,7 @@ export class SiteOutbox {
   /** Forgets a device's cached state (it left, rejoined with a new key, or was removed). */
   forget (device: string): void {
     this.devices.delete(device)
+    this.tails.drop(device)
   }
 
   /** Forgets cached members after a join, leave or removal. */
@@ -281,7 +296,9 @@ export class SiteOutbox {
         set.add(listener)
         return () => {
           set.delete(listener)
-          if (set.size === 0) this.listeners.delete(device)
+          if (set.size > 0) return
+          this.listeners.delete(device)
+          this.tails.ended(device)
         }
       }
     }
@@ -289,25 +306,40 @@ export class SiteOutbox {
 
   private async next (device: string, limit: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<SiteQueued[]> {
     const now = this.opts.now()
+    const isExpired = (entry: SiteQueued): boolean => entry.expires !== 0 && now >= entry.expires
+    const taken = this.tails.take(device, after, limit)
+    if (taken !== undefined) {
+      const expiredNow = taken.filter(isExpired)
+      if (expiredNow.length === 0) return taken
+      await this.settle(device, expiredNow, 'expired', now, { code: 'EXPIRED' })
+      return taken.filter(entry => !isExpired(entry))
+    }
+    const version = this.tails.version(device)
     const out: SiteQueued[] = []
     const expired: SiteQueued[] = []
     // pages big enough to hold `limit` entries besides those in flight, read in one call each
     const pageSize = limit + exclude.size
     const full = (): boolean => out.length >= limit || expired.length >= SWEEP_BATCH
     let cursor = after
+    let end = false
     while (!full()) {
       const page = await this.store.outboxPage(device, { after: cursor, limit: pageSize })
       for (const stored of page) {
         if (exclude.has(stored.key)) continue
         const entry = toQueued(stored)
-        if (entry.expires !== 0 && now >= entry.expires) expired.push(entry)
+        if (isExpired(entry)) expired.push(entry)
         else out.push(entry)
         if (full()) break
       }
-      if (page.length < pageSize) break
+      if (page.length < pageSize) {
+        end = !full()
+        break
+      }
       cursor = page[page.length - 1].key
     }
     if (expired.length > 0) await this.settle(device, expired, 'expired', now, { code: 'EXPIRED' })
+    // the whole rest of the outbox was read: what is queued next can come from memory
+    else if (end && this.listeners.has(device)) this.tails.established(device, version, out.at(-1)?.key ?? after)
     return out
   }
 
@@ -344,12 +376,16 @@ export class SiteOutbox {
         const entry = toQueued(stored)
         if (entry.expires !== 0 && now >= entry.expires) batch.push(entry)
         if (batch.length >= SWEEP_BATCH) {
+          this.tails.drop(device)
           await this.settle(device, batch, 'expired', now, { code: 'EXPIRED' })
           count += batch.length
           batch = []
         }
       }
-      if (batch.length > 0) await this.settle(device, batch, 'expired', now, { code: 'EXPIRED' })
+      if (batch.length > 0) {
+        this.tails.drop(device)
+        await this.settle(device, batch, 'expired', now, { code: 'EXPIRED' })
+      }
       count += batch.length
     }
     return count
@@ -357,12 +393,16 @@ export class SiteOutbox {
 
   /** Drops a device's queued envelopes (it left or was removed): their status becomes dropped. */
   async dropDevice (device: string, detail: string): Promise<void> {
-    const entries: SiteQueued[] = []
-    for await (const stored of this.store.outbox(device)) entries.push(toQueued(stored))
-    for (let i = 0; i < entries.length; i += SWEEP_BATCH) {
-      await this.settle(device, entries.slice(i, i + SWEEP_BATCH), 'dropped', this.opts.now(), { detail })
-    }
-    this.forget(device)
+    // under the send lock: a removal and the courier finding the device gone both drop it, and
+    // two reads of the same entries would settle (and count) them twice
+    await this.lock.run(async () => {
+      const entries: SiteQueued[] = []
+      for await (const stored of this.store.outbox(device)) entries.push(toQueued(stored))
+      for (let i = 0; i < entries.length; i += SWEEP_BATCH) {
+        await this.settle(device, entries.slice(i, i + SWEEP_BATCH), 'dropped', this.opts.now(), { detail })
+      }
+      this.forget(device)
+    })
   }
 }
 

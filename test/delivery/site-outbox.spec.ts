@@ -80,6 +80,57 @@ describe('delivery/site-outbox', () => {
     assert.equal(await box.hasWork(ann.peer), false)
   })
 
+  it('hands a running sender what is queued while it runs from memory, once it read the outbox to its end, and reads LevelDB when memory cannot vouch', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    const box = outbox(handle.store)
+    const queue = box.queue(ann.peer)
+    const unsubscribe = queue.subscribe(() => {})
+    let reads = 0
+    const outboxPage = handle.store.outboxPage.bind(handle.store)
+    handle.store.outboxPage = async (...args) => { reads++; return await outboxPage(...args) }
+    const first = await box.send({ to: ['ann'], subject: 's1', body: 'b' })
+    const [e1] = await queue.next(10, undefined, new Set())
+    assert.equal(e1.idHex, first.id)
+    assert.equal(reads, 1)
+
+    const later = await Promise.all(['s2', 's3'].map(async subject => await box.send({ to: ['ann'], subject, body: 'b' })))
+    const fresh = await queue.next(10, e1.key, new Set([e1.key]))
+    assert.equal(reads, 1, 'from memory')
+    assert.deepEqual(fresh.map(e => e.idHex).sort(), later.map(l => l.id).sort())
+    // what memory gave is what the store holds, field by field
+    const stored = await outbox(handle.store).queue(ann.peer).next(10, e1.key, new Set())
+    const plain = (entries: typeof fresh): typeof fresh => entries.map(e => ({ ...e, frame: Uint8Array.from(e.frame) }))
+    assert.deepEqual(plain(fresh), plain(stored))
+    assert.equal(reads, 2)
+
+    // a higher urgency sorts before the cursor: memory cannot vouch, the store is read
+    const urgent = await box.send({ to: ['ann'], subject: 's4', body: 'b', urgency: 'high' })
+    const cursor = fresh[1].key
+    assert.deepEqual(await queue.next(10, cursor, new Set()), [])
+    assert.equal(reads, 3)
+    const inFlight = new Set([e1.key, ...fresh.map(e => e.key)])
+    const [u] = await queue.next(10, undefined, inFlight)
+    assert.equal(u.idHex, urgent.id)
+    assert.equal(reads, 4)
+
+    // one that expired while in memory is settled expired, not sent
+    const short = await box.send({ to: ['ann'], subject: 's5', body: 'b', ttlMs: 1000 })
+    now += 2000
+    assert.deepEqual(await queue.next(10, u.key, new Set()), [])
+    assert.equal(reads, 4, 'from memory')
+    assert.equal((await handle.store.messageStatus(short.id))?.devices[0].state, 'expired')
+    unsubscribe()
+  })
+
+  it('drops a device\'s queue once when two drop it at the same time (a removal, and the courier finding it gone)', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    const box = outbox(handle.store)
+    await Promise.all([1, 2, 3].map(async n => await box.send({ to: ['ann'], subject: `s${n}`, body: 'b' })))
+    await Promise.all([box.dropDevice(ann.peer, 'removed'), box.dropDevice(ann.peer, 'gone')])
+    assert.deepEqual(await handle.store.counts(), { queued: 0, delivered: 0, expired: 0, rejected: 0, dropped: 3, replaced: 0 })
+    assert.equal(events.filter(e => e.type === 'dropped').length, 3)
+  })
+
   it('marks expired what outlived its TTL, replaces an undelivered message of the same topic, and refuses a send when every device is full (QUEUE_FULL)', async () => {
     const [ann] = await member(handle.store, 'ann')
     const box = outbox(handle.store, 2)
