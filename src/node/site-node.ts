@@ -144,6 +144,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   private readonly options: SiteNodeOptions
   private readonly addressScope: AddressScope
   private sweepTimer?: NodeJS.Timeout
+  /** Addresses being stored after an identify: stop() lets them finish before the database closes. */
+  private readonly addressWrites = new Set<Promise<void>>()
 
   constructor (shell: NodeShell, store: SiteStore, libp2pMetrics: Registry, limits: NodeLimits, options: SiteNodeOptions) {
     super(shell, limits)
@@ -237,7 +239,10 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     })
     this.libp2p.addEventListener('peer:identify', event => {
       const { peerId, listenAddrs } = event.detail
-      this.rememberAddrs(peerId.toString(), listenAddrs.map(a => a.toString())).catch(err => { this.log.error('cannot store addresses: %e', err) })
+      const write: Promise<void> = this.rememberAddrs(peerId.toString(), listenAddrs.map(a => a.toString()))
+        .catch(err => { this.log.error('cannot store addresses: %e', err) })
+        .finally(() => this.addressWrites.delete(write))
+      this.addressWrites.add(write)
     })
     await this.shell.start({ bootstrap: this.options.bootstrap ?? [], publish: true, onLookup: event => { this.dispatch('lookup', event) } })
 
@@ -326,7 +331,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
 
   async stop (): Promise<void> {
     clearInterval(this.sweepTimer)
-    await this.shell.stop(this.courier.stop())
+    await this.shell.stop(this.courier.stop().then(async () => { await Promise.allSettled([...this.addressWrites]) }))
   }
 }
 

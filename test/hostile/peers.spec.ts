@@ -184,8 +184,13 @@ describe('hostile peers', function () {
       const name = `site-${scope}`
       const target = await net.site(name, { addressScope: scope })
       const insider = await Rogue.start({ announce })
+      // the site stores what identify told it when identify completes, which may be after the join
+      const identified = new Promise<void>(resolve => {
+        target.libp2p.addEventListener('peer:identify', event => { if (event.detail.peerId.toString() === insider.peerId) resolve() })
+      })
       try {
         assert.equal(joinCode(await insider.exchange(target, PROTOCOL_JOIN, encodeFrame(insider.joinRequest((await target.createInvite({ ref: 'mallory' })).token)))), ErrorCode.OK)
+        await identified
       } finally {
         await insider.stop()
       }
