@@ -120,7 +120,9 @@ export class DeliveryScheduler {
         state.attempt = 0
         continue
       }
-      state.attempt++
+      // a session that delivered before it failed starts the count again (spec 15.2: the retry
+      // counter resets when a delivery succeeds), so its next retry waits at most the base delay
+      state.attempt = result.delivered === true ? 1 : state.attempt + 1
       // a peer that blocked this node is tried again only at the backoff cap (spec 18), whatever was queued meanwhile
       const blocked = isTmtpError(result.error, ErrorCode.BLOCKED)
       if (state.again && !blocked) continue

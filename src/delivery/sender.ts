@@ -42,8 +42,11 @@ export interface SenderOptions {
   log: Logger
 }
 
-/** Why a sending session ended. */
-export type SenderResult = { drained: true } | { drained: false, error: TmtpError }
+/**
+ * Why a sending session ended; a failed one says whether the receiver acknowledged anything
+ * first (a delivery succeeded: the retry counter starts again, spec 15.2 "Retry").
+ */
+export type SenderResult = { drained: true } | { drained: false, error: TmtpError, delivered?: boolean }
 
 /**
  * Runs the sending end of one deliver or post stream: keeps up to `window` envelopes
@@ -61,6 +64,8 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
   let ended: TmtpError | undefined
   let receiverClosed = false
   let lastReceipt = Date.now()
+  let delivered = false
+  const failed = (error: TmtpError): SenderResult => ({ drained: false, error, delivered })
   let wake: (() => void) | undefined
 
   /** A signal given while the loop was not asleep (reading the queue, writing): the next sleep is skipped. */
@@ -134,6 +139,7 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
       }
       lastReceipt = Date.now()
       await applyAcks(queue, acked, proofs)
+      if (acked.length > 0) delivered = true
       settle(acked)
       signal()
     }
@@ -147,11 +153,11 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
 
   try {
     for (;;) {
-      if (ended !== undefined) return { drained: false, error: ended }
+      if (ended !== undefined) return failed(ended)
       if (receiverClosed) {
         if (inFlight.size > 0) {
           ended = new TmtpError(ErrorCode.INTERNAL, 'receiver closed the stream with envelopes in flight')
-          return { drained: false, error: ended }
+          return failed(ended)
         }
         await framed.close()
         return { drained: true }
@@ -205,7 +211,7 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
     }
   } catch (err) {
     ended ??= isTmtpError(err) ? err : new TmtpError(ErrorCode.INTERNAL, 'sending failed', { cause: err })
-    return { drained: false, error: ended }
+    return failed(ended)
   } finally {
     unsubscribe()
     if (ended !== undefined) framed.abort(ended)

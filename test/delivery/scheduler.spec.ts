@@ -55,6 +55,34 @@ describe('delivery/scheduler', () => {
       await waitFor('second attempt at once', async () => attempts === 2, 2000)
     })
   }
+  it('after a session that delivered before it failed, retries at the base delay again (spec 15.2: the counter resets when a delivery succeeds)', async () => {
+    const random = Math.random
+    // the top of each backoff's range, so that the delays are the ceilings: 10, 20, 40, 80, 160, 320 ms
+    Math.random = () => 0.999
+    try {
+      const ends: number[] = []
+      const starts: number[] = []
+      scheduler = new DeliveryScheduler({
+        backoff: { baseMs: 10, capMs: 60_000 },
+        log: logger('test'),
+        hasWork: async () => starts.length < 7,
+        session: async (): Promise<SenderResult> => {
+          starts.push(Date.now())
+          const n = starts.length
+          ends.push(Date.now())
+          if (n === 7) return { drained: true }
+          return { drained: false, error: new TmtpError(ErrorCode.TIMEOUT, 'cut'), delivered: n === 6 }
+        }
+      })
+      scheduler.wake('peer')
+      await waitFor('seven sessions', async () => starts.length === 7, 10_000)
+      assert.ok(starts[5] - ends[4] >= 140, `the fifth failure in a row waits about 160 ms (${starts[5] - ends[4]})`)
+      assert.ok(starts[6] - ends[5] < 120, `after a delivery the next retry waits about 10 ms, not 320 (${starts[6] - ends[5]})`)
+    } finally {
+      Math.random = random
+    }
+  })
+
   it('a nudge does not cut a backoff short: an unreachable peer is not dialled once per message', async () => {
     let attempts = 0
     scheduler = new DeliveryScheduler({

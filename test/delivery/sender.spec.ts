@@ -215,5 +215,6 @@ describe('delivery/sender', () => {
     const result = await done
     assert.equal(result.drained, false, 'entry 2 was in flight')
     assert.equal(acknowledged, 1)
+    assert.equal(!result.drained && result.delivered, true, 'entry 1 was delivered first: the retry counter starts again')
   })
 })
