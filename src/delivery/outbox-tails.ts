@@ -21,35 +21,61 @@ interface Tail<E> {
   entries: E[]
 }
 
+/** What was added for a device since its last store read began: the read may not have seen it. */
+interface Capture<E> {
+  version: number
+  entries: E[]
+  /** More were added than a tail may hold. */
+  overflow: boolean
+}
+
 export class OutboxTails<E extends { key: string }> {
   private readonly limits: OutboxTailsLimits
   private readonly tails = new Map<string, Tail<E>>()
-  /** Entries added per device with a running sender: a store read that saw the count change cannot vouch for its end. */
-  private readonly versions = new Map<string, number>()
+  /** Per device with a running sender: entries added since its last store read began. */
+  private readonly captures = new Map<string, Capture<E>>()
+  private versions = 0
   private total = 0
 
   constructor (limits: OutboxTailsLimits) {
     this.limits = limits
   }
 
-  /** Taken before a store read of the device's outbox, and given back to `established`. */
+  /**
+   * Taken when a store read of the device's outbox begins, and given back to `established`:
+   * from then on what is added is also kept aside, since the read may or may not see it.
+   */
   version (device: string): number {
-    return this.versions.get(device) ?? 0
+    const version = ++this.versions
+    this.captures.set(device, { version, entries: [], overflow: false })
+    return version
   }
 
   /**
    * A store read reached the end of the device's outbox: the sender has had everything up to
-   * `lastKey`. Kept only if nothing was added during the read (the read may not have seen it).
+   * `lastKey`. What was added during the read and sorts after `lastKey` the read did not
+   * return (it would have been its last key or before): that is the tail. One that sorts
+   * before it and was not seen makes the sender read from the start (its `first`).
    */
   established (device: string, version: number, lastKey: string | undefined): void {
-    if (lastKey === undefined || this.version(device) !== version) return
+    const capture = this.captures.get(device)
+    if (capture?.version !== version) return
+    this.captures.delete(device)
+    if (lastKey === undefined || capture.overflow) return
     this.drop(device)
-    this.tails.set(device, { lastKey, entries: [] })
+    const entries = capture.entries.filter(e => e.key > lastKey).sort((a, b) => a.key < b.key ? -1 : 1)
+    if (this.total + entries.length > this.limits.total) return
+    this.tails.set(device, { lastKey, entries })
+    this.total += entries.length
   }
 
   /** An entry durably queued for a device whose sender runs. */
   added (device: string, entry: E): void {
-    this.versions.set(device, this.version(device) + 1)
+    const capture = this.captures.get(device)
+    if (capture !== undefined && !capture.overflow) {
+      if (capture.entries.length < this.limits.perDevice) capture.entries.push(entry)
+      else capture.overflow = true
+    }
     const tail = this.tails.get(device)
     if (tail === undefined) return
     // one that sorts before the cursor (a higher urgency) makes the sender read from the start
@@ -87,7 +113,7 @@ export class OutboxTails<E extends { key: string }> {
   /** The device's sender stopped. */
   ended (device: string): void {
     this.drop(device)
-    this.versions.delete(device)
+    this.captures.delete(device)
   }
 
   /** Entries held in every tail. */

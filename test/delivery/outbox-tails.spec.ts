@@ -21,16 +21,32 @@ describe('delivery/outbox-tails', () => {
     assert.deepEqual(keys(tails.take('d', 'k4', 5)), [], 'nothing more: nothing to read in the store either')
   })
 
-  it('is not established by a read during which an entry was added, which the read may have missed', () => {
+  it('keeps what was added during the read and sorts after its end: the read did not return it', () => {
     const tails = new OutboxTails({ perDevice: 10, total: 100 })
     const version = tails.version('d')
     tails.added('d', entry('k2'))
-    tails.established('d', version, 'k1')
+    tails.added('d', entry('k4'))
+    tails.added('d', entry('k3'))
+    // the read saw k2 (it returned it: its last key), not k3 and k4
+    tails.established('d', version, 'k2')
+    assert.deepEqual(keys(tails.take('d', 'k2', 5)), ['k3', 'k4'])
+    assert.equal(tails.size, 0)
+    tails.established('d', version, 'k4')
+    assert.deepEqual(keys(tails.take('d', 'k4', 5)), [], 'a read is established once: its capture is gone')
+    const empty = tails.version('d')
+    tails.established('d', empty, undefined)
+    assert.equal(tails.take('d', undefined, 5), undefined, 'an empty read from the start vouches for nothing')
+  })
+
+  it('is not established by an older read, nor when more was added during the read than a tail holds', () => {
+    const tails = new OutboxTails({ perDevice: 2, total: 100 })
+    const older = tails.version('d')
+    const newer = tails.version('d')
+    tails.established('d', older, 'k1')
     assert.equal(tails.take('d', 'k1', 5), undefined)
-    tails.established('d', tails.version('d'), 'k2')
-    assert.deepEqual(keys(tails.take('d', 'k2', 5)), [])
-    tails.established('d', tails.version('d'), undefined)
-    assert.deepEqual(keys(tails.take('d', 'k2', 5)), [], 'an empty read from the start vouches for nothing, and changes nothing')
+    for (const k of ['k2', 'k3', 'k4']) tails.added('d', entry(k))
+    tails.established('d', newer, 'k1')
+    assert.equal(tails.take('d', 'k1', 5), undefined)
   })
 
   it('goes when an entry sorts at or before what the sender had (a higher urgency), when dropped, or when it would grow beyond its limits', () => {
