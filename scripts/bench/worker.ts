@@ -7,7 +7,8 @@
  *   node build/scripts/bench/worker.js mqtt
  *
  * `floor` is one end of the floors: a libp2p stream between nodes built as TMTP's are, or a
- * plain TCP socket, both with TMTP's framing and nothing else; `work` is the required-work
+ * plain TCP socket, both with TMTP's framing and nothing else, or libp2p connections alone
+ * (many nodes dialling one); `work` is the required-work
  * floor (scripts/bench/work-floor.ts: both ends' work, no transport); `mqtt` holds the
  * Mosquitto peer's clients. TMTP's sites and members run in scripts/lib/node-host.ts. Every loop here
  * is bounded by a count and by a deadline.
@@ -20,6 +21,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createTmtpLibp2p, type TmtpLibp2p } from '../../src/node/libp2p.js'
 import { DEFAULTS, loadIdentity } from '../../src/node/index.js'
+import { Ed25519Signer } from '../../src/crypto/ed25519.js'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { encodeFrames, FrameDecoder } from '../../src/protocol/framing.js'
 import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
@@ -35,10 +37,17 @@ const STOP_GRACE_MS = 3_000
 
 const FLOOR_PROTOCOL = '/tmtp-bench/floor/1.0.0'
 
+function cpuUs (): number {
+  const c = process.cpuUsage()
+  return c.user + c.system
+}
+
 async function floorRole (): Promise<Record<string, Handler>> {
   let libp2p: TmtpLibp2p | undefined
   let server: Server | undefined
   const sockets = new Set<Socket>()
+  /** The connection floor's dialling nodes (`clients`), each a libp2p node as a member device's. */
+  let clients: TmtpLibp2p[] = []
   const node = async (): Promise<TmtpLibp2p> => {
     // the same libp2p as a TMTP node: TCP, Noise, Yamux, identify, ping, the site's limits
     libp2p ??= await createTmtpLibp2p({ signer: await loadIdentity(dir), listen: ['/ip4/127.0.0.1/tcp/0'], connections: DEFAULTS.site })
@@ -147,9 +156,45 @@ async function floorRole (): Promise<Record<string, Handler>> {
         return { elapsedMs }
       })(), args.timeoutMs, () => `blast: not done after ${args.timeoutMs} ms`)
     },
+    /**
+     * The connection floor's receiving end (after `listen` libp2p): this process's CPU from
+     * now until `count` peers connected and were identified, and `settleMs` more.
+     */
+    connections: async (args: { count: number, settleMs: number, timeoutMs: number }) => {
+      const n = await node()
+      let identified = 0
+      const onIdentify = (): void => { identified++ }
+      n.addEventListener('peer:identify', onIdentify)
+      const cpu0 = cpuUs()
+      try {
+        const end = Date.now() + args.timeoutMs
+        while (identified < args.count && Date.now() < end) await delay(5)
+        await delay(args.settleMs)
+        return { identified, cpuUs: cpuUs() - cpu0 }
+      } finally {
+        n.removeEventListener('peer:identify', onIdentify)
+      }
+    },
+    /** Starts `count` libp2p nodes as member devices' (nothing listening), not yet dialling. */
+    clients: async (args: { count: number }) => {
+      for (let i = clients.length; i < args.count; i++) {
+        const client = await createTmtpLibp2p({ signer: Ed25519Signer.generate(), listen: [], connections: DEFAULTS.member })
+        await client.start()
+        clients.push(client)
+      }
+      return clients.length
+    },
+    /** Every client dials `addr` at once. */
+    dialAll: async (args: { addr: string, timeoutMs: number }) => {
+      const ma = multiaddr(args.addr)
+      await withTimeout(Promise.all(clients.map(async c => await c.dial(ma))), args.timeoutMs, () => `dialAll: not done after ${args.timeoutMs} ms`)
+      return clients.length
+    },
     stop: async () => {
       for (const s of sockets) s.destroy()
       server?.close()
+      await Promise.allSettled(clients.map(async c => { await c.stop() }))
+      clients = []
       await libp2p?.stop()
       return null
     }
