@@ -16,18 +16,19 @@ import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js'
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js'
 import { sha512 } from '@noble/hashes/sha2.js'
 import {
-  createInviteToken, createKeyEpoch, Ed25519Signer, encodeContent, epochInfo, inviteSecretHash, messageNonce,
-  openKeyEpoch, peerIdToString, sealEnvelope, signAck, signDeviceKey, signingInput, signLeave, signMessage,
-  x25519FromPrivateKey
+  blobKey, blobProof, chunkAad, chunkCount, chunkLength, chunkNonce, createInviteToken, createKeyEpoch, Ed25519Signer, encodeContent, epochInfo,
+  inviteSecretHash, messageNonce, openKeyEpoch, peerIdToString, sealChunk, sealEnvelope, signAck, signDeviceKey, signingInput, signLeave,
+  signMessage, x25519FromPrivateKey
 } from '../src/crypto/index.js'
 import type { DirectionKey, EpochKeys, X25519KeyPair } from '../src/crypto/index.js'
 import {
-  DEFAULT_CONTENT_TYPE, encodeFrame, encodeFrames, EXPORT_LABEL, HPKE_INFO_PREFIX, INVITE_TOKEN_PREFIX,
-  MAX_CLOCK_SKEW_MS, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, SIGNING_CONTEXT, WIRE_VERSION
+  BLOB_CHUNK_BYTES, BLOB_CHUNK_CONTEXT, BLOB_PROOF_CONTEXT, codeToWire, DEFAULT_CONTENT_TYPE, DEFAULT_MEDIA_TYPE, encodeFrame, encodeFrames, ErrorCode, EXPORT_LABEL,
+  HPKE_INFO_PREFIX, INVITE_TOKEN_PREFIX, MAX_ATTACHMENTS, MAX_CLOCK_SKEW_MS, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, PROTOCOL_BLOB, SIGNING_CONTEXT,
+  WIRE_VERSION
 } from '../src/protocol/index.js'
 import type { SigningContext } from '../src/protocol/index.js'
 import { addressRecordKey, signAddressRecord } from '../src/discovery/address-record.js'
-import { Content, Envelope, EnvelopeHeader, Invite, Push, Receipt, SignedPayload } from '../src/protocol/pb/tmtp.js'
+import { BlobReply, BlobRequest, Content, Envelope, EnvelopeHeader, Invite, Push, Receipt, SignedPayload, type Attachment } from '../src/protocol/pb/tmtp.js'
 import { AEAD_ID, hpkeExport, hpkeTrace, KDF_ID, KEM_ID, MODE_BASE } from './lib/hpke-trace.js'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -75,6 +76,14 @@ const MESSAGE_IDS = [
 const T0 = 1764115200000
 const MINUTE = 60_000
 const DAY = 86_400_000
+
+/** Content keys and blob ids of blob.json (spec 15.6). */
+const CONTENT_KEYS = [
+  '3f6a1c9e5b2d8f4a7c0e9b1d3f5a7c9e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a',
+  'a0b1c2d3e4f5061728394a5b6c7d8e9f0f1e2d3c4b5a69788796a5b4c3d2e1f0',
+  '5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817060'
+]
+const BLOB_IDS = ['6b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e', 'f0e1d2c3b4a5968778695a4b3c2d1e0f', '11223344556677889900aabbccddeeff']
 
 const SITE_ADDRS = ['/ip4/192.0.2.10/tcp/4001', '/ip6/2001:db8::10/tcp/4001', '/dns4/site.example/tcp/4001']
 
@@ -320,7 +329,11 @@ function sealCase (keys: EpochKeys, c: EnvelopeCase, now: number): { json: JsonO
   const contentBytes = encodeContent(c.content)
   const envelope = sealEnvelope(key, c.header, contentBytes)
   const decoded = Envelope.decode(envelope)
-  const opened: Content = { ...c.content, contentType: c.content.contentType === '' ? DEFAULT_CONTENT_TYPE : c.content.contentType }
+  const opened: Content = {
+    ...c.content,
+    contentType: c.content.contentType === '' ? DEFAULT_CONTENT_TYPE : c.content.contentType,
+    attachments: c.content.attachments.map(a => ({ ...a, mediaType: a.mediaType === '' ? DEFAULT_MEDIA_TYPE : a.mediaType }))
+  }
   return {
     envelope,
     json: {
@@ -345,8 +358,8 @@ function header (from: Ed25519Signer, to: Ed25519Signer, id: Uint8Array, epoch: 
   return { version: WIRE_VERSION, id: id as Uint8Array<ArrayBuffer>, sender: from.peerId as Uint8Array<ArrayBuffer>, recipient: to.peerId as Uint8Array<ArrayBuffer>, epoch, seq, created, expires }
 }
 
-function content (subject: string, body: string, contentType = '', thread?: Uint8Array, replyTo?: Uint8Array, group = ''): Content {
-  return { subject, body, contentType, thread: (thread ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, replyTo: (replyTo ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, group }
+function content (subject: string, body: string, contentType = '', thread?: Uint8Array, replyTo?: Uint8Array, group = '', attachments: Attachment[] = []): Content {
+  return { subject, body, contentType, thread: (thread ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, replyTo: (replyTo ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, group, attachments }
 }
 
 function envelopeCases (f: Fixture): EnvelopeCase[] {
@@ -777,14 +790,21 @@ async function negativeVectors (f: Fixture): Promise<JsonObject> {
 
   // spec 11.2: every Content limit, sealed correctly (the sender's own checks bypassed)
   const sealContent = (seq: number, c: Partial<Content>): Uint8Array => sealEnvelope(keys, header(f.site, f.device, id8, 1, seq, sent, expires),
-    Content.encode({ subject: '', body: '', contentType: '', thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '', ...c } as Content))
+    Content.encode({ subject: '', body: '', contentType: '', thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '', attachments: [], ...c } as Content))
+  const attachment = blobFiles()[1].attachment
+  const attachments = (n: number): Attachment[] => Array.from({ length: n }, () => attachment)
   const limitCases: Array<[string, Partial<Content>, Partial<Content> | undefined]> = [
     ['subject of 1025 bytes', { subject: 'é'.repeat(512) + 'a' }, { subject: 'é'.repeat(512) }],
     ['body of 65537 bytes', { body: 'a'.repeat(65537) }, undefined],
     ['content_type of 129 bytes', { contentType: 'text/' + 'x'.repeat(124) }, { contentType: 'text/' + 'x'.repeat(123) }],
     ['thread of 15 bytes', { thread: id6.slice(0, 15) }, { thread: id6.slice() }],
     ['reply_to of 17 bytes', { replyTo: Uint8Array.from([...id6, 0]) }, { replyTo: id6.slice() }],
-    ['group of 129 bytes', { group: 'Class ' + 'é'.repeat(61) + 'a' }, { group: 'Class ' + 'é'.repeat(61) }]
+    ['group of 129 bytes', { group: 'Class ' + 'é'.repeat(61) + 'a' }, { group: 'Class ' + 'é'.repeat(61) }],
+    [`${MAX_ATTACHMENTS + 1} attachments`, { attachments: attachments(MAX_ATTACHMENTS + 1) }, { attachments: attachments(MAX_ATTACHMENTS) }],
+    ['attachment name of 256 bytes', { attachments: [{ ...attachment, name: 'ü'.repeat(127) + '.x' }] }, { attachments: [{ ...attachment, name: 'ü'.repeat(127) + '.' }] }],
+    ['attachment name of 0 bytes', { attachments: [{ ...attachment, name: '' }] }, { attachments: [attachment] }],
+    ['attachment key of 31 bytes', { attachments: [{ ...attachment, key: attachment.key.slice(1) }] }, { attachments: [attachment] }],
+    ['attachment media_type of 129 bytes', { attachments: [{ ...attachment, mediaType: 'application/' + 'x'.repeat(117) }] }, { attachments: [{ ...attachment, mediaType: 'application/' + 'x'.repeat(116) }] }]
   ]
   limitCases.forEach(([what, bad, ok], i) => {
     add(`content with a ${what}`, 'receive_envelope', receive(sealContent(20 + i, bad), now), 'BAD_FRAME',
@@ -948,6 +968,115 @@ async function duplicateVectors (f: Fixture): Promise<JsonObject> {
   }
 }
 
+/** File byte i is (i * 7 + 3) mod 251: a pattern that does not repeat with the chunk size. */
+function filePattern (size: number): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => (i * 7 + 3) % 251)
+}
+
+interface BlobFile { name: string, file: Uint8Array, attachment: Attachment }
+
+/** The three files of blob.json: empty, one short chunk, two full chunks and a short one. */
+function blobFiles (): BlobFile[] {
+  const cases: Array<[string, string, string, number]> = [
+    ['an empty file: no chunks', 'empty.txt', 'text/plain', 0],
+    ['one short chunk', 'Invoice 2025-11.pdf', 'application/pdf', 100],
+    ['two full chunks and a short one', 'course — Woche 1.bin', '', 2 * BLOB_CHUNK_BYTES + 100]
+  ]
+  return cases.map(([name, fileName, mediaType, size], i) => {
+    const file = filePattern(size)
+    return {
+      name,
+      file,
+      attachment: {
+        blob: fromHex(BLOB_IDS[i]) as Uint8Array<ArrayBuffer>,
+        name: fileName,
+        mediaType,
+        size,
+        sha256: Uint8Array.from(createHash('sha256').update(file).digest()),
+        key: fromHex(CONTENT_KEYS[i]) as Uint8Array<ArrayBuffer>
+      }
+    }
+  })
+}
+
+/** A sealed chunk as blob.json records it: whole when short, else its SHA-256 and tag (a full chunk is 128 KiB of hex). */
+function sealedJson (sealed: Uint8Array): JsonObject {
+  if (sealed.byteLength <= 1024) return { sealed: hex(sealed) }
+  return { sealed_length: sealed.byteLength, sealed_sha256: hex(createHash('sha256').update(sealed).digest()), tag: hex(sealed.subarray(sealed.byteLength - 16)) }
+}
+
+/** spec 15.6: blobs sealed in chunks, the frames of /tmtp/blob/1.0.0, an envelope listing attachments, and chunks that must fail. */
+async function blobVectors (f: Fixture): Promise<JsonObject> {
+  const files = blobFiles()
+  const blobs = files.map(({ name, file, attachment }) => {
+    const key = blobKey(attachment.key, attachment.size)
+    const chunks = Array.from({ length: chunkCount(attachment.size) }, (_, index) => {
+      const start = index * BLOB_CHUNK_BYTES
+      const sealed = sealChunk(key, index, file.subarray(start, start + chunkLength(attachment.size, index)))
+      return { index, nonce: hex(chunkNonce(index)), ...sealedJson(sealed) }
+    })
+    return { name, file: attachment.size <= 1024 ? hex(file) : 'file_pattern', attachment: messageJson(attachment), aad: hex(chunkAad(attachment.size)), chunks }
+  })
+
+  const [, short, long] = files
+  const shortKey = blobKey(short.attachment.key, short.attachment.size)
+  const longKey = blobKey(long.attachment.key, long.attachment.size)
+  const shortSealed = sealChunk(shortKey, 0, short.file)
+  const longChunk = (index: number): Uint8Array => sealChunk(longKey, index, long.file.subarray(index * BLOB_CHUNK_BYTES, index * BLOB_CHUNK_BYTES + chunkLength(long.attachment.size, index)))
+  const proof = (file: BlobFile): Uint8Array => blobProof(file.attachment.key, f.device.peerId)
+  const frames = [
+    { name: 'request from chunk 0', message: 'BlobRequest', value: { blob: short.attachment.blob, first: 0, fetched: false, proof: proof(short) } },
+    { name: 'request resuming from chunk 2', message: 'BlobRequest', value: { blob: long.attachment.blob, first: 2, fetched: false, proof: proof(long) } },
+    { name: 'the device holds the whole file: fetched', message: 'BlobRequest', value: { blob: long.attachment.blob, first: 3, fetched: true, proof: proof(long) } },
+    { name: 'chunk 0 of the short file', message: 'BlobReply', value: { chunk: { index: 0, sealed: shortSealed } } },
+    { name: 'refused: UNKNOWN_BLOB', message: 'BlobReply', value: { error: { code: codeToWire(ErrorCode.UNKNOWN_BLOB), detail: '' } } }
+  ].map(({ name, message, value }) => {
+    const body = message === 'BlobRequest' ? BlobRequest.encode(value as BlobRequest) : BlobReply.encode(value as BlobReply)
+    return { name, message, value: messageJson(value), body: hex(body), frame: hex(encodeFrame(body)) }
+  })
+
+  /** A failing chunk: short ones as bytes, a full one as the blob and chunk of `blobs` whose sealed bytes it is. */
+  const open = (what: string, file: BlobFile, index: number, sealed: Uint8Array | { blob: number, chunk: number }, error: string, notes: string, size = file.attachment.size): JsonObject => ({
+    name: what,
+    input: { key: hex(file.attachment.key), size, index, ...(sealed instanceof Uint8Array ? { sealed: hex(sealed) } : { sealed_of: sealed }) },
+    error,
+    notes
+  })
+  const altered = Uint8Array.from(shortSealed)
+  altered[10] ^= 0x01
+  const failures = [
+    open('chunk 1 presented as chunk 0', long, 0, { blob: 2, chunk: 1 }, 'DECRYPT_FAILED', 'the index is in the nonce: a chunk authenticates only in its place'),
+    open('a full chunk opened for a file one byte longer', long, 0, { blob: 2, chunk: 0 }, 'DECRYPT_FAILED', 'the size is in the AAD: chunk 0 has the same length, but authenticates only for its own size', long.attachment.size + 1),
+    open('one bit of the ciphertext flipped', short, 0, altered, 'DECRYPT_FAILED', 'bit 0x01 of byte 10 flipped'),
+    open('a chunk cut by one byte', short, 0, shortSealed.subarray(0, shortSealed.byteLength - 1), 'BAD_FRAME', 'its length is not the chunk\'s length plus 16'),
+    open('the last chunk with a byte appended', long, 2, Uint8Array.from([...longChunk(2), 0]), 'BAD_FRAME', 'its length is not the chunk\'s length plus 16'),
+    open('an index past the last chunk', short, 1, shortSealed, 'BAD_FRAME', 'a file of 100 bytes has one chunk')
+  ]
+
+  const epoch = await makeEpoch(f, EPOCH_CASES[0])
+  const sent = T0 + 20 * MINUTE
+  const withAttachments = sealCase(epoch.keys, {
+    name: 'site to device, a message with two attachments (Content.attachments, field 7, since r4); the second names no media type',
+    direction: 'site_to_device',
+    header: header(f.site, f.device, f.ids[7], 1, 40, sent, sent + 7 * DAY),
+    content: content('Course material', 'The invoice and the first week\'s files are attached.', '', undefined, undefined, '', [short.attachment, long.attachment])
+  }, sent + 1000).json
+
+  return {
+    description: 'Attachments (spec 11.2, 15.6): a file is cut into chunks of chunk_bytes (the last one shorter, none for an empty file); chunk i is sealed with ChaCha20-Poly1305 under the attachment\'s key, nonce = I2OSP(i, 12), aad = aad_context || 0x00 || uint64be(size). Files longer than 1024 bytes are file_pattern: byte i is (i * 7 + 3) mod 251; sealed chunks longer than 1024 bytes are recorded by their length, SHA-256 and tag. frames are /tmtp/blob/1.0.0 frames, the requests by device, whose proof is HMAC-SHA256(key, proof_context || 0x00 || device PeerId); envelope is an envelope whose Content lists two of the attachments, sealed under the keys of key-epoch.json "epoch 1"; failures are chunks that must not open, with their code.',
+    version: 1,
+    protocol: PROTOCOL_BLOB,
+    chunk_bytes: BLOB_CHUNK_BYTES,
+    aad_context: BLOB_CHUNK_CONTEXT,
+    proof_context: BLOB_PROOF_CONTEXT,
+    device: signerJson(f.device),
+    blobs,
+    frames,
+    envelope: { site: signerJson(f.site), device: deviceJson(f.device, f.deviceX), key_epoch: { epoch: 1, signed_payload: hex(epoch.signed), exports: exportsJson(epoch.keys) }, vector: withAttachments },
+    failures
+  }
+}
+
 /** Builds every vector file, keyed by file name, without writing anything. */
 export async function buildVectors (): Promise<Record<string, Json>> {
   const f = fixture()
@@ -962,7 +1091,8 @@ export async function buildVectors (): Promise<Record<string, Json>> {
     'ed25519.json': ed25519Vectors(f),
     'framing.json': await framingVectors(f),
     'negative.json': await negativeVectors(f),
-    'duplicate.json': await duplicateVectors(f)
+    'duplicate.json': await duplicateVectors(f),
+    'blob.json': await blobVectors(f)
   }
 }
 

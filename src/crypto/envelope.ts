@@ -1,5 +1,5 @@
 import { equalBytes, publicKeyFromPeerId } from './ed25519.js'
-import { Content, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, TmtpError, WIRE_VERSION } from '../protocol/index.js'
+import { BLOB_ID_BYTES, Content, CONTENT_KEY_BYTES, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, DEFAULT_MEDIA_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_MEDIA_TYPE_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, SHA256_BYTES, TmtpError, WIRE_VERSION, type Attachment } from '../protocol/index.js'
 import type { DirectionKey } from './epoch.js'
 
 /**
@@ -36,7 +36,8 @@ export function encodeContent (content: Partial<Content>): Uint8Array {
     contentType: content.contentType ?? '',
     thread: content.thread ?? new Uint8Array(0),
     replyTo: content.replyTo ?? new Uint8Array(0),
-    group: content.group ?? ''
+    group: content.group ?? '',
+    attachments: content.attachments ?? []
   }
   checkContent(value)
   return Content.encode(value)
@@ -50,12 +51,25 @@ function checkContent (content: Content): void {
   for (const [field, id] of [['thread', content.thread], ['reply_to', content.replyTo]] as const) {
     if (id.byteLength !== 0) requireLength(id, MESSAGE_ID_BYTES, field)
   }
+  if (content.attachments.length > MAX_ATTACHMENTS) throw new TmtpError(ErrorCode.BAD_FRAME, `a message has at most ${MAX_ATTACHMENTS} attachments`)
+  for (const attachment of content.attachments) checkAttachment(attachment)
+}
+
+/** spec 11.2: an attachment's fields within their limits (its size is a uint64, checked when decoded). */
+function checkAttachment (attachment: Attachment): void {
+  requireLength(attachment.blob, BLOB_ID_BYTES, 'attachment blob')
+  if (attachment.name === '') throw new TmtpError(ErrorCode.BAD_FRAME, 'an attachment has a name')
+  requireMaxBytes(attachment.name, MAX_ATTACHMENT_NAME_BYTES, 'attachment name')
+  requireMaxBytes(attachment.mediaType, MAX_MEDIA_TYPE_BYTES, 'attachment media type')
+  requireLength(attachment.sha256, SHA256_BYTES, 'attachment sha256')
+  requireLength(attachment.key, CONTENT_KEY_BYTES, 'attachment key')
 }
 
 export function decodeContent (bytes: Uint8Array): Content {
   const content = decodeMessage(Content, bytes, 'content')
   checkContent(content)
   if (content.contentType === '') content.contentType = DEFAULT_CONTENT_TYPE
+  for (const attachment of content.attachments) if (attachment.mediaType === '') attachment.mediaType = DEFAULT_MEDIA_TYPE
   return content
 }
 

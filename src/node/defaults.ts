@@ -94,6 +94,18 @@ export const DEFAULTS = {
   replyBytesPerMember: 16 * 1024 * 1024,
   /** Replies the backend never collects are deleted after 30 days, freeing their member's quota. */
   replyRetentionMs: 30 * 24 * 3600_000,
+  /** An attachment is at most 25 MiB: documents, course material, a short video; larger files belong on a web page. */
+  maxAttachmentBytes: 25 * 1024 * 1024,
+  /** A message's attachments are at most 100 MiB together (what a device is asked to fetch for one message). */
+  maxMessageAttachmentBytes: 100 * 1024 * 1024,
+  /**
+   * A send may list an upload for an hour after it was taken in: time for the backend to send
+   * the messages that carry it. After that, and once every device it was sent to fetched it or
+   * its messages expired, the site deletes it.
+   */
+  attachmentHoldMs: 3600_000,
+  /** A member device fetches an attachment of up to 5 MiB at once when its message arrives; a larger one when the member asks. */
+  autoFetchBytes: 5 * 1024 * 1024,
   /**
    * Power-loss-safe writes: every group-committed batch is fsynced before anything in it is
    * acknowledged, as a signed ack states (spec 3, "stored durably"). Off, a process crash still

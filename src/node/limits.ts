@@ -44,6 +44,14 @@ export interface NodeLimits {
   replyBytesPerMember: number
   /** Site: how long the site keeps a reply the backend did not collect, in ms. */
   replyRetentionMs: number
+  /** Site: bytes of one attachment (an upload). */
+  maxAttachmentBytes: number
+  /** Site: bytes of all the attachments of one message together. */
+  maxMessageAttachmentBytes: number
+  /** Site: how long after its upload a send may list an attachment, in ms. */
+  attachmentHoldMs: number
+  /** Member: attachments of at most this many bytes are fetched when their message arrives; larger ones when asked (0: none). */
+  autoFetchBytes: number
 }
 
 /** Allowed range of each limit, inclusive. */
@@ -66,7 +74,11 @@ export const LIMIT_RANGES: Record<keyof NodeLimits, readonly [number, number]> =
   repliesPerMinutePerMember: [1, 1_000_000],
   // at least one reply of the largest size
   replyBytesPerMember: [128 * 1024, 1024 ** 4],
-  replyRetentionMs: [3600_000, 366 * 24 * 3600_000]
+  replyRetentionMs: [3600_000, 366 * 24 * 3600_000],
+  maxAttachmentBytes: [1, 16 * 1024 ** 3],
+  maxMessageAttachmentBytes: [1, 64 * 1024 ** 3],
+  attachmentHoldMs: [1_000, 30 * 24 * 3600_000],
+  autoFetchBytes: [0, 16 * 1024 ** 3]
 }
 
 /** The limits given, checked, with the defaults for the rest. Throws INVALID_ARGUMENT naming the bad one. */

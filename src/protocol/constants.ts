@@ -8,6 +8,8 @@ export const PROTOCOL_JOIN = '/tmtp/join/1.0.0'
 export const PROTOCOL_DELIVER = '/tmtp/deliver/1.0.0'
 export const PROTOCOL_POST = '/tmtp/post/1.0.0'
 export const PROTOCOL_LEAVE = '/tmtp/leave/1.0.0'
+/** Since r4: a device fetches an attachment's blob from its site. */
+export const PROTOCOL_BLOB = '/tmtp/blob/1.0.0'
 
 /** spec: "The DHT": TMTP nodes run their own Kademlia network under this prefix. */
 export const DHT_PROTOCOL_PREFIX = '/tmtp'
@@ -41,6 +43,18 @@ export const MAX_GROUP_NAME_BYTES = 128
 export const MAX_MEMBER_ID_BYTES = 128
 export const MAX_ACK_IDS = 1024
 
+/** spec 11.2 and 15.6, attachments (since r4). */
+export const MAX_ATTACHMENTS = 16
+export const MAX_ATTACHMENT_NAME_BYTES = 255
+export const MAX_MEDIA_TYPE_BYTES = 128
+export const BLOB_ID_BYTES = 16
+export const CONTENT_KEY_BYTES = 32
+export const SHA256_BYTES = 32
+/** spec 15.6: a blob is sealed in chunks of this many bytes of the file (the last one may be shorter). */
+export const BLOB_CHUNK_BYTES = 64 * 1024
+/** spec 11.2: the media type of an attachment that names none. */
+export const DEFAULT_MEDIA_TYPE = 'application/octet-stream'
+
 /** spec: "Time": a timestamp may lie this far in the receiver's future. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 
@@ -53,6 +67,11 @@ export const SIGNING_CONTEXT = {
   leave: 'tmtp/1/leave',
   addressRecord: 'tmtp/1/address-record'
 } as const
+
+/** spec 15.6: the start of every blob chunk's AAD (domain separation, as a signing context). */
+export const BLOB_CHUNK_CONTEXT = 'tmtp/1/blob-chunk'
+/** spec 15.6: what a device's proof that it holds a blob's key is computed over, before its PeerId. */
+export const BLOB_PROOF_CONTEXT = 'tmtp/1/blob-proof'
 
 export type SigningContext = typeof SIGNING_CONTEXT[keyof typeof SIGNING_CONTEXT]
 

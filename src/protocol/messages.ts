@@ -92,6 +92,8 @@ const SIGNED_PAYLOAD: WireSchema = { 1: LEN, 2: LEN }
 const ENVELOPE: WireSchema = { 1: LEN, 2: LEN }
 const REJECT: WireSchema = { 1: LEN, 2: U32, 3: STR }
 const STREAM_ERROR: WireSchema = { 1: U32, 2: STR }
+const ATTACHMENT: WireSchema = { 1: LEN, 2: STR, 3: STR, 4: U64, 5: LEN, 6: LEN }
+const BLOB_CHUNK: WireSchema = { 1: U64, 2: LEN }
 
 const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.SignedPayload, SIGNED_PAYLOAD],
@@ -102,7 +104,8 @@ const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.KeyEpoch, { 1: LEN, 2: LEN, 3: U64, 4: LEN, 5: U64, 6: U64 }],
   [pb.EnvelopeHeader, { 1: U32, 2: LEN, 3: LEN, 4: LEN, 5: U64, 6: U64, 7: U64, 8: U64 }],
   [pb.Envelope, ENVELOPE],
-  [pb.Content, { 1: STR, 2: STR, 3: STR, 4: LEN, 5: LEN, 6: STR }],
+  [pb.Content, { 1: STR, 2: STR, 3: STR, 4: LEN, 5: LEN, 6: STR, 7: ATTACHMENT }],
+  [pb.Attachment, ATTACHMENT],
   [pb.AckBody, { 1: LEN, 2: LEN, 3: LEN, 4: U64 }],
   [pb.Reject, REJECT],
   [pb.StreamError, STREAM_ERROR],
@@ -110,7 +113,11 @@ const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.Receipt, { 1: SIGNED_PAYLOAD, 2: REJECT, 3: STREAM_ERROR }],
   [pb.Leave, { 1: LEN, 2: LEN, 3: U64 }],
   [pb.Result, { 1: U32, 2: STR }],
-  [pb.AddressRecord, { 1: LEN, 2: LEN, 3: U64, 4: U64 }]
+  [pb.AddressRecord, { 1: LEN, 2: LEN, 3: U64, 4: U64 }],
+  // a bool is a varint as a uint32 is; protons reads any value but 0 as true
+  [pb.BlobRequest, { 1: LEN, 2: U64, 3: U32, 4: LEN }],
+  [pb.BlobReply, { 1: BLOB_CHUNK, 2: STREAM_ERROR }],
+  [pb.BlobChunk, BLOB_CHUNK]
 ])
 
 /** Reads a varint of at most maxBytes bytes; returns its value (exact below 2^53) and the next offset. */
@@ -135,28 +142,33 @@ function readVarint (bytes: Uint8Array, pos: number, maxBytes: number, minimal: 
  * again in JavaScript (~5 µs for a 1 KiB body). Property names as protons generates them;
  * test/protocol/messages.spec.ts holds these decodes to protons' for any message.
  */
-const FLAT_FIELDS = new Map<object, Readonly<Record<number, string>>>([
-  [pb.Content, { 1: 'subject', 2: 'body', 3: 'contentType', 4: 'thread', 5: 'replyTo', 6: 'group' }],
+/** A repeated embedded message of a flat-decoded message: its elements, checked by checkWire's pass, decoded by protons. */
+interface RepeatedMessage { name: string, codec: MessageCodec<unknown> }
+
+const FLAT_FIELDS = new Map<object, Readonly<Record<number, string | RepeatedMessage>>>([
+  [pb.Content, { 1: 'subject', 2: 'body', 3: 'contentType', 4: 'thread', 5: 'replyTo', 6: 'group', 7: { name: 'attachments', codec: pb.Attachment } }],
   [pb.EnvelopeHeader, { 1: 'version', 2: 'id', 3: 'sender', 4: 'recipient', 5: 'epoch', 6: 'seq', 7: 'created', 8: 'expires' }]
 ])
 
 /** checkWire, then the declared fields by name (absent ones at their defaults; the last one read wins, as in protobuf). */
-function readFlat (bytes: Uint8Array, schema: WireSchema, names: Readonly<Record<number, string>>): Record<string, unknown> {
+function readFlat (bytes: Uint8Array, schema: WireSchema, names: Readonly<Record<number, string | RepeatedMessage>>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [field, name] of Object.entries(names)) {
     const declared = schema[Number(field)]
-    out[name] = declared === STR ? '' : declared === LEN ? new Uint8Array(0) : 0
+    if (typeof name === 'object') out[name.name] = []
+    else out[name] = declared === STR ? '' : declared === LEN ? new Uint8Array(0) : 0
   }
   checkWire(bytes, schema, (field, value) => {
     const name = names[field]
-    if (name !== undefined) out[name] = value
+    if (typeof name === 'object') (out[name.name] as unknown[]).push(name.codec.decode(value as Uint8Array))
+    else if (name !== undefined) out[name] = value
   })
   return out
 }
 
 /**
  * Throws unless every field has the wire type of its declaration (unknown fields: any but
- * groups); gives each declared scalar field's value to `onField`.
+ * groups); gives each declared field's value to `onField` (an embedded message as its bytes).
  */
 function checkWire (bytes: Uint8Array, schema: WireSchema, onField?: (field: number, value: number | string | Uint8Array) => void): void {
   let pos = 0
@@ -192,8 +204,10 @@ function checkWire (bytes: Uint8Array, schema: WireSchema, onField?: (field: num
         const [length, from] = readVarint(bytes, start, 5, false, 'length')
         pos = from + length
         if (pos > bytes.byteLength) break
-        if (typeof declared === 'object') checkWire(bytes.subarray(from, pos), declared)
-        else if (declared === STR) {
+        if (typeof declared === 'object') {
+          checkWire(bytes.subarray(from, pos), declared)
+          onField?.(field, bytes.subarray(from, pos))
+        } else if (declared === STR) {
           const text = utf8.decode(bytes.subarray(from, pos))
           onField?.(field, text)
         } else if (declared === LEN) onField?.(field, bytes.subarray(from, pos))

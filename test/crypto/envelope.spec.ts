@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { checkEnvelopeHeader, decodeContent, decryptContent, decryptEnvelope, encodeContent, messageNonce, parseEnvelope, sealEnvelope, type CheckEnvelopeOptions } from '../../src/crypto/envelope.js'
 import { createKeyEpoch, openKeyEpoch, type DirectionKey, type EpochKeys } from '../../src/crypto/epoch.js'
-import { DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_GROUP_NAME_BYTES, MAX_SUBJECT_BYTES } from '../../src/protocol/constants.js'
+import { DEFAULT_CONTENT_TYPE, DEFAULT_MEDIA_TYPE, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_GROUP_NAME_BYTES, MAX_SUBJECT_BYTES } from '../../src/protocol/constants.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { Content, Envelope, EnvelopeHeader, Push } from '../../src/protocol/pb/tmtp.js'
 import { flipBit, throwsTmtp, onlyTmtpErrors } from '../support/assertions.js'
@@ -68,7 +68,7 @@ describe('crypto/envelope', () => {
     it('site to device: sealed with siteToDevice, opened by the device', () => {
       const bytes = sealEnvelope(siteKeys.siteToDevice, siteHeader(), encodeContent({ subject: 'Hello', body: 'from the site' }))
       const content = receive(bytes, deviceKeys.siteToDevice, AT_DEVICE)
-      assert.deepStrictEqual(content, { subject: 'Hello', body: 'from the site', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '' })
+      assert.deepStrictEqual(content, { subject: 'Hello', body: 'from the site', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '', attachments: [] })
     })
 
     it('device to site: sealed with deviceToSite, opened by the site', () => {
@@ -103,7 +103,7 @@ describe('crypto/envelope', () => {
     it('seals empty content into a tag-only ciphertext that opens to the defaults', () => {
       const bytes = sealEnvelope(siteKeys.siteToDevice, siteHeader(), encodeContent({}))
       assert.equal(parseEnvelope(bytes).ciphertext.byteLength, 16)
-      assert.deepStrictEqual(receive(bytes, deviceKeys.siteToDevice, AT_DEVICE), { subject: '', body: '', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '' })
+      assert.deepStrictEqual(receive(bytes, deviceKeys.siteToDevice, AT_DEVICE), { subject: '', body: '', contentType: DEFAULT_CONTENT_TYPE, thread: new Uint8Array(0), replyTo: new Uint8Array(0), group: '', attachments: [] })
     })
 
     it('parses an Envelope already decoded from a Push frame', () => {
@@ -135,7 +135,15 @@ describe('crypto/envelope', () => {
         contentType: fc.constantFrom('', 'text/plain', 'text/markdown', 'application/json'),
         thread: id,
         replyTo: id,
-        group: fc.oneof(fc.constant(''), fc.string({ unit: 'grapheme', maxLength: 30 }))
+        group: fc.oneof(fc.constant(''), fc.string({ unit: 'grapheme', maxLength: 30 })),
+        attachments: fc.array(fc.record({
+          blob: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+          name: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
+          mediaType: fc.constantFrom('', 'application/pdf'),
+          size: fc.maxSafeNat(),
+          sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          key: fc.uint8Array({ minLength: 32, maxLength: 32 })
+        }), { maxLength: 3 })
       })
       fc.assert(fc.property(header, content, fc.boolean(), (h, c, down) => {
         const full = down ? siteHeader(h) : deviceHeader(h)
@@ -143,7 +151,11 @@ describe('crypto/envelope', () => {
           ? [siteKeys.siteToDevice, deviceKeys.siteToDevice, AT_DEVICE]
           : [deviceKeys.deviceToSite, siteKeys.deviceToSite, AT_SITE]
         const opened = receive(sealEnvelope(sealKey, full, encodeContent(c)), openKey, opts)
-        assert.deepStrictEqual(opened, { ...c, contentType: c.contentType === '' ? DEFAULT_CONTENT_TYPE : c.contentType })
+        assert.deepStrictEqual(opened, {
+          ...c,
+          contentType: c.contentType === '' ? DEFAULT_CONTENT_TYPE : c.contentType,
+          attachments: c.attachments.map(a => ({ ...a, mediaType: a.mediaType === '' ? DEFAULT_MEDIA_TYPE : a.mediaType }))
+        })
       }), { numRuns: 150 })
     })
   })

@@ -124,8 +124,9 @@ describe('protocol/messages', () => {
 
     it('decodes an error code this node does not know, which then reads as INTERNAL', () => {
       for (const codec of [pb.JoinResponse, pb.StreamError, pb.Result]) {
-        const value = decodeMessage<{ code: number }>(codec, bytesOf(0x08, 21), 'frame')
-        assert.equal(value.code, 21)
+        // 22: the first code past UNKNOWN_BLOB (21, since r4)
+        const value = decodeMessage<{ code: number }>(codec, bytesOf(0x08, 22), 'frame')
+        assert.equal(value.code, 22)
         assert.equal(codeFromWire(value.code), ErrorCode.INTERNAL)
         assert.equal(decodeMessage<{ code: number }>(codec, bytesOf(0x08, 0xff, 0xff, 0xff, 0xff, 0x0f), 'frame').code, 2 ** 32 - 1)
       }
@@ -155,7 +156,8 @@ describe('protocol/messages', () => {
     it('decodes the Content and the EnvelopeHeader in its own pass as protons does, for any bytes (property)', () => {
       const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constant('\uFEFFwith a byte-order mark'))
       const u64 = fc.oneof(fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }))
-      const content = fc.record({ subject: text, body: text, contentType: text, thread: fc.uint8Array({ maxLength: 20 }), replyTo: fc.uint8Array({ maxLength: 20 }), group: text }, { requiredKeys: [] })
+      const attachment = fc.record({ blob: fc.uint8Array({ maxLength: 20 }), name: text, mediaType: text, size: u64, sha256: fc.uint8Array({ maxLength: 40 }), key: fc.uint8Array({ maxLength: 40 }) })
+      const content = fc.record({ subject: text, body: text, contentType: text, thread: fc.uint8Array({ maxLength: 20 }), replyTo: fc.uint8Array({ maxLength: 20 }), group: text, attachments: fc.array(attachment, { maxLength: 3 }) }, { requiredKeys: [] })
       const header = fc.record({ version: fc.nat(), id: fc.uint8Array({ maxLength: 20 }), sender: fc.uint8Array({ maxLength: 40 }), recipient: fc.uint8Array({ maxLength: 40 }), epoch: u64, seq: u64, created: u64, expires: u64 }, { requiredKeys: [] })
       const same = <T>(codec: MessageCodec<T>, bytes: Uint8Array): void => {
         let expected: T | Error
@@ -187,8 +189,8 @@ describe('protocol/messages', () => {
         if (altered.byteLength > 0) altered[at % altered.byteLength] = byte
         same(pb.EnvelopeHeader, altered)
       }), { numRuns: 500 })
-      // the last of a repeated field wins, unknown fields (7, a varint) are skipped, absent ones are defaults
-      const twice = bytesOf(...pb.Content.encode({ subject: 'a' }), ...pb.Content.encode({ subject: 'b' }), 0x38, 1)
+      // the last of a repeated field wins, unknown fields (8, a varint) are skipped, absent ones are defaults
+      const twice = bytesOf(...pb.Content.encode({ subject: 'a' }), ...pb.Content.encode({ subject: 'b' }), 0x40, 1)
       assert.deepStrictEqual(decodeMessage(pb.Content, twice, 'content'), pb.Content.decode(twice))
       assert.equal(decodeMessage(pb.Content, twice, 'content').subject, 'b')
     })
@@ -204,15 +206,15 @@ describe('protocol/messages', () => {
     const codecOf = (message: string): MessageCodec<any> => (pb as unknown as Record<string, MessageCodec<any>>)[message]
 
     it('knows every message of spec/tmtp.proto', () => {
-      assert.equal(proto.messages.length, 17)
+      assert.equal(proto.messages.length, 21)
       for (const message of proto.messages) assert.equal(typeof codecOf(message)?.decode, 'function', message)
-      assert.equal(proto.fields.length, 64)
+      assert.equal(proto.fields.length, 79)
     })
 
     it('decodes every field of the proto with its declared wire type', () => {
       for (const f of proto.fields) {
         const codec = codecOf(f.message)
-        const scalar = ['uint32', 'uint64'].includes(f.type) || proto.enums.has(f.type)
+        const scalar = ['uint32', 'uint64', 'bool'].includes(f.type) || proto.enums.has(f.type)
         const frame = Uint8Array.from([...tag(f.number, scalar ? 0 : 2), ...(scalar ? [1] : proto.messages.includes(f.type) ? [0] : [1, 0x61])])
         const value = decodeMessage(codec, frame, f.message)
         assert.notDeepEqual(value, codec.decode(new Uint8Array(0)), `${f.message}.${f.name} = ${f.number}`)
@@ -222,7 +224,7 @@ describe('protocol/messages', () => {
     it('refuses a known field with another wire type (BAD_FRAME), which protons would read anyway', () => {
       for (const f of proto.fields) {
         const codec = codecOf(f.message)
-        const declared = ['uint32', 'uint64'].includes(f.type) || proto.enums.has(f.type) ? 0 : 2
+        const declared = ['uint32', 'uint64', 'bool'].includes(f.type) || proto.enums.has(f.type) ? 0 : 2
         for (const wireType of [0, 1, 2, 5]) {
           if (wireType === declared) continue
           const frame = Uint8Array.from([...tag(f.number, wireType), ...WIRE_VALUE[wireType]])

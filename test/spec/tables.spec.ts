@@ -118,6 +118,13 @@ describe('spec/tmtp.md tables hold the code\'s values', () => {
       body: [protocol.MAX_BODY_BYTES, protocol.MAX_BODY_BYTES],
       content_type: [protocol.MAX_CONTENT_TYPE_BYTES],
       group: [protocol.MAX_GROUP_NAME_BYTES],
+      'attachments per Content (MAX_ATTACHMENTS)': [protocol.MAX_ATTACHMENTS],
+      'attachment name / media_type': [1, protocol.MAX_ATTACHMENT_NAME_BYTES, protocol.MAX_MEDIA_TYPE_BYTES],
+      'Attachment.blob / sha256 / key': [protocol.BLOB_ID_BYTES, protocol.SHA256_BYTES, protocol.CONTENT_KEY_BYTES],
+      // the chunk, and the tag a sealed chunk adds
+      'blob chunk (BLOB_CHUNK_BYTES)': [protocol.BLOB_CHUNK_BYTES, 16],
+      'blob request frame / blob reply frame': [protocol.MAX_CONTROL_FRAME_SIZE, protocol.MAX_FRAME_SIZE],
+      'attachment size': [DEFAULTS.maxAttachmentBytes, DEFAULTS.maxMessageAttachmentBytes],
       // what a JavaScript number holds exactly: the decoders refuse more
       'uint64 values': [Number.MAX_SAFE_INTEGER],
       'envelopes per epoch and direction (MAX_EPOCH_ENVELOPES)': [protocol.MAX_EPOCH_ENVELOPES],

@@ -6,11 +6,13 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { x25519 } from '@noble/curves/ed25519.js'
+import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { concat } from 'uint8arrays/concat'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import {
+  blobKey, blobProof, checkBlobProof, chunkAad, chunkCount, chunkNonce, openChunk, sealChunk,
   checkEnvelopeHeader, createInviteToken, createKeyEpoch, decryptContent, decryptEnvelope, directionKey, Ed25519Signer, encodeContent, equalBytes,
   epochInfo, inviteSecretHash, messageNonce, openAck, openDeviceKey, openInvite, openKeyEpoch, openLeave, parseEnvelope,
   parseInviteToken, peerIdFromString, peerIdToString, sealEnvelope, signAck, signDeviceKey, signingInput, signLeave,
@@ -18,12 +20,13 @@ import {
 } from '../../src/crypto/index.js'
 import type { DirectionKey } from '../../src/crypto/index.js'
 import {
+  BLOB_CHUNK_BYTES, BLOB_CHUNK_CONTEXT, BLOB_PROOF_CONTEXT, decodeMessage, PROTOCOL_BLOB,
   decodeCanonical, decodeFrames, encodeFrame, encodeFrames, ErrorCode, EXPORT_LABEL, FrameDecoder, HPKE_INFO_PREFIX, INVITE_TOKEN_PREFIX,
   isTmtpError, MAX_CLOCK_SKEW_MS, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, SIGNING_CONTEXT, TmtpError
 } from '../../src/protocol/index.js'
 import type { SigningContext } from '../../src/protocol/index.js'
 import type { MessageCodec } from '../../src/protocol/messages.js'
-import { AckBody, AddressRecord, DeviceKey, Envelope, EnvelopeHeader, Invite, KeyEpoch, Leave, Push, Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
+import { AckBody, AddressRecord, BlobReply, BlobRequest, DeviceKey, Envelope, EnvelopeHeader, Invite, KeyEpoch, Leave, Push, Receipt, SignedPayload, type Attachment } from '../../src/protocol/pb/tmtp.js'
 import { hpkeExport, hpkeTrace } from '../../scripts/lib/hpke-trace.js'
 import { addressRecordKey, openAddressRecord, signAddressRecord } from '../../src/discovery/address-record.js'
 
@@ -46,14 +49,17 @@ const b = (text: string): Uint8Array => {
 const h = (bytes: Uint8Array): string => uint8ArrayToString(bytes, 'base16')
 const utf8 = new TextEncoder()
 
-const BYTES_FIELDS = new Set(['site', 'device', 'peer', 'x25519', 'secret', 'enc', 'id', 'sender', 'recipient', 'receiver', 'thread', 'reply_to', 'addrs', 'ids', 'header', 'ciphertext', 'payload', 'signature'])
+const BYTES_FIELDS = new Set(['site', 'device', 'peer', 'x25519', 'secret', 'enc', 'id', 'sender', 'recipient', 'receiver', 'thread', 'reply_to', 'addrs', 'ids', 'header', 'ciphertext', 'payload', 'signature', 'blob', 'sha256', 'key'])
+/** Repeated embedded messages: each element is a message object of its own. */
+const MESSAGE_LIST_FIELDS = new Set(['attachments'])
 
 /** A JSON message (proto field names, bytes as hex) as the protons object. */
 function toMessage<T> (json: V): T {
   const out: Record<string, unknown> = {}
   for (const [field, value] of Object.entries(json as Record<string, unknown>)) {
     const name = field.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
-    if (!BYTES_FIELDS.has(field)) out[name] = value
+    if (MESSAGE_LIST_FIELDS.has(field)) out[name] = (value as V[]).map(element => toMessage(element))
+    else if (!BYTES_FIELDS.has(field)) out[name] = value
     else out[name] = Array.isArray(value) ? value.map(v => b(v as string)) : b(value as string)
   }
   return out as T
@@ -264,36 +270,7 @@ const checkers: Record<string, Checker> = {
     const directions = new Set<string>()
     for (const v of file.vectors) {
       directions.add(v.direction)
-      assert.deepEqual({ key: v.key, base_nonce: v.base_nonce }, file.key_epoch.exports[v.direction])
-      const key = directionKeyOf(v)
-      const [from, to] = v.direction === 'site_to_device' ? [file.site, file.device] : [file.device, file.site]
-      assert.equal(v.header.sender, from.peer_id)
-      assert.equal(v.header.recipient, to.peer_id)
-      assert.equal(v.header.epoch, file.key_epoch.epoch)
-      const header = toMessage<EnvelopeHeader>(v.header)
-
-      // inputs -> bytes
-      const contentBytes = encodeContent(toMessage(v.content))
-      assert.equal(h(contentBytes), v.content_bytes)
-      assert.equal(h(EnvelopeHeader.encode(header)), v.header_bytes)
-      const seq = new Uint8Array(12)
-      new DataView(seq.buffer).setBigUint64(4, BigInt(v.header.seq))
-      assert.equal(h(b(v.base_nonce).map((x, i) => x ^ seq[i])), v.nonce, 'nonce = base_nonce XOR uint96be(seq)')
-      assert.equal(h(messageNonce(key.baseNonce, header.seq)), v.nonce)
-      assert.equal(h(chacha20poly1305(key.keyBytes, b(v.nonce), b(v.header_bytes)).encrypt(contentBytes)), v.ciphertext)
-      assert.equal(b(v.ciphertext).byteLength, contentBytes.byteLength + 16)
-      assert.equal(h(Envelope.encode({ header: b(v.header_bytes), ciphertext: b(v.ciphertext) } as Envelope)), v.envelope)
-      assert.equal(h(sealEnvelope(key, header, contentBytes)), v.envelope)
-
-      // bytes -> inputs
-      const parsed = parseEnvelope(b(v.envelope))
-      assert.deepEqual(toJson(parsed.header), v.header)
-      assert.equal(h(parsed.headerBytes), v.header_bytes)
-      assert.equal(h(parsed.ciphertext), v.ciphertext)
-      checkEnvelopeHeader(parsed.header, { sender: b(from.peer_id), recipient: b(to.peer_id), now: v.now })
-      assert.equal(h(decryptContent(key, parsed)), v.content_bytes)
-      assert.deepEqual(toJson(decryptEnvelope(key, parsed)), v.opened_content)
-      assert.deepEqual(toJson(decryptEnvelope(opened.keys[camel(v.direction)], parsed)), v.opened_content)
+      checkEnvelopeVector(v, file, opened.keys)
     }
     assert.deepEqual([...directions].sort(), ['device_to_site', 'site_to_device'])
   },
@@ -403,6 +380,77 @@ const checkers: Record<string, Checker> = {
     }
   },
 
+  async 'blob.json' (file) {
+    assert.equal(file.protocol, PROTOCOL_BLOB)
+    assert.equal(file.chunk_bytes, BLOB_CHUNK_BYTES)
+    assert.equal(file.aad_context, BLOB_CHUNK_CONTEXT)
+    assert.equal(file.proof_context, BLOB_PROOF_CONTEXT)
+    const requester = await checkIdentity(file.device)
+    const keysByBlob = new Map<string, Uint8Array>(file.blobs.map((v: V) => [v.attachment.blob, b(v.attachment.key)]))
+    const sealedOf: Uint8Array[][] = []
+    for (const v of file.blobs) {
+      const attachment = toMessage<Attachment>(v.attachment)
+      const { size } = attachment
+      const data = v.file === 'file_pattern' ? filePattern(size) : b(v.file)
+      assert.equal(data.byteLength, size, v.name)
+      assert.equal(h(sha256(data)), v.attachment.sha256, 'sha256 of the file')
+      const sizeBytes = new Uint8Array(8)
+      new DataView(sizeBytes.buffer).setBigUint64(0, BigInt(size))
+      assert.equal(h(concat([utf8.encode(file.aad_context), Uint8Array.of(0), sizeBytes])), v.aad, 'aad = context || 0x00 || uint64be(size)')
+      assert.equal(h(chunkAad(size)), v.aad)
+      assert.equal(v.chunks.length, Math.ceil(size / file.chunk_bytes))
+      assert.equal(chunkCount(size), v.chunks.length)
+      const key = blobKey(attachment.key, size)
+      const sealedChunks: Uint8Array[] = []
+      const opened: Uint8Array[] = []
+      v.chunks.forEach((c: V, index: number) => {
+        assert.equal(c.index, index)
+        const nonce = new Uint8Array(12)
+        new DataView(nonce.buffer).setBigUint64(4, BigInt(index))
+        assert.equal(h(nonce), c.nonce, 'nonce = I2OSP(index, 12)')
+        assert.equal(h(chunkNonce(index)), c.nonce)
+        const plain = data.subarray(index * file.chunk_bytes, Math.min(size, (index + 1) * file.chunk_bytes))
+        const sealed = chacha20poly1305(attachment.key, nonce, b(v.aad)).encrypt(plain)
+        checkSealedChunk(c, sealed)
+        assert.equal(h(sealChunk(key, index, plain)), h(sealed))
+        opened.push(openChunk(key, index, sealed))
+        sealedChunks.push(sealed)
+      })
+      assert.equal(h(concat(opened, size)), h(data), 'the chunks open to the file')
+      sealedOf.push(sealedChunks)
+    }
+    const site = await checkIdentity(file.envelope.site)
+    for (const frame of file.frames) {
+      const codec: MessageCodec<any> = frame.message === 'BlobRequest' ? BlobRequest : BlobReply
+      const body = b(frame.body)
+      assert.equal(h(encodeFrame(body)), frame.frame, frame.name)
+      const value = decodeMessage(codec, body, frame.message)
+      assert.deepEqual(toJson(value), frame.value, frame.name)
+      assert.equal(h(codec.encode(value)), frame.body)
+      if (frame.message !== 'BlobRequest') continue
+      const key = keysByBlob.get(frame.value.blob) as Uint8Array
+      const input = concat([utf8.encode(file.proof_context), Uint8Array.of(0), requester.peerId])
+      assert.equal(h(hmac(sha256, key, input)), frame.value.proof, 'proof = HMAC-SHA256(key, context || 0x00 || device PeerId)')
+      assert.equal(h(blobProof(key, requester.peerId)), frame.value.proof)
+      assert.ok(checkBlobProof(key, requester.peerId, b(frame.value.proof)))
+      assert.ok(!checkBlobProof(key, site.peerId, b(frame.value.proof)), 'a proof is bound to its device')
+    }
+    const device = await checkIdentity(file.envelope.device)
+    const epoch = await openKeyEpoch(b(file.envelope.key_epoch.signed_payload), { site: site.peerId, device: device.peerId, devicePrivateKey: b(file.envelope.device.x25519_private_key) })
+    assert.deepEqual(keysJson(epoch.keys), file.envelope.key_epoch.exports)
+    assert.ok(file.envelope.vector.content.attachments.length > 0, 'the envelope lists attachments')
+    checkEnvelopeVector(file.envelope.vector, file.envelope, epoch.keys)
+    const codes = new Set(file.failures.map((c: V) => c.error))
+    assert.deepEqual([...codes].sort(), ['BAD_FRAME', 'DECRYPT_FAILED'])
+    for (const c of file.failures) {
+      const { input } = c
+      const sealed = input.sealed !== undefined ? b(input.sealed) : sealedOf[input.sealed_of.blob][input.sealed_of.chunk]
+      await rejectsWith(c.error, () => openChunk(blobKey(b(input.key), input.size), input.index, sealed)).catch(err => {
+        throw new Error(`${c.name}: ${(err as Error).message}`, { cause: err })
+      })
+    }
+  },
+
   async 'duplicate.json' (file) {
     assert.equal(file.max_clock_skew_ms, MAX_CLOCK_SKEW_MS)
     for (const json of Object.values(file.keys)) await checkIdentity(json)
@@ -443,6 +491,51 @@ const checkers: Record<string, Checker> = {
       }
     }
   }
+}
+
+/** One vector of envelope.json (or an envelope of another file with the same fields): inputs to bytes and back. */
+function checkEnvelopeVector (v: V, file: V, keys: { siteToDevice: DirectionKey, deviceToSite: DirectionKey }): void {
+  assert.deepEqual({ key: v.key, base_nonce: v.base_nonce }, file.key_epoch.exports[v.direction])
+  const key = directionKeyOf(v)
+  const [from, to] = v.direction === 'site_to_device' ? [file.site, file.device] : [file.device, file.site]
+  assert.equal(v.header.sender, from.peer_id)
+  assert.equal(v.header.recipient, to.peer_id)
+  assert.equal(v.header.epoch, file.key_epoch.epoch)
+  const header = toMessage<EnvelopeHeader>(v.header)
+
+  // inputs -> bytes
+  const contentBytes = encodeContent(toMessage(v.content))
+  assert.equal(h(contentBytes), v.content_bytes)
+  assert.equal(h(EnvelopeHeader.encode(header)), v.header_bytes)
+  const seq = new Uint8Array(12)
+  new DataView(seq.buffer).setBigUint64(4, BigInt(v.header.seq))
+  assert.equal(h(b(v.base_nonce).map((x, i) => x ^ seq[i])), v.nonce, 'nonce = base_nonce XOR uint96be(seq)')
+  assert.equal(h(messageNonce(key.baseNonce, header.seq)), v.nonce)
+  assert.equal(h(chacha20poly1305(key.keyBytes, b(v.nonce), b(v.header_bytes)).encrypt(contentBytes)), v.ciphertext)
+  assert.equal(b(v.ciphertext).byteLength, contentBytes.byteLength + 16)
+  assert.equal(h(Envelope.encode({ header: b(v.header_bytes), ciphertext: b(v.ciphertext) } as Envelope)), v.envelope)
+  assert.equal(h(sealEnvelope(key, header, contentBytes)), v.envelope)
+
+  // bytes -> inputs
+  const parsed = parseEnvelope(b(v.envelope))
+  assert.deepEqual(toJson(parsed.header), v.header)
+  assert.equal(h(parsed.headerBytes), v.header_bytes)
+  assert.equal(h(parsed.ciphertext), v.ciphertext)
+  checkEnvelopeHeader(parsed.header, { sender: b(from.peer_id), recipient: b(to.peer_id), now: v.now })
+  assert.equal(h(decryptContent(key, parsed)), v.content_bytes)
+  assert.deepEqual(toJson(decryptEnvelope(key, parsed)), v.opened_content)
+  assert.deepEqual(toJson(decryptEnvelope(keys[camel(v.direction)], parsed)), v.opened_content)
+}
+
+/** File byte i of blob.json's file_pattern: (i * 7 + 3) mod 251. */
+function filePattern (size: number): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => (i * 7 + 3) % 251)
+}
+
+/** A sealed chunk as blob.json records it: whole, or its length, SHA-256 and tag. */
+function checkSealedChunk (json: V, sealed: Uint8Array): void {
+  if (json.sealed !== undefined) assert.equal(h(sealed), json.sealed)
+  else assert.deepEqual({ length: sealed.byteLength, sha256: h(sha256(sealed)), tag: h(sealed.subarray(sealed.byteLength - 16)) }, { length: json.sealed_length, sha256: json.sealed_sha256, tag: json.tag })
 }
 
 /** spec 11.6 without duplicates: `epoch` and `epoch_expires` (steps 9 and 10) name the one epoch the receiver holds, when given. */

@@ -65,9 +65,14 @@ export const envelopeHeader = (): fc.Arbitrary<pb.EnvelopeHeader> => rec({
   expires: uint64()
 })
 export const envelope = (): fc.Arbitrary<pb.Envelope> => rec({ header: bytes(96), ciphertext: bytes(96) })
-export const content = (): fc.Arbitrary<pb.Content> => rec({
-  subject: text(), body: text(64), contentType: text(), thread: bytes(16), replyTo: bytes(16), group: text()
+export const attachment = (): fc.Arbitrary<pb.Attachment> => rec({
+  blob: bytes(16), name: text(), mediaType: text(), size: uint64(), sha256: bytes(32), key: bytes(32)
 })
+export const content = (): fc.Arbitrary<pb.Content> => rec({
+  subject: text(), body: text(64), contentType: text(), thread: bytes(16), replyTo: bytes(16), group: text(), attachments: fc.array(attachment(), { maxLength: 3 })
+})
+export const blobRequest = (): fc.Arbitrary<pb.BlobRequest> => rec({ blob: bytes(16), first: uint64(), fetched: fc.boolean(), proof: bytes(32) })
+export const blobChunk = (): fc.Arbitrary<pb.BlobChunk> => rec({ index: uint64(), sealed: bytes(96) })
 export const ackBody = (): fc.Arbitrary<pb.AckBody> => rec({
   sender: bytes(), receiver: bytes(), ids: fc.array(bytes(16), { maxLength: 12 }), time: uint64()
 })
@@ -84,6 +89,13 @@ export const pushArms = {
   epoch: (): fc.Arbitrary<pb.Push> => rec({ epoch: signedPayload() }),
   envelope: (): fc.Arbitrary<pb.Push> => rec({ envelope: envelope() }),
   none: (): fc.Arbitrary<pb.Push> => fc.constant({})
+}
+
+/** Each oneof arm of BlobReply, and a BlobReply with no arm set. */
+export const blobReplyArms = {
+  chunk: (): fc.Arbitrary<pb.BlobReply> => rec({ chunk: blobChunk() }),
+  error: (): fc.Arbitrary<pb.BlobReply> => rec({ error: streamError() }),
+  none: (): fc.Arbitrary<pb.BlobReply> => fc.constant({})
 }
 
 /** Each oneof arm of Receipt, and a Receipt with no arm set. */
@@ -123,7 +135,13 @@ export const CODEC_CASES: readonly CodecCase[] = [
   { name: 'Receipt (no arm)', codec: pb.Receipt, arbitrary: receiptArms.none },
   { name: 'Leave', codec: pb.Leave, arbitrary: leave },
   { name: 'Result', codec: pb.Result, arbitrary: result },
-  { name: 'AddressRecord', codec: pb.AddressRecord, arbitrary: addressRecord }
+  { name: 'AddressRecord', codec: pb.AddressRecord, arbitrary: addressRecord },
+  { name: 'Attachment', codec: pb.Attachment, arbitrary: attachment },
+  { name: 'BlobRequest', codec: pb.BlobRequest, arbitrary: blobRequest },
+  { name: 'BlobChunk', codec: pb.BlobChunk, arbitrary: blobChunk },
+  { name: 'BlobReply (chunk)', codec: pb.BlobReply, arbitrary: blobReplyArms.chunk },
+  { name: 'BlobReply (error)', codec: pb.BlobReply, arbitrary: blobReplyArms.error },
+  { name: 'BlobReply (no arm)', codec: pb.BlobReply, arbitrary: blobReplyArms.none }
 ]
 
 /** Every codec of the proto, once each. */

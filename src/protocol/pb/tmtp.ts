@@ -24,7 +24,8 @@ export enum ErrorCode {
   INTERNAL = 'INTERNAL',
   BAD_TOKEN = 'BAD_TOKEN',
   BAD_TIMESTAMP = 'BAD_TIMESTAMP',
-  WINDOW_EXCEEDED = 'WINDOW_EXCEEDED'
+  WINDOW_EXCEEDED = 'WINDOW_EXCEEDED',
+  UNKNOWN_BLOB = 'UNKNOWN_BLOB'
 }
 
 enum __ErrorCodeValues {
@@ -48,7 +49,8 @@ enum __ErrorCodeValues {
   INTERNAL = 17,
   BAD_TOKEN = 18,
   BAD_TIMESTAMP = 19,
-  WINDOW_EXCEEDED = 20
+  WINDOW_EXCEEDED = 20,
+  UNKNOWN_BLOB = 21
 }
 
 export namespace ErrorCode {
@@ -1416,6 +1418,7 @@ export interface Content {
   thread: Uint8Array<ArrayBuffer>
   replyTo: Uint8Array<ArrayBuffer>
   group: string
+  attachments: Attachment[]
 }
 
 export namespace Content {
@@ -1458,6 +1461,13 @@ export namespace Content {
           w.string(obj.group)
         }
 
+        if (obj.attachments != null && obj.attachments.length > 0) {
+          for (const value of obj.attachments) {
+            w.uint32(58)
+            Attachment.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1468,7 +1478,8 @@ export namespace Content {
           contentType: '',
           thread: uint8ArrayAlloc(0),
           replyTo: uint8ArrayAlloc(0),
-          group: ''
+          group: '',
+          attachments: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1501,6 +1512,16 @@ export namespace Content {
               obj.group = reader.string()
               break
             }
+            case 7: {
+              if (opts.limits?.attachments != null && obj.attachments.length === opts.limits.attachments) {
+                throw new MaxLengthError('Decode error - repeated field "attachments" had too many elements')
+              }
+
+              obj.attachments.push(Attachment.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.attachments$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1510,6 +1531,10 @@ export namespace Content {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          attachments: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1558,6 +1583,24 @@ export namespace Content {
               }
               break
             }
+            case 7: {
+              if (opts.limits?.attachments != null && obj.attachments === opts.limits.attachments) {
+                throw new MaxLengthError('Streaming decode error - repeated field "attachments" had too many elements')
+              }
+
+              for (const evt of Attachment.codec().stream(reader, reader.uint32(), `${prefix}.attachments[]`, {
+                limits: opts.limits?.attachments$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.attachments
+                }
+              }
+
+              obj.attachments++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1600,6 +1643,42 @@ export namespace Content {
     value: string
   }
 
+  export interface ContentAttachmentsBlobFieldEvent {
+    field: '$.attachments[].blob'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ContentAttachmentsNameFieldEvent {
+    field: '$.attachments[].name'
+    value: string
+    index: number
+  }
+
+  export interface ContentAttachmentsMediaTypeFieldEvent {
+    field: '$.attachments[].mediaType'
+    value: string
+    index: number
+  }
+
+  export interface ContentAttachmentsSizeFieldEvent {
+    field: '$.attachments[].size'
+    value: number
+    index: number
+  }
+
+  export interface ContentAttachmentsSha256FieldEvent {
+    field: '$.attachments[].sha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ContentAttachmentsKeyFieldEvent {
+    field: '$.attachments[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<Content>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Content.codec())
   }
@@ -1608,8 +1687,212 @@ export namespace Content {
     return decodeMessage(buf, Content.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Content>): Generator<ContentSubjectFieldEvent | ContentBodyFieldEvent | ContentContentTypeFieldEvent | ContentThreadFieldEvent | ContentReplyToFieldEvent | ContentGroupFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Content>): Generator<ContentSubjectFieldEvent | ContentBodyFieldEvent | ContentContentTypeFieldEvent | ContentThreadFieldEvent | ContentReplyToFieldEvent | ContentGroupFieldEvent | ContentAttachmentsBlobFieldEvent | ContentAttachmentsNameFieldEvent | ContentAttachmentsMediaTypeFieldEvent | ContentAttachmentsSizeFieldEvent | ContentAttachmentsSha256FieldEvent | ContentAttachmentsKeyFieldEvent> {
     return streamMessage(buf, Content.codec(), opts)
+  }
+}
+
+export interface Attachment {
+  blob: Uint8Array<ArrayBuffer>
+  name: string
+  mediaType: string
+  size: number
+  sha256: Uint8Array<ArrayBuffer>
+  key: Uint8Array<ArrayBuffer>
+}
+
+export namespace Attachment {
+  let _codec: Codec<Attachment>
+
+  export const codec = (): Codec<Attachment> => {
+    if (_codec == null) {
+      _codec = message<Attachment>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.blob != null && obj.blob.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.blob)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(18)
+          w.string(obj.name)
+        }
+
+        if ((obj.mediaType != null && obj.mediaType !== '')) {
+          w.uint32(26)
+          w.string(obj.mediaType)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.size)
+        }
+
+        if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.sha256)
+        }
+
+        if ((obj.key != null && obj.key.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.key)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          blob: uint8ArrayAlloc(0),
+          name: '',
+          mediaType: '',
+          size: 0,
+          sha256: uint8ArrayAlloc(0),
+          key: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.blob = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.name = reader.string()
+              break
+            }
+            case 3: {
+              obj.mediaType = reader.string()
+              break
+            }
+            case 4: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.sha256 = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.key = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.blob`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.mediaType`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.sha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AttachmentBlobFieldEvent {
+    field: '$.blob'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface AttachmentNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface AttachmentMediaTypeFieldEvent {
+    field: '$.mediaType'
+    value: string
+  }
+
+  export interface AttachmentSizeFieldEvent {
+    field: '$.size'
+    value: number
+  }
+
+  export interface AttachmentSha256FieldEvent {
+    field: '$.sha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface AttachmentKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Attachment>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Attachment.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Attachment>): Attachment {
+    return decodeMessage(buf, Attachment.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Attachment>): Generator<AttachmentBlobFieldEvent | AttachmentNameFieldEvent | AttachmentMediaTypeFieldEvent | AttachmentSizeFieldEvent | AttachmentSha256FieldEvent | AttachmentKeyFieldEvent> {
+    return streamMessage(buf, Attachment.codec(), opts)
   }
 }
 
@@ -2364,6 +2647,417 @@ export namespace Receipt {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptAckPayloadFieldEvent | ReceiptAckSignatureFieldEvent | ReceiptRejectIdFieldEvent | ReceiptRejectCodeFieldEvent | ReceiptRejectDetailFieldEvent | ReceiptErrorCodeFieldEvent | ReceiptErrorDetailFieldEvent> {
     return streamMessage(buf, Receipt.codec(), opts)
+  }
+}
+
+export interface BlobRequest {
+  blob: Uint8Array<ArrayBuffer>
+  first: number
+  fetched: boolean
+  proof: Uint8Array<ArrayBuffer>
+}
+
+export namespace BlobRequest {
+  let _codec: Codec<BlobRequest>
+
+  export const codec = (): Codec<BlobRequest> => {
+    if (_codec == null) {
+      _codec = message<BlobRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.blob != null && obj.blob.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.blob)
+        }
+
+        if ((obj.first != null && obj.first !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.first)
+        }
+
+        if ((obj.fetched != null && obj.fetched !== false)) {
+          w.uint32(24)
+          w.bool(obj.fetched)
+        }
+
+        if ((obj.proof != null && obj.proof.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.proof)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          blob: uint8ArrayAlloc(0),
+          first: 0,
+          fetched: false,
+          proof: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.blob = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.first = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.fetched = reader.bool()
+              break
+            }
+            case 4: {
+              obj.proof = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.blob`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.first`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.fetched`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.proof`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BlobRequestBlobFieldEvent {
+    field: '$.blob'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BlobRequestFirstFieldEvent {
+    field: '$.first'
+    value: number
+  }
+
+  export interface BlobRequestFetchedFieldEvent {
+    field: '$.fetched'
+    value: boolean
+  }
+
+  export interface BlobRequestProofFieldEvent {
+    field: '$.proof'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<BlobRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, BlobRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRequest>): BlobRequest {
+    return decodeMessage(buf, BlobRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRequest>): Generator<BlobRequestBlobFieldEvent | BlobRequestFirstFieldEvent | BlobRequestFetchedFieldEvent | BlobRequestProofFieldEvent> {
+    return streamMessage(buf, BlobRequest.codec(), opts)
+  }
+}
+
+export interface BlobReply {
+  chunk?: BlobChunk
+  error?: StreamError
+}
+
+export namespace BlobReply {
+  let _codec: Codec<BlobReply>
+
+  export const codec = (): Codec<BlobReply> => {
+    if (_codec == null) {
+      _codec = message<BlobReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        obj = { ...obj }
+
+        if (obj.error != null) {
+          obj.chunk = undefined
+        }
+
+        if (obj.chunk != null) {
+          obj.error = undefined
+        }
+
+        if (obj.chunk != null) {
+          w.uint32(10)
+          BlobChunk.codec().encode(obj.chunk, w)
+        }
+
+        if (obj.error != null) {
+          w.uint32(18)
+          StreamError.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.chunk = BlobChunk.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.chunk
+              })
+              break
+            }
+            case 2: {
+              obj.error = StreamError.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        if (obj.error != null) {
+          delete obj.chunk
+        }
+
+        if (obj.chunk != null) {
+          delete obj.error
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * BlobChunk.codec().stream(reader, reader.uint32(), `${prefix}.chunk`, {
+                limits: opts.limits?.chunk
+              })
+
+              break
+            }
+            case 2: {
+              yield * StreamError.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BlobReplyChunkIndexFieldEvent {
+    field: '$.chunk.index'
+    value: number
+  }
+
+  export interface BlobReplyChunkSealedFieldEvent {
+    field: '$.chunk.sealed'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BlobReplyErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: number
+  }
+
+  export interface BlobReplyErrorDetailFieldEvent {
+    field: '$.error.detail'
+    value: string
+  }
+
+  export function encode (obj: Partial<BlobReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, BlobReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobReply>): BlobReply {
+    return decodeMessage(buf, BlobReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobReply>): Generator<BlobReplyChunkIndexFieldEvent | BlobReplyChunkSealedFieldEvent | BlobReplyErrorCodeFieldEvent | BlobReplyErrorDetailFieldEvent> {
+    return streamMessage(buf, BlobReply.codec(), opts)
+  }
+}
+
+export interface BlobChunk {
+  index: number
+  sealed: Uint8Array<ArrayBuffer>
+}
+
+export namespace BlobChunk {
+  let _codec: Codec<BlobChunk>
+
+  export const codec = (): Codec<BlobChunk> => {
+    if (_codec == null) {
+      _codec = message<BlobChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.sealed != null && obj.sealed.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.sealed)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          sealed: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.sealed = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.sealed`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BlobChunkIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface BlobChunkSealedFieldEvent {
+    field: '$.sealed'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<BlobChunk>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, BlobChunk.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobChunk>): BlobChunk {
+    return decodeMessage(buf, BlobChunk.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobChunk>): Generator<BlobChunkIndexFieldEvent | BlobChunkSealedFieldEvent> {
+    return streamMessage(buf, BlobChunk.codec(), opts)
   }
 }
 
