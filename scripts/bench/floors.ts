@@ -44,6 +44,45 @@ export async function measureFloors (ctx: BenchContext): Promise<{ floors: Floor
   }
 }
 
+/** Nodes dialling the bare libp2p node at most: enough for a per-connection figure, few enough for one process. */
+export const CONNECTION_FLOOR_MAX = 300
+
+export interface ConnectionFloor {
+  connections: number
+  /** The receiving node's CPU per identified connection, µs, and its RSS growth per connection, bytes. */
+  cpuUs: number
+  rssBytes: number
+}
+
+/**
+ * libp2p's own cost of an inbound connection, the floor under the site's (W3, W6): a bare
+ * libp2p node built as the site's (TCP, Noise, Yamux, identify, ping; src/node/libp2p.ts; no
+ * TMTP handler) dialled at once by `count` libp2p nodes built as member devices', in another
+ * process; its CPU and RSS growth from the first dial until `settleMs` after the last
+ * connection was identified. Undefined when it could not run (the workload goes on without it).
+ */
+export async function connectionFloor (ctx: BenchContext, count: number, settleMs: number): Promise<ConnectionFloor | undefined> {
+  let receiver: Worker | undefined
+  let dialler: Worker | undefined
+  try {
+    ctx.progress(`  libp2p's own connection floor: ${count} nodes dialling a bare libp2p node`)
+    receiver = await Worker.start('floor', [await subdir(ctx, 'connections-receiver')])
+    dialler = await Worker.start('floor', [await subdir(ctx, 'connections-dialler')])
+    const addr = await receiver.request<string>('listen', { kind: 'libp2p' })
+    await dialler.request('clients', { count }, left(ctx))
+    const waitMs = Math.max(1_000, left(ctx) - 10_000)
+    const watch = receiver.request<{ identified: number, cpuUs: number, rssBytes: number }>('connections', { count, settleMs, timeoutMs: waitMs }, waitMs + settleMs + 5_000)
+    await dialler.request('dialAll', { addr, timeoutMs: waitMs }, waitMs + 5_000)
+    const { identified, cpuUs, rssBytes } = await watch
+    return identified === 0 ? undefined : { connections: identified, cpuUs: cpuUs / identified, rssBytes: rssBytes / identified }
+  } catch (err) {
+    ctx.progress(`  libp2p's connection floor failed: ${(err as Error).message}`)
+    return undefined
+  } finally {
+    await stopAll([receiver, dialler])
+  }
+}
+
 /** The required-work floor in a process of its own, durable as the node is (fsync per group commit). */
 async function requiredWork (ctx: BenchContext, count: number): Promise<WorkResult> {
   let worker: Worker | undefined

@@ -9,10 +9,10 @@
  * site's CPU per device connection) and the drain once every device is connected are
  * reported apart too.
  */
-import { BODY_BYTES, cpuOf, fmtRatio, freePort, left, rate, ratio, scaled, startMembers, startSite, stopAll, subdir, type BenchContext, type Figure, type Table, type Workload, type WorkloadResult } from './common.js'
+import { BODY_BYTES, cpuOf, fmtRatio, freePort, left, rate, ratio, scaled, startMembers, startSite, stopAll, type BenchContext, type Figure, type Table, type Workload, type WorkloadResult } from './common.js'
 import type { Delivered, NodeProcess, PeersSnapshot } from '../lib/node-process.js'
 import { mosquittoStoreForward, runPeer, type PeerStoreForward } from './mosquitto.js'
-import { Worker } from './ipc.js'
+import { CONNECTION_FLOOR_MAX, connectionFloor } from './floors.js'
 
 /** Member nodes per member process. */
 export const MEMBERS_PER_PROCESS = 100
@@ -78,9 +78,6 @@ export interface BareReconnection {
   libp2pConnections?: number
 }
 
-/** Nodes dialling the bare libp2p node at most: enough for a per-connection figure, few enough for one process. */
-const LIBP2P_FLOOR_CONNECTIONS = 300
-
 /** What follows a connection at the site (identify, the scheduler's check of the outbox) is counted this long after the last one. */
 const SETTLE_MS = 1_000
 
@@ -100,36 +97,8 @@ async function bareReconnection (ctx: BenchContext, site: NodeProcess, workers: 
   await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
   const cpu1 = await cpuOf(site)
   const startAt = Math.min(...starts.map(s => s.startAt))
-  const floor = await libp2pConnectionFloor(ctx, Math.min(members, LIBP2P_FLOOR_CONNECTIONS))
+  const floor = await connectionFloor(ctx, Math.min(members, CONNECTION_FLOOR_MAX), SETTLE_MS)
   return { connected: connected.peers, siteCpuUs: (cpu1 - cpu0) / Math.max(1, connected.peers), connectedMs: connected.at - startAt, libp2pCpuUs: floor?.cpuUs, libp2pConnections: floor?.connections }
-}
-
-/**
- * libp2p's own cost of a connection, the floor under the site's: a bare libp2p node built as
- * the site's (TCP, Noise, Yamux, identify, ping; src/node/libp2p.ts) dialled by `count` libp2p
- * nodes built as member devices', in another process; its CPU per identified connection, with
- * SETTLE_MS after the last, as the site's is measured. Undefined when it could not run.
- */
-async function libp2pConnectionFloor (ctx: BenchContext, count: number): Promise<{ cpuUs: number, connections: number } | undefined> {
-  let receiver: Worker | undefined
-  let dialler: Worker | undefined
-  try {
-    ctx.progress(`  reconnection alone: libp2p's own, ${count} nodes dialling a bare libp2p node`)
-    receiver = await Worker.start('floor', [await subdir(ctx, 'connections-receiver')])
-    dialler = await Worker.start('floor', [await subdir(ctx, 'connections-dialler')])
-    const addr = await receiver.request<string>('listen', { kind: 'libp2p' })
-    await dialler.request('clients', { count }, left(ctx))
-    const waitMs = Math.max(1_000, left(ctx) - 10_000)
-    const watch = receiver.request<{ identified: number, cpuUs: number }>('connections', { count, settleMs: SETTLE_MS, timeoutMs: waitMs }, waitMs + SETTLE_MS + 5_000)
-    await dialler.request('dialAll', { addr, timeoutMs: waitMs }, waitMs + 5_000)
-    const { identified, cpuUs } = await watch
-    return identified === 0 ? undefined : { cpuUs: cpuUs / identified, connections: identified }
-  } catch (err) {
-    ctx.progress(`  libp2p's connection floor failed: ${(err as Error).message}`)
-    return undefined
-  } finally {
-    await stopAll([receiver, dialler])
-  }
 }
 
 export async function storeAndForward (ctx: BenchContext, opts: { fsync: boolean, crash: boolean, members: number, perMember: number, label: string }): Promise<StoreForwardResult> {

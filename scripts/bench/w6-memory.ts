@@ -8,6 +8,7 @@ import { BODY_BYTES, fmtRatio, left, mb, ratio, scaled, startMembers, startSite,
 import type { NodeProcess } from '../lib/node-process.js'
 import { mosquittoMemory, runPeer, type PeerMemory } from './mosquitto.js'
 import { MEMBERS_PER_PROCESS } from './w3-store-forward.js'
+import { CONNECTION_FLOOR_MAX, connectionFloor } from './floors.js'
 
 const STEPS = 5
 
@@ -93,6 +94,8 @@ export const w6: Workload = {
     ])
     const m: PeerMemory | undefined = typeof p === 'string' ? undefined : p
     const t = { backlog: tBacklog, ...await siteConnected(ctx, members) }
+    // the floor under the per-member figure: libp2p's own RSS per inbound connection
+    const floor = await connectionFloor(ctx, Math.min(members, CONNECTION_FLOOR_MAX), 2000)
 
     const tBase = t.backlog.warm
     const mBase = m?.backlog[0].rss ?? NaN
@@ -121,6 +124,7 @@ export const w6: Workload = {
       m === undefined ? '' : mb(m.connectedRss).toFixed(1), m === undefined ? '' : `${growth(m.connectedRss, m.idleRss)} (${mKB.toFixed(1)} KB each)`,
       m === undefined ? '' : fmtRatio(ratio(tKB, mKB))
     ])
+    if (floor !== undefined) rows.push([`libp2p alone: a bare libp2p node built as the site's, ${floor.connections} libp2p nodes connected`, '', `(${(floor.rssBytes / 1024).toFixed(0)} KB each)`, '', '', ''])
 
     const figures: Record<string, Figure> = {
       backlog: tLast.queued,
@@ -136,12 +140,14 @@ export const w6: Workload = {
       idleRssMB: mb(t.idleRss),
       connectedRssMB: mb(t.connectedRss),
       perMemberKB: tKB,
-      perMemberTargetMet: tKB < 100
+      perMemberTargetMet: tKB < 100,
+      libp2pPerConnectionKB: floor === undefined ? null : floor.rssBytes / 1024
     }
     const notes = [
       'TMTP: RSS of the site process as sampled (no forced GC); the members are member nodes in their own processes',
       `TMTP growth is over the warm baseline: the site after sending ${t.backlog.warmSent.toLocaleString('en-US')} messages that were delivered (RSS grows with the work done, heap and allocator arenas, whether or not anything stays queued); over the fresh site it is ${growth(tLast.rss, t.backlog.fresh)} MB`,
-      'the connected members joined through invites in this run, so their growth includes join-time state (member and device records cached at the site)'
+      'the connected members joined through invites in this run, so their growth includes join-time state (member and device records cached at the site)',
+      'libp2p alone: the RSS growth of a bare libp2p node built as the site\'s (TCP, Noise, Yamux, identify, ping; no TMTP handler) as that many libp2p nodes from another process connect, 2 s after the last was identified (no forced GC): the floor under the per-member figure'
     ]
     if (typeof p === 'string') {
       notes.push(p)

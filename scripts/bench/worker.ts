@@ -157,8 +157,8 @@ async function floorRole (): Promise<Record<string, Handler>> {
       })(), args.timeoutMs, () => `blast: not done after ${args.timeoutMs} ms`)
     },
     /**
-     * The connection floor's receiving end (after `listen` libp2p): this process's CPU from
-     * now until `count` peers connected and were identified, and `settleMs` more.
+     * The connection floor's receiving end (after `listen` libp2p): this process's CPU and RSS
+     * growth from now until `count` peers connected and were identified, and `settleMs` more.
      */
     connections: async (args: { count: number, settleMs: number, timeoutMs: number }) => {
       const n = await node()
@@ -166,11 +166,12 @@ async function floorRole (): Promise<Record<string, Handler>> {
       const onIdentify = (): void => { identified++ }
       n.addEventListener('peer:identify', onIdentify)
       const cpu0 = cpuUs()
+      const rss0 = process.memoryUsage().rss
       try {
         const end = Date.now() + args.timeoutMs
         while (identified < args.count && Date.now() < end) await delay(5)
         await delay(args.settleMs)
-        return { identified, cpuUs: cpuUs() - cpu0 }
+        return { identified, cpuUs: cpuUs() - cpu0, rssBytes: process.memoryUsage().rss - rss0 }
       } finally {
         n.removeEventListener('peer:identify', onIdentify)
       }
