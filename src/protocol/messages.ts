@@ -16,9 +16,9 @@ export interface MessageCodec<T> {
  */
 export function decodeMessage<T> (codec: MessageCodec<T>, bytes: Uint8Array, what: string, opts?: Partial<DecodeOptions<NoInfer<T>>>): T {
   try {
+    const plan = FLAT_PLANS.get(codec)
+    if (plan !== undefined) return readFlat(bytes, plan) as T
     const schema = WIRE_SCHEMAS.get(codec)
-    const names = FLAT_FIELDS.get(codec)
-    if (schema !== undefined && names !== undefined) return readFlat(bytes, schema, names) as T
     if (schema !== undefined) checkWire(bytes, schema)
     return codec.decode(bytes, opts)
   } catch (err) {
@@ -120,19 +120,32 @@ const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.BlobChunk, BLOB_CHUNK]
 ])
 
-/** Reads a varint of at most maxBytes bytes; returns its value (exact below 2^53) and the next offset. */
-function readVarint (bytes: Uint8Array, pos: number, maxBytes: number, minimal: boolean, what: string): [number, number] {
+/** The offset after the varint readVarint read last (a module variable: no tuple per varint on the hot path). */
+let varintEnd = 0
+
+/**
+ * Reads a varint of at most maxBytes bytes; returns its value (exact below 2^53) and leaves
+ * the next offset in `varintEnd`. `what` names it in an error: a word, or a field's number.
+ */
+function readVarint (bytes: Uint8Array, pos: number, maxBytes: number, minimal: boolean, what: string | number): number {
   let value = 0
+  let scale = 1
   for (let i = 0; i < maxBytes; i++) {
-    if (pos + i >= bytes.byteLength) throw new Error(`truncated ${what}`)
+    if (pos + i >= bytes.byteLength) throw new Error(`truncated ${named(what)}`)
     const b = bytes[pos + i]
-    value += (b & 0x7f) * 2 ** (7 * i)
+    value += (b & 0x7f) * scale
+    scale *= 128
     if (b < 0x80) {
-      if (minimal && i > 0 && b === 0) throw new Error(`${what} is not minimally encoded`)
-      return [value, pos + i + 1]
+      if (minimal && i > 0 && b === 0) throw new Error(`${named(what)} is not minimally encoded`)
+      varintEnd = pos + i + 1
+      return value
     }
   }
-  throw new Error(`${what} is longer than ${maxBytes} bytes`)
+  throw new Error(`${named(what)} is longer than ${maxBytes} bytes`)
+}
+
+function named (what: string | number): string {
+  return typeof what === 'number' ? `field ${what}` : what
 }
 
 /*
@@ -150,16 +163,34 @@ const FLAT_FIELDS = new Map<object, Readonly<Record<number, string | RepeatedMes
   [pb.EnvelopeHeader, { 1: 'version', 2: 'id', 3: 'sender', 4: 'recipient', 5: 'epoch', 6: 'seq', 7: 'created', 8: 'expires' }]
 ])
 
-/** checkWire, then the declared fields by name (absent ones at their defaults; the last one read wins, as in protobuf). */
-function readFlat (bytes: Uint8Array, schema: WireSchema, names: Readonly<Record<number, string | RepeatedMessage>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [field, name] of Object.entries(names)) {
+/** What readFlat needs of a message, worked out once: its fields in order with their defaults, and each field number's name. */
+interface FlatPlan {
+  schema: WireSchema
+  /** Each field's name and default: a string, a number, or a new (empty) byte array or list per message. */
+  defaults: ReadonlyArray<{ name: string, kind: 'string' | 'number' | 'bytes' | 'list' }>
+  byField: ReadonlyArray<string | RepeatedMessage | undefined>
+}
+
+const FLAT_PLANS = new Map<object, FlatPlan>()
+for (const [codec, names] of FLAT_FIELDS) {
+  const schema = WIRE_SCHEMAS.get(codec) as WireSchema
+  const byField: Array<string | RepeatedMessage | undefined> = []
+  const defaults = Object.entries(names).map(([field, name]) => {
+    byField[Number(field)] = name
     const declared = schema[Number(field)]
-    if (typeof name === 'object') out[name.name] = []
-    else out[name] = declared === STR ? '' : declared === LEN ? new Uint8Array(0) : 0
-  }
-  checkWire(bytes, schema, (field, value) => {
-    const name = names[field]
+    return typeof name === 'object'
+      ? { name: name.name, kind: 'list' as const }
+      : { name, kind: declared === STR ? 'string' as const : declared === LEN ? 'bytes' as const : 'number' as const }
+  })
+  FLAT_PLANS.set(codec, { schema, defaults, byField })
+}
+
+/** checkWire, then the declared fields by name (absent ones at their defaults; the last one read wins, as in protobuf). */
+function readFlat (bytes: Uint8Array, plan: FlatPlan): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const d of plan.defaults) out[d.name] = d.kind === 'string' ? '' : d.kind === 'number' ? 0 : d.kind === 'bytes' ? new Uint8Array(0) : []
+  checkWire(bytes, plan.schema, (field, value) => {
+    const name = plan.byField[field]
     if (typeof name === 'object') (out[name.name] as unknown[]).push(name.codec.decode(value as Uint8Array))
     else if (name !== undefined) out[name] = value
   })
@@ -173,7 +204,8 @@ function readFlat (bytes: Uint8Array, schema: WireSchema, names: Readonly<Record
 function checkWire (bytes: Uint8Array, schema: WireSchema, onField?: (field: number, value: number | string | Uint8Array) => void): void {
   let pos = 0
   while (pos < bytes.byteLength) {
-    const [tag, start] = readVarint(bytes, pos, 5, false, 'tag')
+    const tag = readVarint(bytes, pos, 5, false, 'tag')
+    const start = varintEnd
     const field = Math.floor(tag / 8)
     const wireType = tag % 8
     if (field < 1 || field > 0x1fffffff) throw new Error(`field number ${field} is out of range`)
@@ -183,10 +215,12 @@ function checkWire (bytes: Uint8Array, schema: WireSchema, onField?: (field: num
     switch (wireType) {
       case VARINT: {
         if (declared === undefined) {
-          pos = readVarint(bytes, start, 10, false, 'varint')[1]
+          readVarint(bytes, start, 10, false, 'varint')
+          pos = varintEnd
           break
         }
-        const [value, next] = readVarint(bytes, start, declared === U32 ? 5 : 8, true, `field ${field}`)
+        const value = readVarint(bytes, start, declared === U32 ? 5 : 8, true, field)
+        const next = varintEnd
         if (declared === U32 && value > MAX_UINT32) throw new Error(`field ${field} is above 2^32 - 1`)
         // protons' uint64Number refuses these too: the value would not be exact
         if (declared === U64 && value > Number.MAX_SAFE_INTEGER) throw new Error(`field ${field} is above 2^53 - 1`)
@@ -201,7 +235,8 @@ function checkWire (bytes: Uint8Array, schema: WireSchema, onField?: (field: num
         pos = start + 4
         break
       case LEN: {
-        const [length, from] = readVarint(bytes, start, 5, false, 'length')
+        const length = readVarint(bytes, start, 5, false, 'length')
+        const from = varintEnd
         pos = from + length
         if (pos > bytes.byteLength) break
         if (typeof declared === 'object') {
