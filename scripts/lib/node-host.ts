@@ -17,7 +17,7 @@ import { createMemberNode, createSiteNode, LIMIT_RANGES, type MemberNode, type S
 import { checkInbox } from '../../src/cli/exactly-once.js'
 import { concurrently, now, waitFor, withTimeout } from '../../src/cli/time.js'
 import { serveIpc, type IpcHandlers } from './ipc-child.js'
-import type { Delivered, HostCheck, HostCommand, HostCommands, HostOptions, HostReady, HostRole, PeersSnapshot, SendArgs, SendOutcome, Sent } from './node-process.js'
+import type { BroadcastSettled, Delivered, HostCheck, HostCommand, HostCommands, HostOptions, HostReady, HostRole, PeersSnapshot, SendArgs, SendOutcome, Sent } from './node-process.js'
 
 type Handlers = { [C in HostCommand]?: (args: HostCommands[C]['args']) => Promise<HostCommands[C]['result']> }
 
@@ -52,8 +52,19 @@ function nodeHandlers (node: () => SiteNode | MemberNode): Handlers {
   }
 }
 
+/** The process's CPU time so far, all threads, µs. */
+function cpuTime (): number {
+  const c = process.cpuUsage()
+  return c.user + c.system
+}
+
 function siteHandlers (site: SiteNode): Handlers {
   const delivered: Delivered = { delivered: 0, firstAt: 0, lastAt: 0 }
+  /** Broadcasts whose every copy settled, taken in the event itself. */
+  const settled = new Map<string, BroadcastSettled>()
+  site.addEventListener('broadcast', event => {
+    settled.set(event.detail.id, { at: now(), cpu: cpuTime(), counts: event.detail.counts })
+  })
   /** W5: send times by message id, acknowledgements that came before send() returned, and the latencies. */
   const started = new Map<string, number>()
   const early = new Map<string, number>()
@@ -178,6 +189,17 @@ function siteHandlers (site: SiteNode): Handlers {
         mean: sorted.reduce((a, b) => a + b, 0) / sorted.length
       }
     },
+    broadcast: async ({ subject, bodyBytes, report }) => {
+      const cpuAtStart = cpuTime()
+      const startAt = now()
+      const sent = await site.send({ all: true, subject, body: body(bodyBytes, 0), report })
+      return { id: sent.id, devices: sent.devices, fanout: sent.fanout, startAt, acceptedAt: now(), cpuAtStart }
+    },
+    waitBroadcast: async ({ id, timeoutMs }) => await waitFor(() => `every copy of ${id} settled`, () => settled.get(id), timeoutMs, POLL_MS),
+    counts: async ({ id }) => {
+      const status = await site.message(id, { limit: 1 })
+      return { total: status.total, counts: status.counts }
+    },
     waitDelivered: async ({ count, timeoutMs }) => await acknowledged(count, timeoutMs),
     delivered: async () => ({ ...delivered }),
     stats: async () => await site.stats(),
@@ -186,10 +208,7 @@ function siteHandlers (site: SiteNode): Handlers {
     watchPeers: async ({ count, timeoutMs }) => {
       const seen = new Set(site.libp2p.getPeers().map(p => p.toString()))
       let snapshot: PeersSnapshot | undefined
-      const take = (complete: boolean): PeersSnapshot => {
-        const c = process.cpuUsage()
-        return { complete, peers: seen.size, at: now(), cpu: c.user + c.system, delivered: delivered.delivered }
-      }
+      const take = (complete: boolean): PeersSnapshot => ({ complete, peers: seen.size, at: now(), cpu: cpuTime(), delivered: delivered.delivered })
       // the snapshot is taken in the event itself: the moment the last peer connected
       const onConnect = (event: CustomEvent<PeerId>): void => {
         seen.add(event.detail.toString())
@@ -367,6 +386,8 @@ async function main (): Promise<void> {
       dht: opts.dht,
       window: opts.window,
       maxQueuePerDevice: opts.maxQueuePerDevice,
+      directMaxDevices: opts.directMaxDevices,
+      fanoutBatch: opts.fanoutBatch,
       // every member of the harness comes from 127.0.0.1: the bounds per address would hold them back
       joinsPerMinutePerIp: LIMIT_RANGES.joinsPerMinutePerIp[1],
       maxConnectionsPerIp: LIMIT_RANGES.maxConnectionsPerIp[1]
@@ -406,10 +427,7 @@ async function main (): Promise<void> {
       const m = process.memoryUsage()
       return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, nodes: nodes() }
     },
-    cpu: async () => {
-      const c = process.cpuUsage()
-      return c.user + c.system
-    }
+    cpu: async () => cpuTime()
   }
   serveIpc(all as IpcHandlers, { label: role, ready, stop, graceMs: PARENT_GONE_MS })
 }

@@ -29,6 +29,10 @@ export interface HostOptions {
   window?: number
   /** Site: envelopes queued per device at most. */
   maxQueuePerDevice?: number
+  /** Site: a send to more devices is a broadcast, fanned out in the background. */
+  directMaxDevices?: number
+  /** Site: devices a broadcast's fan-out seals per batch. */
+  fanoutBatch?: number
   /** How long `stop` waits for the nodes to stop before the process exits anyway. @default 15 s */
   stopGraceMs?: number
 }
@@ -70,6 +74,24 @@ export interface Sent {
   startAt: number
   queuedAt: number
   ids?: string[]
+}
+
+/** A send to every member, as the site accepted it. */
+export interface BroadcastSent {
+  id: string
+  devices: number
+  fanout: boolean
+  /** now() when send() was called and when it resolved, and the process's CPU time (all threads, µs) at the call. */
+  startAt: number
+  acceptedAt: number
+  cpuAtStart: number
+}
+
+/** A broadcast whose every copy settled: when (now()), the process's CPU time then, and its counts. */
+export interface BroadcastSettled {
+  at: number
+  cpu: number
+  counts: Record<string, number>
 }
 
 /** Deliveries the site recorded ('delivered' events) since it started. */
@@ -156,6 +178,12 @@ export interface HostCommands {
   states: { args: { ids: string[] }, result: Record<string, number> }
   /** As `states`, but a message the site does not know counts as `unknown` instead of failing ('queued': still in the outbox). */
   locate: { args: { ids: string[] }, result: Record<string, number> }
+  /** One message to every member (`all`), answered as soon as the site accepted it. */
+  broadcast: { args: { subject: string, bodyBytes: number, report?: 'per-device' | 'once' }, result: BroadcastSent }
+  /** Resolves once every copy of the broadcast settled (its `broadcast` event). */
+  waitBroadcast: { args: { id: string, timeoutMs: number }, result: BroadcastSettled }
+  /** A message's devices and its copies by state (`pending`: not sealed yet). */
+  counts: { args: { id: string }, result: { total: number, counts: Record<string, number> } }
   /** Resolves when `count` distinct peers are connected or have connected since the call, with the site's CPU time at that moment. */
   watchPeers: { args: { count: number, timeoutMs: number }, result: PeersSnapshot }
 

@@ -7,9 +7,11 @@ import { NodeError, type BackendJournal, type JournalEntry, type SiteEvent, type
  * site's backend.
  *
  * Each event is a JSON object `{ type, id, eventId, at, ... }` where `type` is a settled
- * delivery state (SETTLED_STATES; per device: `member`, `device`, `created`, `code?`) or
- * reply (the reply's fields). `eventId` is the same on every attempt of one event, across
- * restarts too: receivers deduplicate on it.
+ * delivery state (SETTLED_STATES; per device: `member`, `device`, `created`, `code?`), reply
+ * (the reply's fields) or broadcast (once for a send with `report: 'once'`, when every copy
+ * settled: `created`, `devices`, `counts` by state; its copies have no events of their own).
+ * `eventId` is the same on every attempt of one event, across restarts too: receivers
+ * deduplicate on it.
  *
  * Signature scheme. Every request carries
  *
@@ -68,7 +70,7 @@ export interface WebhookConfig {
   timeoutMs?: number
 }
 
-export type WebhookEventType = SiteEvent['type'] | 'reply'
+export type WebhookEventType = SiteEvent['type'] | 'reply' | 'broadcast'
 
 export interface WebhookEvent {
   type: WebhookEventType
@@ -344,10 +346,12 @@ export class WebhookDispatcher {
 export function forwardSiteEvents (node: SiteNode, dispatcher: WebhookDispatcher): () => void {
   const wake = (): void => { dispatcher.wake() }
   node.addEventListener('delivery', wake)
+  node.addEventListener('broadcast', wake)
   node.addEventListener('reply', wake)
   dispatcher.wake()
   return () => {
     node.removeEventListener('delivery', wake)
+    node.removeEventListener('broadcast', wake)
     node.removeEventListener('reply', wake)
   }
 }

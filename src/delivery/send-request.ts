@@ -14,6 +14,11 @@ export const MAX_TOPIC_LENGTH = 256
 /** Longest idempotency key, in characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256
 
+/** How a send is reported to the backend: an event per device copy, or one `broadcast` event once every copy settled. */
+export const REPORT_MODES = ['per-device', 'once'] as const
+
+export type ReportMode = typeof REPORT_MODES[number]
+
 /** What a site's backend asks to send (the library's `send`, the API's POST /v1/messages). */
 export interface SendRequest {
   /**
@@ -38,12 +43,23 @@ export interface SendRequest {
   /** Ids (hex) of the thread's first message and of the message answered. */
   thread?: string
   replyTo?: string
+  /**
+   * How the backend hears of it: an event per device copy as it settles ('per-device', the
+   * default), or one `broadcast` event with the counts once every copy settled or expired
+   * ('once': the message is then a broadcast, whatever its size).
+   */
+  report?: ReportMode
 }
 
 export interface SendResult {
   id: string
   created: number
   expires: number
+  /** Device copies it is for. */
+  devices: number
+  /** A broadcast: accepted, its copies sealed in the background (then `recipients` is empty: page through the message's status). */
+  fanout: boolean
+  /** The copies sealed in the send, one per device (none for a broadcast). */
   recipients: Array<{ member: string, device: string }>
   /** True when an earlier send with the same idempotency key is returned. */
   duplicate: boolean
@@ -67,6 +83,7 @@ export function validateSend (req: SendRequest, ttl: number, maxTtl: number): vo
   if (req.topic !== undefined && (typeof req.topic !== 'string' || req.topic === '' || req.topic.length > MAX_TOPIC_LENGTH)) {
     throw new NodeError('INVALID_ARGUMENT', `topic must be 1 to ${MAX_TOPIC_LENGTH} characters`)
   }
+  if (req.report !== undefined && !(REPORT_MODES as readonly unknown[]).includes(req.report)) throw new NodeError('INVALID_ARGUMENT', `report must be one of ${REPORT_MODES.join(', ')}`)
   if (req.idempotencyKey !== undefined && (typeof req.idempotencyKey !== 'string' || req.idempotencyKey === '' || req.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     throw new NodeError('INVALID_ARGUMENT', `idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
   }

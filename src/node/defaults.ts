@@ -120,6 +120,24 @@ export const DEFAULTS = {
   connectionTrimIntervalMs: 10_000,
   /** A member checks its joined sites' reachability, and resends unacknowledged replies, this often. */
   reconnectIntervalMs: 60_000,
+  /**
+   * A send to at most this many devices is sealed in the send (one write, the answer after it);
+   * a send to more is a broadcast: accepted at once, its recipients written in pages, its copies
+   * sealed in the background. Room for a member's devices and small groups, so that the common
+   * send pays nothing for the fan-out's bookkeeping.
+   */
+  directMaxDevices: 100,
+  /**
+   * Devices a broadcast's fan-out seals per batch, in one lock and one write: large enough that a
+   * batch's fsync and reads are shared, small enough that a send waits for at most one batch
+   * (some tens of ms) behind a broadcast.
+   */
+  fanoutBatch: 256,
+  /**
+   * Device states (sequence number, key epoch, queue length) the site keeps in memory, the least
+   * recently used going first: a broadcast to more devices loads each again from the store.
+   */
+  deviceCacheSize: 10_000,
   /** The site scans its outbox for expired messages this often. */
   expirySweepMs: 60_000
 } as const

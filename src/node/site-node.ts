@@ -5,7 +5,7 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Registry } from 'prom-client'
 import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
 import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
-import { EventJournal, SiteStore, type GroupView, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
+import { EventJournal, SiteStore, type BroadcastEvent, type GroupView, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
 import { Mutex, NodeError, unref } from '../util/index.js'
 import { keepableAddrs, networkOf, type AddressScope, type LookupEvent } from '../discovery/index.js'
 import { dialWithLookup, remoteBytes, serveControl } from './control.js'
@@ -14,6 +14,7 @@ import { resolveLimits, type NodeLimits } from './limits.js'
 import type { TypedEventEmitter } from 'main-event'
 import { NodeShell } from './node-shell.js'
 import { RoleNode, type RoleNodeEvents } from './role-node.js'
+import { checkPageSize, MAX_PAGE_SIZE } from './group-rules.js'
 import { SiteGroups, type GroupChange, type GroupMembersPage, type GroupPage, type PageRequest } from './site-groups.js'
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
 import type { TmtpLibp2p } from './libp2p.js'
@@ -52,6 +53,10 @@ export interface SiteNodeOptions extends Partial<NodeLimits> {
   dht?: boolean
   /** Serve DHT queries (a site behind NAT may not). @default true */
   dhtServer?: boolean
+  /** A send to more devices than this is a broadcast, fanned out in the background. @default DEFAULTS.directMaxDevices */
+  directMaxDevices?: number
+  /** Devices a broadcast's fan-out seals per batch. @default DEFAULTS.fanoutBatch */
+  fanoutBatch?: number
   /** The clock, for tests of expiry. @default Date.now */
   now?: () => number
 }
@@ -71,6 +76,8 @@ export interface SiteStats {
 
 export interface SiteNodeEvents extends RoleNodeEvents {
   delivery: CustomEvent<SiteEvent>
+  /** Every copy of a broadcast settled (delivered, expired, rejected, dropped or replaced). */
+  broadcast: CustomEvent<BroadcastEvent>
   reply: CustomEvent<Reply>
   session: CustomEvent<SessionEvent>
   /** A device's addresses were looked up in the DHT. */
@@ -85,8 +92,18 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   readonly libp2pMetrics: Registry
   multiaddrs: () => string[]
   createInvite: (req?: InviteRequest) => Promise<IssuedInvite>
+  /**
+   * Sends to members, groups or all. Resolves once the message is durably accepted: a send to
+   * few devices with every copy sealed, a broadcast (more than `directMaxDevices` devices, or
+   * `report: 'once'`) with its recipients stored, its copies then sealed in the background.
+   */
   send: (req: SendRequest) => Promise<SendResult>
-  message: (id: string) => Promise<MessageStatus>
+  /**
+   * A message's copies by state (`pending`: a broadcast's not sealed yet) and a page of its
+   * copies, one per device in the order resolved (`limit` 1 to MAX_PAGE_SIZE, default
+   * MAX_PAGE_SIZE; `after` the `next` of the previous page).
+   */
+  message: (id: string, page?: PageRequest) => Promise<MessageStatus>
   members: () => Promise<MemberView[]>
   member: (idOrRef: string) => Promise<MemberView>
   removeMember: (idOrRef: string) => Promise<MemberView>
@@ -165,8 +182,13 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       // without fsync a crash may have rolled the sequence counters back: fresh keys for everyone
       sealSince: !(options.fsync ?? DEFAULTS.fsync) && store.uncleanStart ? now() : 0,
       now,
+      directMaxDevices: options.directMaxDevices ?? DEFAULTS.directMaxDevices,
+      fanoutBatch: options.fanoutBatch ?? DEFAULTS.fanoutBatch,
+      deviceCacheSize: DEFAULTS.deviceCacheSize,
       onEvent: event => { this.dispatch('delivery', event) },
-      journal: journal === undefined ? undefined : events => journal.append(events)
+      onBroadcast: event => { this.dispatch('broadcast', event) },
+      journal: journal === undefined ? undefined : events => journal.append(events),
+      log: this.log
     })
     // one lock for members and groups: a member that leaves the site leaves its groups in the same write
     const membershipLock = new Mutex()
@@ -233,6 +255,8 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.shell.signer, remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
     }, { maxInboundStreams })
 
+    // broadcasts' counts before any copy settles (a device may connect and acknowledge at once)
+    await this.outbox.loadBroadcasts()
     // a member device that connects gets its queued messages at once (spec section 15.2)
     this.libp2p.addEventListener('peer:connect', event => {
       this.courier.wake(event.detail.toString())
@@ -247,6 +271,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     await this.shell.start({ bootstrap: this.options.bootstrap ?? [], publish: true, onLookup: event => { this.dispatch('lookup', event) } })
 
     await this.outbox.sweepExpired()
+    await this.outbox.resumeFanouts()
     for await (const device of this.store.devicesWithOutbox()) this.courier.wake(device)
     this.sweepTimer = setInterval(() => {
       this.outbox.sweepExpired().catch(err => { this.log.error('expiry sweep failed: %e', err) })
@@ -309,8 +334,10 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   removeGroupMembers = async (group: string, members: string[]): Promise<GroupChange> => await this.siteGroups.remove(group, members)
   memberGroups = async (idOrRef: string): Promise<GroupView[]> => await this.siteGroups.memberGroups(idOrRef)
 
-  async message (id: string): Promise<MessageStatus> {
-    const status = typeof id === 'string' ? await this.store.messageStatus(id) : undefined
+  async message (id: string, page: PageRequest = {}): Promise<MessageStatus> {
+    const limit = page.limit === undefined ? MAX_PAGE_SIZE : checkPageSize(page.limit)
+    if (page.after !== undefined && typeof page.after !== 'string') throw new NodeError('INVALID_ARGUMENT', 'after must be a cursor of the message\'s devices')
+    const status = typeof id === 'string' ? await this.store.messageStatus(id, { after: page.after, limit }) : undefined
     if (status === undefined) throw new NodeError('UNKNOWN_MESSAGE', `no message ${JSON.stringify(id)}`)
     return status
   }
@@ -331,7 +358,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
 
   async stop (): Promise<void> {
     clearInterval(this.sweepTimer)
-    await this.shell.stop(this.courier.stop().then(async () => { await Promise.allSettled([...this.addressWrites]) }))
+    await this.shell.stop(Promise.all([this.courier.stop(), this.outbox.stop()]).then(async () => { await Promise.allSettled([...this.addressWrites]) }))
   }
 }
 

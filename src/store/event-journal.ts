@@ -3,6 +3,7 @@ import { randomBytes } from '../crypto/index.js'
 import { decodeJson, del, pad, put, type Database, type Write } from './database.js'
 import type { Reply } from './site-store.js'
 import type { SettledState } from './states.js'
+import type { CopyCounts } from './broadcast-store.js'
 
 /**
  * The site's journal of events for its backend (webhooks), kept in the same LevelDB and
@@ -32,7 +33,20 @@ export interface ReplyEvent extends Reply {
   at: number
 }
 
-export type JournalEvent = DeliveryEvent | ReplyEvent
+/** Every copy of a broadcast settled (or expired): its counts, once, for a send that asked for `report: 'once'`. */
+export interface BroadcastEvent {
+  type: 'broadcast'
+  id: string
+  /** When the message was sent. */
+  created: number
+  /** When its last copy settled. */
+  at: number
+  /** Devices it was for. */
+  devices: number
+  counts: CopyCounts
+}
+
+export type JournalEvent = DeliveryEvent | ReplyEvent | BroadcastEvent
 
 export interface JournalEntry {
   /** Opaque: give it back to `remove`. */
@@ -54,7 +68,8 @@ export class EventJournal {
 
   /** The writes that journal these events, for the batch of the change they report. */
   append (events: JournalEvent[]): Write[] {
-    return events.map(event => put(`${PREFIX}${event.member === '' ? '-' : event.member}:${pad(event.at)}:${uint8ArrayToString(randomBytes(16), 'base16')}`, event))
+    // a broadcast's event is no member's: it has a queue of its own
+    return events.map(event => put(`${PREFIX}${event.type === 'broadcast' || event.member === '' ? '-' : event.member}:${pad(event.at)}:${uint8ArrayToString(randomBytes(16), 'base16')}`, event))
   }
 
   /**

@@ -1,10 +1,12 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { sha256 } from '../crypto/index.js'
 import { add, decodeJson, del, encodeJson, pad, put, type Database, type Write } from './database.js'
+import { BroadcastStore, type CopyCounts } from './broadcast-store.js'
+import { cursorOfKey, keyOfCursor } from './cursor.js'
 import { GroupStore } from './group-store.js'
 import { isMemberId } from './member-id.js'
 import { cursorOfReplyKey, replyKeyFromCursor } from './reply-cursor.js'
-import { DELIVERY_STATES, type DeliveryState, type SettledState } from './states.js'
+import { DELIVERY_STATES, type CopyState, type DeliveryState, type SettledState } from './states.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
 
 /**
@@ -23,7 +25,8 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   ep:<device PeerId>:<epoch>          EpochRecord (with the exported keys: the site cannot re-derive them)
  *   ob:<device PeerId>:<rank>:<seq>     outbox: the encoded Push{envelope}; rank orders urgency
  *   st:<message id hex>:<device PeerId> SettledRecord: the final state of a message for a device
- *   msg:<message id hex>                MessageRecord (with its recipients: no st record means queued)
+ *   msg:<message id hex>                MessageRecord (with its recipients: no st record means queued; a
+ *                                       broadcast's are in pages, its copies in rd: records)
  *   idem:<idempotency key>              message id hex of an earlier send with that key
  *   tp:<member id>:<topic>              message id hex of the newest message with that topic
  *   ack:<sha256 of proof hex>           a signed acknowledgement (SignedPayload bytes)
@@ -34,6 +37,8 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   cnt:<delivery state>                how many device copies are in that state (a counter, see
  *                                       Database `add`), kept in the batches that change them
  *   grp:, gn:, gm:, mg:, gc:            groups of members and who is in which (group-store.ts, `groups`)
+ *   rcp:, fc:, fo:, rd:, mc:, bc:       broadcasts: recipient pages, the fan-out's content and cursor,
+ *                                       the copies sealed, counts by state (broadcast-store.ts, `broadcasts`)
  */
 
 export interface InviteRecord {
@@ -119,9 +124,13 @@ export interface MessageRecord {
   urgency: string
   topic?: string
   subject: string
+  /** The members it is for (a broadcast's: none here, they are in its recipient pages). */
   members: string[]
+  /** The copies sealed when it was accepted (a broadcast's: none here, see `broadcast`). */
   recipients: Recipient[]
   idempotencyKey?: string
+  /** A broadcast: accepted at once, sealed per device in the background (broadcast-store.ts); `report` is the send's (REPORT_MODES). */
+  broadcast?: { devices: number, report: string }
 }
 
 /** A member's reply as the site keeps and reports it. */
@@ -143,6 +152,18 @@ export interface Reply {
 export interface ReplyView extends Reply {
   /** Opaque: pass it back as `after` to read the replies received after this one. */
   cursor: string
+}
+
+/** A copy as the status read model assembles it, before its proof is read. */
+type CopyRow = Omit<CopyStatus, 'proof' | 'state'> & { state: CopyState, ack?: string }
+
+/** The prefix of a cursor in a message's copies: the message id and the index of the next copy follow. */
+const COPY_CURSOR = 'cp:'
+
+/** The index a cursor of this message's copies stands for (at most `total`); INVALID_ARGUMENT for any other. */
+function copyIndexOfCursor (cursor: string, id: string, total: number): number {
+  const k = keyOfCursor(cursor, k => k.startsWith(`${COPY_CURSOR}${id}:`) && /^[0-9]{1,9}$/.test(k.slice(COPY_CURSOR.length + id.length + 1)) && Number(k.slice(COPY_CURSOR.length + id.length + 1)) <= total, 'message devices')
+  return Number(k.slice(COPY_CURSOR.length + id.length + 1))
 }
 
 /** What a stored reply counts towards its member's quota: the bytes of its record. */
@@ -179,7 +200,24 @@ export interface OutboxEntry {
   frame: Uint8Array
 }
 
-/** A message's state on every device it was sealed for (the site API's message status). */
+/** A message's copies by state; `pending`: a broadcast's copies not sealed yet. */
+export type MessageCounts = Record<CopyState, number>
+
+/** A message's copy for one device, as its status pages list it. */
+export interface CopyStatus {
+  device: string
+  member: string
+  /** 0 while pending, or when the copy was never queued. */
+  seq: number
+  state: CopyState
+  at: number
+  code?: string
+  detail?: string
+  /** The device's signed acknowledgement, base64. */
+  proof?: string
+}
+
+/** A message's state: counts of its copies by state, and a page of its copies in the order resolved (the site API's message status). */
 export interface MessageStatus {
   id: string
   created: number
@@ -187,7 +225,12 @@ export interface MessageStatus {
   subject: string
   urgency: string
   topic?: string
-  devices: Array<{ device: string, member: string, seq: number, state: DeliveryState, at: number, code?: string, detail?: string, proof?: string }>
+  /** Devices it is for, in all. */
+  total: number
+  counts: MessageCounts
+  devices: CopyStatus[]
+  /** The cursor of the next page of devices, null at the end. */
+  next: string | null
 }
 
 /** Device copies of messages by state: `queued` is what the outboxes hold now. */
@@ -199,9 +242,13 @@ export class SiteStore {
   /** Groups of members, on the same database (their writes go into the same batches). */
   readonly groups: GroupStore
 
+  /** Broadcasts' recipient pages, fan-out cursors, copies and counts, on the same database. */
+  readonly broadcasts: BroadcastStore
+
   private constructor (db: Database) {
     this.db = db
     this.groups = new GroupStore(db)
+    this.broadcasts = new BroadcastStore(db)
   }
 
   /** The store over an open database; counts the states once if an older node wrote it without counters. */
@@ -334,6 +381,11 @@ export class SiteStore {
     return writes
   }
 
+  /** The member's newest message with this topic is `id` (a broadcast points each member as it reaches it). */
+  pointTopic (member: string, topic: string, id: string): Write[] {
+    return [put(key.topic(member, topic), id)]
+  }
+
   /** An envelope sealed for `device` enters its outbox; `seq` becomes its last sequence number. Returns the entry's key too. */
   queueEnvelope (device: string, rank: number, seq: number, frame: Uint8Array): { key: string, writes: Write[] } {
     const outboxKey = key.outbox(device, rank, seq)
@@ -399,22 +451,45 @@ export class SiteStore {
     }
   }
 
-  /** The message's state for each of its devices, in the order they were sealed. */
-  async statuses (message: MessageRecord): Promise<StatusRecord[]> {
-    const settled = await this.db.getMany(message.recipients.map(r => key.status(message.id, r.device)))
-    return message.recipients.map((r, i) => {
+  /** The message's state for each of its devices (from index `start` to `end`), in the order they were sealed; not for a broadcast. */
+  async statuses (message: MessageRecord, start = 0, end = message.recipients.length): Promise<StatusRecord[]> {
+    const recipients = message.recipients.slice(start, end)
+    const settled = await this.db.getMany(recipients.map(r => key.status(message.id, r.device)))
+    return recipients.map((r, i) => {
       const raw = settled[i]
       const base = { ...r, created: message.created }
       return raw === undefined ? { ...base, state: 'queued', at: message.created } : { ...base, ...decodeJson<SettledRecord>(raw) }
     })
   }
 
-  /** A message's state on each device, with the signed receipt (base64) of each delivery. */
-  async messageStatus (id: string): Promise<MessageStatus | undefined> {
+  /** The message's copies for the devices a member has now, sealed and not settled or settled (a topic replaces the queued ones). */
+  async memberCopies (message: MessageRecord, member: string): Promise<StatusRecord[]> {
+    if (message.broadcast === undefined) return (await this.statuses(message)).filter(s => s.member === member)
+    const devices = (await this.member(member))?.devices ?? []
+    const copies = await this.broadcasts.copies(message.id, devices)
+    const sealed = copies.filter(c => c !== undefined)
+    const settled = await this.db.getMany(sealed.map(c => key.status(message.id, c.device)))
+    return sealed.map((c, i) => {
+      const raw = settled[i]
+      const base = { ...c, created: message.created }
+      return raw === undefined ? { ...base, state: 'queued', at: message.created } : { ...base, ...decodeJson<SettledRecord>(raw) }
+    })
+  }
+
+  /**
+   * A message's counts by state and a page of its copies (at most `limit`, after an opaque
+   * cursor from an earlier page), each with the signed receipt (base64) of its delivery;
+   * undefined for an unknown message. A cursor this store did not make for this message is
+   * INVALID_ARGUMENT.
+   */
+  async messageStatus (id: string, page: { after?: string, limit: number }): Promise<MessageStatus | undefined> {
     const record = /^[0-9a-f]{32}$/.test(id) ? await this.message(id) : undefined
     if (record === undefined) return undefined
-    const statuses = await this.statuses(record)
-    const proofs = await this.db.getMany(statuses.flatMap(s => s.ack === undefined ? [] : [key.ack(s.ack)]))
+    const total = record.broadcast?.devices ?? record.recipients.length
+    const start = page.after === undefined ? 0 : copyIndexOfCursor(page.after, id, total)
+    const end = Math.min(total, start + page.limit)
+    const copies: CopyRow[] = record.broadcast === undefined ? await this.statuses(record, start, end) : await this.broadcastCopies(record, start, end)
+    const proofs = await this.db.getMany(copies.flatMap(s => s.ack === undefined ? [] : [key.ack(s.ack)]))
     let next = 0
     return {
       id,
@@ -423,20 +498,39 @@ export class SiteStore {
       subject: record.subject,
       urgency: record.urgency,
       topic: record.topic,
-      devices: statuses.map(s => {
+      total,
+      counts: await this.messageCounts(record),
+      devices: copies.map(s => {
         const proof = s.ack === undefined ? undefined : proofs[next++]
-        return {
-          device: s.device,
-          member: s.member,
-          seq: s.seq,
-          state: s.state,
-          at: s.at,
-          code: s.code,
-          detail: s.detail,
-          proof: proof === undefined ? undefined : uint8ArrayToString(proof, 'base64')
-        }
-      })
+        return { device: s.device, member: s.member, seq: s.seq, state: s.state, at: s.at, code: s.code, detail: s.detail, proof: proof === undefined ? undefined : uint8ArrayToString(proof, 'base64') }
+      }),
+      next: end < total ? cursorOfKey(`${COPY_CURSOR}${id}:${end}`) : null
     }
+  }
+
+  /** A broadcast's copies from index `start` to `end`: pending where the fan-out has not sealed one yet. */
+  private async broadcastCopies (record: MessageRecord, start: number, end: number): Promise<CopyRow[]> {
+    const planned = await this.broadcasts.planned(record.id, start, end)
+    const devices = planned.map(p => p.device)
+    const [copies, settled] = await Promise.all([this.broadcasts.copies(record.id, devices), this.db.getMany(devices.map(d => key.status(record.id, d)))])
+    return planned.map((p, i) => {
+      const raw = settled[i]
+      const seq = copies[i]?.seq ?? 0
+      if (raw !== undefined) return { member: p.member, device: p.device, seq, ...decodeJson<SettledRecord>(raw) }
+      return { member: p.member, device: p.device, seq, state: copies[i] === undefined ? 'pending' : 'queued', at: record.created }
+    })
+  }
+
+  /** A message's copies by state: a broadcast's from its counters, another's from its statuses. */
+  private async messageCounts (record: MessageRecord): Promise<MessageCounts> {
+    const counts: MessageCounts = { pending: 0, ...Object.fromEntries(DELIVERY_STATES.map(s => [s, 0])) as CopyCounts }
+    if (record.broadcast !== undefined) {
+      Object.assign(counts, await this.broadcasts.counts(record.id))
+      counts.pending = record.broadcast.devices - DELIVERY_STATES.reduce((sum, s) => sum + counts[s], 0)
+    } else {
+      for (const s of await this.statuses(record)) counts[s.state]++
+    }
+    return counts
   }
 
   /** Device copies by state, from the counters: no scan. */

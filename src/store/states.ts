@@ -13,3 +13,11 @@ export type DeliveryState = typeof DELIVERY_STATES[number]
 export const SETTLED_STATES = ['delivered', 'expired', 'rejected', 'dropped', 'replaced'] as const satisfies ReadonlyArray<Exclude<DeliveryState, 'queued'>>
 
 export type SettledState = typeof SETTLED_STATES[number]
+
+/**
+ * A device's copy of a message as the site reports it: `pending` while a broadcast's fan-out has
+ * not reached the device yet (nothing is sealed for it), then one of the delivery states.
+ */
+export const COPY_STATES = ['pending', ...DELIVERY_STATES] as const
+
+export type CopyState = typeof COPY_STATES[number]

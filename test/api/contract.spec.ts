@@ -5,7 +5,7 @@ import { TypedEventEmitter } from 'main-event'
 import { SiteMetrics, toHttpError, WEBHOOK_DEFAULTS } from '../../src/api/index.js'
 import { apiDocuments } from '../../src/api/documents.js'
 import {
-  DEFAULT_CONTENT_TYPE, DEFAULT_PAGE_SIZE, DELIVERY_STATES, GROUP_ID_PATTERN, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_CURSOR_LENGTH,
+  COPY_STATES, DEFAULTS, DEFAULT_CONTENT_TYPE, DEFAULT_PAGE_SIZE, DELIVERY_STATES, REPORT_MODES, GROUP_ID_PATTERN, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_CURSOR_LENGTH,
   MAX_GROUP_MEMBERS_PER_REQUEST, MAX_GROUP_NAME_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PAGE_SIZE, MAX_REF_BYTES, MAX_SEND_GROUPS,
   MAX_SEND_RECIPIENTS, MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, MEMBER_ID_PATTERN, NODE_ERROR_CODES, NodeError, SETTLED_STATES, URGENCIES, type SiteNode
 } from '../../src/node/index.js'
@@ -49,12 +49,29 @@ describe('api: contract facts come from the node\'s constants', () => {
     assert.equal(key?.schema.maxLength, MAX_IDEMPOTENCY_KEY_LENGTH)
   })
 
-  it('delivery states: a message\'s devices and the status counts', () => {
+  it('delivery states: a message\'s devices and its counts (pending besides them: a broadcast\'s copies not sealed yet), the status counts', () => {
     const status = response(operation(site, 'get', '/v1/messages/{id}'), 200)
-    assert.deepEqual(status.properties.devices.items.properties.state.enum, DELIVERY_STATES)
+    assert.deepEqual(COPY_STATES, ['pending', ...DELIVERY_STATES])
+    assert.deepEqual(status.properties.devices.items.properties.state.enum, COPY_STATES)
+    assert.deepEqual(status.properties.counts.required, COPY_STATES)
+    assert.deepEqual(Object.keys(status.properties.counts.properties), COPY_STATES)
     const counts = response(operation(site, 'get', '/v1/status'), 200).properties.states
     assert.deepEqual(counts.required, DELIVERY_STATES)
     assert.deepEqual(Object.keys(counts.properties), DELIVERY_STATES)
+  })
+
+  it('broadcasts: the report modes, the page of a message\'s devices, and docs/api.md\'s sizes are the node\'s', async () => {
+    const send = requestBody(operation(site, 'post', '/v1/messages'))
+    assert.deepEqual(send.properties.report.enum, REPORT_MODES)
+    const op = operation(site, 'post', '/v1/messages')
+    assert.ok(String(op.description).includes(`A send to at most ${DEFAULTS.directMaxDevices} devices is sealed`), op.description)
+    const query = operation(site, 'get', '/v1/messages/{id}').parameters as Schema[]
+    assert.ok(String(query.find(p => p.name === 'limit')?.description).includes(`1..${MAX_PAGE_SIZE}; default ${MAX_PAGE_SIZE}`))
+    assert.equal(query.find(p => p.name === 'after')?.schema.maxLength, MAX_CURSOR_LENGTH)
+    const doc = (await readFile(fileURLToPath(new URL('../../docs/api.md', import.meta.url)), 'utf8')).replace(/\s+/g, ' ')
+    for (const fact of [`more than ${DEFAULTS.directMaxDevices} devices (\`DEFAULTS.directMaxDevices\`)`, `${DEFAULTS.fanoutBatch} devices a batch (\`DEFAULTS.fanoutBatch\`)`, `Sends to ${DEFAULTS.directMaxDevices} devices or fewer`]) {
+      assert.ok(doc.includes(fact), fact)
+    }
   })
 
   it('member references: invites, members, sends; member ids are told apart by MEMBER_ID_PATTERN', () => {

@@ -227,6 +227,26 @@ describe('api: webhooks', () => {
     assert.ok(await (restarted.journal as BackendJournal).size() <= 10_001 - 200, 'what was sent left the journal')
   })
 
+  it('reports a send with report: once by one broadcast event with the counts, and none per device', async () => {
+    const { site, member } = await joinedPair(net, 'alice', JOURNAL)
+    const laptop = await net.member('laptop')
+    await laptop.join((await site.createInvite({ ref: 'alice' })).token)
+    const siteApi = api = createSiteApi({ node: site, token: TOKEN, webhook: { url: receiver.url, secret: SECRET, retryBaseMs: 20 } })
+    const sent = json(await call(siteApi, 'POST', '/v1/messages', { body: { to: ['alice'], subject: 'Hi', body: 'both devices', report: 'once' } }))
+    await waitFor('the broadcast event', async () => receiver.accepted().some(e => e.type === 'broadcast'))
+    // a per-device event would have been journaled in the batch of its delivery, before the last one's
+    await waitFor('the journal empty', async () => json(await call(siteApi, 'GET', '/v1/webhook')).pending === 0)
+    const events = receiver.accepted()
+    assert.deepEqual(events.map(e => [e.type, e.id]), [['broadcast', sent.id]])
+    const [event] = events
+    assert.equal(event.devices, 2)
+    assert.deepEqual(event.counts, { queued: 0, delivered: 2, expired: 0, rejected: 0, dropped: 0, replaced: 0 })
+    assert.equal(event.created, sent.created)
+    assert.ok(event.at >= event.created)
+    assert.match(event.eventId, /^[0-9a-f]{32}$/)
+    for (const d of [member, laptop]) assert.equal((await d.inbox()).filter(m => m.id === sent.id).length, 1)
+  })
+
   it('refuses a webhook on a node that keeps no event journal', async () => {
     const { site } = await joinedPair(net)
     assert.throws(() => createSiteApi({ node: site, token: TOKEN, webhook: { url: receiver.url, secret: SECRET } }), { code: 'INVALID_ARGUMENT' })

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict'
+import { logger } from '@libp2p/logger'
 import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
 import { signAck } from '../../src/crypto/ack.js'
 import { Ed25519Signer, peerIdToString } from '../../src/crypto/ed25519.js'
 import { generateX25519 } from '../../src/crypto/x25519.js'
-import { SiteOutbox } from '../../src/delivery/site-outbox.js'
+import { SiteOutbox, type SiteOutboxOptions } from '../../src/delivery/site-outbox.js'
 import { NodeError } from '../../src/util/node-error.js'
+import { waitFor } from '../../src/cli/time.js'
 import { openTempSiteStore } from '../support/site-store.js'
 import type { SiteEvent } from '../../src/delivery/send-request.js'
 import type { SiteStore } from '../../src/store/site-store.js'
+import type { BroadcastEvent } from '../../src/store/event-journal.js'
+import type { Write } from '../../src/store/database.js'
 
 const HOUR = 3600_000
 
@@ -16,11 +20,13 @@ describe('delivery/site-outbox', () => {
   let handle: Awaited<ReturnType<typeof openTempSiteStore>>
   let now: number
   let events: SiteEvent[]
+  let finished: BroadcastEvent[]
 
   beforeEach(async () => {
     handle = await openTempSiteStore()
     now = 1_700_000_000_000
     events = []
+    finished = []
   })
   afterEach(async () => { await handle.close() })
 
@@ -39,8 +45,22 @@ describe('delivery/site-outbox', () => {
     return devices
   }
 
-  const outbox = (store: SiteStore, maxQueuePerDevice = 100, sealSince?: number): SiteOutbox => new SiteOutbox({
-    store, signer: site, epochAgeMs: 24 * HOUR, defaultTtlMs: HOUR, maxTtlMs: 24 * HOUR, maxQueuePerDevice, sealSince, now: () => now, onEvent: e => { events.push(e) }
+  const outbox = (store: SiteStore, maxQueuePerDevice = 100, sealSince?: number, more: Partial<SiteOutboxOptions> = {}): SiteOutbox => new SiteOutbox({
+    store,
+    signer: site,
+    epochAgeMs: 24 * HOUR,
+    defaultTtlMs: HOUR,
+    maxTtlMs: 24 * HOUR,
+    maxQueuePerDevice,
+    sealSince,
+    now: () => now,
+    onEvent: e => { events.push(e) },
+    directMaxDevices: 100,
+    fanoutBatch: 256,
+    deviceCacheSize: 1000,
+    onBroadcast: e => { finished.push(e) },
+    log: logger('tmtp:test'),
+    ...more
   })
 
   it('queues one sealed envelope per device, settles acknowledged ones with the proof, and counts both in the same writes', async () => {
@@ -57,7 +77,7 @@ describe('delivery/site-outbox', () => {
     await queue.acknowledged(entries.slice(0, 2), proof, now + 5)
     assert.deepEqual(await handle.store.counts(), { queued: 1, delivered: 2, expired: 0, rejected: 0, dropped: 0, replaced: 0 })
     assert.deepEqual(events.map(e => [e.type, e.id, e.device, e.member]), entries.slice(0, 2).map(e => ['delivered', e.idHex, ann.peer, 'm-ann']))
-    const status = await handle.store.messageStatus(entries[0].idHex)
+    const status = await handle.store.messageStatus(entries[0].idHex, { limit: 1000 })
     assert.equal(status?.devices[0].state, 'delivered')
     assert.equal(status?.devices[0].proof, uint8ArrayToString(proof, 'base64'))
     assert.deepEqual((await queue.next(10, undefined, new Set())).map(e => e.idHex), [entries[2].idHex])
@@ -118,7 +138,7 @@ describe('delivery/site-outbox', () => {
     now += 2000
     assert.deepEqual(await queue.next(10, u.key, new Set()), [])
     assert.equal(reads, 4, 'from memory')
-    assert.equal((await handle.store.messageStatus(short.id))?.devices[0].state, 'expired')
+    assert.equal((await handle.store.messageStatus(short.id, { limit: 1000 }))?.devices[0].state, 'expired')
     unsubscribe()
   })
 
@@ -185,5 +205,118 @@ describe('delivery/site-outbox', () => {
     await outbox(handle.store, 100, 0).send({ to: ['ann'], subject: 'again', body: 'b' })
     const again = await outbox(handle.store).queue(ann.peer).next(10, undefined, new Set())
     assert.equal(again[2].epoch, entries[1].epoch, 'after a clean start the current epoch goes on')
+  })
+
+  describe('broadcasts', () => {
+    /** Fan-outs of 2 devices a batch, for sends to more than 2 devices. */
+    const SMALL = { directMaxDevices: 2, fanoutBatch: 2 }
+
+    /** Every device's outbox: the sequence numbers of its entries, by message id. */
+    async function outboxes (box: SiteOutbox, devices: Array<{ peer: string }>): Promise<Array<Map<string, number[]>>> {
+      return await Promise.all(devices.map(async d => {
+        const byId = new Map<string, number[]>()
+        for (const e of await box.queue(d.peer).next(100, undefined, new Set())) byId.set(e.idHex, [...(byId.get(e.idHex) ?? []), Number(e.key.split(':')[3])])
+        return byId
+      }))
+    }
+
+    /** Five devices: ann's two, bob's, cat's, dan's. */
+    async function five (): Promise<Array<{ signer: Ed25519Signer, peer: string }>> {
+      return [...await member(handle.store, 'ann', 2), ...await member(handle.store, 'bob'), ...await member(handle.store, 'cat'), ...await member(handle.store, 'dan')]
+    }
+
+    it('accepts a send to more devices than directMaxDevices at once and fans it out in batches: one copy per device, counted, paged in the order resolved', async () => {
+      const devices = await five()
+      const box = outbox(handle.store, 100, undefined, SMALL)
+      const sent = await box.send({ all: true, subject: 'all', body: 'b' })
+      assert.deepEqual({ devices: sent.devices, fanout: sent.fanout, recipients: sent.recipients }, { devices: 5, fanout: true, recipients: [] })
+      await waitFor('the fan-out', async () => (await handle.store.messageStatus(sent.id, { limit: 1 }))?.counts.pending === 0)
+      for (const byId of await outboxes(box, devices)) assert.deepEqual([...byId], [[sent.id, [1]]])
+      const status = await handle.store.messageStatus(sent.id, { limit: 2 })
+      assert.deepEqual(status?.counts, { pending: 0, queued: 5, delivered: 0, expired: 0, rejected: 0, dropped: 0, replaced: 0 })
+      assert.equal(status?.total, 5)
+      const paged: string[] = []
+      let after: string | undefined
+      for (let page = 0; page < 5; page++) {
+        const p = await handle.store.messageStatus(sent.id, { after, limit: 2 })
+        assert.ok(p !== undefined)
+        paged.push(...p.devices.map(d => d.device))
+        assert.ok(p.devices.every(d => d.state === 'queued' && d.seq === 1))
+        if (p.next === null) break
+        after = p.next
+      }
+      assert.deepEqual(paged.sort(), devices.map(d => d.peer).sort())
+      // a cursor of another message, or one the store did not make, is refused
+      const other = await box.send({ to: ['ann'], subject: 'direct', body: 'b' })
+      assert.deepEqual({ devices: other.devices, fanout: other.fanout }, { devices: 2, fanout: false })
+      for (const cursor of [status?.next ?? '', 'bm90IGEgY3Vyc29y']) {
+        const otherId = cursor === status?.next ? other.id : sent.id
+        await assert.rejects(handle.store.messageStatus(otherId, { after: cursor, limit: 2 }), (err: unknown) => err instanceof NodeError && err.code === 'INVALID_ARGUMENT')
+      }
+    })
+
+    it('resumes a fan-out stopped between batches from its durable cursor: each device gets one copy, no sequence number twice, with at most `deviceCacheSize` states in memory', async () => {
+      const devices = await five()
+      const box = outbox(handle.store, 100, undefined, { ...SMALL, deviceCacheSize: 2 })
+      const direct = await box.send({ to: ['bob'], subject: 'first', body: 'b' })
+      const sent = await box.send({ all: true, subject: 'all', body: 'b' })
+      await box.stop()
+      const partway = await handle.store.messageStatus(sent.id, { limit: 5 })
+      assert.ok((partway?.counts.pending ?? 0) > 0, 'stopped before the fan-out ended')
+      // a new outbox on the reopened store, as after a restart
+      const restarted = outbox(await handle.reopen(), 100, undefined, { ...SMALL, deviceCacheSize: 2 })
+      await restarted.loadBroadcasts()
+      await restarted.resumeFanouts()
+      await waitFor('the fan-out', async () => (await handle.store.messageStatus(sent.id, { limit: 1 }))?.counts.pending === 0)
+      const byDevice = await outboxes(restarted, devices)
+      byDevice.forEach((byId, i) => {
+        const bob = devices[i].peer === devices[2].peer
+        assert.deepEqual(Object.fromEntries(byId), bob ? { [direct.id]: [1], [sent.id]: [2] } : { [sent.id]: [1] })
+      })
+      // evicted states are read back with their sequence numbers: a second broadcast goes on from them
+      const again = await restarted.send({ all: true, subject: 'again', body: 'b' })
+      await waitFor('the second fan-out', async () => (await handle.store.messageStatus(again.id, { limit: 1 }))?.counts.pending === 0)
+      for (const [i, byId] of (await outboxes(restarted, devices)).entries()) {
+        assert.deepEqual(byId.get(again.id), [devices[i].peer === devices[2].peer ? 3 : 2])
+      }
+    })
+
+    it('reports once: no event per copy in the journal, one broadcast event with the counts when the last copy settled; a full queue drops its copy', async () => {
+      const devices = await five()
+      const journaled: unknown[] = []
+      const journal = (list: unknown[]): Write[] => { journaled.push(...list); return [] }
+      const box = outbox(handle.store, 1, undefined, { ...SMALL, journal })
+      await box.send({ to: ['cat'], subject: 'fills cat', body: 'b' })
+      const sent = await box.send({ all: true, subject: 'all', body: 'b', report: 'once' })
+      await waitFor('the fan-out', async () => (await handle.store.messageStatus(sent.id, { limit: 1 }))?.counts.pending === 0)
+      const cat = devices[3]
+      for (const d of devices) {
+        const queue = box.queue(d.peer)
+        const entries = (await queue.next(10, undefined, new Set())).filter(e => e.idHex === sent.id)
+        assert.equal(entries.length, d === cat ? 0 : 1)
+        if (entries.length > 0) await queue.acknowledged(entries, signAck(d.signer, site.peerId, entries.map(e => uint8ArrayFromString(e.idHex, 'base16')), now), now + 1)
+      }
+      const counts = { queued: 0, delivered: 4, expired: 0, rejected: 0, dropped: 1, replaced: 0 }
+      assert.deepEqual(finished.map(e => [e.id, e.devices, e.counts]), [[sent.id, 5, counts]])
+      assert.deepEqual(journaled.filter(e => (e as { id: string }).id === sent.id), [{ type: 'broadcast', id: sent.id, created: now, at: now + 1, devices: 5, counts }])
+      assert.equal(events.filter(e => e.id === sent.id).length, 5, 'the copies are still events of the node')
+      const status = await handle.store.messageStatus(sent.id, { limit: 5 })
+      assert.deepEqual(status?.counts, { pending: 0, ...counts })
+      assert.equal(status?.devices.find(d => d.device === cat.peer)?.code, 'QUEUE_FULL')
+    })
+
+    it('expires the copies of a broadcast whose time ran out before the fan-out reached them', async () => {
+      await five()
+      const box = outbox(handle.store, 100, undefined, SMALL)
+      await box.stop()
+      const sent = await box.send({ all: true, subject: 'late', body: 'b', ttlMs: 1000 })
+      now += 2000
+      const restarted = outbox(handle.store, 100, undefined, SMALL)
+      await restarted.loadBroadcasts()
+      await restarted.resumeFanouts()
+      await waitFor('the fan-out', async () => (await handle.store.messageStatus(sent.id, { limit: 1 }))?.counts.pending === 0)
+      assert.deepEqual((await handle.store.messageStatus(sent.id, { limit: 1 }))?.counts, { pending: 0, queued: 0, delivered: 0, expired: 5, rejected: 0, dropped: 0, replaced: 0 })
+      assert.deepEqual(finished.map(e => e.id), [sent.id])
+    })
   })
 })

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { logger } from '@libp2p/logger'
 import { signDeviceKey } from '../../src/crypto/device-key.js'
 import { Ed25519Signer, peerIdToString } from '../../src/crypto/ed25519.js'
 import { parseInviteToken } from '../../src/crypto/invite.js'
@@ -19,7 +20,7 @@ describe('node/site-membership', () => {
 
   beforeEach(async () => {
     handle = await openTempSiteStore()
-    outbox = new SiteOutbox({ store: handle.store, signer: site, epochAgeMs: 3600_000, defaultTtlMs: 3600_000, maxTtlMs: 3600_000, maxQueuePerDevice: 10, now, onEvent: () => {} })
+    outbox = new SiteOutbox({ store: handle.store, signer: site, epochAgeMs: 3600_000, defaultTtlMs: 3600_000, maxTtlMs: 3600_000, maxQueuePerDevice: 10, directMaxDevices: 100, fanoutBatch: 256, deviceCacheSize: 1000, now, onEvent: () => {}, onBroadcast: () => {}, log: logger('tmtp:test') })
     membership = new SiteMembership({ store: handle.store, outbox, signer: site, siteName: 'Club', inviteTtlMs: 3600_000, joinsPerMinute: 5, joinsPerMinutePerIp: 8, now, addrs: () => [] })
   })
   afterEach(async () => { await handle.close() })

@@ -6,7 +6,7 @@ import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { collect, command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
 import type { InviteBody, InviteResponse, MemberResponse, MembersResponse, MessageStatusResponse, RepliesResponse, SendBody, SendResponse } from '../../api/index.js'
-import { DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, GROUP_ID_PATTERN, MEMBER_ID_PATTERN, URGENCIES, type Urgency } from '../../node/contract.js'
+import { COPY_STATES, DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, GROUP_ID_PATTERN, MAX_PAGE_SIZE, MEMBER_ID_PATTERN, REPORT_MODES, URGENCIES, type ReportMode, type Urgency } from '../../node/contract.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 
@@ -57,6 +57,7 @@ interface SendOptions extends CommonOptions {
   urgency?: Urgency
   topic?: string
   idempotencyKey?: string
+  report?: ReportMode
 }
 
 function sendCommand (): Command {
@@ -72,6 +73,7 @@ function sendCommand (): Command {
     .addOption(new Option('--urgency <urgency>', `delivery order: higher goes first (default ${DEFAULT_URGENCY})`).choices(URGENCIES))
     .option('--topic <topic>', 'a newer message with the same topic replaces an undelivered older one')
     .option('--idempotency-key <key>', 'a retried send with the same key sends nothing and returns the first id')
+    .addOption(new Option('--report <mode>', 'webhook events: one per device copy (per-device, the default), or one broadcast event with the counts once every copy settled (once)').choices(REPORT_MODES))
     .action(async (opts: SendOptions) => {
       const { dir, out } = context(opts)
       if ((opts.body === undefined) === (opts.file === undefined)) throw usageError('give the body with exactly one of --body TEXT or --file PATH')
@@ -87,21 +89,28 @@ function sendCommand (): Command {
       if (opts.ttl !== undefined) request.ttlSeconds = toSeconds(opts.ttl)
       if (opts.urgency !== undefined) request.urgency = opts.urgency
       if (opts.topic !== undefined) request.topic = opts.topic
+      if (opts.report !== undefined) request.report = opts.report
       const headers = opts.idempotencyKey !== undefined ? { 'idempotency-key': opts.idempotencyKey } : undefined
       const sent = await client.post<SendResponse>('/v1/messages', request, headers)
-      const devices = sent.recipients.length
-      out.note(`${sent.duplicate ? 'already sent (same idempotency key)' : 'queued'} for ${devices} device${devices === 1 ? '' : 's'}; see it with: tmtp message ${sent.id}`)
+      const devices = sent.devices
+      out.note(`${sent.duplicate ? 'already sent (same idempotency key)' : sent.fanout ? 'accepted (sealed in the background)' : 'queued'} for ${devices} device${devices === 1 ? '' : 's'}; see it with: tmtp message ${sent.id}`)
       out.result(sent, () => sent.id)
     })
 }
 
 function messageCommand (): Command {
-  return command('message', 'site: show a message\'s delivery state on each recipient device')
+  return command('message', 'site: show a message\'s copies by state and its delivery state on each recipient device, a page at a time')
     .argument('<id>', 'the message id')
-    .action(async (id: string, opts: CommonOptions) => {
+    .option('--after <cursor>', 'the devices after this cursor (the "next" of an earlier page)')
+    .option('--limit <n>', `at most this many devices (1 to ${MAX_PAGE_SIZE}; default ${MAX_PAGE_SIZE})`, parsePositiveInt)
+    .action(async (id: string, opts: CommonOptions & { after?: string, limit?: number }) => {
       const { dir, out } = context(opts)
       const { client } = await connect(dir, 'site', 'message')
-      const status = await client.get<MessageStatusResponse>(`/v1/messages/${seg(id)}`)
+      const query: Record<string, string> = {}
+      if (opts.after !== undefined) query.after = opts.after
+      if (opts.limit !== undefined) query.limit = String(opts.limit)
+      const status = await client.get<MessageStatusResponse>(`/v1/messages/${seg(id)}`, query)
+      if (status.next !== null) out.note(`more devices follow: tmtp message ${status.id} --after ${status.next}`)
       out.result(status, () => [
         fields([
           ['id', status.id],
@@ -109,7 +118,8 @@ function messageCommand (): Command {
           ['sent', formatTime(status.created)],
           ['expires', formatTime(status.expires)],
           ['urgency', status.urgency],
-          ['topic', status.topic]
+          ['topic', status.topic],
+          ['devices', `${status.total}: ${COPY_STATES.filter(s => status.counts[s] > 0).map(s => `${status.counts[s]} ${s}`).join(', ')}`]
         ]),
         '',
         table(['member', 'device', 'seq', 'state', 'since', 'after', 'receipt'], status.devices.map(d => [
@@ -118,7 +128,7 @@ function messageCommand (): Command {
           d.seq,
           d.state + (d.code !== undefined ? ` (${d.code})` : ''),
           formatTime(d.at),
-          d.state === 'queued' ? '' : formatSpan(d.at - status.created),
+          d.state === 'queued' || d.state === 'pending' ? '' : formatSpan(d.at - status.created),
           d.proof !== undefined ? 'signed' : ''
         ]), 80)
       ].join('\n'))

@@ -1,12 +1,15 @@
-import { BODY_ERRORS, errorResponses, GROUP_NAMES, MEMBER_NAMES, memberRef, messageId, messageIdParams, time, type RequestOf, type ResponseOf } from '../../schemas.js'
+import { BODY_ERRORS, errorResponses, GROUP_NAMES, MEMBER_NAMES, memberRef, messageId, messageIdParams, pageCursor, pageNext, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import {
-  DEFAULT_CONTENT_TYPE, DELIVERY_STATES, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_SEND_GROUPS, MAX_SEND_RECIPIENTS,
-  MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, URGENCIES, type SiteNode
+  COPY_STATES, DEFAULTS, DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PAGE_SIZE, MAX_SEND_GROUPS, MAX_SEND_RECIPIENTS,
+  MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, REPORT_MODES, URGENCIES, type SiteNode
 } from '../../../node/index.js'
 
 /** The longest TTL the schema lets through; the node refuses more than its own maximum (400 INVALID_ARGUMENT). */
 const MAX_TTL_SECONDS = 365 * 24 * 3600
+
+/** How a send to many devices is accepted and sealed, as POST /v1/messages describes it. */
+export const SEND_BROADCAST = `A send to at most ${DEFAULTS.directMaxDevices} devices is sealed for each before the answer, which lists them (recipients). A send to more devices (or with report: once) is a broadcast: the answer comes as soon as the message and its resolved recipients are stored (fanout: true, recipients empty, devices the count), and its copies are sealed in the background; GET /v1/messages/{id} counts them by state (pending until sealed) and pages through them.`
 
 /** Who a send is for, as POST /v1/messages describes it. */
 export const SEND_ADDRESSING = 'Recipients are any mix of to (members), groups and all, at least one of them given (a list given is not empty, all is true; else 400 INVALID_REQUEST). They are resolved once, when the message is accepted: each device of each member so named gets one copy, however many ways it is named, and later changes of groups and members do not change who the message is for (removing a member from the site drops its queued copies). A member reached through a group sees that group\'s name beside the site\'s (the first group listed that holds it); one named in to or reached by all alone sees none.'
@@ -31,7 +34,8 @@ const sendBody = {
     urgency: { type: 'string', enum: URGENCIES },
     topic: { type: 'string', minLength: 1, maxLength: MAX_TOPIC_LENGTH, description: 'a newer message with the same topic replaces an undelivered older one' },
     thread: messageId,
-    replyTo: messageId
+    replyTo: messageId,
+    report: { type: 'string', enum: REPORT_MODES, description: 'per-device (default): a webhook event per device copy as it settles; once: a single broadcast event with the counts when every copy settled or expired (the message is then a broadcast)' }
   }
 } as const
 
@@ -45,22 +49,34 @@ export type SendBody = RequestOf<typeof sendBody>
 
 const sendResult = {
   type: 'object',
-  required: ['id', 'created', 'expires', 'recipients', 'duplicate'],
+  required: ['id', 'created', 'expires', 'devices', 'fanout', 'recipients', 'duplicate'],
   properties: {
     id: { type: 'string' },
     created: time,
     expires: time,
+    devices: { type: 'integer', minimum: 1, description: 'device copies the message is for' },
+    fanout: { type: 'boolean', description: 'true: a broadcast, its copies sealed in the background' },
     recipients: {
       type: 'array',
+      description: 'the copies sealed before the answer, one per device; empty for a broadcast',
       items: { type: 'object', required: ['member', 'device'], properties: { member: { type: 'string' }, device: { type: 'string' } } }
     },
     duplicate: { type: 'boolean', description: 'true when an earlier send with the same Idempotency-Key is returned' }
   }
 } as const
 
+const statusQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    after: { ...pageCursor, description: 'the next cursor of the previous page of devices' },
+    limit: { type: 'string', pattern: '^[1-9][0-9]*$', maxLength: String(MAX_PAGE_SIZE).length, description: `devices a page, an integer 1..${MAX_PAGE_SIZE}; default ${MAX_PAGE_SIZE}` }
+  }
+} as const
+
 const messageStatus = {
   type: 'object',
-  required: ['id', 'created', 'expires', 'subject', 'urgency', 'devices'],
+  required: ['id', 'created', 'expires', 'subject', 'urgency', 'total', 'counts', 'devices', 'next'],
   properties: {
     id: { type: 'string' },
     created: time,
@@ -68,8 +84,17 @@ const messageStatus = {
     subject: { type: 'string' },
     urgency: { type: 'string' },
     topic: { type: 'string' },
+    total: { type: 'integer', minimum: 0, description: 'devices the message is for' },
+    counts: {
+      type: 'object',
+      description: 'copies by state; pending: a broadcast\'s copies not sealed yet',
+      required: COPY_STATES,
+      properties: Object.fromEntries(COPY_STATES.map(s => [s, { type: 'integer', minimum: 0 }])) as Record<typeof COPY_STATES[number], { type: 'integer', minimum: 0 }>
+    },
+    next: pageNext,
     devices: {
       type: 'array',
+      description: 'a page of the copies, one per device in the order resolved',
       items: {
         type: 'object',
         required: ['device', 'member', 'seq', 'state', 'at'],
@@ -77,7 +102,7 @@ const messageStatus = {
           device: { type: 'string' },
           member: { type: 'string' },
           seq: { type: 'integer' },
-          state: { type: 'string', enum: DELIVERY_STATES },
+          state: { type: 'string', enum: COPY_STATES },
           at: time,
           code: { type: 'string' },
           detail: { type: 'string' },
@@ -99,7 +124,7 @@ export const messageRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app,
     schema: {
       tags: ['messages'],
       summary: 'Send a message to members, groups or all',
-      description: `Seals the message for every device of every recipient and queues it. ${SEND_ADDRESSING} A retry with the same Idempotency-Key returns the first result (duplicate: true) and sends nothing.`,
+      description: `Seals the message for every device of every recipient and queues it. ${SEND_ADDRESSING} ${SEND_BROADCAST} A retry with the same Idempotency-Key returns the first result (duplicate: true) and sends nothing.`,
       headers: sendHeaders,
       body: sendBody,
       response: { 202: { description: 'queued (or, with a known Idempotency-Key, the earlier send)', ...sendResult }, ...errorResponses(...BODY_ERRORS, 404, 422) }
@@ -114,12 +139,13 @@ export const messageRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (app,
     return await reply.code(202).send(result)
   })
 
-  app.get<{ Params: { id: string } }>('/v1/messages/:id', {
+  app.get<{ Params: { id: string }, Querystring: RequestOf<typeof statusQuery> }>('/v1/messages/:id', {
     schema: {
       tags: ['messages'],
-      summary: 'Delivery status of a message, per device',
+      summary: 'Delivery status of a message: counts by state, and its devices a page at a time',
       params: messageIdParams,
-      response: { 200: { description: 'the message and its state on every device', ...messageStatus }, ...errorResponses(400, 404) }
+      querystring: statusQuery,
+      response: { 200: { description: 'the message, its copies by state, and a page of its state on each device (next: the cursor of the next page, null at the end)', ...messageStatus }, ...errorResponses(400, 404) }
     }
-  }, async (request): Promise<MessageStatusResponse> => await node.message(request.params.id))
+  }, async (request): Promise<MessageStatusResponse> => await node.message(request.params.id, { after: request.query.after, limit: request.query.limit === undefined ? undefined : Number(request.query.limit) }))
 }
