@@ -54,6 +54,8 @@ const encoder = new TextEncoder()
 
 /** Throws BAD_FRAME when a string field is longer than its limit in UTF-8 bytes. */
 export function requireMaxBytes (value: string, max: number, what: string): void {
+  // a UTF-16 code unit is at most 3 UTF-8 bytes: most strings need no encoding to be measured
+  if (value.length * 3 <= max) return
   if (value.length > max || encoder.encode(value).byteLength > max) {
     throw new TmtpError(ErrorCode.BAD_FRAME, `${what} exceeds ${max} bytes`)
   }

@@ -362,6 +362,14 @@ describe('protocol/messages', () => {
   })
 
   describe('requireMaxBytes', () => {
+    it('measures any string as its UTF-8 encoding does (property: with or without the shortcut for short strings)', () => {
+      fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })), fc.nat(120), (value, max) => {
+        const fits = new TextEncoder().encode(value).byteLength <= max
+        if (fits) requireMaxBytes(value, max, 'x')
+        else throwsTmtp(() => requireMaxBytes(value, max, 'x'), ErrorCode.BAD_FRAME)
+      }), { numRuns: 500 })
+    })
+
     it('counts UTF-8 bytes, not UTF-16 code units', () => {
       requireMaxBytes('', 0, 'x')
       requireMaxBytes('a'.repeat(10), 10, 'x')
