@@ -16,6 +16,7 @@ export const API_ERROR_CODES = [
   'NOT_FOUND',
   'HOST_NOT_ALLOWED',
   'BODY_TOO_LARGE',
+  'LENGTH_REQUIRED',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
   'INTERNAL'
@@ -30,6 +31,8 @@ const API_STATUS: Record<ApiErrorCode, number> = {
   // 421 Misdirected Request: this server does not answer for that name (a DNS-rebound page)
   HOST_NOT_ALLOWED: 421,
   BODY_TOO_LARGE: 413,
+  // an upload states its size first: the node checks it against its limit before reading a byte
+  LENGTH_REQUIRED: 411,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500
@@ -65,6 +68,10 @@ const NODE_STATUS: Record<NodeErrorCode, number> = {
   GROUP_NAME_TAKEN: 409,
   NO_DEVICES: 422,
   QUEUE_FULL: 429,
+  UNKNOWN_ATTACHMENT: 404,
+  ATTACHMENT_TOO_LARGE: 413,
+  ATTACHMENTS_TOO_LARGE: 413,
+  ATTACHMENTS_NOT_SUPPORTED: 422,
   UNREACHABLE: 502,
   NOT_RUNNING: 503,
   IDENTITY_UNSAFE: 500

@@ -37,6 +37,7 @@ export type { HealthResponse } from './routes/health.js'
 // the site API
 export type { SiteStatusResponse } from './routes/site/status.js'
 export type { MessageStatusResponse, SendBody, SendResponse } from './routes/site/messages.js'
+export type { AttachmentResponse } from './routes/site/attachments.js'
 export type { InviteBody, InviteResponse } from './routes/site/invites.js'
 export type { MemberResponse, MembersResponse } from './routes/site/members.js'
 export type { CreateGroupBody, GroupChangeResponse, GroupMembersBody, GroupMembersResponse, GroupPageResponse, GroupResponse, MemberGroupsResponse, PageQuery, RenameGroupBody } from './routes/site/groups.js'

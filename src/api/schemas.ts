@@ -74,6 +74,9 @@ export const messageId = { type: 'string', pattern: '^[0-9a-f]{32}$', minLength:
 /** Path parameters of a route on one message: `:id`. */
 export const messageIdParams = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: messageId } } as const
 
+/** An attachment's id (an upload's): 128 bits as 32 lowercase hex digits. */
+export const attachmentId = { type: 'string', pattern: '^[0-9a-f]{32}$', minLength: 32, maxLength: 32 } as const
+
 /** Milliseconds since the Unix epoch. */
 export const time = { type: 'integer', description: 'milliseconds since the Unix epoch' } as const
 
@@ -128,10 +131,11 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'UNAUTHORIZED: missing or wrong bearer token',
   404: `NOT_FOUND, or ${nodeCodesOf(404).join(' / ')}`,
   409: nodeCodesOf(409).join(' / '),
-  413: 'BODY_TOO_LARGE',
+  411: 'LENGTH_REQUIRED: an upload states its size in Content-Length',
+  413: `BODY_TOO_LARGE, or ${nodeCodesOf(413).join(' / ')}`,
   415: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
   421: 'HOST_NOT_ALLOWED: the Host header names no host this API answers to (loopback names and those its operator allowed)',
-  422: 'NO_DEVICES, or a protocol error code (a site refused the join: INVITE_USED, EXPIRED, BAD_TOKEN...)',
+  422: `${nodeCodesOf(422).join(' / ')}, or a protocol error code (a site refused the join: INVITE_USED, EXPIRED, BAD_TOKEN...; a site no longer has an attachment: UNKNOWN_BLOB)`,
   429: 'RATE_LIMITED, or QUEUE_FULL (a send whose every recipient device has its queue full)',
   500: 'INTERNAL',
   502: 'UNREACHABLE: the peer could not be reached',

@@ -1,5 +1,6 @@
 import { SiteMetrics } from './metrics.js'
 import { apiInfo } from './openapi.js'
+import { attachmentRoutes } from './routes/site/attachments.js'
 import { groupRoutes } from './routes/site/groups.js'
 import { inviteRoutes } from './routes/site/invites.js'
 import { memberRoutes } from './routes/site/members.js'
@@ -27,7 +28,7 @@ export const SITE_API_INFO = apiInfo(
   {
     health: 'liveness',
     status: 'node status and metrics',
-    messages: 'sending and delivery status',
+    messages: 'sending, attachments and delivery status',
     members: 'invites and members',
     groups: 'groups of members, which a send may name',
     replies: 'replies from members',
@@ -51,6 +52,7 @@ export function createSiteApi (options: SiteApiOptions): FastifyInstance {
       await app.register(siteStatusRoutes, { node, name: options.name })
       await app.register(metricsRoutes, { metrics })
       await app.register(messageRoutes, { node })
+      await app.register(attachmentRoutes, { node })
       await app.register(inviteRoutes, { node })
       await app.register(memberRoutes, { node })
       await app.register(groupRoutes, { node })

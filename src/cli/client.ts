@@ -1,4 +1,8 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { rename, rm, stat } from 'node:fs/promises'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { loadConfig, readRuntime, readToken, RUNTIME_FILE, type Role, type TmtpConfig } from './config.js'
 import { CliError, EXIT, type ExitCode } from './errors.js'
 import type { ApiErrorCode } from '../api/index.js'
@@ -20,12 +24,17 @@ const NODE_EXIT: Record<NodeErrorCode, ExitCode> = {
   NO_KEY_EPOCH: EXIT.REFUSED,
   QUEUE_FULL: EXIT.REFUSED,
   UNREACHABLE: EXIT.REFUSED,
+  UNKNOWN_ATTACHMENT: EXIT.NOT_FOUND,
+  ATTACHMENT_TOO_LARGE: EXIT.USAGE,
+  ATTACHMENTS_TOO_LARGE: EXIT.USAGE,
+  ATTACHMENTS_NOT_SUPPORTED: EXIT.REFUSED,
   NOT_RUNNING: EXIT.NOT_RUNNING,
   IDENTITY_UNSAFE: EXIT.INTERNAL
 }
 const API_EXIT: Record<ApiErrorCode, ExitCode> = {
   INVALID_REQUEST: EXIT.USAGE,
   BODY_TOO_LARGE: EXIT.USAGE,
+  LENGTH_REQUIRED: EXIT.USAGE,
   UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE,
   UNAUTHORIZED: EXIT.AUTH,
   // the node's config.json does not name the host this command reaches it by (apiHosts)
@@ -78,10 +87,7 @@ export class ApiClient {
   }
 
   async request<T = unknown> (method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const url = new URL(this.url + path)
-    for (const [name, value] of Object.entries(opts.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value))
-    }
+    const url = this.urlOf(path, opts.query ?? {})
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'application/json', connection: 'close', ...opts.headers }
     if (opts.body !== undefined) headers['content-type'] = 'application/json'
     let response: Response
@@ -93,28 +99,88 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.timeoutMs)
       })
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause
-      if ((err as Error).name === 'TimeoutError') {
-        throw new CliError(EXIT.INTERNAL, 'TIMEOUT', `the node's API at ${this.url} did not answer ${method} ${path} within ${this.timeoutMs / 1000} s`, { cause: err })
-      }
-      throw new CliError(EXIT.NOT_RUNNING, 'NOT_RUNNING', `the node's API at ${this.url} does not answer (${cause?.code ?? (err as Error).message}): is "tmtp start" running?`, { cause: err })
+      throw this.unreachable(method, path, err, this.timeoutMs)
     }
     const text = await response.text()
-    let body: unknown
-    try {
-      body = text === '' ? undefined : JSON.parse(text)
-    } catch {
-      body = undefined
-    }
+    const body = parseJson(text)
     if (response.ok || opts.accept?.includes(response.status) === true) return body as T
+    throw this.failure(method, path, response.status, body)
+  }
+
+  private urlOf (path: string, query: Query): URL {
+    const url = new URL(this.url + path)
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(name, String(value))
+    }
+    return url
+  }
+
+  /** The CliError of an error answer (its JSON body parsed). */
+  private failure (method: string, path: string, status: number, body: unknown): CliError {
     const error = (body as { error?: { code?: unknown, message?: unknown } } | undefined)?.error
-    const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`
-    let message = typeof error?.message === 'string' ? error.message : `${method} ${path}: HTTP ${response.status}`
-    if (response.status === 401 || response.status === 403) {
+    const code = typeof error?.code === 'string' ? error.code : `HTTP_${status}`
+    let message = typeof error?.message === 'string' ? error.message : `${method} ${path}: HTTP ${status}`
+    if (status === 401 || status === 403) {
       message = `the node refused the API token (${message}): api.token in the data folder does not match the running node's`
     }
-    if (code === 'HOST_NOT_ALLOWED') message = `${message}: add ${url.hostname} to apiHosts in the node's config.json`
-    throw new CliError(exitCodeFor(response.status, code), code, message)
+    if (code === 'HOST_NOT_ALLOWED') message = `${message}: add ${new URL(this.url).hostname} to apiHosts in the node's config.json`
+    return new CliError(exitCodeFor(status, code), code, message)
+  }
+
+  /**
+   * POSTs a file as the body, streamed from disk with its size in Content-Length (an upload
+   * of the site API), and answers the parsed JSON.
+   */
+  async upload<T = unknown> (path: string, file: string, query: Query, mediaType = 'application/octet-stream'): Promise<T> {
+    const url = this.urlOf(path, query)
+    const { size } = await stat(file)
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json', 'content-type': mediaType, 'content-length': String(size), connection: 'close' },
+        signal: AbortSignal.timeout(this.transferTimeoutMs)
+      }, resolve)
+      req.on('error', reject)
+      pipeline(createReadStream(file), req).catch(reject)
+    }).catch((err: unknown) => { throw this.unreachable('POST', path, err, this.transferTimeoutMs) })
+    let text = ''
+    for await (const piece of response) text += String(piece)
+    const body = parseJson(text)
+    if ((response.statusCode ?? 500) < 300) return body as T
+    throw this.failure('POST', path, response.statusCode ?? 500, body)
+  }
+
+  /** GETs a file into `destination` (written whole, then renamed into place); answers its size. */
+  async download (path: string, query: Query, destination: string): Promise<number> {
+    const url = this.urlOf(path, query)
+    let response: Response
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${this.#token}`, connection: 'close' }, signal: AbortSignal.timeout(this.transferTimeoutMs) })
+    } catch (err) {
+      throw this.unreachable('GET', path, err, this.transferTimeoutMs)
+    }
+    if (!response.ok || response.body === null) throw this.failure('GET', path, response.status, parseJson(await response.text()))
+    const part = `${destination}.part`
+    try {
+      await pipeline(response.body, createWriteStream(part, { flags: 'wx', mode: 0o600 }))
+      await rename(part, destination)
+    } catch (err) {
+      await rm(part, { force: true })
+      throw err
+    }
+    return (await stat(destination)).size
+  }
+
+  /** A transfer waits for the node to fetch or take in a whole file: far longer than a request. */
+  private get transferTimeoutMs (): number {
+    return this.timeoutMs * 20
+  }
+
+  /** The CliError of a request that got no answer: timed out, or the node is not running. */
+  private unreachable (method: string, path: string, err: unknown, timeoutMs: number): CliError {
+    if ((err as Error).name === 'TimeoutError') return new CliError(EXIT.INTERNAL, 'TIMEOUT', `the node's API at ${this.url} did not answer ${method} ${path} within ${timeoutMs / 1000} s`, { cause: err })
+    const cause = err as { cause?: { code?: string }, code?: string }
+    return new CliError(EXIT.NOT_RUNNING, 'NOT_RUNNING', `the node's API at ${this.url} does not answer (${cause.cause?.code ?? cause.code ?? (err as Error).message}): is "tmtp start" running?`, { cause: err })
   }
 
   async get<T = unknown> (path: string, query?: Query): Promise<T> {
@@ -154,6 +220,14 @@ export async function connect (dir: string, role?: Role, command?: string): Prom
     throw new CliError(EXIT.NOT_RUNNING, 'NOT_RUNNING', `the ${config.role} node of ${dir} is not running (no live ${join(dir, RUNTIME_FILE)}): start it with "tmtp start --data ${dir}"`)
   }
   return { dir, config, client: new ApiClient(runtime.url, await readToken(dir)) }
+}
+
+function parseJson (text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text)
+  } catch {
+    return undefined
+  }
 }
 
 /** Encodes one path segment (a member reference, a PeerId, a message id). */

@@ -3,6 +3,8 @@
  * engines of deliver and post streams, and the courier that carries an outbox to its peers
  * with retries. It dials through ports the node gives it and never imports the node.
  */
+export * from './blob-fetch.js'
+export * from './blob-server.js'
 export * from './courier.js'
 export * from './epoch-cache.js'
 export * from './framed-stream.js'
@@ -13,6 +15,7 @@ export * from './receiver.js'
 export * from './redialer.js'
 export * from './reply-quota.js'
 export * from './scheduler.js'
+export type { ResolvedSend } from './send-content.js'
 export * from './send-request.js'
 export * from './sender.js'
 export * from './site-outbox.js'

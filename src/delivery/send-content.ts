@@ -1,21 +1,31 @@
 import { encodeContent } from '../crypto/index.js'
-import { isTmtpError } from '../protocol/index.js'
+import { isTmtpError, type Attachment } from '../protocol/index.js'
 import { NodeError } from '../util/index.js'
 import { messageIdFromHex } from './ids.js'
 import type { SendRequest } from './send-request.js'
+
+/**
+ * A send whose attachments the site node resolved (src/node/site-blobs.ts): every copy's
+ * Content lists each with its key (spec 11.2). The outbox hands the request to the encoder as
+ * it is, so they travel with it.
+ */
+export interface ResolvedSend extends SendRequest {
+  sealedAttachments?: Attachment[]
+}
 
 /**
  * The encoded Content of a send for each group label its members see (spec 11.2: `group`):
  * one encoding per label, the first (no label) at once, so that a content over its limits
  * fails the send before anything is resolved (INVALID_ARGUMENT).
  */
-export function contentEncoder (req: SendRequest): (group?: string) => Uint8Array {
+export function contentEncoder (req: ResolvedSend): (group?: string) => Uint8Array {
   const fields = {
     subject: req.subject,
     body: req.body,
     contentType: req.contentType ?? '',
     thread: messageIdFromHex(req.thread, 'thread'),
-    replyTo: messageIdFromHex(req.replyTo, 'replyTo')
+    replyTo: messageIdFromHex(req.replyTo, 'replyTo'),
+    attachments: req.sealedAttachments ?? []
   }
   const encoded = new Map<string, Uint8Array>()
   const contentFor = (group = ''): Uint8Array => {

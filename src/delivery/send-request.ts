@@ -43,6 +43,8 @@ export interface SendRequest {
   /** Ids (hex) of the thread's first message and of the message answered. */
   thread?: string
   replyTo?: string
+  /** Files uploaded to the site (`uploadAttachment`'s ids), at most MAX_ATTACHMENTS: each copy carries their keys, the devices fetch them (spec 15.6). */
+  attachments?: string[]
   /**
    * How the backend hears of it: an event per device copy as it settles ('per-device', the
    * default), or one `broadcast` event with the counts once every copy settled or expired

@@ -6,7 +6,7 @@
  */
 import '../polyfill.js'
 
-export { createMemberNode, restoreMemberDevice, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult, type MessageSelector } from './member-node.js'
+export { createMemberNode, restoreMemberDevice, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type InboxAttachment, type AttachmentFile, type JoinResult, type MessageSelector } from './member-node.js'
 export { peerIdToString } from '../crypto/index.js'
 export { BackupError, openBackup, parseBackup, sealBackup, type BackupErrorCode, type DeviceIdentity, type IdentityBackup } from '../crypto/backup.js'
 export * from './contract.js'

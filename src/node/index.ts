@@ -16,7 +16,7 @@
 import '../polyfill.js'
 
 export { createSiteNode, type SiteNode, type SiteNodeOptions, type SiteNodeEvents, type SiteStats, type SessionEvent, type BackendJournal } from './site-node.js'
-export { createMemberNode, restoreMemberDevice, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type JoinResult, type MessageSelector } from './member-node.js'
+export { createMemberNode, restoreMemberDevice, type MemberNode, type MemberNodeOptions, type MemberNodeEvents, type InboxMessage, type InboxAttachment, type AttachmentFile, type JoinResult, type MessageSelector } from './member-node.js'
 export { createBootstrapNode, type BootstrapNode, type BootstrapNodeOptions } from './bootstrap-node.js'
 export { DATABASE_DIR, ENCRYPTION_FILE, IDENTITY_FILE, loadEncryptionKey, loadIdentity } from './identity.js'
 export type { TmtpLibp2p } from './libp2p.js'

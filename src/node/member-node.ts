@@ -5,8 +5,10 @@ import { toString as uint8ArrayToString } from 'uint8arrays'
 import { decryptEnvelope, parseEnvelope, parseInviteToken, peerIdToString, signDeviceKey, signLeave, type DeviceIdentity, type X25519KeyPair } from '../crypto/index.js'
 import { Courier, EpochCache, FramedStream, memberInboxSink, MemberOutbox, receiveEnvelopes, Redialer } from '../delivery/index.js'
 import { decodeMultiaddr, keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
-import { codeFromWire, decodeMessage, Envelope, ErrorCode, JoinRequest, JoinResponse, MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, requireMaxBytes, Result, TmtpError, type Content } from '../protocol/index.js'
-import { MemberStore, type InboxRecord, type JoinedSite, type PostStatus, type Write } from '../store/index.js'
+import { codeFromWire, decodeMessage, Envelope, ErrorCode, JoinRequest, JoinResponse, MAX_FRAME_SIZE, MAX_MEMBER_ID_BYTES, MAX_NAME_BYTES, PROTOCOL_BLOB, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, RECEIPT_TIMEOUT_MS, requireMaxBytes, Result, TmtpError, type Content } from '../protocol/index.js'
+import { AttachmentStore, MemberStore, type InboxRecord, type JoinedSite, type PostStatus, type Write } from '../store/index.js'
+import { MemberAttachments, type AttachmentEvent, type AttachmentStatus } from './member-attachments.js'
+import type { AttachmentFiles } from './attachment-files.js'
 import { NodeError, unref } from '../util/index.js'
 import { ConnectionBound } from './connection-bound.js'
 import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
@@ -21,7 +23,7 @@ import type { StorageFailure } from './storage-health.js'
 import type { ComponentLogger, Stream } from '@libp2p/interface'
 
 /** The limits that apply to a device (src/node/limits.ts) are options too. */
-export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | 'maxInboundStreams' | 'refusalsPerMinute' | 'banMs' | 'streamIdleMs'>> {
+export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | 'maxInboundStreams' | 'refusalsPerMinute' | 'banMs' | 'streamIdleMs' | 'autoFetchBytes'>> {
   dataDir: string
   /** Display name of this device, shown to sites. */
   deviceName?: string
@@ -67,14 +69,36 @@ export interface InboxMessage {
   replyTo: string
   /** The display name of the site's group the message was sent to (spec 11.2), or ''. */
   group: string
+  /** Files the message carries (spec 11.2), each with whether this device holds it yet. */
+  attachments: InboxAttachment[]
   created: number
   expires: number
   received: number
   read: boolean
 }
 
+/** An attachment of a message, as the member sees it: `available` (fetched when asked), `wanted` (being fetched), `fetched` (the file is here), `failed` (with its code). */
+export type InboxAttachment = {
+  index: number
+  name: string
+  mediaType: string
+  size: number
+  /** SHA-256 of the file, hex. */
+  sha256: string
+} & AttachmentStatus
+
+/** A fetched attachment's file. */
+export interface AttachmentFile {
+  path: string
+  name: string
+  mediaType: string
+  size: number
+}
+
 export interface MemberNodeEvents extends RoleNodeEvents {
   message: CustomEvent<InboxMessage>
+  /** An attachment was fetched, given up, or is to be tried again after a failure (with its code). */
+  attachment: CustomEvent<AttachmentEvent>
   /** A site's addresses were looked up in the DHT. */
   lookup: CustomEvent<LookupEvent>
 }
@@ -109,6 +133,14 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
   read: (id: string, opts?: MessageSelector) => Promise<InboxMessage>
   markRead: (id: string, read?: boolean, opts?: MessageSelector) => Promise<void>
   reply: (id: string, req: { body: string, subject?: string } & MessageSelector) => Promise<PostStatus>
+  /**
+   * Attachment `index` of a message as a file: fetched first from its site if this device does
+   * not hold it yet (spec 15.6; one fetch per attachment however often it is asked for).
+   * UNKNOWN_ATTACHMENT for an index the message does not have; the protocol's code when the
+   * fetch fails (UNKNOWN_BLOB once the site deleted it); ATTACHMENTS_NOT_SUPPORTED on a device
+   * that keeps no files (a browser tab).
+   */
+  attachmentFile: (id: string, index: number, opts?: MessageSelector) => Promise<AttachmentFile>
   post: (id: string) => Promise<PostStatus>
   /** Looks a peer's current addresses up in the DHT; true when found (and added to the peer store). */
   locate: (peer: string) => Promise<boolean>
@@ -141,9 +173,10 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
   private readonly bound: ConnectionBound
   /** Joined sites not left, by PeerId, with their names: kept in memory for the per-message path. */
   private readonly joined = new Map<string, string>()
+  private readonly attachments: MemberAttachments
   private reconnectTimer?: NodeJS.Timeout
 
-  constructor (shell: NodeShell, store: MemberStore, encryption: X25519KeyPair, blocked: Set<string>, limits: NodeLimits, options: MemberNodeOptions) {
+  constructor (shell: NodeShell, store: MemberStore, files: AttachmentFiles | undefined, encryption: X25519KeyPair, blocked: Set<string>, limits: NodeLimits, options: MemberNodeOptions) {
     super(shell, limits)
     this.encryption = encryption
     this.blockedPeers = blocked
@@ -169,6 +202,18 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
       backoff: { baseMs: retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
       log: this.log
     })
+    this.attachments = new MemberAttachments({
+      store: new AttachmentStore(shell.db),
+      files,
+      self: shell.signer.peerId,
+      autoFetchBytes: limits.autoFetchBytes,
+      open: async site => await this.openBlob(site),
+      attachmentsOf: async (site, id) => (await this.openContent(await this.inboxRecord(id, { site }))).attachments,
+      backoff: { baseMs: retryBaseMs, capMs: options.retryCapMs ?? DEFAULTS.retryCapMs },
+      now: this.now,
+      log: this.log,
+      onEvent: event => { this.dispatch('attachment', event) }
+    })
     this.connector = new Redialer({
       wanted: site => this.joined.has(site) && !this.blockedPeers.has(site) && this.libp2p.getConnections(libp2pPeerIdFromString(site)).length === 0,
       dial: async site => { await this.dialSite(site) },
@@ -189,7 +234,8 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
         now: this.now,
         epochs: this.epochs,
         onMessage: (record, content) => {
-          this.dispatch('message', toMessage(record, content, this.joined.get(record.site) ?? ''))
+          this.attachments.received(record.site, record.id, content.attachments)
+          this.dispatch('message', toMessage(record, content, this.joined.get(record.site) ?? '', content.attachments.map(a => this.attachments.initialStatus(a))))
         }
       })
       await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, {
@@ -207,6 +253,7 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     const bootstrap = [...(this.options.bootstrap ?? []), ...(connect ? sites.flatMap(s => s.addrs.map(a => `${a}/p2p/${s.peerId}`)) : [])]
     await this.shell.start({ bootstrap, publish: true, onLookup: event => { this.dispatch('lookup', event) } })
     this.bound.start()
+    await this.attachments.resume()
     if (connect) {
       this.connectSites()
       this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
@@ -235,6 +282,15 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     if (record !== undefined && record.addrs.length > 0) await this.libp2p.peerStore.merge(peer, { multiaddrs: record.addrs.map(a => multiaddr(a)) })
     // if the site moved, find where it is now (spec section 16.7)
     await withLookup(this.libp2p, this.shell.discovery, peer, async () => await this.libp2p.dial(peer, { signal: AbortSignal.timeout(RECEIPT_TIMEOUT_MS) }))
+  }
+
+  /** A blob stream to a joined site (spec 15.6), idle-bounded as the deliver and post streams are. */
+  private async openBlob (site: string): Promise<Stream> {
+    if (!this.joined.has(site)) throw new TmtpError(ErrorCode.NOT_MEMBER, `not a member of site ${site}`)
+    await this.dialSite(site)
+    const stream = await dialWithLookup(this.libp2p, this.shell.discovery, libp2pPeerIdFromString(site), PROTOCOL_BLOB)
+    stream.inactivityTimeout = this.limits.streamIdleMs
+    return stream
   }
 
   /** The courier's dialler: a post stream to a joined site. */
@@ -386,10 +442,23 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
 
   /** Opens a stored envelope with its epoch's key: the inbox keeps messages sealed. */
   private async open (record: InboxRecord, siteName: string): Promise<InboxMessage> {
+    const content = await this.openContent(record)
+    const states = content.attachments.length === 0 ? [] : await this.attachments.states(record.site, record.id, content.attachments.length)
+    return toMessage(record, content, siteName, states)
+  }
+
+  private async openContent (record: InboxRecord): Promise<Content> {
     const epoch = (await this.epochs.load(record.site)).get(record.epoch)
     if (epoch === undefined) throw new NodeError('NO_KEY_EPOCH', `the key epoch of message ${record.id} is missing`)
-    const content = decryptEnvelope(epoch.keys.siteToDevice, parseEnvelope(Envelope.decode(record.envelope)))
-    return toMessage(record, content, siteName)
+    return decryptEnvelope(epoch.keys.siteToDevice, parseEnvelope(Envelope.decode(record.envelope)))
+  }
+
+  async attachmentFile (id: string, index: number, opts: MessageSelector = {}): Promise<AttachmentFile> {
+    const record = await this.inboxRecord(id, opts)
+    const attachment = Number.isSafeInteger(index) ? (await this.openContent(record)).attachments[index] : undefined
+    if (attachment === undefined) throw new NodeError('UNKNOWN_ATTACHMENT', `message ${id} has no attachment ${JSON.stringify(index)}`)
+    const path = await this.attachments.fetch({ site: record.site, id: record.id, index }, attachment)
+    return { path, name: attachment.name, mediaType: attachment.mediaType, size: attachment.size }
   }
 
   async reply (id: string, req: { body: string, subject?: string } & MessageSelector): Promise<PostStatus> {
@@ -415,13 +484,14 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
 
   async stop (): Promise<void> {
     clearInterval(this.reconnectTimer)
+    this.attachments.stop()
     this.bound.stop()
     const sessions = Promise.all([this.courier.stop(), this.connector.stop()])
     await this.shell.stop(sessions)
   }
 }
 
-function toMessage (record: InboxRecord, content: Content, siteName: string): InboxMessage {
+function toMessage (record: InboxRecord, content: Content, siteName: string, states: AttachmentStatus[]): InboxMessage {
   return {
     id: record.id,
     site: record.site,
@@ -433,6 +503,14 @@ function toMessage (record: InboxRecord, content: Content, siteName: string): In
     thread: uint8ArrayToString(content.thread, 'base16'),
     replyTo: uint8ArrayToString(content.replyTo, 'base16'),
     group: content.group,
+    attachments: content.attachments.map((a, index) => ({
+      index,
+      name: a.name,
+      mediaType: a.mediaType,
+      size: a.size,
+      sha256: uint8ArrayToString(a.sha256, 'base16'),
+      ...(states[index] ?? { state: 'available' })
+    })),
     created: record.created,
     expires: record.expires,
     received: record.received,
@@ -460,7 +538,7 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
   try {
     const store = await MemberStore.open(shell.db)
     for (const [peer] of await store.blocked()) blocked.add(peer)
-    const node = new TmtpMemberNode(shell, store, encryption, blocked, limits, options)
+    const node = new TmtpMemberNode(shell, store, await platform.attachmentFiles?.(options.dataDir), encryption, blocked, limits, options)
     await node.start()
     return node
   } catch (err) {

@@ -5,9 +5,10 @@ import { webSockets } from '@libp2p/websockets'
 import { Database } from '../store/index.js'
 import { DATABASE_DIR, loadEncryptionKey, loadIdentity, restoreKeys } from './identity.js'
 import { noiseCrypto } from './noise-crypto.js'
+import { attachmentFiles } from './attachment-files-node.js'
 import type { NodePlatform } from './platform.js'
 
-/** Node.js: owner-only key files and LevelDB in the data folder; TCP, and WebSockets for browser members; Noise's X25519 on libsodium where it is installed. */
+/** Node.js: owner-only key files, LevelDB and fetched attachments in the data folder; TCP, and WebSockets for browser members; Noise's X25519 on libsodium where it is installed. */
 export const platform: NodePlatform = {
   loadIdentity,
   loadEncryptionKey,
@@ -18,5 +19,6 @@ export const platform: NodePlatform = {
     return await Database.open(path, options)
   },
   transports: () => [tcp(), webSockets()],
-  noiseCrypto
+  noiseCrypto,
+  attachmentFiles
 }

@@ -2,6 +2,7 @@ import type { DeviceIdentity, Ed25519Signer, X25519KeyPair } from '../crypto/ind
 import type { Database, DatabaseOptions } from '../store/index.js'
 import type { Libp2pOptions } from 'libp2p'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
+import type { AttachmentFiles } from './attachment-files.js'
 
 /**
  * What a node needs of the platform it runs on: where its keys and its LevelDB live, and
@@ -33,4 +34,6 @@ export interface NodePlatform {
   transports: () => NonNullable<Libp2pOptions['transports']>
   /** Noise's crypto when the platform has a faster one than Noise's default (Node.js with sodium-native). */
   noiseCrypto?: ICryptoInterface
+  /** Where a member device keeps the attachments it fetched: files in the data folder on Node.js; absent in a browser tab, which fetches none yet. */
+  attachmentFiles?: (dataDir: string) => Promise<AttachmentFiles>
 }

@@ -3,8 +3,8 @@ import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Registry } from 'prom-client'
-import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
-import { codeToWire, ErrorCode, JoinResponse, MAX_FRAME_SIZE, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
+import { Courier, FramedStream, receiveEnvelopes, ReplyQuota, serveBlob, SiteOutbox, siteRepliesSink, type SendRequest, type SendResult, type SiteEvent } from '../delivery/index.js'
+import { codeToWire, ErrorCode, JoinResponse, MAX_CONTROL_FRAME_SIZE, MAX_FRAME_SIZE, PROTOCOL_BLOB, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, Result } from '../protocol/index.js'
 import { EventJournal, SiteStore, type BroadcastEvent, type GroupView, type MessageStatus, type Reply, type ReplyView, type StateCounts } from '../store/index.js'
 import { Mutex, NodeError, unref } from '../util/index.js'
 import { keepableAddrs, networkOf, type AddressScope, type LookupEvent } from '../discovery/index.js'
@@ -17,6 +17,9 @@ import { RoleNode, type RoleNodeEvents } from './role-node.js'
 import { checkPageSize, MAX_PAGE_SIZE } from './group-rules.js'
 import { SiteGroups, type GroupChange, type GroupMembersPage, type GroupPage, type PageRequest } from './site-groups.js'
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
+import { BlobFiles } from './blob-files.js'
+import { SiteBlobs, type UploadRequest } from './site-blobs.js'
+import { BlobStore, type BlobView } from '../store/blob-store.js'
 import type { TmtpLibp2p } from './libp2p.js'
 import type { StorageFailure } from './storage-health.js'
 import type { ComponentLogger, Connection, PeerId, Stream } from '@libp2p/interface'
@@ -93,6 +96,15 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   multiaddrs: () => string[]
   createInvite: (req?: InviteRequest) => Promise<IssuedInvite>
   /**
+   * Takes a file in for messages to carry (spec 15.6), sealing it once as it arrives: `size`
+   * bytes from `body`, at most `maxAttachmentBytes` (ATTACHMENT_TOO_LARGE, before a byte is
+   * read). A send lists it by its id in `attachments` for `attachmentHoldMs`; the site deletes it
+   * once every device it was sent to fetched it, or its messages expired.
+   */
+  uploadAttachment: (req: UploadRequest) => Promise<BlobView>
+  /** An upload's name, media type, size, SHA-256 and times (UNKNOWN_ATTACHMENT once deleted). */
+  attachment: (id: string) => Promise<BlobView>
+  /**
    * Sends to members, groups or all. Resolves once the message is durably accepted: a send to
    * few devices with every copy sealed, a broadcast (more than `directMaxDevices` devices, or
    * `report: 'once'`) with its recipients stored, its copies then sealed in the background.
@@ -156,6 +168,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   private readonly outbox: SiteOutbox
   private readonly membership: SiteMembership
   private readonly siteGroups: SiteGroups
+  private readonly blobs: SiteBlobs
   private readonly courier: Courier
   private readonly replyQuota: ReplyQuota
   private readonly options: SiteNodeOptions
@@ -164,9 +177,10 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   /** Addresses being stored after an identify: stop() lets them finish before the database closes. */
   private readonly addressWrites = new Set<Promise<void>>()
 
-  constructor (shell: NodeShell, store: SiteStore, libp2pMetrics: Registry, limits: NodeLimits, options: SiteNodeOptions) {
+  constructor (shell: NodeShell, store: SiteStore, blobFiles: BlobFiles, libp2pMetrics: Registry, limits: NodeLimits, options: SiteNodeOptions) {
     super(shell, limits)
     const now = options.now ?? Date.now
+    this.blobs = new SiteBlobs({ store: new BlobStore(shell.db), files: blobFiles, limits, maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs, now, log: this.log })
     this.libp2pMetrics = libp2pMetrics
     this.store = store
     this.options = options
@@ -257,6 +271,12 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
 
     // broadcasts' counts before any copy settles (a device may connect and acknowledge at once)
     await this.outbox.loadBroadcasts()
+    await this.libp2p.handle(PROTOCOL_BLOB, async (stream, connection) => {
+      stream.inactivityTimeout = streamIdleMs
+      const source = this.blobs.source(async device => await this.store.device(device) !== undefined)
+      await serveBlob(new FramedStream(stream, MAX_CONTROL_FRAME_SIZE), source, { remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
+    }, { maxInboundStreams })
+
     // a member device that connects gets its queued messages at once (spec section 15.2)
     this.libp2p.addEventListener('peer:connect', event => {
       this.courier.wake(event.detail.toString())
@@ -271,12 +291,15 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     await this.shell.start({ bootstrap: this.options.bootstrap ?? [], publish: true, onLookup: event => { this.dispatch('lookup', event) } })
 
     await this.outbox.sweepExpired()
+    await this.blobs.sweep()
     await this.outbox.resumeFanouts()
     for await (const device of this.store.devicesWithOutbox()) this.courier.wake(device)
     this.sweepTimer = setInterval(() => {
       this.outbox.sweepExpired().catch(err => { this.log.error('expiry sweep failed: %e', err) })
       // replies the backend never collected go after their retention time
       this.store.deleteReplies({ before: Date.now() - this.limits.replyRetentionMs }).catch(err => { this.log.error('reply retention sweep failed: %e', err) })
+      // attachments every device fetched, or whose messages expired
+      this.blobs.sweep().catch(err => { this.log.error('attachment sweep failed: %e', err) })
     }, DEFAULTS.expirySweepMs)
     unref(this.sweepTimer)
   }
@@ -320,7 +343,9 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   }
 
   createInvite = async (req?: InviteRequest): Promise<IssuedInvite> => await this.membership.createInvite(req)
-  send = async (req: SendRequest): Promise<SendResult> => await this.outbox.send(req)
+  send = async (req: SendRequest): Promise<SendResult> => await this.blobs.send(req, async resolved => await this.outbox.send(resolved))
+  uploadAttachment = async (req: UploadRequest): Promise<BlobView> => await this.blobs.upload(req)
+  attachment = async (id: string): Promise<BlobView> => await this.blobs.attachment(id)
   members = async (): Promise<MemberView[]> => await this.membership.members()
   member = async (idOrRef: string): Promise<MemberView> => await this.membership.member(idOrRef)
   removeMember = async (idOrRef: string): Promise<MemberView> => await this.membership.removeMember(idOrRef)
@@ -358,6 +383,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
 
   async stop (): Promise<void> {
     clearInterval(this.sweepTimer)
+    this.blobs.stop()
     await this.shell.stop(Promise.all([this.courier.stop(), this.outbox.stop()]).then(async () => { await Promise.allSettled([...this.addressWrites]) }))
   }
 }
@@ -380,7 +406,7 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
     component: 'tmtp:site'
   })
   try {
-    const node = new TmtpSiteNode(shell, await SiteStore.open(shell.db), metrics, limits, options)
+    const node = new TmtpSiteNode(shell, await SiteStore.open(shell.db), await BlobFiles.open(options.dataDir), metrics, limits, options)
     await node.start()
     return node
   } catch (err) {

@@ -21,6 +21,7 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   pseq:<site PeerId>             last device-to-site sequence number used
  *   po:<site PeerId>:<seq>         post outbox: the encoded Push{envelope} of an unacknowledged reply
  *   pst:<id hex>                   PostStatus: a reply and its delivery state
+ *   att:<site PeerId>:<id hex>:<n> the state of a message's attachment n (attachment-store.ts)
  */
 
 export interface JoinedSite {

@@ -37,6 +37,8 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   cnt:<delivery state>                how many device copies are in that state (a counter, see
  *                                       Database `add`), kept in the batches that change them
  *   grp:, gn:, gm:, mg:, gc:            groups of members and who is in which (group-store.ts, `groups`)
+ *   blob:, bref:, bgot:                 attachments' blobs, the messages listing them, the devices
+ *                                       that fetched them (blob-store.ts)
  *   rcp:, fc:, fo:, rd:, mc:, bc:       broadcasts: recipient pages, the fan-out's content and cursor,
  *                                       the copies sealed, counts by state (broadcast-store.ts, `broadcasts`)
  */

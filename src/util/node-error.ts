@@ -18,7 +18,11 @@ export const NODE_ERROR_CODES = [
   'WRONG_ROLE',
   'NO_KEY_EPOCH',
   'UNREACHABLE',
-  'QUEUE_FULL'
+  'QUEUE_FULL',
+  'UNKNOWN_ATTACHMENT',
+  'ATTACHMENT_TOO_LARGE',
+  'ATTACHMENTS_TOO_LARGE',
+  'ATTACHMENTS_NOT_SUPPORTED'
 ] as const
 
 export type NodeErrorCode = typeof NODE_ERROR_CODES[number]

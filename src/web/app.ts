@@ -293,6 +293,24 @@ export class InboxApp {
     const rendered = render(m.body, m.contentType, remoteContentAllowed(m.site))
     byId('message-body').replaceChildren(rendered.body)
     byId('message-remote').hidden = rendered.blockedImages === 0 || remoteContentAllowed(m.site)
+    this.renderAttachments(m)
+  }
+
+  /** The message's files: a download button each where the back end fetches them, else their names and sizes. */
+  private renderAttachments (m: Message): void {
+    const list = byId('message-attachments')
+    list.hidden = m.attachments.length === 0
+    list.replaceChildren(...m.attachments.map(a => {
+      const label = `${a.name} (${a.size.toLocaleString()} bytes)`
+      const attachment = this.backend.attachment
+      if (attachment === undefined) return el('li', '', label, el('span', 'meta', ' · attachments are fetched by a device run with tmtp start'))
+      const button = el('button', '', `Download ${label}`)
+      button.type = 'button'
+      button.addEventListener('click', () => {
+        this.act(`Downloading ${a.name}`, async () => { download(a.name, await attachment.call(this.backend, m.id, m.site, a.index), a.mediaType) })
+      })
+      return el('li', '', button)
+    }))
   }
 
   private closeMessage (): void {
@@ -300,6 +318,7 @@ export class InboxApp {
     this.opened = undefined
     byId('message').hidden = true
     byId('message-body').replaceChildren()
+    byId('message-attachments').replaceChildren()
     const item = [...document.querySelectorAll<HTMLButtonElement>('#message-list button')].find(b => b.dataset.key === key)
     if (item !== undefined) item.focus()
     else byId('messages-heading').focus()

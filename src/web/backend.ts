@@ -41,6 +41,8 @@ export interface InboxBackend {
   read: (id: string, site: string) => Promise<Message>
   markRead: (id: string, site: string, read: boolean) => Promise<void>
   reply: (id: string, site: string, body: string) => Promise<Reply>
+  /** Attachment `index` of a message, fetched from its site first if need be; absent where the device keeps no files (a device in the tab). */
+  attachment?: (id: string, site: string, index: number) => Promise<Blob>
   join: (token: string) => Promise<Joined>
   /** Leaves a site for good (the site is told; it is blocked). */
   leave: (site: string) => Promise<Left>

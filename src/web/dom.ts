@@ -26,9 +26,9 @@ export function formatTime (ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 }
 
-/** Offers `text` as a file download (a blob: address, revoked once the download has it). */
-export function download (name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }))
+/** Offers `content` as a file download (a blob: address, revoked once the download has it). */
+export function download (name: string, content: string | Blob, type: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type }))
   const link = el('a', '')
   link.href = url
   link.download = name

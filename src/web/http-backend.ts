@@ -58,6 +58,19 @@ export class HttpBackend implements InboxBackend {
     return await this.#request('GET', `/v1/inbox/${encodeURIComponent(id)}?site=${encodeURIComponent(site)}`)
   }
 
+  async attachment (id: string, site: string, index: number): Promise<Blob> {
+    const path = `/v1/inbox/${encodeURIComponent(id)}/attachments/${index}?site=${encodeURIComponent(site)}`
+    let response: Response
+    try {
+      response = await fetch(this.#base + path, { headers: { authorization: `Bearer ${this.#token}` }, cache: 'no-store', credentials: 'omit' })
+    } catch {
+      throw new BackendError('NOT_RUNNING', 'the member node does not answer: is "tmtp start" running?')
+    }
+    if (response.ok) return await response.blob()
+    const error = (JSON.parse(await response.text() || '{}') as { error?: { code?: unknown, message?: unknown } }).error
+    throw new BackendError(typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`, typeof error?.message === 'string' ? error.message : `GET ${path}: HTTP ${response.status}`)
+  }
+
   async markRead (id: string, site: string, read: boolean): Promise<void> {
     await this.#request('PUT', `/v1/inbox/${encodeURIComponent(id)}/read?site=${encodeURIComponent(site)}`, { read })
   }

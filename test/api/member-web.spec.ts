@@ -100,7 +100,7 @@ describe('api: member routes of the inbox page', function () {
     assert.equal(message.subject, 'Streamed')
     assert.equal(message.body, 'over **SSE**')
     assert.equal(message.read, false)
-    assert.deepEqual(Object.keys(message).sort(), ['body', 'contentType', 'created', 'expires', 'group', 'id', 'read', 'received', 'replyTo', 'seq', 'site', 'siteName', 'subject', 'thread'])
+    assert.deepEqual(Object.keys(message).sort(), ['attachments', 'body', 'contentType', 'created', 'expires', 'group', 'id', 'read', 'received', 'replyTo', 'seq', 'site', 'siteName', 'subject', 'thread'])
     // a site stopped while its delivery waits for the receipt takes a minute to stop: let it settle first
     await waitForState(site, sent.id, 'delivered')
     const started = Date.now()

@@ -134,7 +134,7 @@ describe('cli: configuration, durations and output', () => {
     for (const code of NODE_ERROR_CODES.filter(c => c.startsWith('UNKNOWN_'))) assert.equal(exitCodeFor(422, code), EXIT.NOT_FOUND, code)
     for (const code of ['INVALID_ARGUMENT', 'WRONG_ROLE']) assert.equal(exitCodeFor(422, code), EXIT.USAGE, code)
     for (const code of ['UNREACHABLE', 'NO_DEVICES', 'NO_KEY_EPOCH', 'QUEUE_FULL']) assert.equal(exitCodeFor(500, code), EXIT.REFUSED, code)
-    const api = { INVALID_REQUEST: EXIT.USAGE, BODY_TOO_LARGE: EXIT.USAGE, UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE, UNAUTHORIZED: EXIT.AUTH, HOST_NOT_ALLOWED: EXIT.USAGE, NOT_FOUND: EXIT.NOT_FOUND, RATE_LIMITED: EXIT.REFUSED, INTERNAL: EXIT.INTERNAL }
+    const api = { INVALID_REQUEST: EXIT.USAGE, BODY_TOO_LARGE: EXIT.USAGE, LENGTH_REQUIRED: EXIT.USAGE, UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE, UNAUTHORIZED: EXIT.AUTH, HOST_NOT_ALLOWED: EXIT.USAGE, NOT_FOUND: EXIT.NOT_FOUND, RATE_LIMITED: EXIT.REFUSED, INTERNAL: EXIT.INTERNAL }
     assert.deepEqual(Object.keys(api).sort(), [...API_ERROR_CODES].sort())
     for (const [code, exit] of Object.entries(api)) assert.equal(exitCodeFor(418, code), exit, code)
     // a code this command does not know (a newer node's): by status

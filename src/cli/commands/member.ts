@@ -1,3 +1,5 @@
+import { access } from 'node:fs/promises'
+import { basename, extname, join, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { connect, seg } from '../client.js'
 import { usageError } from '../errors.js'
@@ -6,7 +8,7 @@ import { command, context, type CommonOptions } from './common.js'
 import type { BlockBody, InboxMessageQuery, InboxMessageResponse, InboxResponse, JoinBody, JoinResponse, LeaveResponse, PostResponse, ReplyBody, SitesResponse } from '../../api/index.js'
 import { DEFAULT_CONTENT_TYPE } from '../../node/contract.js'
 
-/** Member commands: join, inbox, read, reply, sites, leave, block, unblock. */
+/** Member commands: join, inbox, read, reply, save, sites, leave, block, unblock. */
 
 // src/cli/demo.ts reads the same answers
 export type { JoinResponse, PostResponse }
@@ -76,7 +78,8 @@ function readCommand (): Command {
           ['id', m.id],
           // only a type other than the default is worth a line
           ['type', m.contentType !== DEFAULT_CONTENT_TYPE ? m.contentType : undefined],
-          ['in reply to', /^0*$/.test(m.replyTo) ? undefined : m.replyTo]
+          ['in reply to', /^0*$/.test(m.replyTo) ? undefined : m.replyTo],
+          ...m.attachments.map((a): [string, string] => [`attachment ${a.index}`, `${a.name} (${a.size} bytes, ${a.state}${a.code !== undefined ? ` ${a.code}` : ''})`])
         ]),
         '',
         m.body
@@ -99,6 +102,44 @@ function replyCommand (): Command {
       const posted = await client.request<PostResponse>('POST', `/v1/inbox/${seg(id)}/reply`, { body, query: { site: opts.site } satisfies InboxMessageQuery })
       out.note('reply queued: it is sent to the site now, or retried until the site acknowledges it')
       out.result(posted, () => posted.id)
+    })
+}
+
+/**
+ * Where a file named by a site goes in `dir`: its name's last part (never a path), made unique
+ * with " (n)" before the extension when a file of that name is there already (bounded tries).
+ */
+async function freePath (dir: string, name: string): Promise<string> {
+  const safe = basename(name.replaceAll('\\', '/')).replace(/^\.+$/, '') || 'attachment'
+  const ext = extname(safe)
+  const stem = safe.slice(0, safe.length - ext.length)
+  for (let n = 0; n < 1000; n++) {
+    const candidate = join(dir, n === 0 ? safe : `${stem} (${n})${ext}`)
+    if (!await access(candidate).then(() => true, () => false)) return candidate
+  }
+  throw usageError(`${dir} holds too many files named ${safe}`)
+}
+
+function saveCommand (): Command {
+  return command('save', 'member: save a message\'s attachments as files (fetched from the site first if this device does not hold them yet)')
+    .argument('<id>', 'the message id')
+    .argument('[attachment]', 'which one: its number (from "tmtp read") or its name; default all')
+    .option('--out <dir>', 'the folder to save into (default: the current one)')
+    .addOption(siteOption())
+    .action(async (id: string, which: string | undefined, opts: MessageOptions & { out?: string }) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'save')
+      const m = await client.get<InboxMessageResponse>(`/v1/inbox/${seg(id)}`, { site: opts.site } satisfies InboxMessageQuery)
+      const chosen = which === undefined ? m.attachments : m.attachments.filter(a => String(a.index) === which || a.name === which)
+      if (chosen.length === 0) throw usageError(which === undefined ? `message ${m.id} has no attachments` : `message ${m.id} has no attachment ${JSON.stringify(which)}`)
+      const folder = resolve(opts.out ?? '.')
+      const saved: Array<{ index: number, name: string, path: string, size: number }> = []
+      for (const a of chosen) {
+        const path = await freePath(folder, a.name)
+        const size = await client.download(`/v1/inbox/${seg(m.id)}/attachments/${a.index}`, { site: m.site }, path)
+        saved.push({ index: a.index, name: a.name, path, size })
+      }
+      out.result({ saved }, () => saved.map(s => `${s.path} (${s.size} bytes)`).join('\n'))
     })
 }
 
@@ -148,5 +189,5 @@ function unblockCommand (): Command {
 }
 
 export function memberCommands (): Command[] {
-  return [joinCommand(), inboxCommand(), readCommand(), replyCommand(), sitesCommand(), leaveCommand(), blockCommand(), unblockCommand()]
+  return [joinCommand(), inboxCommand(), readCommand(), replyCommand(), saveCommand(), sitesCommand(), leaveCommand(), blockCommand(), unblockCommand()]
 }

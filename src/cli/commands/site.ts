@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { Option, type Command } from 'commander'
 import { connect, seg } from '../client.js'
 import { formatSpan, parseDuration, toSeconds } from '../duration.js'
 import { usageError } from '../errors.js'
 import { fields, formatTime, table } from '../output.js'
 import { collect, command, context, parseList, parsePositiveInt, type CommonOptions } from './common.js'
-import type { InviteBody, InviteResponse, MemberResponse, MembersResponse, MessageStatusResponse, RepliesResponse, SendBody, SendResponse } from '../../api/index.js'
-import { COPY_STATES, DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, GROUP_ID_PATTERN, MAX_PAGE_SIZE, MEMBER_ID_PATTERN, REPORT_MODES, URGENCIES, type ReportMode, type Urgency } from '../../node/contract.js'
+import type { AttachmentResponse, InviteBody, InviteResponse, MemberResponse, MembersResponse, MessageStatusResponse, RepliesResponse, SendBody, SendResponse } from '../../api/index.js'
+import { COPY_STATES, DEFAULT_CONTENT_TYPE, DEFAULT_URGENCY, GROUP_ID_PATTERN, MAX_ATTACHMENTS, MAX_PAGE_SIZE, MEMBER_ID_PATTERN, REPORT_MODES, URGENCIES, type ReportMode, type Urgency } from '../../node/contract.js'
 
 /** Site commands: invite, send, message, members, remove-member, replies. */
 
@@ -58,6 +59,7 @@ interface SendOptions extends CommonOptions {
   topic?: string
   idempotencyKey?: string
   report?: ReportMode
+  attach?: string[]
 }
 
 function sendCommand (): Command {
@@ -74,6 +76,7 @@ function sendCommand (): Command {
     .option('--topic <topic>', 'a newer message with the same topic replaces an undelivered older one')
     .option('--idempotency-key <key>', 'a retried send with the same key sends nothing and returns the first id')
     .addOption(new Option('--report <mode>', 'webhook events: one per device copy (per-device, the default), or one broadcast event with the counts once every copy settled (once)').choices(REPORT_MODES))
+    .option('--attach <path>', `attach a file (repeatable, at most ${MAX_ATTACHMENTS}): uploaded to the site once, then fetched by each recipient device`, collect)
     .action(async (opts: SendOptions) => {
       const { dir, out } = context(opts)
       if ((opts.body === undefined) === (opts.file === undefined)) throw usageError('give the body with exactly one of --body TEXT or --file PATH')
@@ -90,6 +93,12 @@ function sendCommand (): Command {
       if (opts.urgency !== undefined) request.urgency = opts.urgency
       if (opts.topic !== undefined) request.topic = opts.topic
       if (opts.report !== undefined) request.report = opts.report
+      if (opts.attach !== undefined) {
+        if (opts.attach.length > MAX_ATTACHMENTS) throw usageError(`at most ${MAX_ATTACHMENTS} attachments a message`)
+        const uploads: string[] = []
+        for (const path of opts.attach) uploads.push((await client.upload<AttachmentResponse>('/v1/attachments', path, { name: basename(path) })).id)
+        request.attachments = uploads
+      }
       const headers = opts.idempotencyKey !== undefined ? { 'idempotency-key': opts.idempotencyKey } : undefined
       const sent = await client.post<SendResponse>('/v1/messages', request, headers)
       const devices = sent.devices

@@ -1,7 +1,7 @@
-import { BODY_ERRORS, errorResponses, GROUP_NAMES, MEMBER_NAMES, memberRef, messageId, messageIdParams, pageCursor, pageNext, time, type RequestOf, type ResponseOf } from '../../schemas.js'
+import { attachmentId, BODY_ERRORS, errorResponses, GROUP_NAMES, MEMBER_NAMES, memberRef, messageId, messageIdParams, pageCursor, pageNext, time, type RequestOf, type ResponseOf } from '../../schemas.js'
 import type { FastifyPluginAsync } from 'fastify'
 import {
-  COPY_STATES, DEFAULTS, DEFAULT_CONTENT_TYPE, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PAGE_SIZE, MAX_SEND_GROUPS, MAX_SEND_RECIPIENTS,
+  COPY_STATES, DEFAULTS, DEFAULT_CONTENT_TYPE, MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PAGE_SIZE, MAX_SEND_GROUPS, MAX_SEND_RECIPIENTS,
   MAX_SUBJECT_BYTES, MAX_TOPIC_LENGTH, REPORT_MODES, URGENCIES, type SiteNode
 } from '../../../node/index.js'
 
@@ -35,6 +35,7 @@ const sendBody = {
     topic: { type: 'string', minLength: 1, maxLength: MAX_TOPIC_LENGTH, description: 'a newer message with the same topic replaces an undelivered older one' },
     thread: messageId,
     replyTo: messageId,
+    attachments: { type: 'array', minItems: 1, maxItems: MAX_ATTACHMENTS, uniqueItems: true, items: attachmentId, description: `ids of uploads (POST /v1/attachments) every copy carries: 404 UNKNOWN_ATTACHMENT for one that is gone or past its hold, 413 ATTACHMENTS_TOO_LARGE past maxMessageAttachmentBytes (default ${DEFAULTS.maxMessageAttachmentBytes}) together` },
     report: { type: 'string', enum: REPORT_MODES, description: 'per-device (default): a webhook event per device copy as it settles; once: a single broadcast event with the counts when every copy settled or expired (the message is then a broadcast)' }
   }
 } as const

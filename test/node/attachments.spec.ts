@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { waitFor } from '../../src/cli/time.js'
+import { blobProof } from '../../src/crypto/index.js'
+import { FramedStream } from '../../src/delivery/index.js'
+import { BlobReply, BlobRequest, BLOB_CHUNK_BYTES, codeFromWire, ErrorCode, MAX_FRAME_SIZE, PROTOCOL_BLOB } from '../../src/protocol/index.js'
+import { BLOB_DIR } from '../../src/node/blob-files.js'
+import { TestNet } from '../support/nodes.js'
+import type { AttachmentView, MemberNode, SiteNode, SiteNodeOptions } from '../../src/node/index.js'
+
+/**
+ * Attachments end to end over TCP on 127.0.0.1 (spec 15.6): a file uploaded once, sealed once,
+ * listed by a send, fetched by each recipient device in chunks on /tmtp/blob/1.0.0 (at once
+ * when small, else when asked), refused to a device that was not sent it, fetched again past
+ * a corrupted chunk, and deleted by the site once every device fetched it or its message
+ * expired. Real LevelDB and files in a temporary folder.
+ */
+describe('node: attachments', function () {
+  this.timeout(60_000)
+  let net: TestNet
+  let site: SiteNode
+
+  async function startSite (options: Partial<SiteNodeOptions> = {}): Promise<SiteNode> {
+    site = await net.site('site', { attachmentHoldMs: 1_000, ...options })
+    return site
+  }
+
+  beforeEach(async () => { net = await TestNet.create() })
+  afterEach(async () => { await net.cleanup() })
+
+  async function device (ref: string, autoFetchBytes = 0): Promise<MemberNode> {
+    const node = await net.member(ref, { autoFetchBytes })
+    await node.join((await site.createInvite({ ref })).token)
+    return node
+  }
+
+  async function upload (bytes: Uint8Array, name: string, mediaType = 'application/pdf'): Promise<AttachmentView> {
+    async function * body (): AsyncGenerator<Uint8Array> {
+      // pieces that do not line up with the chunks
+      for (let at = 0; at < bytes.byteLength; at += 10_007) yield bytes.subarray(at, at + 10_007)
+    }
+    return await site.uploadAttachment({ name, mediaType, size: bytes.byteLength, body: body() })
+  }
+
+  const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+  async function delivered (member: MemberNode, id: string): Promise<void> {
+    await waitFor(`message ${id} on ${member.peerId}`, async () => (await member.inbox()).some(m => m.id === id))
+  }
+
+  /** The blob files the site holds. */
+  async function siteBlobs (): Promise<string[]> {
+    return (await readdir(join(net.path('site'), BLOB_DIR))).filter(name => !name.endsWith('.part'))
+  }
+
+  /** Asks the site for a blob on a raw /tmtp/blob/1.0.0 stream; answers the code of its refusal, or the chunks it sent. */
+  async function rawRequest (member: MemberNode, blob: string, proof: Uint8Array): Promise<ErrorCode | number> {
+    const stream = await member.libp2p.dialProtocol(peerIdFromString(site.peerId), PROTOCOL_BLOB)
+    const framed = new FramedStream(stream, MAX_FRAME_SIZE)
+    await framed.write([BlobRequest.encode({ blob: Buffer.from(blob, 'hex'), first: 0, fetched: false, proof: proof as Uint8Array<ArrayBuffer> })])
+    let chunks = 0
+    for await (const frames of framed.batches()) {
+      for (const frame of frames) {
+        const reply = BlobReply.decode(frame)
+        if (reply.error !== undefined) return codeFromWire(reply.error.code)
+        chunks++
+      }
+    }
+    return chunks
+  }
+
+  it('a small attachment reaches two members at once (autoFetchBytes), whole and checked; the site deletes it once both fetched it', async () => {
+    await startSite()
+    const [ann, bob] = [await device('ann', 1024 * 1024), await device('bob', 1024 * 1024)]
+    const file = randomBytes(3 * BLOB_CHUNK_BYTES + 123)
+    const uploaded = await upload(file, 'Invoice 2025-11.pdf')
+    assert.deepEqual({ size: uploaded.size, sha256: uploaded.sha256, name: uploaded.name, mediaType: uploaded.mediaType }, { size: file.byteLength, sha256: sha256(file), name: 'Invoice 2025-11.pdf', mediaType: 'application/pdf' })
+    assert.equal('key' in uploaded, false, 'the content key never leaves the node')
+    const sent = await site.send({ to: ['ann', 'bob'], subject: 'Your invoice', body: 'attached', attachments: [uploaded.id] })
+    for (const member of [ann, bob]) {
+      await delivered(member, sent.id)
+      const message = await waitFor('the attachment fetched', async () => {
+        const m = (await member.inbox()).find(m => m.id === sent.id)
+        return m?.attachments[0].state === 'fetched' && m
+      })
+      assert.deepEqual(message.attachments.map(a => ({ name: a.name, size: a.size, sha256: a.sha256, mediaType: a.mediaType })), [{ name: 'Invoice 2025-11.pdf', size: file.byteLength, sha256: sha256(file), mediaType: 'application/pdf' }])
+      const saved = await member.attachmentFile(sent.id, 0)
+      assert.equal(sha256(await readFile(saved.path)), sha256(file))
+    }
+    // both reported it fetched and its hold is over: deleted at the second report, or by the sweep after the hold
+    await waitFor('the blob deleted', async () => (await siteBlobs()).length === 0 && await site.attachment(uploaded.id).then(() => false, () => true))
+    await assert.rejects(site.attachment(uploaded.id), { code: 'UNKNOWN_ATTACHMENT' })
+  })
+
+  it('a broadcast (its copies sealed in the background) carries the attachment to each device', async () => {
+    await startSite()
+    const [ann, bob] = [await device('ann'), await device('bob')]
+    const file = randomBytes(BLOB_CHUNK_BYTES + 1)
+    const uploaded = await upload(file, 'timetable.pdf')
+    const sent = await site.send({ all: true, report: 'once', subject: 'Timetable', body: '', attachments: [uploaded.id] })
+    assert.equal(sent.fanout, true)
+    for (const member of [ann, bob]) {
+      await delivered(member, sent.id)
+      assert.equal(sha256(await readFile((await member.attachmentFile(sent.id, 0)).path)), sha256(file))
+    }
+  })
+
+  it('a large attachment waits until asked for; a corrupted chunk is refused (DECRYPT_FAILED) and fetched again', async () => {
+    await startSite()
+    const ann = await device('ann')
+    const file = randomBytes(6 * BLOB_CHUNK_BYTES + 5)
+    const uploaded = await upload(file, 'course.bin', '')
+    const sent = await site.send({ to: ['ann'], subject: 'Course', body: '', attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    assert.equal((await ann.inbox())[0].attachments[0].state, 'available', 'above autoFetchBytes: not fetched until asked')
+    assert.equal((await ann.inbox())[0].attachments[0].mediaType, 'application/octet-stream')
+
+    // chunk 4 altered on the site's disk: the device refuses it, keeps chunks 0 to 3, and asks again from 4
+    const path = join(net.path('site'), BLOB_DIR, uploaded.id)
+    const sealed = await readFile(path)
+    const altered = Buffer.from(sealed)
+    altered[4 * (BLOB_CHUNK_BYTES + 16) + 100] ^= 0x01
+    await writeFile(path, altered)
+    const refused: string[] = []
+    ann.addEventListener('attachment', event => {
+      if (event.detail.state !== 'retrying') return
+      refused.push(event.detail.code ?? '')
+      // the site's copy is good again before the device asks again
+      writeFile(path, sealed).catch(() => {})
+    })
+    const saved = await ann.attachmentFile(sent.id, 0)
+    assert.deepEqual(refused, [ErrorCode.DECRYPT_FAILED])
+    assert.equal(sha256(await readFile(saved.path)), sha256(file))
+    assert.equal((await ann.inbox())[0].attachments[0].state, 'fetched')
+  })
+
+  it('a transfer cut by a restart of the site resumes from the chunks the device kept', async () => {
+    await startSite({ maxAttachmentBytes: 128 * 1024 * 1024 })
+    const ann = await net.member('ann', { autoFetchBytes: 0, retryBaseMs: 500, retryCapMs: 2_000 })
+    await ann.join((await site.createInvite({ ref: 'ann' })).token)
+    const file = randomBytes(96 * 1024 * 1024)
+    const uploaded = await upload(file, 'big.bin')
+    const sent = await site.send({ to: ['ann'], subject: 'Big', body: '', attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    const listen = site.multiaddrs().filter(a => a.includes('/tcp/') && !a.includes('/ws')).map(a => a.replace(/\/p2p\/.*$/, ''))
+    const part = join(net.path('ann'), 'attachments', `${site.peerId}-${sent.id}-0.part`)
+    const retried: string[] = []
+    ann.addEventListener('attachment', event => { retried.push(event.detail.state) })
+    const saving = ann.attachmentFile(sent.id, 0)
+    await waitFor('a few chunks at the device', async () => ((await stat(part).catch(() => undefined))?.size ?? 0) > 2 * 1024 * 1024, 30_000, 2)
+    await net.stop(site)
+    const kept = (await stat(part)).size
+    assert.ok(kept < file.byteLength, 'cut before the end')
+    await startSite({ maxAttachmentBytes: 128 * 1024 * 1024, listen })
+    const saved = await saving
+    assert.equal(sha256(await readFile(saved.path)), sha256(file))
+    assert.ok(retried.includes('retrying'), 'the device tried again after the cut')
+  })
+
+  it('a device that was not sent the message cannot fetch the blob, not even with a recipient\'s proof (UNKNOWN_BLOB)', async () => {
+    await startSite()
+    const [ann, eve] = [await device('ann'), await device('eve')]
+    const file = randomBytes(1000)
+    const uploaded = await upload(file, 'secret.txt')
+    const sent = await site.send({ to: ['ann'], subject: 'For ann', body: '', attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    // eve knows the blob's id but not its key: any proof she makes is refused, ann's too (bound to ann)
+    const annProof = (key: Uint8Array): Uint8Array => blobProof(key, peerIdFromString(ann.peerId).toMultihash().bytes)
+    assert.equal(await rawRequest(eve, uploaded.id, randomBytes(32)), ErrorCode.UNKNOWN_BLOB)
+    const key = (await readAttachmentKey(ann, sent.id))
+    assert.equal(await rawRequest(eve, uploaded.id, annProof(key)), ErrorCode.UNKNOWN_BLOB)
+    assert.equal(await rawRequest(eve, uploaded.id, blobProof(key, peerIdFromString(eve.peerId).toMultihash().bytes)), 1, 'with the key (which only the envelope carries) a member device may fetch')
+    assert.equal(await rawRequest(ann, uploaded.id, annProof(key)), 1)
+    assert.equal(await rawRequest(ann, 'ff'.repeat(16), annProof(key)), ErrorCode.UNKNOWN_BLOB, 'no such blob: the same answer')
+  })
+
+  it('refuses uploads and sends past their limits with stable codes', async () => {
+    await startSite({ maxAttachmentBytes: 4096, maxMessageAttachmentBytes: 6000 })
+    await device('ann')
+    await assert.rejects(upload(randomBytes(4097), 'big.bin'), { code: 'ATTACHMENT_TOO_LARGE' })
+    await assert.rejects(upload(randomBytes(10), 'a/b.txt'), { code: 'INVALID_ARGUMENT' })
+    await assert.rejects(upload(randomBytes(10), 'x'.repeat(256)), { code: 'INVALID_ARGUMENT' })
+    await assert.rejects(site.uploadAttachment({ name: 'short.bin', size: 100, body: (async function * () { yield new Uint8Array(99) })() }), { code: 'INVALID_ARGUMENT' })
+    assert.deepEqual(await siteBlobs(), [], 'a refused upload leaves no file')
+    const [a, b] = [await upload(randomBytes(4000), 'a.bin'), await upload(randomBytes(4000), 'b.bin')]
+    await assert.rejects(site.send({ to: ['ann'], subject: 's', body: '', attachments: [a.id, b.id] }), { code: 'ATTACHMENTS_TOO_LARGE' })
+    await assert.rejects(site.send({ to: ['ann'], subject: 's', body: '', attachments: ['00'.repeat(16)] }), { code: 'UNKNOWN_ATTACHMENT' })
+    const sent = await site.send({ to: ['ann'], subject: 's', body: '', attachments: [a.id] })
+    assert.equal(sent.recipients.length, 1)
+    // past its hold, an upload may be listed no more
+    await new Promise(resolve => setTimeout(resolve, 1_100))
+    await assert.rejects(site.send({ to: ['ann'], subject: 's', body: '', attachments: [b.id] }), { code: 'UNKNOWN_ATTACHMENT' })
+  })
+
+  it('deletes a blob whose message expired, though no device fetched it (the sweep, here at a restart)', async () => {
+    let clock = Date.now()
+    await startSite({ now: () => clock })
+    const ann = await device('ann')
+    const uploaded = await upload(randomBytes(2000), 'late.txt')
+    const sent = await site.send({ to: ['ann'], subject: 'soon gone', body: '', ttlMs: 60_000, attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    // the same TCP port after the restart: the device reaches the site where it knows it
+    const listen = site.multiaddrs().filter(a => a.includes('/tcp/') && !a.includes('/ws')).map(a => a.replace(/\/p2p\/.*$/, ''))
+    await net.stop(site)
+    assert.deepEqual(await siteBlobs(), [uploaded.id], 'kept while its message lives')
+    clock += 61_000
+    await startSite({ now: () => clock, listen })
+    assert.deepEqual(await siteBlobs(), [], 'deleted once its message expired')
+    await assert.rejects(ann.attachmentFile(sent.id, 0), { code: ErrorCode.UNKNOWN_BLOB })
+    assert.deepEqual((await ann.inbox())[0].attachments.map(a => [a.state, 'code' in a ? a.code : undefined]), [['failed', ErrorCode.UNKNOWN_BLOB]])
+  })
+})
+
+/** The content key of a message's first attachment, as the device holds it (only through its envelope). */
+async function readAttachmentKey (member: MemberNode, id: string): Promise<Uint8Array> {
+  const internals = member as unknown as { inboxRecord: (id: string, opts: object) => Promise<unknown>, openContent: (record: unknown) => Promise<{ attachments: Array<{ key: Uint8Array }> }> }
+  return (await internals.openContent(await internals.inboxRecord(id, {}))).attachments[0].key
+}
