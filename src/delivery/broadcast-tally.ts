@@ -42,6 +42,11 @@ export class BroadcastTally {
     this.active.set(id, { devices, report, created, counts: Object.fromEntries(DELIVERY_STATES.map(s => [s, 0])) as CopyCounts })
   }
 
+  /** No broadcast has a copy to settle. */
+  get empty (): boolean {
+    return this.active.size === 0
+  }
+
   /** Whether the message is an active broadcast that reports once (its copies' events are not journaled). */
   reportsOnce (id: string): boolean {
     return this.active.get(id)?.report === 'once'

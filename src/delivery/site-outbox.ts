@@ -485,6 +485,8 @@ export class SiteOutbox {
    * (added to `finished`, journaled if it reports once) when its last copy settled.
    */
   private settledCopies (events: SiteEvent[], fromQueue: boolean, finished: BroadcastEvent[]): Write[] {
+    // the common case, no broadcast in progress: nothing to count per message
+    if (this.tally.empty) return this.journal(events)
     const writes: Write[] = []
     const journaled: Array<SiteEvent | BroadcastEvent> = []
     const byMessage = new Map<string, SiteEvent[]>()
