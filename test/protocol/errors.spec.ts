@@ -5,11 +5,12 @@ import { ALL_CODES } from '../support/assertions.js'
 
 describe('protocol/errors', () => {
   describe('ErrorCode', () => {
-    it('has the 21 codes of spec/tmtp.proto, each its own name', () => {
-      assert.equal(ALL_CODES.length, 21)
+    it('has the 22 codes of spec/tmtp.proto, each its own name', () => {
+      assert.equal(ALL_CODES.length, 22)
       for (const code of ALL_CODES) assert.equal(ErrorCode[code as keyof typeof ErrorCode], code)
       assert.ok(ALL_CODES.includes(ErrorCode.OK))
       assert.ok(ALL_CODES.includes(ErrorCode.WINDOW_EXCEEDED))
+      assert.ok(ALL_CODES.includes(ErrorCode.UNKNOWN_BLOB))
     })
   })
 
@@ -51,11 +52,12 @@ describe('protocol/errors', () => {
       assert.equal(codeToWire(ErrorCode.OK), 0)
       assert.equal(codeToWire(ErrorCode.DECRYPT_FAILED), 7)
       assert.equal(codeToWire(ErrorCode.WINDOW_EXCEEDED), 20)
+      assert.equal(codeToWire(ErrorCode.UNKNOWN_BLOB), 21)
       for (const code of ALL_CODES) assert.equal(codeFromWire(codeToWire(code)), code)
     })
 
     it('read a code this node does not know as INTERNAL (spec: Versioning)', () => {
-      for (const value of [21, 22, 100, 127, 128, 255, 256, 2 ** 31, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -0.5, 1.5, NaN, Infinity, -Infinity]) {
+      for (const value of [22, 23, 100, 127, 128, 255, 256, 2 ** 31, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -0.5, 1.5, NaN, Infinity, -Infinity]) {
         assert.equal(codeFromWire(value), ErrorCode.INTERNAL, `codeFromWire(${value})`)
       }
     })
