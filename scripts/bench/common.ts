@@ -64,6 +64,8 @@ export interface BenchContext {
 export interface Workload {
   id: string
   title: string
+  /** Its bound, when not WORKLOAD_TIMEOUT_MS. */
+  boundMs?: number
   run: (ctx: BenchContext) => Promise<WorkloadResult>
 }
 
@@ -151,9 +153,11 @@ export interface MemberGroup {
 
 /**
  * `count` TMTP member nodes spread over `processes` processes, each joined to the site with an
- * invite for ref `m${i}`.
+ * invite for ref `m${i}`. With `joinInTurn` the processes' members join one process after the
+ * other (8 at a time in all, not 8 per process): tens of processes joining at once on two
+ * cores let joins run past their 10 s timeout.
  */
-export async function startMembers (ctx: BenchContext, site: NodeProcess, count: number, processes: number, opts: { fsync?: boolean } = {}): Promise<MemberGroup> {
+export async function startMembers (ctx: BenchContext, site: NodeProcess, count: number, processes: number, opts: { fsync?: boolean, joinInTurn?: boolean } = {}): Promise<MemberGroup> {
   const n = Math.max(1, Math.min(processes, count))
   // a folder of its own for each group: a later workload must not reopen an earlier one's devices and inboxes
   const group = ++memberGroups
@@ -167,6 +171,7 @@ export async function startMembers (ctx: BenchContext, site: NodeProcess, count:
   const per = workers.map((_, p) => Math.floor(count / n) + (p < count % n ? 1 : 0))
   let base = 0
   let joined = 0
+  let turn = Promise.resolve()
   await Promise.all(workers.map(async (w, p) => {
     const myRefs = Array.from({ length: per[p] }, (_, i) => `m${base + i}`)
     base += per[p]
@@ -174,7 +179,9 @@ export async function startMembers (ctx: BenchContext, site: NodeProcess, count:
     refsOf.push(myRefs)
     await w.call('add', { refs: myRefs }, left(ctx))
     const tokens = await site.call('invite', { refs: myRefs }, left(ctx))
-    await concurrently(myRefs.length, 8, async i => await w.call('join', { ref: myRefs[i], token: tokens[i] }, left(ctx)))
+    const join = async (): Promise<void> => { await concurrently(myRefs.length, 8, async i => await w.call('join', { ref: myRefs[i], token: tokens[i] }, left(ctx))) }
+    if (opts.joinInTurn === true) await (turn = turn.then(join))
+    else await join()
     joined += per[p]
     ctx.progress(`  ${joined}/${count} members joined`)
   }))
