@@ -93,6 +93,13 @@ export class MemberAttachments {
     return records.map(r => r ?? { state: 'available' })
   }
 
+  /** Deletes a message's attachments: their files and what the device knew of them (the member deleted the message). */
+  async remove (site: string, id: string, count: number): Promise<void> {
+    const refs = Array.from({ length: count }, (_, index) => ({ site, id, index }))
+    for (const ref of refs) await this.opts.files?.remove(fileName(ref))
+    await this.opts.store.write(refs.flatMap(ref => this.opts.store.forget(ref)))
+  }
+
   /** Starts no further attempt; those running end at their next step. */
   stop (): void {
     this.stopping.abort()

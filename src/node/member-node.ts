@@ -141,6 +141,11 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
    * that keeps no files (a browser tab).
    */
   attachmentFile: (id: string, index: number, opts?: MessageSelector) => Promise<AttachmentFile>
+  /**
+   * Deletes a message from the inbox, with its attachments' files. Its id stays known: the same
+   * message sent again is acknowledged as a duplicate, not stored (spec 11.7).
+   */
+  deleteMessage: (id: string, opts?: MessageSelector) => Promise<void>
   post: (id: string) => Promise<PostStatus>
   /** Looks a peer's current addresses up in the DHT; true when found (and added to the peer store). */
   locate: (peer: string) => Promise<boolean>
@@ -451,6 +456,13 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     const epoch = (await this.epochs.load(record.site)).get(record.epoch)
     if (epoch === undefined) throw new NodeError('NO_KEY_EPOCH', `the key epoch of message ${record.id} is missing`)
     return decryptEnvelope(epoch.keys.siteToDevice, parseEnvelope(Envelope.decode(record.envelope)))
+  }
+
+  async deleteMessage (id: string, opts: MessageSelector = {}): Promise<void> {
+    const record = await this.inboxRecord(id, opts)
+    const { attachments } = await this.openContent(record)
+    await this.store.write(this.store.deleteInbox(record))
+    if (attachments.length > 0) await this.attachments.remove(record.site, record.id, attachments.length)
   }
 
   async attachmentFile (id: string, index: number, opts: MessageSelector = {}): Promise<AttachmentFile> {

@@ -16,7 +16,8 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *                                  (encodeInboxEntry); (epoch, seq) is unique per site even after the
  *                                  site lost its state, since its epoch numbers only grow (spec 10.3)
  *   iid:<id hex>:<site PeerId>     in key of that message: ids are per sender (spec 11.7), so one
- *                                  id may come from two sites, each its own message
+ *                                  id may come from two sites, each its own message; kept when the
+ *                                  member deletes the message, so that a resend is still a duplicate
  *   layout                         3 once keys are as above (older nodes wrote in:<site>:<seq> and iid:<id>)
  *   pseq:<site PeerId>             last device-to-site sequence number used
  *   po:<site PeerId>:<seq>         post outbox: the encoded Push{envelope} of an unacknowledged reply
@@ -226,6 +227,11 @@ export class MemberStore {
       const inboxKey = key.inbox(record.site, record.epoch, record.seq)
       return [put(inboxKey, encodeInboxEntry(record)), put(key.inboxId(record.id, record.site), inboxKey)]
     })
+  }
+
+  /** The member deletes a message: its entry goes, its id stays known (spec 11.7: a resend is a duplicate). */
+  deleteInbox (record: InboxRecord): Write[] {
+    return [del(key.inbox(record.site, record.epoch, record.seq))]
   }
 
   setRead (record: InboxRecord, read: boolean): Write[] {

@@ -61,6 +61,10 @@ describe('api: attachments', function () {
     assert.match(String(download.headers['content-disposition']), /^attachment; filename="Rapport _t_\.pdf"; filename\*=UTF-8''Rapport%20%C3%A9t%C3%A9\.pdf$/)
     assert.ok(download.rawPayload.equals(file))
     assertError(await call(memberApi, 'GET', `/v1/inbox/${id}/attachments/1`), 404, 'UNKNOWN_ATTACHMENT')
+
+    assert.equal((await call(memberApi, 'DELETE', `/v1/inbox/${id}`)).statusCode, 204)
+    assertError(await call(memberApi, 'GET', `/v1/inbox/${id}/attachments/0`), 404, 'UNKNOWN_MESSAGE')
+    assertError(await call(memberApi, 'DELETE', `/v1/inbox/${id}`), 404, 'UNKNOWN_MESSAGE')
   })
 
   it('states the limits from the node\'s constants: in the OpenAPI document and docs/api.md', async () => {

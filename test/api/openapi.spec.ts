@@ -19,7 +19,7 @@ const SITE_ROUTES = [
 const MEMBER_ROUTES = [
   'get /healthz', 'get /v1/status', 'post /v1/join', 'get /v1/sites', 'delete /v1/sites/{peerId}', 'get /v1/blocks',
   'post /v1/blocks', 'delete /v1/blocks/{peer}', 'get /v1/inbox', 'get /v1/inbox/{id}', 'post /v1/inbox/{id}/reply', 'get /v1/posts/{id}',
-  'put /v1/inbox/{id}/read', 'get /v1/events', 'post /v1/identity/backup', 'get /v1/inbox/{id}/attachments/{index}'
+  'put /v1/inbox/{id}/read', 'get /v1/events', 'post /v1/identity/backup', 'get /v1/inbox/{id}/attachments/{index}', 'delete /v1/inbox/{id}'
 ]
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
 

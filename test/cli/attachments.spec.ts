@@ -97,7 +97,11 @@ describe('tmtp: attachments (child processes)', function () {
 
     // every device reported it fetched: the site deletes it after its hold
     await waitFor('the site deleted the file', async () => (await readdir(join(site.dir, 'blobs'))).length === 0, 30_000)
-    const gone = await tmtp(['save', sent.id, '--out', join(root, 'out-m1'), '--data', m1.dir])
-    assert.equal(gone.code, 0, 'a member keeps its copy after the site deleted its own')
+    const kept = await tmtp(['save', sent.id, '--out', join(root, 'out-m1'), '--data', m1.dir])
+    assert.equal(kept.code, 0, 'a member keeps its copy after the site deleted its own')
+    // until the member deletes the message
+    const deleted = await tmtp(['delete', sent.id, '--data', m1.dir])
+    assert.equal(deleted.code, 0, deleted.stderr)
+    assert.deepEqual(await readdir(join(m1.dir, 'attachments')), [])
   })
 })

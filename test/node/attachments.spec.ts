@@ -135,6 +135,12 @@ describe('node: attachments', function () {
     assert.deepEqual(refused, [ErrorCode.DECRYPT_FAILED])
     assert.equal(sha256(await readFile(saved.path)), sha256(file))
     assert.equal((await ann.inbox())[0].attachments[0].state, 'fetched')
+
+    // the device keeps the file until the member deletes the message; its id stays known
+    await ann.deleteMessage(sent.id)
+    assert.deepEqual(await ann.inbox(), [])
+    assert.deepEqual(await readdir(join(net.path('ann'), 'attachments')), [], 'the file went with the message')
+    await assert.rejects(ann.attachmentFile(sent.id, 0), { code: 'UNKNOWN_MESSAGE' })
   })
 
   it('a transfer cut by a restart of the site resumes from the chunks the device kept', async () => {

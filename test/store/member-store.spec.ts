@@ -48,4 +48,25 @@ describe('store/member-store', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it('a message the member deletes leaves the inbox, and its id stays known (spec 11.7: a resend is a duplicate)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tmtp-member-store-'))
+    const db = await Database.open(join(dir, 'db'), { fsync: false })
+    try {
+      const store = await MemberStore.open(db)
+      const id = new Uint8Array(randomBytes(16))
+      const header = EnvelopeHeader.encode({ version: 1, id, sender: new Uint8Array(36), recipient: new Uint8Array(36), epoch: 1, seq: 3, created: 1, expires: 0 })
+      const record = decodeInboxEntry('site-a', encodeInboxEntry({ read: false, received: 2, envelope: Envelope.encode({ header, ciphertext: new Uint8Array(16) }) }))
+      await store.write(store.putInbox([record]))
+      await store.write(store.deleteInbox(record))
+      assert.deepEqual(await store.inboxById(record.id), [])
+      const left = []
+      for await (const entry of store.inbox()) left.push(entry)
+      assert.deepEqual(left, [])
+      assert.deepEqual(await store.knownInbox('site-a', [record.id]), [true])
+    } finally {
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
 })

@@ -8,7 +8,7 @@ import { command, context, type CommonOptions } from './common.js'
 import type { BlockBody, InboxMessageQuery, InboxMessageResponse, InboxResponse, JoinBody, JoinResponse, LeaveResponse, PostResponse, ReplyBody, SitesResponse } from '../../api/index.js'
 import { DEFAULT_CONTENT_TYPE } from '../../node/contract.js'
 
-/** Member commands: join, inbox, read, reply, save, sites, leave, block, unblock. */
+/** Member commands: join, inbox, read, reply, save, delete, sites, leave, block, unblock. */
 
 // src/cli/demo.ts reads the same answers
 export type { JoinResponse, PostResponse }
@@ -143,6 +143,18 @@ function saveCommand (): Command {
     })
 }
 
+function deleteCommand (): Command {
+  return command('delete', 'member: delete a message from the inbox, with its attachments\' files (the site sending it again stores nothing)')
+    .argument('<id>', 'the message id')
+    .addOption(siteOption())
+    .action(async (id: string, opts: MessageOptions) => {
+      const { dir, out } = context(opts)
+      const { client } = await connect(dir, 'member', 'delete')
+      await client.request('DELETE', `/v1/inbox/${seg(id)}`, { query: { site: opts.site } satisfies InboxMessageQuery })
+      out.result({ id, deleted: true }, () => `deleted ${id}`)
+    })
+}
+
 function sitesCommand (): Command {
   return command('sites', 'member: list the sites this device joined')
     .action(async (opts: CommonOptions) => {
@@ -189,5 +201,5 @@ function unblockCommand (): Command {
 }
 
 export function memberCommands (): Command[] {
-  return [joinCommand(), inboxCommand(), readCommand(), replyCommand(), saveCommand(), sitesCommand(), leaveCommand(), blockCommand(), unblockCommand()]
+  return [joinCommand(), inboxCommand(), readCommand(), replyCommand(), saveCommand(), deleteCommand(), sitesCommand(), leaveCommand(), blockCommand(), unblockCommand()]
 }

@@ -87,7 +87,7 @@ function contentDisposition (name: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }
 
-/** GET /v1/inbox, GET /v1/inbox/:id, POST /v1/inbox/:id/reply, GET /v1/inbox/:id/attachments/:index. */
+/** GET /v1/inbox, GET and DELETE /v1/inbox/:id, POST /v1/inbox/:id/reply, GET /v1/inbox/:id/attachments/:index. */
 export const inboxRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app, { node }) => {
   app.get<{ Querystring: RequestOf<typeof inboxQuery> }>('/v1/inbox', {
     schema: {
@@ -111,6 +111,20 @@ export const inboxRoutes: FastifyPluginAsync<{ node: MemberNode }> = async (app,
       response: { 200: { description: 'the message, now read', ...inboxMessage }, ...errorResponses(400, 404, 409) }
     }
   }, async (request): Promise<InboxMessageResponse> => await node.read(request.params.id, { site: request.query.site }))
+
+  app.delete<{ Params: { id: string }, Querystring: InboxMessageQuery }>('/v1/inbox/:id', {
+    schema: {
+      tags: ['inbox'],
+      summary: 'Delete a message, with its attachments\' files',
+      description: 'Its id stays known to the device: the site sending it again is answered as for a duplicate, and nothing is stored again. Where two joined sites sent a message with this id, the site query parameter says which.',
+      params: messageIdParams,
+      querystring: messageQuery,
+      response: { 204: { description: 'deleted', type: 'null' }, ...errorResponses(400, 404) }
+    }
+  }, async (request, reply) => {
+    await node.deleteMessage(request.params.id, { site: request.query.site })
+    return await reply.code(204).send()
+  })
 
   app.get<{ Params: { id: string, index: string }, Querystring: InboxMessageQuery }>('/v1/inbox/:id/attachments/:index', {
     schema: {
