@@ -328,6 +328,23 @@ describe('web: the inbox page in Chromium, served by tmtp start', function () {
     await page.locator('#back-button').click()
   })
 
+  it('a message\'s attachment downloads from its button, under its own name', async () => {
+    const file = join(root, 'Plan für Freitag.pdf')
+    const bytes = Buffer.from(Array.from({ length: 150_000 }, (_, i) => (i * 7) % 251))
+    await writeFile(file, bytes)
+    const uploaded = await site.client!.upload<{ id: string }>('/v1/attachments', file, { name: 'Plan für Freitag.pdf' }, 'application/pdf')
+    await site.client!.post('/v1/messages', { to: ['ann'], subject: 'Plan', body: 'attached', attachments: [uploaded.id] })
+    await shows(page, '#message-list li:first-child', 'Plan')
+    await open('Plan')
+    const button = page.getByRole('button', { name: /^Download Plan für Freitag\.pdf \(150,000 bytes\)$/ })
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()])
+    assert.equal(download.suggestedFilename(), 'Plan für Freitag.pdf')
+    const saved = join(root, 'downloaded.pdf')
+    await download.saveAs(saved)
+    assert.ok((await readFile(saved)).equals(bytes))
+    await page.locator('#back-button').click()
+  })
+
   it('blocks, unblocks and leaves a site', async () => {
     const peer = other.ready.peerId
     const blocks = async (): Promise<string[]> => (await api<{ blocks: Array<{ peer: string }> }>(member, '/v1/blocks')).blocks.map(b => b.peer)
