@@ -49,6 +49,8 @@ function fileName (ref: AttachmentRef): string {
 export class MemberAttachments {
   private readonly opts: MemberAttachmentsOptions
   private readonly running = new Map<string, Promise<string>>()
+  /** Attachments whose message the member is deleting: a fetch of one stops at its next chunk. */
+  private readonly dropped = new Set<string>()
   private readonly stopping = new AbortController()
 
   constructor (opts: MemberAttachmentsOptions) {
@@ -96,8 +98,16 @@ export class MemberAttachments {
   /** Deletes a message's attachments: their files and what the device knew of them (the member deleted the message). */
   async remove (site: string, id: string, count: number): Promise<void> {
     const refs = Array.from({ length: count }, (_, index) => ({ site, id, index }))
-    for (const ref of refs) await this.opts.files?.remove(fileName(ref))
-    await this.opts.store.write(refs.flatMap(ref => this.opts.store.forget(ref)))
+    const names = refs.map(fileName)
+    for (const name of names) this.dropped.add(name)
+    try {
+      // a fetch running now would write the file again: it stops, then the files go
+      await Promise.allSettled(names.map(async name => await this.running.get(name)))
+      for (const name of names) await this.opts.files?.remove(name)
+      await this.opts.store.write(refs.flatMap(ref => this.opts.store.forget(ref)))
+    } finally {
+      for (const name of names) this.dropped.delete(name)
+    }
   }
 
   /** Starts no further attempt; those running end at their next step. */
@@ -143,12 +153,18 @@ export class MemberAttachments {
         let failure: unknown
         try {
           const stream = await this.opts.open(ref.site)
-          await fetchChunks(new FramedStream(stream, MAX_FRAME_SIZE), attachment, proof, next, { append: async (_, bytes) => { await part.append(bytes) } })
+          await fetchChunks(new FramedStream(stream, MAX_FRAME_SIZE), attachment, proof, next, {
+            append: async (_, bytes) => {
+              if (this.dropped.has(name)) throw new NodeError('UNKNOWN_MESSAGE', 'the member deleted the message')
+              await part.append(bytes)
+            }
+          })
         } catch (err) {
           failure = err
         } finally {
           await part.close()
         }
+        if (this.dropped.has(name)) throw new NodeError('UNKNOWN_MESSAGE', 'the member deleted the message')
         const reached = await held()
         if (isTmtpError(failure) && (failure.code === ErrorCode.UNKNOWN_BLOB || failure.code === ErrorCode.NOT_MEMBER)) {
           return await this.giveUp(ref, failure.code, failure)

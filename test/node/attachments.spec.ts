@@ -166,6 +166,21 @@ describe('node: attachments', function () {
     assert.ok(retried.includes('retrying'), 'the device tried again after the cut')
   })
 
+  it('a message deleted while its attachment is fetched: the fetch stops and leaves no file', async () => {
+    await startSite({ maxAttachmentBytes: 128 * 1024 * 1024 })
+    const ann = await device('ann')
+    const uploaded = await upload(randomBytes(64 * 1024 * 1024), 'big.bin')
+    const sent = await site.send({ to: ['ann'], subject: 'Big', body: '', attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    const part = join(net.path('ann'), 'attachments', `${site.peerId}-${sent.id}-0.part`)
+    // its outcome taken at once: it fails while the deletion is still under way
+    const outcome = ann.attachmentFile(sent.id, 0).then(() => 'fetched', (err: { code?: string }) => err.code)
+    await waitFor('a few chunks at the device', async () => ((await stat(part).catch(() => undefined))?.size ?? 0) > 1024 * 1024, 30_000, 2)
+    await ann.deleteMessage(sent.id)
+    assert.equal(await outcome, 'UNKNOWN_MESSAGE')
+    assert.deepEqual(await readdir(join(net.path('ann'), 'attachments')), [])
+  })
+
   it('a device that was not sent the message cannot fetch the blob, not even with a recipient\'s proof (UNKNOWN_BLOB)', async () => {
     await startSite()
     const [ann, eve] = [await device('ann'), await device('eve')]
