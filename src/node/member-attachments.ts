@@ -1,7 +1,7 @@
 import { blobProof, chunkCount } from '../crypto/index.js'
 import { fetchChunks, FramedStream, reportFetched } from '../delivery/index.js'
 import { BLOB_CHUNK_BYTES, ErrorCode, isTmtpError, MAX_FRAME_SIZE, TmtpError, type Attachment } from '../protocol/index.js'
-import { backoffDelay, NodeError, unref, type BackoffOptions } from '../util/index.js'
+import { backoffDelay, NodeError, Semaphore, unref, type BackoffOptions } from '../util/index.js'
 import type { AttachmentRecord, AttachmentRef, AttachmentStore } from '../store/index.js'
 import type { AttachmentFiles } from './attachment-files.js'
 import type { Logger, Stream } from '@libp2p/interface'
@@ -36,6 +36,13 @@ export interface MemberAttachmentsOptions {
 /** Failed attempts in a row (none bringing a chunk) before an attachment is given up. */
 const MAX_FAILURES = 5
 
+/**
+ * Blob streams a device has open at once, all sites together: below a site's streams per
+ * connection (maxInboundStreams, 8 by default), which resets those beyond it, so that a
+ * message of 16 attachments fetches them in turn instead of failing half of them.
+ */
+const CONCURRENT_FETCHES = 4
+
 function fileName (ref: AttachmentRef): string {
   return `${ref.site}-${ref.id}-${ref.index}`
 }
@@ -51,6 +58,7 @@ export class MemberAttachments {
   private readonly running = new Map<string, Promise<string>>()
   /** Attachments whose message the member is deleting: a fetch of one stops at its next chunk. */
   private readonly dropped = new Set<string>()
+  private readonly streams = new Semaphore(CONCURRENT_FETCHES)
   private readonly stopping = new AbortController()
 
   constructor (opts: MemberAttachmentsOptions) {
@@ -152,12 +160,14 @@ export class MemberAttachments {
         const part = await files.openPart(name, next * BLOB_CHUNK_BYTES)
         let failure: unknown
         try {
-          const stream = await this.opts.open(ref.site)
-          await fetchChunks(new FramedStream(stream, MAX_FRAME_SIZE), attachment, proof, next, {
-            append: async (_, bytes) => {
-              if (this.dropped.has(name)) throw new NodeError('UNKNOWN_MESSAGE', 'the member deleted the message')
-              await part.append(bytes)
-            }
+          await this.streams.run(async () => {
+            const stream = await this.opts.open(ref.site)
+            await fetchChunks(new FramedStream(stream, MAX_FRAME_SIZE), attachment, proof, next, {
+              append: async (_, bytes) => {
+                if (this.dropped.has(name)) throw new NodeError('UNKNOWN_MESSAGE', 'the member deleted the message')
+                await part.append(bytes)
+              }
+            })
           })
         } catch (err) {
           failure = err

@@ -6,7 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { waitFor } from '../../src/cli/time.js'
 import { blobProof } from '../../src/crypto/index.js'
 import { FramedStream } from '../../src/delivery/index.js'
-import { BlobReply, BlobRequest, BLOB_CHUNK_BYTES, codeFromWire, ErrorCode, MAX_FRAME_SIZE, PROTOCOL_BLOB } from '../../src/protocol/index.js'
+import { BlobReply, BlobRequest, BLOB_CHUNK_BYTES, codeFromWire, ErrorCode, MAX_ATTACHMENTS, MAX_FRAME_SIZE, PROTOCOL_BLOB } from '../../src/protocol/index.js'
 import { BLOB_DIR } from '../../src/node/blob-files.js'
 import { TestNet } from '../support/nodes.js'
 import type { AttachmentView, MemberNode, SiteNode, SiteNodeOptions } from '../../src/node/index.js'
@@ -93,6 +93,25 @@ describe('node: attachments', function () {
     // both reported it fetched and its hold is over: deleted at the second report, or by the sweep after the hold
     await waitFor('the blob deleted', async () => (await siteBlobs()).length === 0 && await site.attachment(uploaded.id).then(() => false, () => true))
     await assert.rejects(site.attachment(uploaded.id), { code: 'UNKNOWN_ATTACHMENT' })
+  })
+
+  it('a message with 16 attachments: all fetched in turn, none refused, though a site takes 8 streams of a protocol per connection', async () => {
+    await startSite()
+    const ann = await device('ann', 1024 * 1024)
+    const retried: string[] = []
+    ann.addEventListener('attachment', event => { if (event.detail.state === 'retrying') retried.push(event.detail.code ?? '') })
+    const files = Array.from({ length: MAX_ATTACHMENTS }, () => randomBytes(2 * BLOB_CHUNK_BYTES + 7))
+    const uploads = []
+    for (const [i, file] of files.entries()) uploads.push(await upload(file, `part-${i}.bin`))
+    const sent = await site.send({ to: ['ann'], subject: 'Many', body: '', attachments: uploads.map(u => u.id) })
+    await delivered(ann, sent.id)
+    const message = await waitFor('every attachment fetched', async () => {
+      const m = (await ann.inbox()).find(m => m.id === sent.id)
+      return m?.attachments.every(a => a.state !== 'wanted') === true && m
+    })
+    assert.deepEqual(message.attachments.map(a => a.state), files.map(() => 'fetched'))
+    assert.deepEqual(retried, [], 'no stream was refused: the device keeps to fewer at once')
+    for (const [i, file] of files.entries()) assert.equal(sha256(await readFile((await ann.attachmentFile(sent.id, i)).path)), sha256(file))
   })
 
   it('a broadcast (its copies sealed in the background) carries the attachment to each device', async () => {
