@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { waitFor } from '../../src/cli/time.js'
 import { blobProof } from '../../src/crypto/index.js'
 import { FramedStream } from '../../src/delivery/index.js'
@@ -57,10 +58,16 @@ describe('node: attachments', function () {
   }
 
   /** Asks the site for a blob on a raw /tmtp/blob/1.0.0 stream; answers the code of its refusal, or the chunks it sent. */
-  async function rawRequest (member: MemberNode, blob: string, proof: Uint8Array): Promise<ErrorCode | number> {
+  async function rawRequest (member: MemberNode, blob: string, proof: Uint8Array, first = 0): Promise<ErrorCode | number> {
+    return await rawFrames(member, [BlobRequest.encode({ blob: Buffer.from(blob, 'hex'), first, fetched: false, proof: proof as Uint8Array<ArrayBuffer> })])
+  }
+
+  /** Writes frames (or raw bytes) on a /tmtp/blob/1.0.0 stream; answers the code of the site's refusal, or the chunks it sent. */
+  async function rawFrames (member: MemberNode, frames: Uint8Array[], raw?: Uint8Array): Promise<ErrorCode | number> {
     const stream = await member.libp2p.dialProtocol(peerIdFromString(site.peerId), PROTOCOL_BLOB)
     const framed = new FramedStream(stream, MAX_FRAME_SIZE)
-    await framed.write([BlobRequest.encode({ blob: Buffer.from(blob, 'hex'), first: 0, fetched: false, proof: proof as Uint8Array<ArrayBuffer> })])
+    if (raw !== undefined) stream.send(raw)
+    else await framed.write(frames)
     let chunks = 0
     for await (const frames of framed.batches()) {
       for (const frame of frames) {
@@ -215,6 +222,24 @@ describe('node: attachments', function () {
     assert.equal(await rawRequest(eve, uploaded.id, blobProof(key, peerIdFromString(eve.peerId).toMultihash().bytes)), 1, 'with the key (which only the envelope carries) a member device may fetch')
     assert.equal(await rawRequest(ann, uploaded.id, annProof(key)), 1)
     assert.equal(await rawRequest(ann, 'ff'.repeat(16), annProof(key)), ErrorCode.UNKNOWN_BLOB, 'no such blob: the same answer')
+  })
+
+  it('answers a hostile blob request with its code: a non-member, an oversize, undecodable or malformed frame, a chunk past the end', async () => {
+    await startSite()
+    const ann = await device('ann')
+    const mallory = await net.member('mallory')
+    await mallory.libp2p.dial(multiaddr(site.multiaddrs().find(a => !a.includes('/ws')) as string))
+    const uploaded = await upload(randomBytes(1000), 'a.txt')
+    const sent = await site.send({ to: ['ann'], subject: 'a', body: '', attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    const proof = blobProof(await readAttachmentKey(ann, sent.id), peerIdFromString(ann.peerId).toMultihash().bytes)
+    assert.equal(await rawRequest(mallory, uploaded.id, proof), ErrorCode.NOT_MEMBER, 'not a member device: refused before reading')
+    assert.equal(await rawFrames(ann, [], Uint8Array.of(0x81, 0x80, 0x01)), ErrorCode.FRAME_TOO_LARGE, 'a request over 16 KiB, refused by its length')
+    assert.equal(await rawFrames(ann, [Uint8Array.of(0x0f)]), ErrorCode.BAD_FRAME)
+    assert.equal(await rawFrames(ann, [BlobRequest.encode({ blob: new Uint8Array(15), first: 0, fetched: false, proof: proof as Uint8Array<ArrayBuffer> })]), ErrorCode.BAD_FRAME)
+    assert.equal(await rawRequest(ann, uploaded.id, proof, 2), ErrorCode.BAD_FRAME, 'a file of 1000 bytes has one chunk')
+    assert.equal(await rawRequest(ann, uploaded.id, proof, 1), 0, 'from the end: nothing to send')
+    assert.equal(await rawRequest(ann, uploaded.id, proof), 1)
   })
 
   it('refuses uploads and sends past their limits with stable codes', async () => {
