@@ -237,17 +237,17 @@ export class SiteOutbox {
         writes.push(...this.store.settleUnqueued(id, p.device, record))
         own.push({ type: record.state, id, device: p.device, member: p.member, created: message.created, at: now, code: record.code })
       }
-      /** Members whose older copy with the topic this batch replaced already. */
-      const pointed = new Set<string>()
+      /** Per member this batch reached: the newer message of the topic that replaces its copies, if one does. */
+      const newerOf = new Map<string, string | undefined>()
       await this.sealing(touched, async () => {
         for (const p of planned) {
           if (now >= message.expires) {
             settleUnqueued(p, { state: 'expired', at: now, code: 'EXPIRED' })
             continue
           }
-          if (message.topic !== undefined && !pointed.has(p.member)) {
-            pointed.add(p.member)
-            const newer = await this.replaceTopic(p.member, message.topic, id, now, writes, events, finished, message.created)
+          if (message.topic !== undefined) {
+            if (!newerOf.has(p.member)) newerOf.set(p.member, await this.replaceTopic(p.member, message.topic, id, now, writes, events, finished, message.created))
+            const newer = newerOf.get(p.member)
             if (newer !== undefined) {
               settleUnqueued(p, { state: 'replaced', at: now, detail: `replaced by ${newer}` })
               continue

@@ -305,6 +305,30 @@ describe('delivery/site-outbox', () => {
       assert.equal(status?.devices.find(d => d.device === cat.peer)?.code, 'QUEUE_FULL')
     })
 
+    it('a topic: a broadcast replaces a member\'s older queued message of it, and its copy not sealed yet is replaced by a newer one', async () => {
+      const devices = await five()
+      const [annPhone, annLaptop, bob] = devices
+      const box = outbox(handle.store, 100, undefined, SMALL)
+      const older = await box.send({ to: ['bob'], subject: 'score 1', body: 'b', topic: 'score' })
+      await box.stop()
+      now += 1
+      const broadcast = await box.send({ all: true, subject: 'score 2', body: 'b', topic: 'score' })
+      now += 1
+      // sent to ann after the broadcast was accepted, before its fan-out reached her
+      const newer = await box.send({ to: ['ann'], subject: 'score 3', body: 'b', topic: 'score' })
+      const restarted = outbox(handle.store, 100, undefined, SMALL)
+      await restarted.loadBroadcasts()
+      await restarted.resumeFanouts()
+      await waitFor('the fan-out', async () => (await handle.store.messageStatus(broadcast.id, { limit: 1 }))?.counts.pending === 0)
+      const status = await handle.store.messageStatus(broadcast.id, { limit: 5 })
+      const stateOf = (peer: string): string | undefined => status?.devices.find(d => d.device === peer)?.state
+      assert.deepEqual([stateOf(annPhone.peer), stateOf(annLaptop.peer), stateOf(bob.peer)], ['replaced', 'replaced', 'queued'])
+      assert.equal(status?.devices.find(d => d.device === annPhone.peer)?.detail, `replaced by ${newer.id}`)
+      assert.deepEqual(status?.counts, { pending: 0, queued: 3, delivered: 0, expired: 0, rejected: 0, dropped: 0, replaced: 2 })
+      assert.equal((await handle.store.messageStatus(older.id, { limit: 1 }))?.devices[0].state, 'replaced', 'bob\'s older message of the topic')
+      assert.deepEqual((await outboxes(restarted, devices)).map(byId => [...byId.keys()]), [[newer.id], [newer.id], [broadcast.id], [broadcast.id], [broadcast.id]])
+    })
+
     it('expires the copies of a broadcast whose time ran out before the fan-out reached them', async () => {
       await five()
       const box = outbox(handle.store, 100, undefined, SMALL)
