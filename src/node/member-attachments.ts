@@ -212,7 +212,9 @@ export class MemberAttachments {
   /** Tells the site the device holds the blob, so that it can delete it; a failure only keeps it there until it expires. */
   private async report (ref: AttachmentRef, attachment: Attachment, proof: Uint8Array): Promise<void> {
     try {
-      await reportFetched(new FramedStream(await this.opts.open(ref.site), MAX_FRAME_SIZE), attachment, proof)
+      // a report is a blob stream too: it takes a turn with the fetches, or a burst of reports
+      // beside four fetches goes over the streams a site takes per connection
+      await this.streams.run(async () => { await reportFetched(new FramedStream(await this.opts.open(ref.site), MAX_FRAME_SIZE), attachment, proof) })
     } catch (err) {
       this.opts.log('could not report attachment %d of %s fetched: %e', ref.index, ref.id, err)
     }
