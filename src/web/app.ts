@@ -52,6 +52,9 @@ export class InboxApp {
   private sites: Site[] = []
   private blocks = new Map<string, Block>()
   private readonly messages = new Map<string, Message>()
+  /** Messages that arrived live while a refresh fetched the inbox: its snapshot may be older than they are. */
+  private readonly arrivedDuringRefresh = new Map<string, Message>()
+  private refreshing = 0
   private selectedSite?: string
   private opened?: Message
   private peerId = ''
@@ -178,11 +181,20 @@ export class InboxApp {
   }
 
   private async refresh (): Promise<void> {
-    const [sites, messages, blocks] = await Promise.all([this.backend.sites(), this.backend.inbox(), this.backend.blocked()])
+    this.refreshing++
+    let sites: Site[], messages: Message[], blocks: Block[]
+    try {
+      [sites, messages, blocks] = await Promise.all([this.backend.sites(), this.backend.inbox(), this.backend.blocked()])
+    } finally {
+      this.refreshing--
+    }
     this.sites = sites
     this.blocks = new Map(blocks.map(b => [b.peer, b]))
     this.messages.clear()
     for (const message of messages) this.messages.set(messageKey(message), message)
+    // a message that arrived while the inbox was being fetched stays, whether the snapshot has it or not
+    for (const [key, message] of this.arrivedDuringRefresh) if (!this.messages.has(key)) this.messages.set(key, message)
+    if (this.refreshing === 0) this.arrivedDuringRefresh.clear()
     if (this.selectedSite !== undefined && !sites.some(s => s.peerId === this.selectedSite)) this.selectedSite = undefined
     this.renderSites()
     this.renderList()
@@ -475,6 +487,7 @@ export class InboxApp {
     const key = messageKey(message)
     if (this.messages.has(key)) return
     this.messages.set(key, message)
+    if (this.refreshing > 0) this.arrivedDuringRefresh.set(key, message)
     this.renderSites()
     this.renderList()
     const from = this.sender(message)
