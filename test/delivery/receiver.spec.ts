@@ -11,16 +11,22 @@ import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
 import { codeToWire, ErrorCode, TmtpError } from '../../src/protocol/errors.js'
 import { EnvelopeHeader, Push, Receipt } from '../../src/protocol/pb/tmtp.js'
 
+/** A site and a device, and the site's Push frame of a sealed envelope with sequence number `seq`. */
+function ends (): { site: Ed25519Signer, device: Ed25519Signer, push: (seq: number) => Uint8Array } {
+  const site = Ed25519Signer.generate()
+  const device = Ed25519Signer.generate()
+  const key = directionKey(new Uint8Array(32).fill(7), new Uint8Array(12))
+  const push = (seq: number): Uint8Array => Push.encode({
+    envelope: sealEnvelopeMessage(key, {
+      version: 1, id: newMessageId(), sender: site.peerId as Uint8Array<ArrayBuffer>, recipient: device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: Date.now(), expires: 0
+    }, encodeContent({ subject: `m${seq}`, body: '' }))
+  })
+  return { site, device, push }
+}
+
 describe('delivery/receiver', () => {
   it('stores and acknowledges what arrived in several writes as one batch with one signed ack', async () => {
-    const site = Ed25519Signer.generate()
-    const device = Ed25519Signer.generate()
-    const key = directionKey(new Uint8Array(32).fill(7), new Uint8Array(12))
-    const push = (seq: number): Uint8Array => Push.encode({
-      envelope: sealEnvelopeMessage(key, {
-        version: 1, id: newMessageId(), sender: site.peerId as Uint8Array<ArrayBuffer>, recipient: device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: Date.now(), expires: 0
-      }, encodeContent({ subject: `m${seq}`, body: '' }))
-    })
+    const { site, device, push } = ends()
     const batches: number[] = []
     const sink: InboundSink<null> = {
       admit: async () => {},
@@ -45,14 +51,7 @@ describe('delivery/receiver', () => {
   })
 
   it('stops storing and acknowledging after a failed store, and aborts the stream', async () => {
-    const site = Ed25519Signer.generate()
-    const device = Ed25519Signer.generate()
-    const key = directionKey(new Uint8Array(32).fill(7), new Uint8Array(12))
-    const push = (seq: number): Uint8Array => Push.encode({
-      envelope: sealEnvelopeMessage(key, {
-        version: 1, id: newMessageId(), sender: site.peerId as Uint8Array<ArrayBuffer>, recipient: device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: Date.now(), expires: 0
-      }, encodeContent({ subject: `m${seq}`, body: '' }))
-    })
+    const { site, device, push } = ends()
     let stores = 0
     const sink: InboundSink<null> = {
       admit: async () => {},
