@@ -1,4 +1,5 @@
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
+import { randomBytes } from '../crypto/random.js'
 import { sodiumPrimitives } from '../crypto/sodium.js'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 
@@ -18,7 +19,7 @@ function withX25519 (x: NonNullable<typeof sodiumPrimitives>): ICryptoInterface 
   const keyPairFromSeed = (seed: Uint8Array): { publicKey: Uint8Array, privateKey: Uint8Array } => ({ publicKey: x.x25519PublicKey(seed), privateKey: seed })
   return {
     ...defaultCrypto,
-    generateX25519KeyPair: () => keyPairFromSeed(crypto.getRandomValues(new Uint8Array(32))),
+    generateX25519KeyPair: () => keyPairFromSeed(randomBytes(32)),
     generateX25519KeyPairFromSeed: keyPairFromSeed,
     generateX25519SharedKey: (privateKey, publicKey) => x.x25519(privateKey.subarray(), publicKey.subarray())
   }
