@@ -42,7 +42,7 @@ export async function fetchChunks (framed: FramedStream, attachment: Attachment,
 }
 
 /** Tells the site the device holds the whole blob, checked (spec 15.6): resolves once the site recorded it. */
-export async function reportFetched (framed: FramedStream, attachment: Attachment, proof: Uint8Array): Promise<void> {
+export async function reportFetched (framed: FramedStream, attachment: Pick<Attachment, 'blob' | 'size'>, proof: Uint8Array): Promise<void> {
   await framed.write([BlobRequest.encode({ blob: attachment.blob, first: chunkCount(attachment.size), fetched: true, proof: proof as Uint8Array<ArrayBuffer> })])
   // the site answers a report it recorded with no frame at all: the stream just ends
   const answer = await framed.batches().next()

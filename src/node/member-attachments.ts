@@ -1,9 +1,10 @@
+import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
 import { blobProof, chunkCount } from '../crypto/index.js'
 import { fetchChunks, FramedStream, reportFetched } from '../delivery/index.js'
 import { BLOB_CHUNK_BYTES, ErrorCode, isTmtpError, MAX_FRAME_SIZE, TmtpError, type Attachment } from '../protocol/index.js'
 import { backoffDelay, NodeError, Semaphore, unref, type BackoffOptions } from '../util/index.js'
-import type { AttachmentRecord, AttachmentRef, AttachmentStore } from '../store/index.js'
-import type { AttachmentFiles } from './attachment-files.js'
+import type { AttachmentRecord, AttachmentRef, AttachmentStore, OwedReport } from '../store/index.js'
+import type { AttachmentFiles, WholeFile } from './attachment-files.js'
 import type { Logger, Stream } from '@libp2p/interface'
 
 /** What happened to an attachment: whole and checked, given up, or to be tried again after a failure. */
@@ -17,7 +18,7 @@ export type AttachmentStatus = { state: 'available' } | AttachmentRecord
 
 export interface MemberAttachmentsOptions {
   store: AttachmentStore
-  /** Where fetched files go; absent (a browser tab): attachments are not fetched (ATTACHMENTS_NOT_SUPPORTED). */
+  /** Where fetched files go (the platform's: files on Node.js, IndexedDB in a tab); absent: attachments are not fetched (ATTACHMENTS_NOT_SUPPORTED). */
   files?: AttachmentFiles
   /** This device's PeerId: what its proofs are bound to (spec 15.6). */
   self: Uint8Array
@@ -55,11 +56,13 @@ function fileName (ref: AttachmentRef): string {
  */
 export class MemberAttachments {
   private readonly opts: MemberAttachmentsOptions
-  private readonly running = new Map<string, Promise<string>>()
+  private readonly running = new Map<string, Promise<WholeFile>>()
   /** Attachments whose message the member is deleting: a fetch of one stops at its next chunk. */
   private readonly dropped = new Set<string>()
   private readonly streams = new Semaphore(CONCURRENT_FETCHES)
   private readonly stopping = new AbortController()
+  /** Reports being sent now, by site and blob: a retry does not send one twice at once. */
+  private readonly reporting = new Set<string>()
 
   constructor (opts: MemberAttachmentsOptions) {
     this.opts = opts
@@ -79,9 +82,10 @@ export class MemberAttachments {
     return this.opts.files !== undefined && attachment.size <= this.opts.autoFetchBytes ? { state: 'wanted', at: this.opts.now() } : { state: 'available' }
   }
 
-  /** Fetches again what was wanted when the node stopped. */
+  /** Fetches again what was wanted when the node stopped, and sends the reports still owed. */
   async resume (): Promise<void> {
     if (this.opts.files === undefined) return
+    await this.retryReports()
     for await (const ref of this.opts.store.wanted()) {
       const attachment = (await this.opts.attachmentsOf(ref.site, ref.id).catch(() => []))[ref.index]
       if (attachment === undefined) {
@@ -92,8 +96,8 @@ export class MemberAttachments {
     }
   }
 
-  /** The attachment's file, fetched first if need be: resolves with its path once it is whole and checked. */
-  async fetch (ref: AttachmentRef, attachment: Attachment): Promise<string> {
+  /** The attachment's file, fetched first if need be: resolves with it once it is whole and checked. */
+  async fetch (ref: AttachmentRef, attachment: Attachment): Promise<WholeFile> {
     return await this.start(ref, attachment)
   }
 
@@ -118,12 +122,21 @@ export class MemberAttachments {
     }
   }
 
+  /**
+   * Sends again the reports a site has not recorded (every site's, or one's): when the device
+   * starts, connects to the site, and with its periodic check of its sites. The site records
+   * a report once however often it comes, so a report whose answer was lost costs one more.
+   */
+  async retryReports (site?: string): Promise<void> {
+    for await (const owed of this.opts.store.owed(site)) this.report(owed)
+  }
+
   /** Starts no further attempt; those running end at their next step. */
   stop (): void {
     this.stopping.abort()
   }
 
-  private async start (ref: AttachmentRef, attachment: Attachment): Promise<string> {
+  private async start (ref: AttachmentRef, attachment: Attachment): Promise<WholeFile> {
     const files = this.opts.files
     if (files === undefined) throw new NodeError('ATTACHMENTS_NOT_SUPPORTED', 'this device keeps no files: it fetches no attachments')
     const whole = await files.whole(fileName(ref))
@@ -141,7 +154,7 @@ export class MemberAttachments {
     await this.opts.store.write(this.opts.store.set(ref, { state, at: this.opts.now(), code }))
   }
 
-  private async run (files: AttachmentFiles, ref: AttachmentRef, attachment: Attachment): Promise<string> {
+  private async run (files: AttachmentFiles, ref: AttachmentRef, attachment: Attachment): Promise<WholeFile> {
     await this.record(ref, 'wanted')
     const name = fileName(ref)
     const count = chunkCount(attachment.size)
@@ -191,10 +204,12 @@ export class MemberAttachments {
       const hash = await files.hashPart(name)
       if (hash.byteLength === attachment.sha256.byteLength && hash.every((b, i) => b === attachment.sha256[i])) {
         await files.complete(name)
-        await this.record(ref, 'fetched')
+        // owed in the same write: a report that fails (or a crash before it) is sent again later
+        const owed: OwedReport = { site: ref.site, blob: uint8ArrayToString(attachment.blob, 'base16'), size: attachment.size, proof: uint8ArrayToString(proof, 'base16') }
+        await this.opts.store.write([...this.opts.store.set(ref, { state: 'fetched', at: this.opts.now() }), ...this.opts.store.owe(owed)])
         this.opts.onEvent({ ...ref, state: 'fetched' })
-        await this.report(ref, attachment, proof)
-        return await files.whole(name) as string
+        this.report(owed)
+        return await files.whole(name) as WholeFile
       }
       await files.remove(name)
       this.opts.onEvent({ ...ref, state: 'retrying', code: ErrorCode.DECRYPT_FAILED })
@@ -209,15 +224,34 @@ export class MemberAttachments {
     throw new NodeError('UNREACHABLE', `attachment ${ref.index} of ${ref.id} could not be fetched: ${code}`, { cause })
   }
 
-  /** Tells the site the device holds the blob, so that it can delete it; a failure only keeps it there until it expires. */
-  private async report (ref: AttachmentRef, attachment: Attachment, proof: Uint8Array): Promise<void> {
-    try {
-      // a report is a blob stream too: it takes a turn with the fetches, or a burst of reports
-      // beside four fetches goes over the streams a site takes per connection
-      await this.streams.run(async () => { await reportFetched(new FramedStream(await this.opts.open(ref.site), MAX_FRAME_SIZE), attachment, proof) })
-    } catch (err) {
-      this.opts.log('could not report attachment %d of %s fetched: %e', ref.index, ref.id, err)
+  /**
+   * Tells the site the device holds the blob, so that it can delete it (in the background:
+   * the file is the caller's already). Recorded, or refused for good (the blob is gone, the
+   * device is no member), the report is settled; any other failure leaves it owed.
+   */
+  private report (owed: OwedReport): void {
+    const k = `${owed.site}:${owed.blob}`
+    if (this.reporting.has(k) || this.stopping.signal.aborted) return
+    this.reporting.add(k)
+    const send = async (): Promise<void> => {
+      try {
+        // a report is a blob stream too: it takes a turn with the fetches, or a burst of reports
+        // beside four fetches goes over the streams a site takes per connection
+        await this.streams.run(async () => {
+          const framed = new FramedStream(await this.opts.open(owed.site), MAX_FRAME_SIZE)
+          await reportFetched(framed, { blob: uint8ArrayFromString(owed.blob, 'base16'), size: owed.size }, uint8ArrayFromString(owed.proof, 'base16'))
+        })
+      } catch (err) {
+        if (!isTmtpError(err) || (err.code !== ErrorCode.UNKNOWN_BLOB && err.code !== ErrorCode.NOT_MEMBER)) {
+          this.opts.log('could not report blob %s fetched to %s, will try again: %e', owed.blob, owed.site, err)
+          return
+        }
+      }
+      await this.opts.store.write(this.opts.store.settle(owed))
     }
+    send()
+      .catch(err => { this.opts.log('could not settle the report of blob %s: %e', owed.blob, err) })
+      .finally(() => this.reporting.delete(k))
   }
 
   private async pause (ms: number): Promise<void> {

@@ -7,6 +7,8 @@ import type { AttachmentState } from './attachment-states.js'
  * (member-store.ts lists the keys):
  *
  *   att:<site PeerId>:<message id hex>:<index>   AttachmentRecord (none: not asked for yet)
+ *   atr:<site PeerId>:<blob id hex>              OwedReport: the device fetched the blob and the site
+ *                                                has not recorded it yet (sent again until it has)
  */
 
 export interface AttachmentRecord {
@@ -23,7 +25,19 @@ export interface AttachmentRef {
   index: number
 }
 
+/** A report the device owes a site (spec 15.6): it holds the whole blob, the site has not recorded it. */
+export interface OwedReport {
+  site: string
+  /** The blob's id, hex. */
+  blob: string
+  /** The file's bytes: a report asks for the chunk past the last. */
+  size: number
+  /** The device's proof for the blob, hex (what the site checks a report by). */
+  proof: string
+}
+
 const key = (ref: AttachmentRef): string => `att:${ref.site}:${ref.id}:${ref.index}`
+const owedKey = (site: string, blob: string): string => `atr:${site}:${blob}`
 
 export class AttachmentStore {
   private readonly db: Database
@@ -47,6 +61,24 @@ export class AttachmentStore {
 
   forget (ref: AttachmentRef): Write[] {
     return [del(key(ref))]
+  }
+
+  /** The report is owed until the site recorded it (one per blob and site, however many messages list it). */
+  owe (report: OwedReport): Write[] {
+    return [put(owedKey(report.site, report.blob), { size: report.size, proof: report.proof })]
+  }
+
+  /** The site recorded the report, or will never (the blob or the device's membership is gone). */
+  settle (report: OwedReport): Write[] {
+    return [del(owedKey(report.site, report.blob))]
+  }
+
+  /** The reports owed to a site, or to every site. */
+  async * owed (site?: string): AsyncGenerator<OwedReport> {
+    for await (const [k, value] of this.db.entries(site === undefined ? 'atr:' : `atr:${site}:`)) {
+      const [, owedTo, blob] = k.split(':')
+      yield { site: owedTo, blob, ...decodeJson<{ size: number, proof: string }>(value) }
+    }
   }
 
   /** The attachments still to fetch (after a restart). */

@@ -23,6 +23,7 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *   po:<site PeerId>:<seq>         post outbox: the encoded Push{envelope} of an unacknowledged reply
  *   pst:<id hex>                   PostStatus: a reply and its delivery state
  *   att:<site PeerId>:<id hex>:<n> the state of a message's attachment n (attachment-store.ts)
+ *   atr:<site PeerId>:<blob hex>   a report owed to the site that the device fetched the blob
  */
 
 export interface JoinedSite {
