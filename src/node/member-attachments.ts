@@ -141,6 +141,11 @@ export class MemberAttachments {
     if (files === undefined) throw new NodeError('ATTACHMENTS_NOT_SUPPORTED', 'this device keeps no files: it fetches no attachments')
     const whole = await files.whole(fileName(ref))
     if (whole !== undefined) return whole
+    // UNKNOWN_BLOB and NOT_MEMBER are for good (spec 15.6): the site is not asked again
+    const [before] = await this.opts.store.records([ref])
+    if (before?.state === 'failed' && (before.code === ErrorCode.UNKNOWN_BLOB || before.code === ErrorCode.NOT_MEMBER)) {
+      throw new TmtpError(before.code, `the site refused attachment ${ref.index} of ${ref.id} for good`)
+    }
     const k = fileName(ref)
     let task = this.running.get(k)
     if (task === undefined) {
@@ -201,6 +206,8 @@ export class MemberAttachments {
         this.opts.onEvent({ ...ref, state: 'retrying', code })
         await this.pause(backoffDelay(failures, this.opts.backoff))
       }
+      // an empty file has no chunk, so nothing wrote its partial file: it is made here, empty
+      if (count === 0) await (await files.openPart(name, 0)).close()
       const hash = await files.hashPart(name)
       if (hash.byteLength === attachment.sha256.byteLength && hash.every((b, i) => b === attachment.sha256[i])) {
         await files.complete(name)
