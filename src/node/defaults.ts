@@ -113,9 +113,21 @@ export const DEFAULTS = {
    * them); nonces stay unique either way (spec 11.4).
    */
   fsync: true,
-  /** Connection limits. Sites serve many members; a member device keeps few connections. */
+  /**
+   * Connection limits. Sites serve many members; a member device keeps few connections.
+   *
+   * Liveness: a member device pings its connections (libp2p's connection monitor, every
+   * minute, as MQTT clients do by default) and drops one whose ping fails, then dials its
+   * site again. A site pings none: libp2p's monitor pings every connection in the same
+   * instant, and at a site's thousands of devices that burst cost 200–270 ms of CPU per second
+   * with 1,000 idle devices connected (pinging and being pinged every 10 s, the default) and
+   * stalled the site past its devices' dial timeouts beyond ~2,000. A site instead keeps one
+   * connection per peer: a device's new connection replaces the older ones (site-node.ts), so a
+   * connection that died silently is not used once its device comes back. Yamux's own
+   * keep-alive (every 30 s, both ends) keeps NAT mappings open.
+   */
   site: { maxConnections: 10_000, inboundConnectionThreshold: 1_000, maxIncomingPendingConnections: 256 },
-  member: { maxConnections: 32, inboundConnectionThreshold: 16, maxIncomingPendingConnections: 16 },
+  member: { maxConnections: 32, inboundConnectionThreshold: 16, maxIncomingPendingConnections: 16, pingIntervalMs: 60_000 },
   /** A member device trims its connections back to its bound this often (libp2p prunes only on open). */
   connectionTrimIntervalMs: 10_000,
   /** A member checks its joined sites' reachability, and resends unacknowledged replies, this often. */

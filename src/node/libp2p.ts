@@ -23,7 +23,13 @@ export interface Libp2pOptions {
   listen: string[]
   /** Addresses to tell peers instead of the listen addresses (a node behind NAT or a proxy). */
   announce?: string[]
-  connections: { maxConnections: number, inboundConnectionThreshold: number, maxIncomingPendingConnections: number }
+  connections: {
+    maxConnections: number
+    inboundConnectionThreshold: number
+    maxIncomingPendingConnections: number
+    /** libp2p's connection monitor pings every connection this often and aborts one whose ping fails; absent: no monitor (src/node/defaults.ts says why a site runs none). */
+    pingIntervalMs?: number
+  }
   /** Refuse these peers at the connection level, before any stream is opened. */
   denyPeer?: (peer: PeerId) => boolean
   /** Never dial these addresses, whoever announced them (the node's address scope). */
@@ -53,7 +59,12 @@ export async function createTmtpLibp2p (opts: Libp2pOptions): Promise<TmtpLibp2p
     transports: opts.transports ?? platform.transports(),
     connectionEncrypters: [noise({ crypto: platform.noiseCrypto })],
     streamMuxers: [yamux()],
-    connectionManager: { ...opts.connections },
+    connectionManager: {
+      maxConnections: opts.connections.maxConnections,
+      inboundConnectionThreshold: opts.connections.inboundConnectionThreshold,
+      maxIncomingPendingConnections: opts.connections.maxIncomingPendingConnections
+    },
+    connectionMonitor: opts.connections.pingIntervalMs === undefined ? { enabled: false } : { pingInterval: opts.connections.pingIntervalMs },
     metrics: opts.metrics,
     connectionGater: connectionGater(opts),
     services: opts.dht === undefined

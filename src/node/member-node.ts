@@ -53,6 +53,8 @@ export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | '
   maxConnections?: number
   /** How often the connection bound is enforced again. @default 10 s */
   connectionTrimIntervalMs?: number
+  /** How often each connection is pinged; one whose ping fails is dropped (and a site's dialled again). @default 60 s */
+  pingIntervalMs?: number
   now?: () => number
 }
 
@@ -540,7 +542,7 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
     dataDir: options.dataDir,
     fsync: options.fsync ?? DEFAULTS.fsync,
     listen: options.listen ?? [...DEFAULTS.listen],
-    connections: { ...DEFAULTS.member, maxConnections: options.maxConnections ?? DEFAULTS.member.maxConnections },
+    connections: { ...DEFAULTS.member, maxConnections: options.maxConnections ?? DEFAULTS.member.maxConnections, pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.member.pingIntervalMs },
     dht: options.dht === false ? undefined : { role: 'member' },
     limits,
     logger: options.logger,

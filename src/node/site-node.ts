@@ -19,6 +19,7 @@ import { SiteGroups, type GroupChange, type GroupMembersPage, type GroupPage, ty
 import { SiteMembership, type InviteRequest, type IssuedInvite, type MemberView } from './site-membership.js'
 import { BlobFiles } from './blob-files.js'
 import { SiteBlobs, type UploadRequest } from './site-blobs.js'
+import { keepNewestConnection } from './newest-connection.js'
 import { BlobStore, type BlobView } from '../store/blob-store.js'
 import type { TmtpLibp2p } from './libp2p.js'
 import type { StorageFailure } from './storage-health.js'
@@ -277,10 +278,9 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       await serveBlob(new FramedStream(stream, MAX_CONTROL_FRAME_SIZE), source, { remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
     }, { maxInboundStreams })
 
-    // a member device that connects gets its queued messages at once (spec section 15.2)
-    this.libp2p.addEventListener('peer:connect', event => {
-      this.courier.wake(event.detail.toString())
-    })
+    // a member device that connects gets its queued messages at once (spec section 15.2), on
+    // every new connection: one that replaces a dead one does not make a new peer:connect
+    keepNewestConnection(this.libp2p, connection => { this.courier.wake(connection.remotePeer.toString()) })
     this.libp2p.addEventListener('peer:identify', event => {
       const { peerId, listenAddrs } = event.detail
       const write: Promise<void> = this.rememberAddrs(peerId.toString(), listenAddrs.map(a => a.toString()))
