@@ -6,7 +6,7 @@ import type { Ed25519Signer } from '../../src/crypto/ed25519.js'
 import type { DirectionKey } from '../../src/crypto/epoch.js'
 import { encodeFrame, encodeFrames } from '../../src/protocol/framing.js'
 import { codeToWire, type ErrorCode } from '../../src/protocol/errors.js'
-import { Content, Envelope, EnvelopeHeader, Invite, Push, Receipt, SignedPayload } from '../../src/protocol/pb/tmtp.js'
+import { BlobReply, BlobRequest, Content, Envelope, EnvelopeHeader, Invite, Push, Receipt, SignedPayload, type Attachment } from '../../src/protocol/pb/tmtp.js'
 import type { SigningContext } from '../../src/protocol/constants.js'
 
 /**
@@ -75,11 +75,25 @@ export interface ContentFields {
   contentType?: string
   thread?: Uint8Array
   replyTo?: Uint8Array
+  attachments?: Attachment[]
 }
 
 /** A Content, encoded without the limit checks (spec 11.2). */
 export function content (c: ContentFields): Uint8Array {
   return Content.encode({ subject: '', body: '', contentType: '', thread: new Uint8Array(0), replyTo: new Uint8Array(0), ...c } as Content)
+}
+
+/** A BlobRequest (spec 15.6) of any field values. */
+export function blobRequest (r: { blob: Uint8Array, first?: number, fetched?: boolean, proof: Uint8Array }): Uint8Array {
+  return BlobRequest.encode({ first: 0, fetched: false, ...r } as BlobRequest)
+}
+
+export function blobChunk (index: number, sealed: Uint8Array): Uint8Array {
+  return BlobReply.encode({ chunk: { index, sealed } as never })
+}
+
+export function blobError (code: ErrorCode): Uint8Array {
+  return BlobReply.encode({ error: { code: codeToWire(code), detail: '' } })
 }
 
 /** A Content whose subject is the given bytes (invalid UTF-8 included). */

@@ -19,7 +19,8 @@ export const SITE_STEPS = {
   invite: ['ref', 'expiresSeconds'],
   send: ['to', 'subject', 'body', 'ttlSeconds'],
   replies: [],
-  'remove-member': ['ref']
+  'remove-member': ['ref'],
+  'send-file': ['to', 'subject', 'body', 'ttlSeconds', 'file']
 } as const
 
 export const MEMBER_STEPS = {
@@ -27,7 +28,8 @@ export const MEMBER_STEPS = {
   inbox: [],
   reply: ['id', 'site', 'body'],
   leave: ['site'],
-  block: ['site']
+  block: ['site'],
+  save: ['id', 'site', 'index', 'dir']
 } as const
 
 /** A step's failure as the driver reported it: exit code, error code (if printed) and output. */

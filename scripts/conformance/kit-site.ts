@@ -5,11 +5,12 @@ import { openDeviceKey } from '../../src/crypto/device-key.js'
 import { Ed25519Signer } from '../../src/crypto/ed25519.js'
 import { decryptEnvelope, parseEnvelope } from '../../src/crypto/envelope.js'
 import { createKeyEpoch, type OpenedEpoch } from '../../src/crypto/epoch.js'
-import { INVITE_TOKEN_PREFIX, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, SIGNING_CONTEXT } from '../../src/protocol/constants.js'
+import { INVITE_TOKEN_PREFIX, PROTOCOL_BLOB, PROTOCOL_DELIVER, PROTOCOL_JOIN, PROTOCOL_LEAVE, PROTOCOL_POST, SIGNING_CONTEXT } from '../../src/protocol/constants.js'
 import { codeToWire, ErrorCode } from '../../src/protocol/errors.js'
 import { decodeCanonical, decodeMessage } from '../../src/protocol/messages.js'
-import { Envelope, Invite, JoinRequest, JoinResponse, Push, Result, type EnvelopeHeader } from '../../src/protocol/pb/tmtp.js'
-import { content, frame, framed, hex, newId, receiptAck, seal, signRaw, withSignature, type ContentFields, type HeaderFields } from './craft.js'
+import { BlobRequest, Envelope, Invite, JoinRequest, JoinResponse, Push, Result, type EnvelopeHeader } from '../../src/protocol/pb/tmtp.js'
+import { blobProof } from './blob.js'
+import { blobChunk, blobError, concat, content, flip, frame, framed, hex, newId, receiptAck, seal, signRaw, withSignature, type ContentFields, type HeaderFields } from './craft.js'
 import type { ReceivedEnvelope } from './kit-device.js'
 import { KitPeer, type Target } from './peer.js'
 import { readReceipts, type Receipts } from './receipts.js'
@@ -42,6 +43,29 @@ export interface InviteOverrides {
 export type KitEpoch = OpenedEpoch & { signed: Uint8Array }
 
 /**
+ * What one stream serving chunks does wrong: the chunk at `at` altered (one bit flipped), under
+ * the next chunk's index (with that chunk's bytes), or one byte longer; or the stream closed
+ * after chunk `after`, before the last.
+ */
+export type BlobFault = { kind: 'flip' | 'wrong-index' | 'long', at: number } | { kind: 'cut', after: number }
+
+/** A blob the kit's site serves (spec 15.6): its sealed chunks, and a fault for each stream in turn. */
+export interface KitBlob {
+  key: Uint8Array
+  chunks: Uint8Array[]
+  /** The n-th stream asking for chunks does faults[n]; those after the list serve as asked. */
+  faults: BlobFault[]
+}
+
+/** A /tmtp/blob/1.0.0 request the kit's site read, with the blob it named. */
+export interface BlobRequestSeen {
+  remote: string
+  blobHex: string
+  request?: BlobRequest
+  problem?: string
+}
+
+/**
  * The kit playing a site against a member under test: it signs invites (valid or not) that
  * the member's driver redeems, answers /tmtp/join, /tmtp/post and /tmtp/leave as told, and
  * opens /tmtp/deliver streams to the member with whatever frames a check needs.
@@ -63,8 +87,12 @@ export class KitSite {
   readonly epochs = new Map<number, KitEpoch>()
   /** The member device's X25519 key, from its join. */
   deviceX25519?: Uint8Array
+  /** Blobs served on /tmtp/blob/1.0.0, by id in hex; any other id is UNKNOWN_BLOB. */
+  readonly blobs = new Map<string, KitBlob>()
+  readonly blobRequests: BlobRequestSeen[] = []
   private seq = 0
   private postStreams = 0
+  private readonly chunkStreams = new Map<string, number>()
 
   private constructor (peer: KitPeer, member: Target) {
     this.peer = peer
@@ -76,6 +104,7 @@ export class KitSite {
     await site.peer.handle(PROTOCOL_JOIN, async (c, remote) => { await site.serveJoin(c, remote) })
     await site.peer.handle(PROTOCOL_POST, async (c, remote) => { await site.servePost(c, remote) })
     await site.peer.handle(PROTOCOL_LEAVE, async (c, remote) => { await site.serveLeave(c, remote) })
+    await site.peer.handle(PROTOCOL_BLOB, async (c, remote) => { await site.serveBlob(c, remote) })
     return site
   }
 
@@ -217,6 +246,51 @@ export class KitSite {
       return
     }
     if (await conversation.write(frame(receiptAck(ack)))) for (const id of ids) this.acked.add(hex(id))
+  }
+
+  /** One request, then the chunks from `first` (with the stream's fault), nothing for a report, or UNKNOWN_BLOB. */
+  private async serveBlob (conversation: Conversation, remote: string): Promise<void> {
+    const next = await conversation.next(10_000)
+    const seen: BlobRequestSeen = { remote, blobHex: '' }
+    this.blobRequests.push(seen)
+    if (!(next instanceof Uint8Array)) {
+      seen.problem = `no BlobRequest (${next})`
+      conversation.abort()
+      return
+    }
+    try {
+      seen.request = decodeMessage(BlobRequest, next, 'blob request')
+      seen.blobHex = hex(seen.request.blob)
+    } catch (err) {
+      seen.problem = (err as Error).message
+      conversation.abort()
+      return
+    }
+    const request = seen.request
+    const blob = this.blobs.get(seen.blobHex)
+    if (blob === undefined || hex(request.proof) !== hex(blobProof(blob.key, this.member.id))) {
+      await conversation.write(frame(blobError(ErrorCode.UNKNOWN_BLOB)))
+    } else if (!request.fetched) {
+      const stream = this.chunkStreams.get(seen.blobHex) ?? 0
+      this.chunkStreams.set(seen.blobHex, stream + 1)
+      await this.writeChunks(conversation, blob, request.first, blob.faults[stream])
+    }
+    await conversation.closeWrite()
+    await conversation.rest(10_000)
+  }
+
+  private async writeChunks (conversation: Conversation, blob: KitBlob, first: number, fault: BlobFault | undefined): Promise<void> {
+    for (let i = first; i < blob.chunks.length; i++) {
+      let reply = blobChunk(i, blob.chunks[i])
+      if (fault?.kind !== 'cut' && fault?.at === i) {
+        if (fault.kind === 'flip') reply = blobChunk(i, flip(blob.chunks[i], 7))
+        else if (fault.kind === 'wrong-index') reply = blobChunk(i + 1, blob.chunks[i + 1])
+        else reply = blobChunk(i, concat(blob.chunks[i], Uint8Array.of(0)))
+      }
+      if (!await conversation.write(frame(reply))) return
+      // the device refuses the bad chunk and aborts; a cut ends the stream after its chunk
+      if ((fault?.kind === 'cut' && fault.after === i) || (fault?.kind !== 'cut' && fault?.at === i)) return
+    }
   }
 
   private async serveLeave (conversation: Conversation, remote: string): Promise<void> {

@@ -11,6 +11,7 @@ import {
   oversizeFrame, pushEnvelope, pushEpoch, pushWithTwoMembers, signRaw, truncated, UINT32_OVERFLOW_ONE, withSignature, withVersionBytes, type ContentFields
 } from './craft.js'
 import { KitSite, tokenOf } from './kit-site.js'
+import { MEMBER_BLOB_REQUIREMENTS, memberBlobs } from './member-blob-suite.js'
 import { describe as describeReceipts, type Receipts } from './receipts.js'
 import { expect, expectEqual, requirement, Unmet, type Reporter, type Requirement } from './report.js'
 import type { Driver } from './driver.js'
@@ -18,7 +19,7 @@ import type { Target } from './peer.js'
 
 /**
  * The kit plays sites against a member device under test (spec 9.3, 10, 11, 12, 14, 15).
- * The driver redeems invite tokens, lists the inbox, posts replies, leaves and blocks;
+ * The driver redeems invite tokens, lists the inbox, posts replies, saves attachments, leaves and blocks;
  * everything else happens on the wire.
  */
 
@@ -67,7 +68,8 @@ export const MEMBER_REQUIREMENTS = {
   joinBlocked: req('join.blocked', '9.3', 'a blocked site\'s invite is refused without a join'),
   leave: req('leave', '15.4', 'leave sends one canonical SignedPayload of a Leave for the site, signed by the device'),
   leaveBlocked: req('leave.blocked', '15.4', 'after leaving, the site\'s deliver streams are answered BLOCKED'),
-  leaveRefusedBlocked: req('leave.refused', '15.4', 'a leave the site refuses still blocks the site')
+  leaveRefusedBlocked: req('leave.refused', '15.4', 'a leave the site refuses still blocks the site'),
+  ...MEMBER_BLOB_REQUIREMENTS
 } as const
 
 const SOON_MS = 15_000
@@ -397,6 +399,15 @@ export async function memberUnderTest (opts: MemberSuiteOptions): Promise<void> 
     await run(R.postAckFinal, async () => {
       expect(k1.acked.size > 0, 'no reply was acknowledged')
       expect(k1.violations.length === 0, k1.violations.join('; '))
+    })
+
+    await memberBlobs({
+      member,
+      driver,
+      run,
+      site: () => { needM1(); return k1 },
+      accepted: async env => { await accepted(k1, frame(pushEnvelope(env)), [idOf(env)], 'a message listing attachments') },
+      rejected: async (env, code, what) => { await rejected(env, code, what) }
     })
 
     await run(R.block, async () => {

@@ -16,9 +16,9 @@ const USAGE = `usage: npm run conformance -- [options]
 With no --site and no --member, runs this node (tmtp) in both roles, in temporary folders.
 
   --site <multiaddr>         a site under test (ending in /p2p/<PeerId>)
-  --site-driver <file>       its driver: JSON templates of invite, send, replies, remove-member
+  --site-driver <file>       its driver: JSON templates of invite, send, replies, remove-member, send-file
   --member <multiaddr>       a member device under test (ending in /p2p/<PeerId>)
-  --member-driver <file>     its driver: JSON templates of join, inbox, reply, leave, block
+  --member-driver <file>     its driver: JSON templates of join, inbox, reply, leave, block, save
   --only <site|member>       with no --site/--member: run this node in one role only
   --joins-per-minute <n>     the site's join limit per peer (spec 15.1; default 10)
   -h, --help                 this text

@@ -17,11 +17,12 @@ import { KitDevice, tokenBytes, type ReceivedEnvelope } from './kit-device.js'
 import { KitPeer, type Target } from './peer.js'
 import { describe as describeReceipts, readReceipts, type Receipts } from './receipts.js'
 import { expect, expectEqual, requirement, Unmet, type Reporter, type Requirement } from './report.js'
+import { SITE_BLOB_REQUIREMENTS, siteBlobs } from './site-blob-suite.js'
 import type { Driver } from './driver.js'
 
 /**
  * The kit plays member devices against a site under test (spec 8, 9, 11, 12, 14, 15). The
- * driver issues invites, sends messages, lists replies and removes a member; everything
+ * driver issues invites, sends messages (one with a file), lists replies and removes a member; everything
  * else happens on the wire.
  */
 
@@ -72,7 +73,8 @@ export const SITE_REQUIREMENTS = {
   leaveRefusals: req('leave.refusals', '15.4', 'leaves that do not decode, are badly signed, name another device or site, or are too large get their codes'),
   leaveNotMember: req('leave.not-member', '15.4', 'a valid leave from a peer that is no member device is NOT_MEMBER'),
   leaveOk: req('leave.ok', '15.4', 'a member device\'s leave is answered OK; its posts and leaves are then NOT_MEMBER'),
-  removeMember: req('remove.member', '15.4', 'removing a member closes its connections, makes its posts NOT_MEMBER and its unredeemed invites INVITE_UNKNOWN')
+  removeMember: req('remove.member', '15.4', 'removing a member closes its connections, makes its posts NOT_MEMBER and its unredeemed invites INVITE_UNKNOWN'),
+  ...SITE_BLOB_REQUIREMENTS
 } as const
 
 /** How long the kit waits for something the site should do soon. */
@@ -441,6 +443,20 @@ export async function siteUnderTest (opts: SiteSuiteOptions): Promise<void> {
       const copies = Array.from({ length: 1024 }, () => pushEnvelope(needR1()))
       const r = await post(framed(...copies))
       expect(r.error === undefined && r.rejects.length === 0 && r.acked.includes(idOf(needR1())) && r.problems.length === 0, `1024 envelopes at once: ${describeReceipts(r)}`)
+    })
+
+    await siteBlobs({
+      site,
+      driver,
+      run,
+      main,
+      to: `${tag}-a`,
+      joined: async () => {
+        const d = await device()
+        expectJoined(await d.join(await invite(`${tag}-blob-${randomBytes(3).toString('hex')}`)), 'a device fetching blobs')
+        return d
+      },
+      stranger: async () => await device()
     })
 
     const leaver = await device()

@@ -18,7 +18,8 @@ export function tmtpDriver (role: 'site' | 'member', dir: string): DriverTemplat
       invite: tmtp('invite', '--ref', '{ref}', '--expires', '{expiresSeconds}'),
       send: tmtp('send', '--to', '{to}', '--subject', '{subject}', '--body', '{body}', '--ttl', '{ttlSeconds}'),
       replies: tmtp('replies'),
-      'remove-member': tmtp('remove-member', '{ref}')
+      'remove-member': tmtp('remove-member', '{ref}'),
+      'send-file': tmtp('send', '--to', '{to}', '--subject', '{subject}', '--body', '{body}', '--ttl', '{ttlSeconds}', '--attach', '{file}')
     }
   }
   return {
@@ -26,7 +27,8 @@ export function tmtpDriver (role: 'site' | 'member', dir: string): DriverTemplat
     inbox: tmtp('inbox'),
     reply: tmtp('reply', '{id}', '--site', '{site}', '--body', '{body}'),
     leave: tmtp('leave', '{site}'),
-    block: tmtp('block', '{site}')
+    block: tmtp('block', '{site}'),
+    save: tmtp('save', '{id}', '{index}', '--site', '{site}', '--out', '{dir}')
   }
 }
 
