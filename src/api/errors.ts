@@ -71,6 +71,8 @@ const NODE_STATUS: Record<NodeErrorCode, number> = {
   UNKNOWN_ATTACHMENT: 404,
   ATTACHMENT_TOO_LARGE: 413,
   ATTACHMENTS_TOO_LARGE: 413,
+  // 507 Insufficient Storage: the site holds as many bytes of attachments as it may
+  ATTACHMENT_STORE_FULL: 507,
   ATTACHMENTS_NOT_SUPPORTED: 422,
   UNREACHABLE: 502,
   NOT_RUNNING: 503,
@@ -117,12 +119,15 @@ export interface HttpError {
 
 const INTERNAL_MESSAGE = 'internal error: see the node log'
 
+/** Server-side statuses of library errors that say something to the caller (a peer, the node, its storage), not "a bug". */
+const TOLD_5XX = new Set([502, 503, 507])
+
 /** Maps any thrown value to the HTTP answer. Unknown errors become 500 INTERNAL with a fixed message. */
 export function toHttpError (err: unknown): HttpError {
   if (err instanceof ApiError) return { status: err.statusCode, code: err.code, message: err.message, unexpected: err.statusCode >= 500 }
   if (err instanceof NodeError) {
     const status = NODE_STATUS[err.code] ?? 500
-    return status >= 500 && status !== 502 && status !== 503
+    return status >= 500 && !TOLD_5XX.has(status)
       ? { status, code: 'INTERNAL', message: INTERNAL_MESSAGE, unexpected: true }
       : { status, code: err.code, message: err.message, unexpected: false }
   }

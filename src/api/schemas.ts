@@ -139,7 +139,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'RATE_LIMITED, or QUEUE_FULL (a send whose every recipient device has its queue full)',
   500: 'INTERNAL',
   502: 'UNREACHABLE: the peer could not be reached',
-  504: 'TIMEOUT: the peer did not answer in time'
+  504: 'TIMEOUT: the peer did not answer in time',
+  507: `${nodeCodesOf(507).join(' / ')}: the site holds as many bytes of attachments as it may (maxStoredAttachmentBytes); try again once some are deleted`
 }
 
 /** What any route may answer, public or not: a Host it does not answer to, a rate limit, a bug. */

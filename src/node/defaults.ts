@@ -99,6 +99,12 @@ export const DEFAULTS = {
   /** A message's attachments are at most 100 MiB together (what a device is asked to fetch for one message). */
   maxMessageAttachmentBytes: 100 * 1024 * 1024,
   /**
+   * The site's attachments take at most 10 GiB of disk together (its blobs/ folder, sealed, and
+   * the uploads under way): an API client or a runaway backend cannot fill the disk. Room for
+   * a hundred full messages waiting for their devices.
+   */
+  maxStoredAttachmentBytes: 10 * 1024 ** 3,
+  /**
    * A send may list an upload for an hour after it was taken in: time for the backend to send
    * the messages that carry it. After that, and once every device it was sent to fetched it or
    * its messages expired, the site deletes it.

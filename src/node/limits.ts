@@ -48,6 +48,8 @@ export interface NodeLimits {
   maxAttachmentBytes: number
   /** Site: bytes of all the attachments of one message together. */
   maxMessageAttachmentBytes: number
+  /** Site: bytes of all the attachments it holds together (sealed, uploads under way included). */
+  maxStoredAttachmentBytes: number
   /** Site: how long after its upload a send may list an attachment, in ms. */
   attachmentHoldMs: number
   /** Member: attachments of at most this many bytes are fetched when their message arrives; larger ones when asked (0: none). */
@@ -77,6 +79,7 @@ export const LIMIT_RANGES: Record<keyof NodeLimits, readonly [number, number]> =
   replyRetentionMs: [3600_000, 366 * 24 * 3600_000],
   maxAttachmentBytes: [1, 16 * 1024 ** 3],
   maxMessageAttachmentBytes: [1, 64 * 1024 ** 3],
+  maxStoredAttachmentBytes: [1, 1024 ** 5],
   attachmentHoldMs: [1_000, 30 * 24 * 3600_000],
   autoFetchBytes: [0, 16 * 1024 ** 3]
 }

@@ -3,7 +3,7 @@ import { checkBlobProof, chunkCount, peerIdToString, randomBytes } from '../cryp
 import { BLOB_ID_BYTES, ErrorCode, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_MEDIA_TYPE_BYTES, TmtpError, type Attachment } from '../protocol/index.js'
 import { NodeError, unref } from '../util/index.js'
 import type { BlobSource, ResolvedSend, SendRequest, SendResult, ServedBlob } from '../delivery/index.js'
-import type { BlobRecord, BlobStore, BlobView } from '../store/index.js'
+import type { BlobRecord, BlobStore, BlobView, Listing } from '../store/index.js'
 import type { BlobFiles } from './blob-files.js'
 import type { NodeLimits } from './limits.js'
 import type { Logger } from '@libp2p/interface'
@@ -23,6 +23,10 @@ export interface SiteBlobsOptions {
   limits: Pick<NodeLimits, 'maxAttachmentBytes' | 'maxMessageAttachmentBytes' | 'attachmentHoldMs'>
   /** The longest time to live a send may have: how long a send that never finished keeps its blobs. */
   maxTtlMs: number
+  /** The devices a message was sealed for, a page at a time. */
+  recipients: (message: string) => AsyncIterable<string[]>
+  /** Which of these PeerIds are member devices now, in their order. */
+  areDevices: (peers: string[]) => Promise<boolean[]>
   now: () => number
   log: Logger
 }
@@ -72,13 +76,18 @@ export class SiteBlobs {
   private readonly store: BlobStore
   /** Blobs to look at again when their hold ends (every device fetched them before it did). */
   private readonly holds = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Times devices were removed: a send that ran meanwhile may have sealed its blobs for one. */
+  private removals = 0
+  /** The recount of every blob under way, if one is; `recountAgain`: removals came during it. */
+  private recounting?: Promise<void>
+  private recountAgain = false
 
   constructor (opts: SiteBlobsOptions) {
     this.opts = opts
     this.store = opts.store
   }
 
-  /** Takes a file in, sealing it as it arrives. ATTACHMENT_TOO_LARGE before a byte is read when it is over the limit. */
+  /** Takes a file in, sealing it as it arrives. Before a byte is read: ATTACHMENT_TOO_LARGE over the limit, ATTACHMENT_STORE_FULL past the site's room for attachments. */
   async upload (req: UploadRequest): Promise<BlobView> {
     const name = checkName(req.name)
     const mediaType = checkMediaType(req.mediaType)
@@ -134,6 +143,7 @@ export class SiteBlobs {
     if (total > this.opts.limits.maxMessageAttachmentBytes) {
       throw new NodeError('ATTACHMENTS_TOO_LARGE', `a message's attachments are at most ${this.opts.limits.maxMessageAttachmentBytes} bytes together (maxMessageAttachmentBytes)`)
     }
+    const removals = this.removals
     const pending = uint8ArrayToString(randomBytes(16), 'base16')
     // if the node stops before the send is known to have finished, its copies may live this long
     await this.store.write(this.store.listIn(ids, pending, { expires: now + this.opts.maxTtlMs + SEND_MARGIN_MS }))
@@ -149,6 +159,8 @@ export class SiteBlobs {
       ...this.store.unlist(ids, pending),
       ...(result.duplicate ? [] : this.store.listIn(ids, result.id, { expires: result.expires, devices: result.devices }))
     ])
+    // a device removed while the send ran was not looked for in its listing, then still pending
+    if (removals !== this.removals) await this.recount(ids)
     return result
   }
 
@@ -169,7 +181,7 @@ export class SiteBlobs {
       fetched: async (blob, remote) => {
         const id = uint8ArrayToString(blob, 'base16')
         try {
-          await this.store.write(this.store.fetched(id, peerIdToString(remote)))
+          await this.store.write(this.store.fetched(id, [peerIdToString(remote)]))
         } catch (err) {
           throw new TmtpError(ErrorCode.STORAGE_FAILURE, 'cannot record the blob fetched', { cause: err })
         }
@@ -204,13 +216,41 @@ export class SiteBlobs {
     }
   }
 
-  /** Deletes the blobs no longer needed, and files without a record (a crash between the two). */
-  async sweep (): Promise<number> {
+  /**
+   * Devices were removed from the site (they left, or their member was removed), that store
+   * written: no blob waits for them any more, and one that waited for them only goes.
+   */
+  async devicesGone (): Promise<void> {
+    this.removals++
+    // removals one after another (a backend removing many members) share a pass and one more
+    if (this.recounting !== undefined) {
+      this.recountAgain = true
+      return await this.recounting
+    }
+    this.recounting = (async () => {
+      do {
+        this.recountAgain = false
+        for await (const record of this.store.all()) await this.sweepBlob(record.id, record, true)
+      } while (this.recountAgain)
+    })().finally(() => { this.recounting = undefined })
+    return await this.recounting
+  }
+
+  private async recount (ids: string[]): Promise<void> {
+    for (const id of ids) await this.sweepBlob(id, undefined, true)
+  }
+
+  /**
+   * Deletes the blobs no longer needed, and files without a record (a crash between the two).
+   * With `recount` (at start: a crash may have come between a device's removal and its
+   * recount), blobs also stop waiting for devices that are no members any more.
+   */
+  async sweep (recount = false): Promise<number> {
     let deleted = 0
     const known = new Set<string>()
     for await (const record of this.store.all()) {
       known.add(record.id)
-      if (await this.sweepBlob(record.id, record)) deleted++
+      if (await this.sweepBlob(record.id, record, recount)) deleted++
     }
     for (const id of await this.opts.files.ids()) {
       if (!known.has(id) && await this.store.blob(id) === undefined) await this.opts.files.remove(id)
@@ -226,16 +266,19 @@ export class SiteBlobs {
 
   /**
    * Deletes a blob that no device needs and no send may list any more: every device it was
-   * sent to reported it fetched, or every message listing it expired (an upload no message
-   * lists: at once), and its hold is over (else it is looked at again then).
+   * sent to reported it fetched (or, counted with `recount`, is no member device any more),
+   * or every message listing it expired (an upload no message lists: at once), and its hold
+   * is over (else it is looked at again then).
    */
-  private async sweepBlob (id: string, known?: BlobRecord): Promise<boolean> {
+  private async sweepBlob (id: string, known?: BlobRecord, recount = false): Promise<boolean> {
     const record = known ?? await this.store.blob(id)
     if (record === undefined) return false
     const listing = await this.store.listing(id)
     const now = this.opts.now()
     const expired = listing.every(l => l.expires !== 0 && now >= l.expires)
-    const allFetched = listing.every(l => l.devices !== undefined) && await this.store.fetchedCount(id) >= listing.reduce((sum, l) => sum + (l.devices ?? 0), 0)
+    const sent = listing.every(l => l.devices !== undefined)
+    const allFetched = sent && (await this.store.fetchedCount(id) >= listing.reduce((sum, l) => sum + (l.devices ?? 0), 0) ||
+      (recount && !expired && await this.waitsForNone(id, listing)))
     if (!expired && !allFetched) return false
     if (now < record.holdUntil + HOLD_GRACE_MS) {
       this.lookAgain(id, record.holdUntil + HOLD_GRACE_MS - now)
@@ -245,6 +288,24 @@ export class SiteBlobs {
     await this.store.deleteBlob(id)
     this.opts.log('deleted blob %s (%s)', id, expired ? 'its messages expired' : 'every device fetched it')
     return true
+  }
+
+  /**
+   * Stops waiting for the devices the blob was sent to that are no member devices any more
+   * (so that the count of a later report finds them done), and tells whether it still waits
+   * for any: a recount through the messages' recipients, a page at a time.
+   */
+  private async waitsForNone (id: string, listing: Listing[]): Promise<boolean> {
+    let waiting = false
+    for (const { message } of listing) {
+      for await (const page of this.opts.recipients(message)) {
+        const [done, present] = await Promise.all([this.store.fetchedBy(id, page), this.opts.areDevices(page)])
+        const gone = page.filter((_, i) => !done[i] && !present[i])
+        if (gone.length > 0) await this.store.write(this.store.fetched(id, gone))
+        waiting ||= page.some((_, i) => !done[i] && present[i])
+      }
+    }
+    return !waiting
   }
 }
 

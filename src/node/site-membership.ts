@@ -21,6 +21,8 @@ export interface SiteMembershipOptions {
   addrs: () => Uint8Array[]
   /** Devices that just stopped being members (left, removed, moved to another member): the node ends their streams. */
   onDevicesGone?: (peers: string[]) => void
+  /** Devices no longer member devices of the site (they left, or their member was removed), once that is stored. */
+  onDevicesRemoved?: (peers: string[]) => void
 }
 
 export interface InviteRequest {
@@ -158,6 +160,7 @@ export class SiteMembership {
       await this.store.write(await this.detachDevice(device))
       this.opts.outbox.membersChanged()
     })
+    this.opts.onDevicesRemoved?.([peer])
     await this.opts.outbox.dropDevice(peer, 'the device left the site')
   }
 
@@ -176,6 +179,7 @@ export class SiteMembership {
       return view
     })
     this.opts.onDevicesGone?.(removed.devices.map(d => d.peerId))
+    this.opts.onDevicesRemoved?.(removed.devices.map(d => d.peerId))
     for (const device of removed.devices) await this.opts.outbox.dropDevice(device.peerId, 'the member was removed')
     return removed
   }

@@ -99,8 +99,10 @@ export interface SiteNode extends TypedEventEmitter<SiteNodeEvents> {
   /**
    * Takes a file in for messages to carry (spec 15.6), sealing it once as it arrives: `size`
    * bytes from `body`, at most `maxAttachmentBytes` (ATTACHMENT_TOO_LARGE, before a byte is
-   * read). A send lists it by its id in `attachments` for `attachmentHoldMs`; the site deletes it
-   * once every device it was sent to fetched it, or its messages expired.
+   * read), and refused as well (ATTACHMENT_STORE_FULL) if the site's attachments would take more
+   * than `maxStoredAttachmentBytes`. A send lists it by its id in `attachments` for
+   * `attachmentHoldMs`; the site deletes it once every device it was sent to fetched it (or is
+   * no member device any more), or its messages expired.
    */
   uploadAttachment: (req: UploadRequest) => Promise<BlobView>
   /** An upload's name, media type, size, SHA-256 and times (UNKNOWN_ATTACHMENT once deleted). */
@@ -181,7 +183,16 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
   constructor (shell: NodeShell, store: SiteStore, blobFiles: BlobFiles, libp2pMetrics: Registry, limits: NodeLimits, options: SiteNodeOptions) {
     super(shell, limits)
     const now = options.now ?? Date.now
-    this.blobs = new SiteBlobs({ store: new BlobStore(shell.db), files: blobFiles, limits, maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs, now, log: this.log })
+    this.blobs = new SiteBlobs({
+      store: new BlobStore(shell.db),
+      files: blobFiles,
+      limits,
+      maxTtlMs: options.maxTtlMs ?? DEFAULTS.maxTtlMs,
+      recipients: id => store.messageDevices(id),
+      areDevices: async peers => await store.areDevices(peers),
+      now,
+      log: this.log
+    })
     this.libp2pMetrics = libp2pMetrics
     this.store = store
     this.options = options
@@ -219,7 +230,9 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
       joinsPerMinutePerIp: limits.joinsPerMinutePerIp,
       now,
       addrs: () => this.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes),
-      onDevicesGone: peers => { for (const peer of peers) this.hangUp(peer) }
+      onDevicesGone: peers => { for (const peer of peers) this.hangUp(peer) },
+      // attachments stop waiting for them (a crash before this: the sweep at start recounts)
+      onDevicesRemoved: peers => { if (peers.length > 0) this.blobs.devicesGone().catch(err => { this.log.error('cannot recount attachments\' recipients: %e', err) }) }
     })
     this.replyQuota = new ReplyQuota(limits, store, now)
     this.courier = new Courier({
@@ -291,7 +304,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
     await this.shell.start({ bootstrap: this.options.bootstrap ?? [], publish: true, onLookup: event => { this.dispatch('lookup', event) } })
 
     await this.outbox.sweepExpired()
-    await this.blobs.sweep()
+    await this.blobs.sweep(true)
     await this.outbox.resumeFanouts()
     for await (const device of this.store.devicesWithOutbox()) this.courier.wake(device)
     this.sweepTimer = setInterval(() => {
@@ -406,7 +419,7 @@ export async function createSiteNode (options: SiteNodeOptions): Promise<SiteNod
     component: 'tmtp:site'
   })
   try {
-    const node = new TmtpSiteNode(shell, await SiteStore.open(shell.db), await BlobFiles.open(options.dataDir), metrics, limits, options)
+    const node = new TmtpSiteNode(shell, await SiteStore.open(shell.db), await BlobFiles.open(options.dataDir, limits.maxStoredAttachmentBytes), metrics, limits, options)
     await node.start()
     return node
   } catch (err) {

@@ -10,8 +10,10 @@ import { decodeJson, del, put, type Database, type Write } from './database.js'
  *   bref:<blob id hex>:<message id>  Listing: a message that lists the blob, with its expiry
  *                                    and its device copies; a send still running is listed
  *                                    under a random id of its own, without copies
- *   bgot:<blob id hex>:<device>      a device reported the blob fetched (empty value): the
- *                                    site deletes it once as many devices did as it was sent to
+ *   bgot:<blob id hex>:<device>      a device the blob is no longer waited for (empty value): it
+ *                                    reported the blob fetched, or it was sent the blob and is no
+ *                                    member device any more; the site deletes the blob once as
+ *                                    many devices are as it was sent to
  */
 
 export interface BlobRecord {
@@ -33,6 +35,8 @@ export type BlobView = Omit<BlobRecord, 'key'>
 
 /** A message (or a send still running) that lists a blob. */
 export interface Listing {
+  /** The message's id (a running send's: an id of its own). */
+  message: string
   /** When its copies expire (0: never). */
   expires: number
   /** Its device copies; absent while the send runs (or if it never finished). */
@@ -79,7 +83,7 @@ export class BlobStore {
   }
 
   /** A message (or a running send, by an id of its own) lists the blobs. */
-  listIn (ids: string[], message: string, listing: Listing): Write[] {
+  listIn (ids: string[], message: string, listing: Omit<Listing, 'message'>): Write[] {
     return ids.map(id => put(key.listing(id, message), listing))
   }
 
@@ -90,13 +94,19 @@ export class BlobStore {
   /** Every message and running send that lists the blob. */
   async listing (id: string): Promise<Listing[]> {
     const out: Listing[] = []
-    for await (const [, value] of this.db.entries(key.listingPrefix(id))) out.push(decodeJson<Listing>(value))
+    const prefix = key.listingPrefix(id)
+    for await (const [k, value] of this.db.entries(prefix)) out.push({ ...decodeJson<Omit<Listing, 'message'>>(value), message: k.slice(prefix.length) })
     return out
   }
 
-  /** The device reported the blob fetched (once per device, however often it reports). */
-  fetched (id: string, device: string): Write[] {
-    return [{ key: key.fetched(id, device), value: EMPTY }]
+  /** The blob is no longer waited for at these devices: they reported it fetched, or left the site (once per device, however often). */
+  fetched (id: string, devices: string[]): Write[] {
+    return devices.map(device => ({ key: key.fetched(id, device), value: EMPTY }))
+  }
+
+  /** Which of these devices the blob is no longer waited for at, in their order. */
+  async fetchedBy (id: string, devices: string[]): Promise<boolean[]> {
+    return (await this.db.getMany(devices.map(device => key.fetched(id, device)))).map(v => v !== undefined)
   }
 
   async fetchedCount (id: string): Promise<number> {

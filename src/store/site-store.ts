@@ -1,7 +1,7 @@
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { sha256 } from '../crypto/index.js'
 import { add, decodeJson, del, encodeJson, pad, put, type Database, type Write } from './database.js'
-import { BroadcastStore, type CopyCounts } from './broadcast-store.js'
+import { BroadcastStore, RECIPIENT_PAGE, type CopyCounts } from './broadcast-store.js'
 import { cursorOfKey, keyOfCursor } from './cursor.js'
 import { GroupStore } from './group-store.js'
 import { isMemberId } from './member-id.js'
@@ -38,7 +38,7 @@ import type { StoredEpochKeys } from './epoch-keys.js'
  *                                       Database `add`), kept in the batches that change them
  *   grp:, gn:, gm:, mg:, gc:            groups of members and who is in which (group-store.ts, `groups`)
  *   blob:, bref:, bgot:                 attachments' blobs, the messages listing them, the devices
- *                                       that fetched them (blob-store.ts)
+ *                                       no longer waited for (fetched them, or left) (blob-store.ts)
  *   rcp:, fc:, fo:, rd:, mc:, bc:       broadcasts: recipient pages, the fan-out's content and cursor,
  *                                       the copies sealed, counts by state (broadcast-store.ts, `broadcasts`)
  */
@@ -283,6 +283,11 @@ export class SiteStore {
   member = async (id: string): Promise<MemberRecord | undefined> => await this.db.getJson(key.member(id))
   device = async (peer: string): Promise<DeviceRecord | undefined> => await this.db.getJson(key.device(peer))
 
+  /** Which of these PeerIds are member devices, in their order. */
+  async areDevices (peers: string[]): Promise<boolean[]> {
+    return (await this.db.getMany(peers.map(key.device))).map(v => v !== undefined)
+  }
+
   /**
    * The member a name stands for: a member id if the name has the shape of one, else a user
    * reference. The two never overlap: a reference may not have a member id's shape.
@@ -368,6 +373,18 @@ export class SiteStore {
   // messages and the outbox
 
   message = async (id: string): Promise<MessageRecord | undefined> => await this.db.getJson(key.message(id))
+
+  /** The devices a message was sealed for (a broadcast's: as resolved when it was accepted), a page at a time. */
+  async * messageDevices (id: string): AsyncGenerator<string[]> {
+    const record = await this.message(id)
+    if (record?.broadcast === undefined) {
+      if (record !== undefined) yield record.recipients.map(r => r.device)
+      return
+    }
+    for (let start = 0; start < record.broadcast.devices; start += RECIPIENT_PAGE) {
+      yield (await this.broadcasts.planned(id, start, Math.min(start + RECIPIENT_PAGE, record.broadcast.devices))).map(c => c.device)
+    }
+  }
 
   /** The id of the earlier send with this idempotency key, if any. */
   earlierSend = async (idempotencyKey: string): Promise<string | undefined> => await this.db.getJson(key.idempotency(idempotencyKey))

@@ -80,6 +80,24 @@ describe('api: attachments', function () {
     assert.ok(api.includes(`at most ${MAX_ATTACHMENTS}, \`MAX_ATTACHMENTS\``))
   })
 
+  it('refuses an upload past the site\'s room for attachments with 507 ATTACHMENT_STORE_FULL, documented', async () => {
+    // a file of 1000 bytes takes 1016 sealed: room for two
+    const full = await net.site('full', { maxStoredAttachmentBytes: 2 * 1016 })
+    const api = createSiteApi({ node: full, token: TOKEN })
+    try {
+      for (const name of ['a.bin', 'b.bin']) assert.equal((await call(api, 'POST', `/v1/attachments?name=${name}`, { payload: randomBytes(1000) })).statusCode, 201)
+      assertError(await call(api, 'POST', '/v1/attachments?name=c.bin', { payload: randomBytes(1000), serverError: true }), 507, 'ATTACHMENT_STORE_FULL')
+      const upload = (await openApiDocument(api) as any).paths['/v1/attachments'].post
+      assert.match(JSON.stringify(upload.responses['507']), /ATTACHMENT_STORE_FULL/)
+      assert.match(upload.description, new RegExp(`maxStoredAttachmentBytes, default ${DEFAULTS.maxStoredAttachmentBytes}`))
+      const doc = await readFile(new URL('../../docs/api.md', import.meta.url), 'utf8')
+      assert.ok(doc.includes('| 507 | `ATTACHMENT_STORE_FULL` |'), 'docs/api.md lists the code')
+      assert.ok(doc.includes(DEFAULTS.maxStoredAttachmentBytes.toLocaleString('en-US')), 'docs/api.md states the default')
+    } finally {
+      await api.close()
+    }
+  })
+
   it('refuses an upload without its size (411), over the limit (413), or with a bad name (400)', async () => {
     // a streamed body of unknown size (chunked), over a real socket: inject would state its length
     await siteApi.listen({ host: '127.0.0.1', port: 0 })

@@ -9,8 +9,11 @@ import { blobProof } from '../../src/crypto/index.js'
 import { FramedStream } from '../../src/delivery/index.js'
 import { BlobReply, BlobRequest, BLOB_CHUNK_BYTES, codeFromWire, ErrorCode, MAX_ATTACHMENTS, MAX_FRAME_SIZE, PROTOCOL_BLOB } from '../../src/protocol/index.js'
 import { BLOB_DIR } from '../../src/node/blob-files.js'
+import { DATABASE_DIR } from '../../src/node/identity.js'
 import { TestNet } from '../support/nodes.js'
 import type { AttachmentView, MemberNode, SiteNode, SiteNodeOptions } from '../../src/node/index.js'
+import { Database } from '../../src/store/database.js'
+import { SiteStore } from '../../src/store/site-store.js'
 
 /**
  * Attachments end to end over TCP on 127.0.0.1 (spec 15.6): a file uploaded once, sealed once,
@@ -44,6 +47,16 @@ describe('node: attachments', function () {
       for (let at = 0; at < bytes.byteLength; at += 10_007) yield bytes.subarray(at, at + 10_007)
     }
     return await site.uploadAttachment({ name, mediaType, size: bytes.byteLength, body: body() })
+  }
+
+  /** The site's TCP addresses, to listen on again after a restart: devices reach it where they know it. */
+  function siteListen (): string[] {
+    return site.multiaddrs().filter(a => a.includes('/tcp/') && !a.includes('/ws')).map(a => a.replace(/\/p2p\/.*$/, ''))
+  }
+
+  /** Past an upload's hold (1 s here, and the 5 s of grace after it): only its recipients keep a blob now. */
+  async function pastHold (): Promise<void> {
+    await new Promise(resolve => setTimeout(resolve, 6_500))
   }
 
   const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
@@ -100,6 +113,54 @@ describe('node: attachments', function () {
     // both reported it fetched and its hold is over: deleted at the second report, or by the sweep after the hold
     await waitFor('the blob deleted', async () => (await siteBlobs()).length === 0 && await site.attachment(uploaded.id).then(() => false, () => true))
     await assert.rejects(site.attachment(uploaded.id), { code: 'UNKNOWN_ATTACHMENT' })
+  })
+
+  it('devices removed from the site stop counting as recipients: a member removed, a device that left; the blob goes once no device is waited for', async () => {
+    await startSite()
+    const [ann, bob, carl] = [await device('ann'), await device('bob'), await device('carl', 1024 * 1024)]
+    const [fileA, fileB] = [randomBytes(BLOB_CHUNK_BYTES + 1), randomBytes(1000)]
+    const [a, b] = [await upload(fileA, 'a.bin'), await upload(fileB, 'b.bin')]
+    const sent = await site.send({ to: ['ann', 'bob', 'carl'], subject: 'Two', body: '', attachments: [a.id, b.id] })
+    for (const member of [ann, bob]) await delivered(member, sent.id)
+    await waitFor('carl fetched both', async () => (await carl.inbox()).find(m => m.id === sent.id)?.attachments.every(x => x.state === 'fetched') === true)
+    await pastHold()
+    assert.deepEqual((await siteBlobs()).sort(), [a.id, b.id].sort(), 'ann and bob have not fetched them')
+
+    await site.removeMember('ann')
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.deepEqual((await siteBlobs()).sort(), [a.id, b.id].sort(), 'bob has not fetched them')
+    // bob's report is the last one blob a waits for: ann's removal counts as done
+    await bob.attachmentFile(sent.id, 0)
+    await waitFor('blob a deleted', async () => !(await siteBlobs()).includes(a.id))
+    assert.deepEqual(await siteBlobs(), [b.id])
+    // bob leaves: blob b waited for him only
+    await bob.leave(site.peerId)
+    await waitFor('blob b deleted', async () => (await siteBlobs()).length === 0 && await site.attachment(b.id).then(() => false, () => true))
+  })
+
+  it('a member removed while the site is down (its recount never ran): the sweep at start stops waiting for its devices', async () => {
+    await startSite()
+    const [ann, bob] = [await device('ann'), await device('bob', 1024 * 1024)]
+    const uploaded = await upload(randomBytes(1000), 'a.bin')
+    const sent = await site.send({ to: ['ann', 'bob'], subject: 'One', body: '', attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    await waitFor('bob fetched it', async () => (await bob.inbox()).find(m => m.id === sent.id)?.attachments[0].state === 'fetched')
+    const listen = siteListen()
+    await pastHold()
+    await net.stop(site)
+    assert.deepEqual(await siteBlobs(), [uploaded.id], 'ann has not fetched it')
+    // ann's removal written as removeMember writes it, and the site stopping before its recount
+    const db = await Database.open(join(net.path('site'), DATABASE_DIR), { fsync: false })
+    try {
+      const store = await SiteStore.open(db)
+      const member = await store.memberByName('ann')
+      assert.ok(member !== undefined)
+      await store.write(store.removeMember(member, Date.now()))
+    } finally {
+      await db.close()
+    }
+    await startSite({ listen })
+    assert.deepEqual(await siteBlobs(), [], 'deleted by the sweep at start')
   })
 
   it('a message with 16 attachments: all fetched in turn, none refused, though a site takes 8 streams of a protocol per connection', async () => {
@@ -177,7 +238,7 @@ describe('node: attachments', function () {
     const uploaded = await upload(file, 'big.bin')
     const sent = await site.send({ to: ['ann'], subject: 'Big', body: '', attachments: [uploaded.id] })
     await delivered(ann, sent.id)
-    const listen = site.multiaddrs().filter(a => a.includes('/tcp/') && !a.includes('/ws')).map(a => a.replace(/\/p2p\/.*$/, ''))
+    const listen = siteListen()
     const part = join(net.path('ann'), 'attachments', `${site.peerId}-${sent.id}-0.part`)
     const retried: string[] = []
     ann.addEventListener('attachment', event => { retried.push(event.detail.state) })
@@ -260,6 +321,51 @@ describe('node: attachments', function () {
     await assert.rejects(site.send({ to: ['ann'], subject: 's', body: '', attachments: [b.id] }), { code: 'UNKNOWN_ATTACHMENT' })
   })
 
+  it('bounds the site\'s attachments together (maxStoredAttachmentBytes, uploads under way included): ATTACHMENT_STORE_FULL before a byte is read; deletions make room; a restart recounts from disk', async () => {
+    // a file of 1000 bytes is one chunk: 1016 bytes sealed; room for three
+    let skew = 0
+    const options = { maxStoredAttachmentBytes: 3 * 1016, now: () => Date.now() + skew }
+    await startSite(options)
+    await device('ann', 1024 * 1024)
+    const bob = await device('bob')
+    const a = await upload(randomBytes(1000), 'a.bin')
+    const b = await upload(randomBytes(1000), 'b.bin')
+    let release = (): void => {}
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const underWay = site.uploadAttachment({ name: 'c.bin', size: 1000, body: (async function * () { await gate; yield randomBytes(1000) })() })
+    let read = false
+    const refused = site.uploadAttachment({ name: 'd.bin', size: 1000, body: (async function * () { read = true; yield randomBytes(1000) })() })
+    await assert.rejects(refused, { code: 'ATTACHMENT_STORE_FULL' })
+    assert.equal(read, false, 'refused before a byte of it was read: the upload under way holds its room')
+    release()
+    const c = await underWay
+    await assert.rejects(upload(randomBytes(1000), 'e.bin'), { code: 'ATTACHMENT_STORE_FULL' })
+    assert.deepEqual((await siteBlobs()).sort(), [a.id, b.id, c.id].sort())
+
+    // every recipient fetched a: deleted after its hold, its room free again
+    await site.send({ to: ['ann'], subject: 'a', body: '', attachments: [a.id] })
+    await delivered(bob, (await site.send({ to: ['bob'], subject: 'b, c', body: '', ttlMs: 60_000, attachments: [b.id, c.id] })).id)
+    await waitFor('blob a deleted', async () => !(await siteBlobs()).includes(a.id))
+    const e = await upload(randomBytes(1000), 'e.bin')
+    await delivered(bob, (await site.send({ to: ['bob'], subject: 'e', body: '', ttlMs: 60_000, attachments: [e.id] })).id)
+    await assert.rejects(upload(randomBytes(1000), 'f.bin'), { code: 'ATTACHMENT_STORE_FULL' })
+
+    // the count starts from the files on disk
+    const listen = siteListen()
+    await net.stop(site)
+    await startSite({ ...options, listen })
+    assert.deepEqual((await siteBlobs()).sort(), [b.id, c.id, e.id].sort(), 'bob has fetched none of them, his message lives')
+    await assert.rejects(upload(randomBytes(1000), 'f.bin'), { code: 'ATTACHMENT_STORE_FULL' })
+
+    // bob's message expired: its blobs go (the sweep, here at a restart), and their room with them
+    await net.stop(site)
+    skew += 61_000
+    await startSite({ ...options, listen })
+    assert.deepEqual(await siteBlobs(), [])
+    for (const name of ['f.bin', 'g.bin', 'h.bin']) await upload(randomBytes(1000), name)
+    await assert.rejects(upload(randomBytes(1), 'i.bin'), { code: 'ATTACHMENT_STORE_FULL' })
+  })
+
   it('deletes a blob whose message expired, though no device fetched it (the sweep, here at a restart)', async () => {
     let clock = Date.now()
     await startSite({ now: () => clock })
@@ -268,7 +374,7 @@ describe('node: attachments', function () {
     const sent = await site.send({ to: ['ann'], subject: 'soon gone', body: '', ttlMs: 60_000, attachments: [uploaded.id] })
     await delivered(ann, sent.id)
     // the same TCP port after the restart: the device reaches the site where it knows it
-    const listen = site.multiaddrs().filter(a => a.includes('/tcp/') && !a.includes('/ws')).map(a => a.replace(/\/p2p\/.*$/, ''))
+    const listen = siteListen()
     await net.stop(site)
     assert.deepEqual(await siteBlobs(), [uploaded.id], 'kept while its message lives')
     clock += 61_000

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { DEFAULT_MEDIA_TYPE, DEFAULTS, MAX_ATTACHMENT_NAME_BYTES, MAX_MEDIA_TYPE_BYTES, type SiteNode } from '../../../node/index.js'
 
 /** What an upload is for and how long it lasts, as POST /v1/attachments describes it. */
-export const ATTACHMENT_LIFE = `A send lists the upload by its id in attachments (at most ${DEFAULTS.maxMessageAttachmentBytes} bytes together by default, maxMessageAttachmentBytes) for attachmentHoldMs after the upload (default ${DEFAULTS.attachmentHoldMs / 60_000} minutes; later: 404 UNKNOWN_ATTACHMENT); any number of sends may list it. The file is sealed once, under a key of its own that every copy of those messages carries; each recipient device fetches it from the site. The site deletes it once every device it was sent to fetched it, or every message listing it expired.`
+export const ATTACHMENT_LIFE = `A send lists the upload by its id in attachments (at most ${DEFAULTS.maxMessageAttachmentBytes} bytes together by default, maxMessageAttachmentBytes) for attachmentHoldMs after the upload (default ${DEFAULTS.attachmentHoldMs / 60_000} minutes; later: 404 UNKNOWN_ATTACHMENT); any number of sends may list it. The file is sealed once, under a key of its own that every copy of those messages carries; each recipient device fetches it from the site. The site deletes it once every device it was sent to fetched it (or is no member device any more), or every message listing it expired.`
 
 export const attachmentView = {
   type: 'object',
@@ -51,11 +51,11 @@ export const attachmentRoutes: FastifyPluginAsync<{ node: SiteNode }> = async (a
     schema: {
       tags: ['messages'],
       summary: 'Upload a file for messages to carry',
-      description: `The body is the file, sent as it is (not JSON, not a form), with its size in Content-Length (else 411 LENGTH_REQUIRED; more than maxAttachmentBytes, default ${DEFAULTS.maxAttachmentBytes}: 413 ATTACHMENT_TOO_LARGE before a byte is read) and its media type in Content-Type (at most ${MAX_MEDIA_TYPE_BYTES} bytes; ${DEFAULT_MEDIA_TYPE} when absent). The node seals it as it arrives and never holds it in memory. ${ATTACHMENT_LIFE}`,
+      description: `The body is the file, sent as it is (not JSON, not a form), with its size in Content-Length (else 411 LENGTH_REQUIRED; more than maxAttachmentBytes, default ${DEFAULTS.maxAttachmentBytes}: 413 ATTACHMENT_TOO_LARGE before a byte is read; one that would take the site's attachments past maxStoredAttachmentBytes, default ${DEFAULTS.maxStoredAttachmentBytes}, counting uploads under way: 507 ATTACHMENT_STORE_FULL, also before a byte is read, until deleted attachments make room) and its media type in Content-Type (at most ${MAX_MEDIA_TYPE_BYTES} bytes; ${DEFAULT_MEDIA_TYPE} when absent). The node seals it as it arrives and never holds it in memory. ${ATTACHMENT_LIFE}`,
       consumes: ['*/*'],
       querystring: uploadQuery,
       body: { description: 'the file\'s bytes' },
-      response: { 201: { description: 'taken in', ...attachmentView }, ...errorResponses(400, 411, 413) }
+      response: { 201: { description: 'taken in', ...attachmentView }, ...errorResponses(400, 411, 413, 507) }
     }
   }, async (request, reply) => {
     const length = request.headers['content-length']
