@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, openAsBlob } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AttachmentFiles } from './attachment-files.js'
@@ -51,6 +51,11 @@ export async function attachmentFiles (dataDir: string): Promise<AttachmentFiles
       await rm(path(name), { force: true })
       await rm(part(name), { force: true })
     },
-    whole: async name => await sizeOf(path(name)) === undefined ? undefined : path(name)
+    async whole (name) {
+      const where = path(name)
+      if (await sizeOf(where) === undefined) return undefined
+      // a Blob backed by the file: read from disk as it is consumed
+      return { path: where, blob: async type => await openAsBlob(where, { type }) }
+    }
   }
 }

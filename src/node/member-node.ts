@@ -91,10 +91,16 @@ export type InboxAttachment = {
 
 /** A fetched attachment's file. */
 export interface AttachmentFile {
+  /**
+   * Where the file is on disk, to stream it from (Node.js: in the data folder's attachments/).
+   * A device in a browser tab keeps its files in IndexedDB and has no path: '' there.
+   */
   path: string
   name: string
   mediaType: string
   size: number
+  /** The file's bytes as a Blob of its media type, on either platform: read from disk as consumed on Node.js, from IndexedDB in a tab. */
+  blob: () => Promise<Blob>
 }
 
 export interface MemberNodeEvents extends RoleNodeEvents {
@@ -139,8 +145,8 @@ export interface MemberNode extends TypedEventEmitter<MemberNodeEvents> {
    * Attachment `index` of a message as a file: fetched first from its site if this device does
    * not hold it yet (spec 15.6; one fetch per attachment however often it is asked for).
    * UNKNOWN_ATTACHMENT for an index the message does not have; the protocol's code when the
-   * fetch fails (UNKNOWN_BLOB once the site deleted it); ATTACHMENTS_NOT_SUPPORTED on a device
-   * that keeps no files (a browser tab).
+   * fetch fails (UNKNOWN_BLOB once the site deleted it); ATTACHMENTS_NOT_SUPPORTED on a
+   * platform that keeps no files (Node.js and a browser tab both do).
    */
   attachmentFile: (id: string, index: number, opts?: MessageSelector) => Promise<AttachmentFile>
   /**
@@ -181,6 +187,7 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
   /** Joined sites not left, by PeerId, with their names: kept in memory for the per-message path. */
   private readonly joined = new Map<string, string>()
   private readonly attachments: MemberAttachments
+  private readonly files: AttachmentFiles | undefined
   private reconnectTimer?: NodeJS.Timeout
 
   constructor (shell: NodeShell, store: MemberStore, files: AttachmentFiles | undefined, encryption: X25519KeyPair, blocked: Set<string>, limits: NodeLimits, options: MemberNodeOptions) {
@@ -190,6 +197,7 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     this.options = options
     this.now = options.now ?? Date.now
     this.store = store
+    this.files = files
     this.epochs = new EpochCache(this.store)
     this.outbox = new MemberOutbox({ store: this.store, signer: shell.signer, epochs: this.epochs, now: this.now })
     this.bound = new ConnectionBound(this.libp2p, {
@@ -471,8 +479,8 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     const record = await this.inboxRecord(id, opts)
     const attachment = Number.isSafeInteger(index) ? (await this.openContent(record)).attachments[index] : undefined
     if (attachment === undefined) throw new NodeError('UNKNOWN_ATTACHMENT', `message ${id} has no attachment ${JSON.stringify(index)}`)
-    const path = await this.attachments.fetch({ site: record.site, id: record.id, index }, attachment)
-    return { path, name: attachment.name, mediaType: attachment.mediaType, size: attachment.size }
+    const file = await this.attachments.fetch({ site: record.site, id: record.id, index }, attachment)
+    return { path: file.path ?? '', name: attachment.name, mediaType: attachment.mediaType, size: attachment.size, blob: async () => await file.blob(attachment.mediaType) }
   }
 
   async reply (id: string, req: { body: string, subject?: string } & MessageSelector): Promise<PostStatus> {
@@ -501,7 +509,11 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     this.attachments.stop()
     this.bound.stop()
     const sessions = Promise.all([this.courier.stop(), this.connector.stop()])
-    await this.shell.stop(sessions)
+    try {
+      await this.shell.stop(sessions)
+    } finally {
+      await this.files?.close?.()
+    }
   }
 }
 
@@ -549,14 +561,17 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
     addressScope: options.addressScope ?? DEFAULTS.addressScope,
     component: 'tmtp:member'
   })
+  let files: AttachmentFiles | undefined
   try {
     const store = await MemberStore.open(shell.db)
     for (const [peer] of await store.blocked()) blocked.add(peer)
-    const node = new TmtpMemberNode(shell, store, await platform.attachmentFiles?.(options.dataDir), encryption, blocked, limits, options)
+    files = await platform.attachmentFiles?.(options.dataDir)
+    const node = new TmtpMemberNode(shell, store, files, encryption, blocked, limits, options)
     await node.start()
     return node
   } catch (err) {
     await shell.abort()
+    await files?.close?.().catch(() => {})
     throw err
   }
 }

@@ -2,6 +2,7 @@ import { webSockets } from '@libp2p/websockets'
 import { Level } from 'level'
 import { Ed25519Signer, randomBytes, x25519FromPrivateKey } from '../crypto/index.js'
 import { Database } from '../store/index.js'
+import { attachmentFiles } from './attachment-files-browser.js'
 import type { NodePlatform } from './platform.js'
 
 /** The names of the two keys in the tab's key store. */
@@ -34,7 +35,7 @@ async function loadOrCreateKey (dataDir: string, name: string): Promise<Uint8Arr
   })
 }
 
-/** A browser tab: keys and LevelDB in IndexedDB; WebSockets only. */
+/** A browser tab: keys, LevelDB and fetched attachments in IndexedDB; WebSockets only. */
 export const platform: NodePlatform = {
   loadIdentity: async dataDir => new Ed25519Signer(await loadOrCreateKey(dataDir, IDENTITY)),
   loadEncryptionKey: async dataDir => x25519FromPrivateKey(await loadOrCreateKey(dataDir, ENCRYPTION)),
@@ -56,5 +57,6 @@ export const platform: NodePlatform = {
     }
   },
   openDatabase: async (dataDir, options) => await Database.open(`${dataDir}/db`, options),
-  transports: () => [webSockets()]
+  transports: () => [webSockets()],
+  attachmentFiles
 }

@@ -5,11 +5,12 @@ import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 import type { AttachmentFiles } from './attachment-files.js'
 
 /**
- * What a node needs of the platform it runs on: where its keys and its LevelDB live, and
- * which transports it has. Node.js (platform-node.ts): key files and LevelDB in the data
- * folder, TCP and WebSockets. A browser tab (platform-browser.ts): keys and LevelDB in
- * IndexedDB under the data folder's name, WebSockets only (a tab cannot listen: the site
- * delivers over the connection the tab opened).
+ * What a node needs of the platform it runs on: where its keys, its LevelDB and a member's
+ * fetched attachments live, and which transports it has. Node.js (platform-node.ts): key
+ * files, LevelDB and attachments in the data folder, TCP and WebSockets. A browser tab
+ * (platform-browser.ts): keys, LevelDB and attachments in IndexedDB under the data folder's
+ * name, WebSockets only (a tab cannot listen: the site delivers over the connection the tab
+ * opened).
  *
  * As for the crypto provider, the implementation is chosen when modules are resolved:
  * node/ imports '#node-platform', which package.json's `imports` map to the browser module for
@@ -34,6 +35,6 @@ export interface NodePlatform {
   transports: () => NonNullable<Libp2pOptions['transports']>
   /** Noise's crypto when the platform has a faster one than Noise's default (Node.js with sodium-native). */
   noiseCrypto?: ICryptoInterface
-  /** Where a member device keeps the attachments it fetched: files in the data folder on Node.js; absent in a browser tab, which fetches none yet. */
+  /** Where a member device keeps the attachments it fetched: files in the data folder on Node.js, a store of their own in IndexedDB in a browser tab; absent: the device fetches none (ATTACHMENTS_NOT_SUPPORTED). */
   attachmentFiles?: (dataDir: string) => Promise<AttachmentFiles>
 }

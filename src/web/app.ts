@@ -137,6 +137,7 @@ export class InboxApp {
     this.on('notify-button', 'click', () => { Notification.requestPermission().finally(() => { this.renderNotifyButton() }) })
     this.on('back-button', 'click', () => { this.closeMessage() })
     this.on('unread-button', 'click', () => { this.markUnread() })
+    this.on('delete-button', 'click', () => { this.deleteMessage() })
     this.on('remote-toggle', 'change', event => { this.setRemote((event.currentTarget as HTMLInputElement).checked) })
     this.on('message-remote-allow', 'click', () => { if (this.opened !== undefined) this.setRemote(true, this.opened.site) })
     this.on('block-button', 'click', () => { this.toggleBlock() })
@@ -308,18 +309,15 @@ export class InboxApp {
     this.renderAttachments(m)
   }
 
-  /** The message's files: a download button each where the back end fetches them, else their names and sizes. */
+  /** The message's files: a download button each (the device fetches the file from its site first if it does not hold it yet). */
   private renderAttachments (m: Message): void {
     const list = byId('message-attachments')
     list.hidden = m.attachments.length === 0
     list.replaceChildren(...m.attachments.map(a => {
-      const label = `${a.name} (${a.size.toLocaleString()} bytes)`
-      const attachment = this.backend.attachment
-      if (attachment === undefined) return el('li', '', label, el('span', 'meta', ' · attachments are fetched by a device run with tmtp start'))
-      const button = el('button', '', `Download ${label}`)
+      const button = el('button', '', `Download ${a.name} (${a.size.toLocaleString()} bytes)`)
       button.type = 'button'
       button.addEventListener('click', () => {
-        this.act(`Downloading ${a.name}`, async () => { download(a.name, await attachment.call(this.backend, m.id, m.site, a.index), a.mediaType) })
+        this.act(`Downloading ${a.name}`, async () => { download(a.name, await this.backend.attachment(m.id, m.site, a.index), a.mediaType) })
       })
       return el('li', '', button)
     }))
@@ -346,6 +344,24 @@ export class InboxApp {
       this.renderList()
       this.closeMessage()
       this.notice('Marked unread.')
+    })
+  }
+
+  /** Deletes the open message from the device, with its attachments' files, once the member confirmed it. */
+  private async deleteMessage (): Promise<void> {
+    const m = this.opened
+    if (m === undefined) return
+    const files = m.attachments.length > 0 ? ', with its attachments,' : ''
+    if (!await this.confirm('Delete this message?', `It goes from this device${files} for good: the site sending it again adds nothing.`, 'Delete')) return
+    await this.act('Deleting the message', async () => {
+      await this.backend.deleteMessage(m.id, m.site)
+      const key = messageKey(m)
+      this.messages.delete(key)
+      this.arrivedDuringRefresh.delete(key)
+      this.renderSites()
+      this.renderList()
+      this.closeMessage()
+      this.notice('The message was deleted.')
     })
   }
 

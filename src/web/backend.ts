@@ -41,8 +41,10 @@ export interface InboxBackend {
   read: (id: string, site: string) => Promise<Message>
   markRead: (id: string, site: string, read: boolean) => Promise<void>
   reply: (id: string, site: string, body: string) => Promise<Reply>
-  /** Attachment `index` of a message, fetched from its site first if need be; absent where the device keeps no files (a device in the tab). */
-  attachment?: (id: string, site: string, index: number) => Promise<Blob>
+  /** Attachment `index` of a message, fetched from its site first if need be (the device keeps it: on disk, or in the tab's IndexedDB). */
+  attachment: (id: string, site: string, index: number) => Promise<Blob>
+  /** Deletes a message, with its attachments' files; its id stays known, so the site sending it again stores nothing. */
+  deleteMessage: (id: string, site: string) => Promise<void>
   join: (token: string) => Promise<Joined>
   /** Leaves a site for good (the site is told; it is blocked). */
   leave: (site: string) => Promise<Left>

@@ -71,6 +71,10 @@ export class HttpBackend implements InboxBackend {
     throw new BackendError(typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`, typeof error?.message === 'string' ? error.message : `GET ${path}: HTTP ${response.status}`)
   }
 
+  async deleteMessage (id: string, site: string): Promise<void> {
+    await this.#request('DELETE', `/v1/inbox/${encodeURIComponent(id)}?site=${encodeURIComponent(site)}`)
+  }
+
   async markRead (id: string, site: string, read: boolean): Promise<void> {
     await this.#request('PUT', `/v1/inbox/${encodeURIComponent(id)}/read?site=${encodeURIComponent(site)}`, { read })
   }

@@ -3,9 +3,11 @@ import { BackendError, type Block, type Connection, type IdentityBackup, type In
 
 /**
  * The inbox page's back end on a member node running in this tab: the page itself is the
- * device. Its keys and messages are in the browser's IndexedDB (under `dataDir`), it reaches
- * its sites over WebSockets and keeps one connection to each while the tab is open (the site
- * delivers over it: a tab cannot listen), and it acknowledges only what IndexedDB stored.
+ * device. Its keys, messages and fetched attachments are in the browser's IndexedDB (under
+ * `dataDir`), it reaches its sites over WebSockets and keeps one connection to each while the
+ * tab is open (the site delivers over it: a tab cannot listen), and it acknowledges only what
+ * IndexedDB stored. It fetches attachments as a device run by `tmtp start` does: the small
+ * ones when their message arrives, the others when the member downloads them.
  */
 export class NodeBackend implements InboxBackend {
   readonly importsBackups = true
@@ -41,6 +43,9 @@ export class NodeBackend implements InboxBackend {
   read = async (id: string, site: string): Promise<Message> => await call(async () => await this.#node.read(id, { site }))
   markRead = async (id: string, site: string, read: boolean): Promise<void> => { await call(async () => { await this.#node.markRead(id, read, { site }) }) }
   reply = async (id: string, site: string, body: string): Promise<Reply> => await call(async () => await this.#node.reply(id, { body, site }))
+  /** The file from the tab's IndexedDB, fetched from the site first if the device does not hold it yet. */
+  attachment = async (id: string, site: string, index: number): Promise<Blob> => await call(async () => await (await this.#node.attachmentFile(id, index, { site })).blob())
+  deleteMessage = async (id: string, site: string): Promise<void> => { await call(async () => { await this.#node.deleteMessage(id, { site }) }) }
   join = async (token: string): Promise<Joined> => await call(async () => await this.#node.join(token))
   leave = async (site: string): Promise<Left> => await call(async () => await this.#node.leave(site))
   block = async (peer: string): Promise<void> => { await call(async () => { await this.#node.block(peer) }) }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -297,8 +297,8 @@ describe('web: the inbox page in Chromium, served by tmtp start', function () {
     await shows(page, '#message-subject', 'Second')
     assert.equal(await focused(page), 'h2:Second')
     const view = await tabTo(page, 'button:Send reply')
-    assert.deepEqual(view, ['a:a link', 'button:Mark unread', 'textarea:Reply', 'button:Send reply'])
-    for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+Tab')
+    assert.deepEqual(view, ['a:a link', 'button:Mark unread', 'button:Delete', 'textarea:Reply', 'button:Send reply'])
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab')
     assert.equal(await focused(page), 'button:Back to messages')
     await page.keyboard.press('Enter')
     assert.equal(await page.locator('#message').isHidden(), true)
@@ -343,6 +343,22 @@ describe('web: the inbox page in Chromium, served by tmtp start', function () {
     await download.saveAs(saved)
     assert.ok((await readFile(saved)).equals(bytes))
     await page.locator('#back-button').click()
+  })
+
+  it('deletes a message with its attachment\'s file, once the member confirmed it', async () => {
+    await open('Plan')
+    const confirm = page.getByRole('dialog', { name: 'Delete this message?' })
+    await page.getByRole('button', { name: 'Delete', exact: true }).click()
+    await confirm.getByRole('button', { name: 'Cancel' }).click()
+    assert.equal(await page.locator('#message').isVisible(), true, 'cancelled: the message stays')
+    await page.getByRole('button', { name: 'Delete', exact: true }).click()
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click()
+    await shows(page, '#notice', 'The message was deleted')
+    assert.equal(await page.locator('#message').isHidden(), true)
+    assert.equal(await page.locator('#message-list button', { hasText: 'Plan' }).count(), 0)
+    const subjects = (await api<{ messages: Array<{ subject: string }> }>(member, '/v1/inbox')).messages.map(m => m.subject)
+    assert.ok(!subjects.includes('Plan'), subjects.join(', '))
+    assert.deepEqual(await readdir(join(memberDir, 'attachments')), [], 'the file went with its message')
   })
 
   it('blocks, unblocks and leaves a site', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -181,6 +182,193 @@ describe('web: the member node in a browser tab', function () {
     const sent = await site.send({ to: ['ann'], subject: 'While you were away', body: '' })
     await waitFor('delivered after the site came back', async () => (await site.message(sent.id)).devices[0].state === 'delivered', 30_000)
     await page.locator('#message-list button', { hasText: 'While you were away' }).waitFor({ timeout: 10_000 })
+    assert.deepEqual(pageErrors, [])
+  })
+})
+
+/**
+ * The tab's WebSockets to its sites, through the test (Playwright's routeWebSocket): what the
+ * sites send the page is counted, and can be held back from some byte on, as a transfer that
+ * stalls. The page's side goes through untouched.
+ */
+class SiteLink {
+  /** Connections opened before the last next() pass nothing more. */
+  private generation = 0
+  /** Bytes the sites gave the page over this generation's connections. */
+  received = 0
+  private limit = Infinity
+  stalled = false
+
+  async route (page: Page): Promise<void> {
+    await page.routeWebSocket(() => true, ws => {
+      const generation = this.generation
+      const server = ws.connectToServer()
+      server.onMessage(message => {
+        if (generation !== this.generation || this.stalled) return
+        const size = typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength
+        // nothing after the first message held back: the stream stays whole up to where it stalls
+        if (this.received + size > this.limit) {
+          this.stalled = true
+          return
+        }
+        this.received += size
+        ws.send(message)
+      })
+    })
+  }
+
+  /** The connections open now pass `bytes` more of what the sites send, then nothing. */
+  stallAfter (bytes: number): void {
+    this.limit = this.received + bytes
+  }
+
+  /** Connections opened from now on pass everything, counted from 0; those open now pass nothing more. */
+  next (): void {
+    this.generation++
+    this.received = 0
+    this.limit = Infinity
+    this.stalled = false
+  }
+}
+
+/** What the tab's IndexedDB holds of attachments (attachment-files-browser.ts): bytes per partial file, and the names of the whole ones. */
+async function storedAttachments (page: Page): Promise<{ parts: Record<string, number>, whole: string[] }> {
+  return await page.evaluate(async () => {
+    const name = 'level-js-tmtp-member/attachments'
+    const store = 'tmtp-member/attachments'
+    if (!(await indexedDB.databases()).some(d => d.name === name)) return { parts: {}, whole: [] }
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name)
+      // never made here: the tab's node makes it, with its store
+      request.onupgradeneeded = () => { request.transaction?.abort() }
+      request.onsuccess = () => { resolve(request.result) }
+      request.onerror = () => { reject(request.error) }
+    })
+    try {
+      const records = db.transaction(store).objectStore(store)
+      // no function is named in here: tsx would name it with a helper the page does not have
+      const [keys, values] = await Promise.all([records.getAllKeys() as IDBRequest<unknown[]>, records.getAll() as IDBRequest<unknown[]>].map(async request => await new Promise<unknown[]>((resolve, reject) => {
+        request.onsuccess = () => { resolve(request.result) }
+        request.onerror = () => { reject(request.error) }
+      })))
+      const parts: Record<string, number> = {}
+      const whole: string[] = []
+      keys.forEach((key, i) => {
+        // level keeps its keys as bytes in IndexedDB
+        const [kind, file] = new TextDecoder().decode(key as ArrayBuffer).split('!')
+        if (kind === 'w') whole.push(file)
+        else parts[file] = (parts[file] ?? 0) + (values[i] as Uint8Array).byteLength
+      })
+      return { parts, whole }
+    } finally {
+      db.close()
+    }
+  })
+}
+
+describe('web: attachments of the member node in a browser tab', function () {
+  this.timeout(180_000)
+  let net: TestNet
+  let server: Server
+  let browser: Browser
+  let page: Page
+  let site: SiteNode
+  const link = new SiteLink()
+  const pageErrors: string[] = []
+  /** Above the device's autoFetchBytes (5 MiB): fetched when asked for. */
+  const large = randomBytes(6 * 1024 * 1024 + 3)
+  const small = randomBytes(100_000)
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `Debian's Chromium is needed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`)
+    assert.ok(existsSync(join(WEB, 'tab.js')), 'the page is built: npm run build')
+    net = await TestNet.create()
+    // a blob is deleted once every device reported it fetched and a second has passed
+    site = await net.site('site', { dht: false, attachmentHoldMs: 1_000 })
+    server = await serveWeb()
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+    page = await (await browser.newContext({ acceptDownloads: true })).newPage()
+    page.on('pageerror', err => { pageErrors.push(err.message) })
+    await link.route(page)
+  })
+
+  after(async () => {
+    await browser?.close()
+    server?.close()
+    await net?.cleanup()
+  })
+
+  async function upload (bytes: Uint8Array, name: string, mediaType: string): Promise<string> {
+    async function * body (): AsyncGenerator<Uint8Array> { yield bytes }
+    return (await site.uploadAttachment({ name, mediaType, size: bytes.byteLength, body: body() })).id
+  }
+
+  /** Downloads an attachment from its button in the open message; its bytes. */
+  async function download (label: RegExp): Promise<Buffer> {
+    const [file] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: label }).click()])
+    const path = net.path(`download-${file.suggestedFilename()}`)
+    await file.saveAs(path)
+    return await readFile(path)
+  }
+
+  async function openMessage (subject: string): Promise<void> {
+    await page.locator('#message-list button', { hasText: subject }).click()
+    await page.locator('#message-subject', { hasText: subject }).waitFor({ timeout: 10_000 })
+  }
+
+  it('fetches a small attachment when its message arrives and a large one when asked; a reload mid-fetch resumes from the chunks IndexedDB kept; deleting the message deletes them', async () => {
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/tab.html`
+    await page.goto(`${base}#invite=${encodeURIComponent((await site.createInvite({ ref: 'ann' })).token)}`)
+    await page.locator('#join-dialog[open]').waitFor({ timeout: 30_000 })
+    await page.locator('#join-form button[type=submit]').click()
+    await waitFor('the tab joined', async () => (await site.members()).find(m => m.ref === 'ann' && m.devices.length === 1), 30_000)
+
+    const [smallId, largeId] = [await upload(small, 'notes.txt', 'text/plain'), await upload(large, 'lecture.mp4', 'video/mp4')]
+    const sent = await site.send({ to: ['ann'], subject: 'Course material', body: 'Two files.', attachments: [smallId, largeId] })
+    const [smallFile, largeFile] = [0, 1].map(index => `${site.peerId}-${sent.id}-${index}`)
+    await waitFor('delivered to the tab', async () => (await site.message(sent.id)).devices[0].state === 'delivered', 30_000)
+
+    // the small one: fetched at once, checked, kept in IndexedDB and reported (the site deletes its blob)
+    await waitFor('the small attachment fetched', async () => (await storedAttachments(page)).whole.includes(smallFile), 30_000)
+    await waitFor('the site deleted the small blob', async () => await site.attachment(smallId).then(() => false, () => true), 30_000)
+    // the large one: not until asked for
+    assert.equal((await storedAttachments(page)).parts[largeFile], undefined)
+    await site.attachment(largeId)
+    await openMessage('Course material')
+    assert.ok((await download(/^Download notes\.txt \(100,000 bytes\)$/)).equals(small), 'from IndexedDB: the site holds it no more')
+
+    // asked for, the large one stalls after 3 MiB; the page is reloaded in the middle of it
+    link.stallAfter(3 * 1024 * 1024)
+    await page.getByRole('button', { name: /^Download lecture\.mp4 / }).click()
+    await waitFor('the transfer stalled', () => link.stalled, 60_000)
+    // what the page received is written: the partial file stops growing
+    let kept = -1
+    await waitFor('the partial file kept', async () => {
+      const now = (await storedAttachments(page)).parts[largeFile] ?? 0
+      const settled = now === kept
+      kept = now
+      return settled && now > 0
+    }, 30_000, 500)
+    assert.ok(kept >= 2 * 1024 * 1024 && kept < large.byteLength, `kept ${kept} bytes of ${large.byteLength}`)
+    link.next()
+    await page.reload()
+    // the device, started again, goes on with what it was fetching: from the chunks it kept
+    await waitFor('the large attachment fetched after the reload', async () => (await storedAttachments(page)).whole.includes(largeFile), 60_000)
+    assert.ok(link.received < large.byteLength - kept + 256 * 1024, `${link.received} bytes came after the reload, for ${large.byteLength - kept} missing: it resumed`)
+    await waitFor('the site deleted the large blob', async () => await site.attachment(largeId).then(() => false, () => true), 30_000)
+    await openMessage('Course material')
+    assert.ok((await download(/^Download lecture\.mp4 \(6,291,459 bytes\)$/)).equals(large))
+    assert.ok((await download(/^Download notes\.txt /)).equals(small), 'kept across the reload')
+
+    // deleting the message deletes its files from IndexedDB
+    await page.getByRole('button', { name: 'Delete', exact: true }).click()
+    await page.getByRole('dialog', { name: 'Delete this message?' }).getByRole('button', { name: 'Delete', exact: true }).click()
+    await page.locator('#notice', { hasText: 'The message was deleted' }).waitFor({ timeout: 10_000 })
+    assert.deepEqual(await storedAttachments(page), { parts: {}, whole: [] })
+    assert.equal(await page.locator('#message-list button', { hasText: 'Course material' }).count(), 0)
+    await page.reload()
+    await page.locator('#actions:not([hidden])').waitFor({ timeout: 30_000 })
+    assert.equal(await page.locator('#message-list button', { hasText: 'Course material' }).count(), 0, 'gone for good')
     assert.deepEqual(pageErrors, [])
   })
 })
