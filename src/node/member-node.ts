@@ -268,10 +268,18 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
     const bootstrap = [...(this.options.bootstrap ?? []), ...(connect ? sites.flatMap(s => s.addrs.map(a => `${a}/p2p/${s.peerId}`)) : [])]
     await this.shell.start({ bootstrap, publish: true, onLookup: event => { this.dispatch('lookup', event) } })
     this.bound.start()
+    // however the device and a site connect (its dial, the site's), reports of fetched attachments the site missed go again
+    this.libp2p.addEventListener('peer:connect', event => {
+      const site = event.detail.toString()
+      if (this.joined.has(site)) this.retryReports(site)
+    })
     await this.attachments.resume()
     if (connect) {
       this.connectSites()
-      this.reconnectTimer = setInterval(() => { this.connectSites() }, DEFAULTS.reconnectIntervalMs)
+      this.reconnectTimer = setInterval(() => {
+        this.connectSites()
+        this.retryReports()
+      }, DEFAULTS.reconnectIntervalMs)
       unref(this.reconnectTimer)
       // a site that went away (it restarted, the network dropped) is dialled again at once, then
       // with backoff: a device that cannot listen (a browser tab) is reachable only this way
@@ -280,6 +288,10 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
         if (this.joined.has(site)) this.connector.wake(site)
       })
     }
+  }
+
+  private retryReports (site?: string): void {
+    this.attachments.retryReports(site).catch(err => { this.log('cannot read the reports owed: %e', err) })
   }
 
   /**

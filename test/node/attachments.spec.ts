@@ -14,6 +14,7 @@ import { TestNet } from '../support/nodes.js'
 import type { AttachmentView, MemberNode, SiteNode, SiteNodeOptions } from '../../src/node/index.js'
 import { Database } from '../../src/store/database.js'
 import { SiteStore } from '../../src/store/site-store.js'
+import type { AttachmentStore } from '../../src/store/index.js'
 
 /**
  * Attachments end to end over TCP on 127.0.0.1 (spec 15.6): a file uploaded once, sealed once,
@@ -113,6 +114,33 @@ describe('node: attachments', function () {
     // both reported it fetched and its hold is over: deleted at the second report, or by the sweep after the hold
     await waitFor('the blob deleted', async () => (await siteBlobs()).length === 0 && await site.attachment(uploaded.id).then(() => false, () => true))
     await assert.rejects(site.attachment(uploaded.id), { code: 'UNKNOWN_ATTACHMENT' })
+  })
+
+  it('a report of a fetched attachment that fails (the site down as the device finishes) is owed and sent again once the site is back, which deletes the blob before its message expires', async () => {
+    await startSite()
+    const ann = await net.member('ann', { autoFetchBytes: 0, retryBaseMs: 200, retryCapMs: 1_000 })
+    await ann.join((await site.createInvite({ ref: 'ann' })).token)
+    const file = randomBytes(2 * BLOB_CHUNK_BYTES + 5)
+    const uploaded = await upload(file, 'report.bin')
+    const sent = await site.send({ to: ['ann'], subject: 'Report', body: '', attachments: [uploaded.id] })
+    await delivered(ann, sent.id)
+    const listen = siteListen()
+    await net.stop(site)
+    // the device holds every chunk (as a fetch leaves them after the last) when the site goes
+    // away: it checks the file and owes the site its report
+    await writeFile(join(net.path('ann'), 'attachments', `${site.peerId}-${sent.id}-0.part`), file)
+    const saved = await ann.attachmentFile(sent.id, 0)
+    assert.equal(sha256(await readFile(saved.path)), sha256(file))
+    const attachments = (ann as unknown as { attachments: { reporting: Set<string>, opts: { store: AttachmentStore } } }).attachments
+    const owed = async (): Promise<string[]> => { const out = []; for await (const r of attachments.opts.store.owed()) out.push(r.blob); return out }
+    await waitFor('the first report tried and failed', async () => attachments.reporting.size === 0, 30_000)
+    assert.deepEqual(await owed(), [uploaded.id], 'the failed report is owed')
+    assert.deepEqual(await siteBlobs(), [uploaded.id])
+
+    await startSite({ listen })
+    // the device reconnects and reports again: the site deletes the blob, its message 7 days from expiry
+    await waitFor('the blob deleted', async () => (await siteBlobs()).length === 0 && await site.attachment(uploaded.id).then(() => false, () => true))
+    await waitFor('the report settled', async () => (await owed()).length === 0)
   })
 
   it('devices removed from the site stop counting as recipients: a member removed, a device that left; the blob goes once no device is waited for', async () => {
