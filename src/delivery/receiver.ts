@@ -1,4 +1,4 @@
-import { codeToWire, decodeCanonical, decodeMessage, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
+import { ACK_DEFER_MAX_IDS, ACK_DELAY_MS, codeToWire, decodeCanonical, decodeMessage, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
 import { parseEnvelope, signAck, type Ed25519Signer, type ParsedEnvelope } from '../crypto/index.js'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { nextTurn } from '../util/index.js'
@@ -49,12 +49,16 @@ export interface ReceiverOptions {
   now?: () => number
   /** Called when the stream is closed with an error code (the peer may be penalised for it). */
   onRefused?: (code: ErrorCode) => void
+  /** How long stored ids may wait for one ack after the stream's last ack (spec 15.2, deferred acks); 0: every batch is acknowledged at once. @default ACK_DELAY_MS */
+  ackDelayMs?: number
 }
 
 /**
  * Runs the receiving end of one deliver or post stream: envelopes are checked as they
  * arrive, stored in group-committed batches while reading goes on, and acknowledged with
- * one signed receipt per batch once the batch is durable.
+ * one signed receipt per batch once the batch is durable. Small batches that follow an ack
+ * closely wait for the next ack (at most `ackDelayMs` after the last): a device that gets a
+ * steady trickle signs, and its site verifies, a few acks a second, not one per message.
  */
 export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSink<T>, opts: ReceiverOptions): Promise<void> {
   const now = opts.now ?? Date.now
@@ -81,12 +85,51 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   // turned out to be stored already (spec: "Receiving an envelope", step 6)
   let pending: Array<{ id: Uint8Array, idHex: string, accepted?: Accepted<T> }> = []
   let pendingIds = new Set<string>()
+  // stored, and not acknowledged yet (deferred acks)
+  let held: Uint8Array[] = []
+  const ackDelayMs = opts.ackDelayMs ?? ACK_DELAY_MS
+  let lastAckAt = -Infinity
+  let ackTimer: ReturnType<typeof setTimeout> | undefined
+  let ackDue = false
+  let reading = true
   let inFlight = 0
   let flushing: Promise<void> | undefined
   let failure: TmtpError | undefined
 
+  const ackHeld = async (): Promise<void> => {
+    clearTimeout(ackTimer)
+    ackTimer = undefined
+    ackDue = false
+    if (held.length === 0) return
+    const ids = held
+    held = []
+    const frames: Uint8Array[] = []
+    for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+      const ack = SignedPayload.decode(signAck(opts.self, opts.remote, ids.slice(i, i + MAX_ACK_IDS), now()))
+      frames.push(Receipt.encode({ ack }))
+    }
+    lastAckAt = performance.now()
+    await framed.write(frames)
+    inFlight -= ids.length
+  }
+
+  /** Acknowledges what is held now, or by `ackDelayMs` after the last ack (spec 15.2, deferred acks). */
+  const ackOrDefer = async (): Promise<void> => {
+    const wait = lastAckAt + ackDelayMs - performance.now()
+    if (!reading || wait <= 0 || held.length >= ACK_DEFER_MAX_IDS) {
+      await ackHeld()
+    } else if (ackTimer === undefined) {
+      ackTimer = setTimeout(() => {
+        ackTimer = undefined
+        ackDue = true
+        startFlush()
+      }, wait)
+    }
+  }
+
   const flush = async (): Promise<void> => {
     for (;;) {
+      if (ackDue && pending.length === 0 && failure === undefined) await ackHeld()
       if (pending.length === 0 || failure !== undefined) return
       const batch = pending
       pending = []
@@ -98,23 +141,19 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
       const stored = fresh.slice(0, allowed)
       await sink.store(opts.remote, stored)
       // what is acknowledged: what was stored now or before; envelopes over the quota are not
-      const held = new Set(fresh.slice(allowed).map(a => a.idHex))
-      const acked = held.size === 0 ? batch : batch.filter(entry => !held.has(entry.idHex))
-      const frames: Uint8Array[] = []
-      for (let i = 0; i < acked.length; i += MAX_ACK_IDS) {
-        const ids = acked.slice(i, i + MAX_ACK_IDS).map(a => a.id)
-        const ack = SignedPayload.decode(signAck(opts.self, opts.remote, ids, now()))
-        frames.push(Receipt.encode({ ack }))
+      const over = new Set(fresh.slice(allowed).map(a => a.idHex))
+      for (const entry of batch) if (!over.has(entry.idHex)) held.push(entry.id)
+      if (over.size > 0) {
+        await ackHeld()
+        throw new TmtpError(ErrorCode.RATE_LIMITED, `over this site's quota: ${over.size} envelopes not stored, send them later`)
       }
-      await framed.write(frames)
-      inFlight -= acked.length
-      if (held.size > 0) throw new TmtpError(ErrorCode.RATE_LIMITED, `over this site's quota: ${held.size} envelopes not stored, send them later`)
+      await ackOrDefer()
     }
   }
 
   const startFlush = (): void => {
     // after a failure nothing more is stored or acknowledged: restarting would spin for ever
-    if (flushing !== undefined || pending.length === 0 || failure !== undefined) return
+    if (flushing !== undefined || (pending.length === 0 && !ackDue) || failure !== undefined) return
     // the batch starts after the event loop has handled the frames already read, so that one
     // store and one signed ack cover a whole window rather than the first chunk of it
     flushing = nextTurn().then(flush).catch(async (err: unknown) => {
@@ -181,8 +220,11 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
       await framed.write(await rejectOrReack(refused))
       startFlush()
     }
+    // the sender closed its side: what is held is acknowledged now
+    reading = false
     for (let f = flushing; f !== undefined; f = flushing) await f
     if (failure !== undefined) return
+    await ackHeld()
     await framed.close()
   } catch (err) {
     if (!isTmtpError(err)) {
@@ -191,6 +233,8 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
       return
     }
     if (failure === undefined) await sendError(err)
+  } finally {
+    clearTimeout(ackTimer)
   }
 }
 

@@ -90,6 +90,14 @@ export const DEFAULT_CONTENT_TYPE = 'text/markdown'
 /** spec 15.2, "/tmtp/deliver/1.0.0": the most envelopes a receiver accepts unacknowledged on one stream. */
 export const MAX_IN_FLIGHT = 1024
 
+/**
+ * spec 15.2, deferred acks: a receiver that acknowledged on a stream less than this long ago
+ * may hold the ids it stores meanwhile for one ack, sent at most this long after the last one.
+ */
+export const ACK_DELAY_MS = 250
+/** spec 15.2, deferred acks: a receiver holding this many stored, unacknowledged ids acknowledges them at once. */
+export const ACK_DEFER_MAX_IDS = 32
+
 /** spec: "Timeouts": a join or leave exchange must complete within this time. */
 export const CONTROL_STREAM_TIMEOUT_MS = 10_000
 

@@ -7,9 +7,10 @@ import { directionKey } from '../../src/crypto/epoch.js'
 import { FramedStream } from '../../src/delivery/framed-stream.js'
 import { newMessageId } from '../../src/delivery/ids.js'
 import { receiveEnvelopes, type InboundSink } from '../../src/delivery/receiver.js'
-import { MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
+import { ACK_DEFER_MAX_IDS, MAX_FRAME_SIZE } from '../../src/protocol/constants.js'
 import { codeToWire, ErrorCode, TmtpError } from '../../src/protocol/errors.js'
-import { EnvelopeHeader, Push, Receipt } from '../../src/protocol/pb/tmtp.js'
+import { AckBody, EnvelopeHeader, Push, Receipt, type SignedPayload } from '../../src/protocol/pb/tmtp.js'
+import { waitFor } from '../../src/cli/time.js'
 
 /** A site and a device, and the site's Push frame of a sealed envelope with sequence number `seq`. */
 function ends (): { site: Ed25519Signer, device: Ed25519Signer, push: (seq: number) => Uint8Array } {
@@ -48,6 +49,71 @@ describe('delivery/receiver', () => {
     assert.deepEqual(batches, [4], 'one store')
     assert.equal(receipts.length, 1, 'one receipt')
     assert.equal(receipts[0].ack !== undefined, true)
+  })
+
+  it('defers the acks of a trickle (spec 15.2): the first at once, then one ack for what was stored within the delay, sent by its timer on an open stream', async () => {
+    const { site, device, push } = ends()
+    const sink: InboundSink<null> = {
+      admit: async () => {},
+      open: () => null,
+      known: async ids => ids.map(() => false),
+      store: async () => {}
+    }
+    const [outbound, inbound] = await streamPair()
+    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
+    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver'), ackDelayMs: 2_000 })
+    const acks: Array<{ ids: number, at: number }> = []
+    const reading = (async () => {
+      let acked = 0
+      for await (const batch of sender.batches()) {
+        for (const frame of batch) {
+          const ack = Receipt.decode(frame).ack
+          assert.ok(ack !== undefined, 'only acks')
+          const ids = AckBody.decode(ack.payload).ids.length
+          acks.push({ ids, at: performance.now() })
+          acked += ids
+        }
+        // the stream stays open until every envelope is acknowledged: the held ones go by timer
+        if (acked === 10) await sender.close()
+      }
+    })()
+    const start = performance.now()
+    for (let seq = 1; seq <= 10; seq++) {
+      await sender.write([push(seq)])
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    await reading
+    await receiving
+    assert.deepEqual(acks.map(a => a.ids).reduce((sum, n) => sum + n, 0), 10, 'every envelope acknowledged once')
+    assert.equal(acks[0].ids, 1, 'the first ack at once')
+    assert.ok(acks.length < 10, `fewer acks than envelopes: ${acks.map(a => a.ids).join(', ')}`)
+    assert.ok(acks[1].at - start >= 1_500, 'the held ids waited for the delay after the first ack')
+  })
+
+  it('acknowledges at once what it holds when it reaches ACK_DEFER_MAX_IDS, whatever the delay', async () => {
+    const { site, device, push } = ends()
+    const sink: InboundSink<null> = {
+      admit: async () => {},
+      open: () => null,
+      known: async ids => ids.map(() => false),
+      store: async () => {}
+    }
+    const [outbound, inbound] = await streamPair()
+    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
+    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver'), ackDelayMs: 60_000 })
+    const acked: number[] = []
+    const reading = (async () => {
+      for await (const batch of sender.batches()) {
+        for (const frame of batch) acked.push(AckBody.decode((Receipt.decode(frame).ack as SignedPayload).payload).ids.length)
+        if (acked.reduce((sum, n) => sum + n, 0) === 1 + ACK_DEFER_MAX_IDS) await sender.close()
+      }
+    })()
+    await sender.write([push(1)])
+    await waitFor('the first ack', async () => acked.length === 1)
+    await sender.write(Array.from({ length: ACK_DEFER_MAX_IDS }, (_, i) => push(i + 2)))
+    await reading
+    await receiving
+    assert.deepEqual(acked, [1, ACK_DEFER_MAX_IDS], 'a full batch does not wait a minute')
   })
 
   it('stops storing and acknowledging after a failed store, and aborts the stream', async () => {

@@ -98,7 +98,11 @@ describe('node: delivery', () => {
     const inbox = await waitFor('three messages', async () => { const i = await back.inbox(); return i.length === 3 && i })
     // the inbox orders by sequence number: gaps and order are visible to the member
     assert.deepEqual(inbox.map(m => m.id), [low.id, normal.id, high.id])
-    const delivered = await Promise.all([low, normal, high].map(async m => (await site.message(m.id)).devices[0].at))
+    // the device may hold its last ack for a moment (spec 15.2, deferred acks): wait for all three
+    const delivered = await waitFor('all three acknowledged', async () => {
+      const at = await Promise.all([low, normal, high].map(async m => (await site.message(m.id)).devices[0]))
+      return at.every(d => d.state === 'delivered') && at.map(d => d.at as number)
+    })
     assert.ok(delivered[2] <= delivered[1] && delivered[1] <= delivered[0], 'high was acknowledged no later than normal, normal no later than very-low')
   })
 
