@@ -1,4 +1,4 @@
-import { ACK_DEFER_MAX_IDS, ACK_DELAY_MS, codeToWire, decodeCanonical, decodeMessage, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
+import { ACK_DEFER_MAX_IDS, codeToWire, decodeCanonical, decodeMessage, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
 import { parseEnvelope, signAck, type Ed25519Signer, type ParsedEnvelope } from '../crypto/index.js'
 import { toString as uint8ArrayToString } from 'uint8arrays'
 import { nextTurn } from '../util/index.js'
@@ -49,7 +49,7 @@ export interface ReceiverOptions {
   now?: () => number
   /** Called when the stream is closed with an error code (the peer may be penalised for it). */
   onRefused?: (code: ErrorCode) => void
-  /** How long stored ids may wait for one ack after the stream's last ack (spec 15.2, deferred acks); 0: every batch is acknowledged at once. @default ACK_DELAY_MS */
+  /** How long stored ids may wait for one ack after the stream's last ack (spec 15.2, deferred acks: the node keeps it within ACK_DELAY_MS). @default 0: every batch is acknowledged at once */
   ackDelayMs?: number
 }
 
@@ -87,7 +87,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   let pendingIds = new Set<string>()
   // stored, and not acknowledged yet (deferred acks)
   let held: Uint8Array[] = []
-  const ackDelayMs = opts.ackDelayMs ?? ACK_DELAY_MS
+  const ackDelayMs = opts.ackDelayMs ?? 0
   let lastAckAt = -Infinity
   let ackTimer: ReturnType<typeof setTimeout> | undefined
   let ackDue = false

@@ -113,6 +113,14 @@ export const DEFAULTS = {
   /** A member device fetches an attachment of up to 5 MiB at once when its message arrives; a larger one when the member asks. */
   autoFetchBytes: 5 * 1024 * 1024,
   /**
+   * Deferred acks are off: each stored batch is acknowledged at once. Holding a trickle's ids for
+   * one ack (up to 250 ms, spec 15.2) saves the sender a signature verification per message, but
+   * a site learns of each delivery up to that much later (its 'delivered' events, webhooks, W5's
+   * latency, which ends at the acknowledgement). A node whose senders' CPU matters more than
+   * that latency may turn them on.
+   */
+  ackDelayMs: 0,
+  /**
    * Power-loss-safe writes: every group-committed batch is fsynced before anything in it is
    * acknowledged, as a signed ack states (spec 3, "stored durably"). Off, a process crash still
    * loses nothing, a power loss may lose the last writes (and a device may have acknowledged

@@ -1,6 +1,6 @@
 // leaf files, not the layers' faces: the node's light contract (contract.ts) loads this file
 import { MAX_STORED_RECORD_BYTES } from '../discovery/constants.js'
-import { MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
+import { ACK_DELAY_MS, MAX_IN_FLIGHT, STREAM_IDLE_TIMEOUT_MS } from '../protocol/constants.js'
 import { NodeError } from '../util/node-error.js'
 import { DEFAULTS } from './defaults.js'
 
@@ -54,6 +54,8 @@ export interface NodeLimits {
   attachmentHoldMs: number
   /** Member: attachments of at most this many bytes are fetched when their message arrives; larger ones when asked (0: none). */
   autoFetchBytes: number
+  /** Deferred acks (spec 15.2): envelopes stored within this many ms of the stream's last ack wait for one ack, sent by then (0: each batch is acknowledged at once). */
+  ackDelayMs: number
 }
 
 /** Allowed range of each limit, inclusive. */
@@ -81,7 +83,8 @@ export const LIMIT_RANGES: Record<keyof NodeLimits, readonly [number, number]> =
   maxMessageAttachmentBytes: [1, 64 * 1024 ** 3],
   maxStoredAttachmentBytes: [1, 1024 ** 5],
   attachmentHoldMs: [1_000, 30 * 24 * 3600_000],
-  autoFetchBytes: [0, 16 * 1024 ** 3]
+  autoFetchBytes: [0, 16 * 1024 ** 3],
+  ackDelayMs: [0, ACK_DELAY_MS]
 }
 
 /** The limits given, checked, with the defaults for the rest. Throws INVALID_ARGUMENT naming the bad one. */

@@ -258,6 +258,7 @@ class TmtpMemberNode extends RoleNode<MemberNodeEvents> implements MemberNode {
         remote: remoteBytes(connection),
         log: this.log,
         now: this.now,
+        ackDelayMs: this.limits.ackDelayMs,
         onRefused: code => { this.shell.guard.refused(connection.remotePeer.toString(), code) }
       })
     }, { maxInboundStreams: this.limits.maxInboundStreams })

@@ -280,7 +280,7 @@ class TmtpSiteNode extends RoleNode<SiteNodeEvents> implements SiteNode {
         quota: this.replyQuota
       })
       stream.inactivityTimeout = streamIdleMs
-      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.shell.signer, remote: remoteBytes(connection), log: this.log, onRefused: refused(connection) })
+      await receiveEnvelopes(new FramedStream(stream, MAX_FRAME_SIZE), sink, { self: this.shell.signer, remote: remoteBytes(connection), log: this.log, ackDelayMs: this.limits.ackDelayMs, onRefused: refused(connection) })
     }, { maxInboundStreams })
 
     // broadcasts' counts before any copy settles (a device may connect and acknowledge at once)

@@ -109,6 +109,7 @@ describe('spec/tmtp.md tables hold the code\'s values', () => {
       'envelopes in flight per stream, receiver limit (MAX_IN_FLIGHT)': [protocol.MAX_IN_FLIGHT],
       'sender window per stream': [DEFAULTS.window, protocol.MAX_IN_FLIGHT],
       'ids per AckBody': [1, protocol.MAX_ACK_IDS],
+      'deferred acks: delay after the previous ack (ACK_DELAY_MS) / ids held at most (ACK_DEFER_MAX_IDS)': [protocol.ACK_DELAY_MS, protocol.ACK_DEFER_MAX_IDS],
       'message id, thread, reply_to': [protocol.MESSAGE_ID_BYTES],
       'invite secret': [protocol.INVITE_SECRET_BYTES],
       'addresses per invite': [protocol.MAX_INVITE_ADDRS],
