@@ -291,7 +291,8 @@ describe('api: webhooks', () => {
       assert.ok(order.indexOf('y') <= 1, `the quiet member's event went out at once (position ${order.indexOf('y')})`)
       assert.deepEqual(order.filter(id => id !== 'y'), Array.from({ length: 300 }, (_, i) => `x${i}`), 'a member\'s events in order')
       assert.equal(new Set(receiver.requests.map(r => r.headers['x-tmtp-event-id'])).size, 301)
-      assert.equal(await journal.size(), 0)
+      // the dispatcher drops an event from the journal once its answer is read, just after the receiver counted it
+      await waitFor('the journal emptied', async () => await journal.size() === 0, 5_000)
     })
 
     it('stop() cancels the retry timer and the request in flight; the journal keeps the event', async () => {
