@@ -161,11 +161,12 @@ export async function startMembers (ctx: BenchContext, site: NodeProcess, count:
   const n = Math.max(1, Math.min(processes, count))
   // a folder of its own for each group: a later workload must not reopen an earlier one's devices and inboxes
   const group = ++memberGroups
-  const workers = await Promise.all(Array.from({ length: n }, async (_, p) => {
-    const w = await NodeProcess.start('members', { ...BENCH_NODES, dataDir: join(ctx.dir, `members-${group}-${p}`), name: 'bench device', fsync: opts.fsync }, { execArgv: ctx.memberExecArgv, maxOutput: 32 * 1024 })
-    keepLog(w)
-    return w
-  }))
+  // a few processes start at a time: W8's hundred loading at once on two cores took longer than a start may
+  const workers = new Array<NodeProcess>(n)
+  await concurrently(n, 4, async p => {
+    workers[p] = await NodeProcess.start('members', { ...BENCH_NODES, dataDir: join(ctx.dir, `members-${group}-${p}`), name: 'bench device', fsync: opts.fsync }, { execArgv: ctx.memberExecArgv, maxOutput: 32 * 1024 })
+    keepLog(workers[p])
+  })
   const refs: string[] = []
   const refsOf: string[][] = []
   const per = workers.map((_, p) => Math.floor(count / n) + (p < count % n ? 1 : 0))
@@ -179,13 +180,30 @@ export async function startMembers (ctx: BenchContext, site: NodeProcess, count:
     refsOf.push(myRefs)
     await w.call('add', { refs: myRefs }, left(ctx))
     const tokens = await site.call('invite', { refs: myRefs }, left(ctx))
-    const join = async (): Promise<void> => { await concurrently(myRefs.length, 8, async i => await w.call('join', { ref: myRefs[i], token: tokens[i] }, left(ctx))) }
+    const join = async (): Promise<void> => { await concurrently(myRefs.length, 8, async i => { await joinAgainOnTimeout(ctx, async () => await w.call('join', { ref: myRefs[i], token: tokens[i] }, left(ctx))) }) }
     if (opts.joinInTurn === true) await (turn = turn.then(join))
     else await join()
     joined += per[p]
     ctx.progress(`  ${joined}/${count} members joined`)
   }))
   return { workers, refs, refsOf }
+}
+
+/** Attempts at a member's join that timed out or could not dial, as a device on a loaded machine would try again. */
+const JOIN_ATTEMPTS = 3
+
+/** Runs a join again when it timed out: a join is idempotent for the device that redeemed the invite (spec 15.1, step 7). */
+async function joinAgainOnTimeout (ctx: BenchContext, join: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await join()
+      return
+    } catch (err) {
+      const message = (err as Error).message
+      if (attempt === JOIN_ATTEMPTS || !/timed out|dials failed/.test(message)) throw err
+      ctx.progress(`  a join failed (${message}); attempt ${attempt + 1} of ${JOIN_ATTEMPTS}`)
+    }
+  }
 }
 
 export async function stopAll (children: Array<IpcChild<object> | undefined>): Promise<void> {
