@@ -25,6 +25,20 @@ function ends (): { site: Ed25519Signer, device: Ed25519Signer, push: (seq: numb
   return { site, device, push }
 }
 
+/** A device's receiver whose sink stores everything, deferring its acks by `ackDelayMs`; the site's end of the stream. */
+async function storingReceiver (ackDelayMs: number, parties = ends()): Promise<{ sender: FramedStream, receiving: Promise<void>, push: (seq: number) => Uint8Array }> {
+  const { site, device, push } = parties
+  const sink: InboundSink<null> = {
+    admit: async () => {},
+    open: () => null,
+    known: async ids => ids.map(() => false),
+    store: async () => {}
+  }
+  const [outbound, inbound] = await streamPair()
+  const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver'), ackDelayMs })
+  return { sender: new FramedStream(outbound, MAX_FRAME_SIZE), receiving, push }
+}
+
 describe('delivery/receiver', () => {
   it('stores and acknowledges what arrived in several writes as one batch with one signed ack', async () => {
     const { site, device, push } = ends()
@@ -52,16 +66,7 @@ describe('delivery/receiver', () => {
   })
 
   it('defers the acks of a trickle (spec 15.2): the first at once, then one ack for what was stored within the delay, sent by its timer on an open stream', async () => {
-    const { site, device, push } = ends()
-    const sink: InboundSink<null> = {
-      admit: async () => {},
-      open: () => null,
-      known: async ids => ids.map(() => false),
-      store: async () => {}
-    }
-    const [outbound, inbound] = await streamPair()
-    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
-    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver'), ackDelayMs: 2_000 })
+    const { sender, receiving, push } = await storingReceiver(2_000)
     const acks: Array<{ ids: number, at: number }> = []
     const reading = (async () => {
       let acked = 0
@@ -91,16 +96,7 @@ describe('delivery/receiver', () => {
   })
 
   it('acknowledges at once what it holds when it reaches ACK_DEFER_MAX_IDS, whatever the delay', async () => {
-    const { site, device, push } = ends()
-    const sink: InboundSink<null> = {
-      admit: async () => {},
-      open: () => null,
-      known: async ids => ids.map(() => false),
-      store: async () => {}
-    }
-    const [outbound, inbound] = await streamPair()
-    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
-    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver'), ackDelayMs: 60_000 })
+    const { sender, receiving, push } = await storingReceiver(60_000)
     const acked: number[] = []
     const reading = (async () => {
       for await (const batch of sender.batches()) {
@@ -160,15 +156,7 @@ describe('delivery/receiver', () => {
     // version (field 1, first: 08 01) as 2^32 + 1, whose low 32 bits are 1
     const header = Uint8Array.from([0x08, 0x81, 0x80, 0x80, 0x80, 0x10, ...envelope.header.subarray(2)])
     assert.equal(EnvelopeHeader.decode(header).id.byteLength, 16, 'protons reads the id')
-    const sink: InboundSink<null> = {
-      admit: async () => {},
-      open: () => null,
-      known: async ids => ids.map(() => false),
-      store: async () => {}
-    }
-    const [outbound, inbound] = await streamPair()
-    const sender = new FramedStream(outbound, MAX_FRAME_SIZE)
-    const receiving = receiveEnvelopes(new FramedStream(inbound, MAX_FRAME_SIZE), sink, { self: device, remote: site.peerId, log: logger('test:receiver') })
+    const { sender, receiving } = await storingReceiver(0, { site, device, push: () => new Uint8Array() })
     await sender.write([Push.encode({ envelope: { header, ciphertext: envelope.ciphertext } })])
     const receipts: Receipt[] = []
     for await (const batch of sender.batches()) receipts.push(...batch.map(frame => Receipt.decode(frame)))
