@@ -5,11 +5,11 @@ import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 import { waitFor } from '../../src/cli/time.js'
 import { openBackup, parseBackup } from '../../src/crypto/backup.js'
 import { TestNet } from '../support/nodes.js'
-import type { SiteNode } from '../../src/node/index.js'
+import type { MemberView, SiteNode, SiteNodeOptions } from '../../src/node/index.js'
 
 /**
  * The member node in a browser tab (src/web/main-tab.ts, dist/web/tab.html): a real Chromium
@@ -44,6 +44,47 @@ async function serveWeb (): Promise<Server> {
   return server
 }
 
+/** What each suite here runs on: a site on 127.0.0.1, the page's web server, Chromium and one page. */
+interface TabRig { net: TestNet, site: SiteNode, server: Server, browser: Browser, page: Page }
+
+/** Starts a rig, the site without DHT; the page's errors go to `pageErrors`. What started is closed again if a later part fails. */
+async function openRig (siteOptions: Partial<SiteNodeOptions>, contextOptions: BrowserContextOptions, pageErrors: string[]): Promise<TabRig> {
+  assert.ok(existsSync(CHROMIUM), `Debian's Chromium is needed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`)
+  assert.ok(existsSync(join(WEB, 'tab.js')), 'the page is built: npm run build')
+  const rig: Partial<TabRig> = { net: await TestNet.create() }
+  try {
+    rig.site = await rig.net?.site('site', { dht: false, ...siteOptions })
+    rig.server = await serveWeb()
+    rig.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+    rig.page = await (await rig.browser.newContext(contextOptions)).newPage()
+    rig.page.on('pageerror', err => { pageErrors.push(err.message) })
+    return rig as TabRig
+  } catch (err) {
+    await closeRig(rig)
+    throw err
+  }
+}
+
+async function closeRig (rig: Partial<TabRig> | undefined): Promise<void> {
+  await rig?.browser?.close()
+  rig?.server?.close()
+  await rig?.net?.cleanup()
+}
+
+/** The page's address on the rig's web server. */
+function tabUrl (server: Server): string {
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/tab.html`
+}
+
+/** Opens an invite link for `ref` in the page and joins; the member once the site recorded the tab's device. */
+async function joinByLink ({ page, site, server }: Pick<TabRig, 'page' | 'site' | 'server'>, ref: string): Promise<MemberView> {
+  const invite = await site.createInvite({ ref })
+  await page.goto(`${tabUrl(server)}#invite=${encodeURIComponent(invite.token)}`)
+  await page.locator('#join-dialog[open]').waitFor({ timeout: 30_000 })
+  await page.locator('#join-form button[type=submit]').click()
+  return await waitFor('the tab joined', async () => (await site.members()).find(m => m.ref === ref && m.devices.length === 1), 30_000)
+}
+
 describe('web: the member node in a browser tab', function () {
   this.timeout(120_000)
   let net: TestNet
@@ -55,33 +96,15 @@ describe('web: the member node in a browser tab', function () {
   const pageErrors: string[] = []
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Debian's Chromium is needed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`)
-    assert.ok(existsSync(join(WEB, 'tab.js')), 'the page is built: npm run build')
-    net = await TestNet.create()
-    site = await net.site('site', { dht: false })
-    server = await serveWeb()
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
-    page = await (await browser.newContext()).newPage()
-    page.on('pageerror', err => { pageErrors.push(err.message) })
+    ({ net, site, server, browser, page } = await openRig({}, {}, pageErrors))
   })
 
-  after(async () => {
-    await browser?.close()
-    server?.close()
-    await net?.cleanup()
-  })
-
-  const base = (): string => `http://127.0.0.1:${(server.address() as { port: number }).port}/tab.html`
+  after(async () => { await closeRig({ net, server, browser }) })
 
   it('joins from an invite link, receives over the WebSocket it opened, reads, replies, and keeps its inbox across a reload', async () => {
     const ws = site.multiaddrs().filter(a => a.includes('/ws'))
     assert.ok(ws.length > 0, `the site listens on WebSockets: ${site.multiaddrs().join(' ')}`)
-    const invite = await site.createInvite({ ref: 'ann' })
-    await page.goto(`${base()}#invite=${encodeURIComponent(invite.token)}`)
-    await page.locator('#join-dialog[open]').waitFor({ timeout: 30_000 })
-    await page.locator('#join-form button[type=submit]').click()
-    const member = await waitFor('the tab joined', async () => (await site.members()).find(m => m.ref === 'ann' && m.devices.length === 1), 30_000)
-    device = member.devices[0].peerId
+    device = (await joinByLink({ page, site, server }, 'ann')).devices[0].peerId
 
     const sent = await site.send({ to: ['ann'], subject: 'Hello tab', body: 'It **works**.' })
     await waitFor('delivered to the tab', async () => (await site.message(sent.id)).devices[0].state === 'delivered', 30_000)
@@ -144,7 +167,7 @@ describe('web: the member node in a browser tab', function () {
     // the tab that is the device from now on
     page = fresh
     fresh.on('pageerror', err => { pageErrors.push(err.message) })
-    await fresh.goto(base())
+    await fresh.goto(tabUrl(server))
     await fresh.locator('#actions:not([hidden])').waitFor({ timeout: 30_000 })
     // the fresh context made a device of its own, with no site yet: its backup, for later
     const own = await exportBackup(fresh, 'own-backup.json')
@@ -280,23 +303,12 @@ describe('web: attachments of the member node in a browser tab', function () {
   const small = randomBytes(100_000)
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Debian's Chromium is needed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`)
-    assert.ok(existsSync(join(WEB, 'tab.js')), 'the page is built: npm run build')
-    net = await TestNet.create()
     // a blob is deleted once every device reported it fetched and a second has passed
-    site = await net.site('site', { dht: false, attachmentHoldMs: 1_000 })
-    server = await serveWeb()
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
-    page = await (await browser.newContext({ acceptDownloads: true })).newPage()
-    page.on('pageerror', err => { pageErrors.push(err.message) })
+    ({ net, site, server, browser, page } = await openRig({ attachmentHoldMs: 1_000 }, { acceptDownloads: true }, pageErrors))
     await link.route(page)
   })
 
-  after(async () => {
-    await browser?.close()
-    server?.close()
-    await net?.cleanup()
-  })
+  after(async () => { await closeRig({ net, server, browser }) })
 
   async function upload (bytes: Uint8Array, name: string, mediaType: string): Promise<string> {
     async function * body (): AsyncGenerator<Uint8Array> { yield bytes }
@@ -317,11 +329,7 @@ describe('web: attachments of the member node in a browser tab', function () {
   }
 
   it('fetches a small attachment when its message arrives and a large one when asked; a reload mid-fetch resumes from the chunks IndexedDB kept; deleting the message deletes them', async () => {
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/tab.html`
-    await page.goto(`${base}#invite=${encodeURIComponent((await site.createInvite({ ref: 'ann' })).token)}`)
-    await page.locator('#join-dialog[open]').waitFor({ timeout: 30_000 })
-    await page.locator('#join-form button[type=submit]').click()
-    await waitFor('the tab joined', async () => (await site.members()).find(m => m.ref === 'ann' && m.devices.length === 1), 30_000)
+    await joinByLink({ page, site, server }, 'ann')
 
     const [smallId, largeId] = [await upload(small, 'notes.txt', 'text/plain'), await upload(large, 'lecture.mp4', 'video/mp4')]
     const sent = await site.send({ to: ['ann'], subject: 'Course material', body: 'Two files.', attachments: [smallId, largeId] })
