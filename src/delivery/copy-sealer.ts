@@ -1,9 +1,10 @@
-import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { createKeyEpoch, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer } from '../crypto/index.js'
-import { EnvelopeHeader, MAX_EPOCH_ENVELOPES, Push, WIRE_VERSION } from '../protocol/index.js'
+import { MAX_EPOCH_ENVELOPES, Push, pushedEnvelopeHeader, WIRE_VERSION } from '../protocol/index.js'
 import { epochKeysFromRecord, epochKeysToRecord, type EpochRecord, type OutboxEntry, type SiteStore, type Write } from '../store/index.js'
 import { DeviceStates, type DeviceState } from './device-states.js'
 import type { QueuedEnvelope } from './sender.js'
+import { toHex } from '../util/index.js'
 
 export interface CopySealerOptions {
   store: SiteStore
@@ -118,7 +119,7 @@ export class CopySealer {
       created: now,
       expires: now + this.opts.epochAgeMs,
       x25519: state.x25519,
-      signed: uint8ArrayToString(made.signed, 'base16'),
+      signed: toHex(made.signed),
       firstSeq: state.seq + 1,
       ...epochKeysToRecord(made.keys)
     }
@@ -130,7 +131,6 @@ export class CopySealer {
 
 /** An outbox entry as the site's sender takes it (its header read for the id and times). */
 export function toQueued ({ key, frame }: OutboxEntry): SiteQueued {
-  const push = Push.decode(frame)
-  const header = EnvelopeHeader.decode(push.envelope?.header ?? new Uint8Array(0))
-  return { key, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, created: header.created, expires: header.expires, frame }
+  const header = pushedEnvelopeHeader(frame)
+  return { key, idHex: toHex(header.id), epoch: header.epoch, created: header.created, expires: header.expires, frame }
 }

@@ -1,9 +1,9 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { checkEnvelopeHeader, decryptEnvelope, openKeyEpoch, peerIdToString } from '../crypto/index.js'
 import { Envelope, ErrorCode, MAX_CLOCK_SKEW_MS, TmtpError, type Content } from '../protocol/index.js'
 import { epochKeysToRecord, type InboxRecord, type MemberEpochRecord, type MemberStore } from '../store/index.js'
 import type { CachedEpoch, EpochCache } from './epoch-cache.js'
 import type { InboundSink } from './receiver.js'
+import { toHex } from '../util/index.js'
 
 export interface MemberInboxOptions {
   store: MemberStore
@@ -35,7 +35,7 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
       const opened = await openKeyEpoch(signed, { site: remote, device: opts.self, devicePrivateKey: opts.devicePrivateKey })
       const site = peerIdToString(remote)
       const { epoch } = opened
-      const signedHex = uint8ArrayToString(signed, 'base16')
+      const signedHex = toHex(signed)
       const held = epochs.get(epoch.epoch)
       // the stored messages sealed under a held epoch must stay readable: its keys never change (spec 10.3)
       if (held !== undefined && held.signed !== signedHex) throw new TmtpError(ErrorCode.BAD_FRAME, `key epoch ${epoch.epoch} is already held with other keys`)

@@ -1,8 +1,7 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { encodeContent, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer } from '../crypto/index.js'
 import { EnvelopeHeader, isTmtpError, Push, WIRE_VERSION } from '../protocol/index.js'
 import type { MemberStore, PostStatus } from '../store/index.js'
-import { Mutex, NodeError } from '../util/index.js'
+import { Mutex, NodeError, toHex } from '../util/index.js'
 import { messageIdFromHex, newMessageId } from './ids.js'
 import type { EpochCache } from './epoch-cache.js'
 import type { OutboundQueue, QueuedEnvelope } from './sender.js'
@@ -77,7 +76,7 @@ export class MemberOutbox {
         expires: now + req.ttlMs
       }, content)
       const post: PostStatus = {
-        id: uint8ArrayToString(id, 'base16'),
+        id: toHex(id),
         site,
         seq,
         created: now,
@@ -121,7 +120,7 @@ export class MemberOutbox {
         const page = await this.opts.store.postPage(site, { after, limit: limit + exclude.size })
         return page.filter(e => !exclude.has(e.key)).slice(0, limit).map(({ key, frame }) => {
           const header = EnvelopeHeader.decode(Push.decode(frame).envelope?.header ?? new Uint8Array(0))
-          return { key, idHex: uint8ArrayToString(header.id, 'base16'), epoch: header.epoch, frame }
+          return { key, idHex: toHex(header.id), epoch: header.epoch, frame }
         })
       },
       acknowledged: async (entries, _proof, at) => { await this.settle(entries, 'delivered', at) },

@@ -1,7 +1,6 @@
 import { ACK_DEFER_MAX_IDS, codeToWire, decodeCanonical, decodeMessage, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
 import { parseEnvelope, signAck, type Ed25519Signer, type ParsedEnvelope } from '../crypto/index.js'
-import { toString as uint8ArrayToString } from 'uint8arrays'
-import { nextTurn } from '../util/index.js'
+import { nextTurn, toHex } from '../util/index.js'
 import type { FramedStream } from './framed-stream.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -175,11 +174,11 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
   const rejectOrReack = async (refused: Refused[]): Promise<Uint8Array[]> => {
     if (refused.length === 0) return []
     const candidates = refused.filter(r => r.afterStep5)
-    const known = candidates.length === 0 ? [] : await sink.known(candidates.map(r => uint8ArrayToString(r.reject.id, 'base16')))
+    const known = candidates.length === 0 ? [] : await sink.known(candidates.map(r => toHex(r.reject.id)))
     const stored = new Set(candidates.filter((_, i) => known[i]))
     const frames: Uint8Array[] = []
     refused.forEach(r => {
-      const idHex = uint8ArrayToString(r.reject.id, 'base16')
+      const idHex = toHex(r.reject.id)
       if (r.afterStep5 && pendingIds.has(idHex)) {
         // a duplicate of one in the uncommitted batch: that one's acknowledgement covers it
         inFlight--
@@ -251,7 +250,7 @@ function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array
   try {
     parsed = parseEnvelope(envelope)
     const value = sink.open(remote, parsed)
-    return { id: parsed.header.id, idHex: uint8ArrayToString(parsed.header.id, 'base16'), parsed, value }
+    return { id: parsed.header.id, idHex: toHex(parsed.header.id), parsed, value }
   } catch (err) {
     if (!isTmtpError(err)) throw err
     const id = parsed?.header.id ?? readId(envelope)

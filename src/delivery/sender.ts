@@ -1,8 +1,8 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { openAck } from '../crypto/index.js'
 import { codeFromWire, decodeCanonical, ErrorCode, isTmtpError, Push, Receipt, SignedPayload, TmtpError } from '../protocol/index.js'
 import type { FramedStream } from './framed-stream.js'
 import type { Logger } from '@libp2p/interface'
+import { toHex } from '../util/index.js'
 
 /** An envelope waiting in an outbox, stored as its ready-to-send Push frame. */
 export interface QueuedEnvelope {
@@ -120,13 +120,13 @@ export async function sendEnvelopes<E extends QueuedEnvelope> (framed: FramedStr
         if (receipt.ack !== undefined) {
           const proof = SignedPayload.encode(receipt.ack)
           const body = openAck(proof, opts.self, opts.remote)
-          const entries = body.ids.map(id => inFlight.get(uint8ArrayToString(id, 'base16'))).filter(e => e !== undefined)
+          const entries = body.ids.map(id => inFlight.get(toHex(id))).filter(e => e !== undefined)
           if (entries.length > 0) {
             acked.push(...entries)
             for (let i = 0; i < entries.length; i++) proofs.push(proof)
           }
         } else if (receipt.reject !== undefined) {
-          const entry = inFlight.get(uint8ArrayToString(receipt.reject.id, 'base16'))
+          const entry = inFlight.get(toHex(receipt.reject.id))
           if (entry !== undefined) {
             await queue.rejected(entry, codeFromWire(receipt.reject.code), receipt.reject.detail)
             settle([entry])

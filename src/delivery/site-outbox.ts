@@ -2,7 +2,7 @@ import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } fr
 import type { Logger } from '@libp2p/interface'
 import type { Ed25519Signer } from '../crypto/index.js'
 import type { ErrorCode } from '../protocol/index.js'
-import { Mutex, NodeError } from '../util/index.js'
+import { Mutex, NodeError, toHex } from '../util/index.js'
 import type { BroadcastEvent, MessageRecord, PlannedCopy, Recipient, SettledRecord, SettledState, SiteStore, Write } from '../store/index.js'
 import { storedContent } from './broadcast-content.js'
 import { BroadcastTally } from './broadcast-tally.js'
@@ -126,7 +126,7 @@ export class SiteOutbox {
       const addressees = await this.recipients.resolve(req)
       const now = this.opts.now()
       const idBytes = newMessageId()
-      const message: CopyMessage = { idBytes, idHex: uint8ArrayToString(idBytes, 'base16'), created: now, expires: now + ttl, rank }
+      const message: CopyMessage = { idBytes, idHex: toHex(idBytes), created: now, expires: now + ttl, rank }
       let devices = 0
       for (const a of addressees) devices += a.member.devices.length
       if (devices === 0) throw new NodeError('NO_DEVICES', 'none of the recipients has a device')

@@ -1,9 +1,9 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { checkEnvelopeHeader, decryptEnvelope, peerIdToString, type EpochKeys } from '../crypto/index.js'
 import { ErrorCode, TmtpError, type Content } from '../protocol/index.js'
 import { epochKeysFromRecord, type Reply, type ReplyEvent, type SiteStore, type Write } from '../store/index.js'
 import type { Accepted, InboundSink } from './receiver.js'
 import type { ReplyQuota } from './reply-quota.js'
+import { toHex } from '../util/index.js'
 
 export interface SiteRepliesOptions {
   store: SiteStore
@@ -70,8 +70,8 @@ function toReply (a: Accepted<Content>, who: { device: string, member: string, r
     subject: a.value.subject,
     body: a.value.body,
     contentType: a.value.contentType,
-    thread: uint8ArrayToString(a.value.thread, 'base16'),
-    replyTo: uint8ArrayToString(a.value.replyTo, 'base16'),
+    thread: toHex(a.value.thread),
+    replyTo: toHex(a.value.replyTo),
     created: a.parsed.header.created,
     received
   }

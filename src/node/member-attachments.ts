@@ -1,8 +1,8 @@
-import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { blobProof, chunkCount } from '../crypto/index.js'
 import { fetchChunks, FramedStream, reportFetched } from '../delivery/index.js'
 import { BLOB_CHUNK_BYTES, ErrorCode, isTmtpError, MAX_FRAME_SIZE, TmtpError, type Attachment } from '../protocol/index.js'
-import { backoffDelay, NodeError, Semaphore, unref, type BackoffOptions } from '../util/index.js'
+import { backoffDelay, NodeError, Semaphore, unref, type BackoffOptions, toHex } from '../util/index.js'
 import type { AttachmentRecord, AttachmentRef, AttachmentStore, OwedReport } from '../store/index.js'
 import type { AttachmentFiles, WholeFile } from './attachment-files.js'
 import type { Logger, Stream } from '@libp2p/interface'
@@ -212,7 +212,7 @@ export class MemberAttachments {
       if (hash.byteLength === attachment.sha256.byteLength && hash.every((b, i) => b === attachment.sha256[i])) {
         await files.complete(name)
         // owed in the same write: a report that fails (or a crash before it) is sent again later
-        const owed: OwedReport = { site: ref.site, blob: uint8ArrayToString(attachment.blob, 'base16'), size: attachment.size, proof: uint8ArrayToString(proof, 'base16') }
+        const owed: OwedReport = { site: ref.site, blob: toHex(attachment.blob), size: attachment.size, proof: toHex(proof) }
         await this.opts.store.write([...this.opts.store.set(ref, { state: 'fetched', at: this.opts.now() }), ...this.opts.store.owe(owed)])
         this.opts.onEvent({ ...ref, state: 'fetched' })
         this.report(owed)

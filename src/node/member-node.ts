@@ -1,7 +1,6 @@
 import '../polyfill.js'
 import { peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { decryptEnvelope, parseEnvelope, parseInviteToken, peerIdToString, signDeviceKey, signLeave, type DeviceIdentity, type X25519KeyPair } from '../crypto/index.js'
 import { Courier, EpochCache, FramedStream, memberInboxSink, MemberOutbox, receiveEnvelopes, Redialer } from '../delivery/index.js'
 import { decodeMultiaddr, keepableAddrs, type AddressScope, type LookupEvent } from '../discovery/index.js'
@@ -9,7 +8,7 @@ import { codeFromWire, decodeMessage, Envelope, ErrorCode, JoinRequest, JoinResp
 import { AttachmentStore, MemberStore, type InboxRecord, type JoinedSite, type PostStatus, type Write } from '../store/index.js'
 import { MemberAttachments, type AttachmentEvent, type AttachmentStatus } from './member-attachments.js'
 import type { AttachmentFiles } from './attachment-files.js'
-import { NodeError, unref } from '../util/index.js'
+import { NodeError, unref, toHex } from '../util/index.js'
 import { ConnectionBound } from './connection-bound.js'
 import { dialWithLookup, requestControl, remoteBytes, withLookup } from './control.js'
 import { DEFAULTS } from './defaults.js'
@@ -539,15 +538,15 @@ function toMessage (record: InboxRecord, content: Content, siteName: string, sta
     subject: content.subject,
     body: content.body,
     contentType: content.contentType,
-    thread: uint8ArrayToString(content.thread, 'base16'),
-    replyTo: uint8ArrayToString(content.replyTo, 'base16'),
+    thread: toHex(content.thread),
+    replyTo: toHex(content.replyTo),
     group: content.group,
     attachments: content.attachments.map((a, index) => ({
       index,
       name: a.name,
       mediaType: a.mediaType,
       size: a.size,
-      sha256: uint8ArrayToString(a.sha256, 'base16'),
+      sha256: toHex(a.sha256),
       ...(states[index] ?? { state: 'available' })
     })),
     created: record.created,

@@ -1,7 +1,7 @@
-import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { checkBlobProof, chunkCount, peerIdToString, randomBytes } from '../crypto/index.js'
 import { BLOB_ID_BYTES, ErrorCode, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_MEDIA_TYPE_BYTES, TmtpError, type Attachment } from '../protocol/index.js'
-import { NodeError, unref } from '../util/index.js'
+import { NodeError, unref, toHex } from '../util/index.js'
 import type { BlobSource, ResolvedSend, SendRequest, SendResult, ServedBlob } from '../delivery/index.js'
 import type { BlobRecord, BlobStore, BlobView, Listing } from '../store/index.js'
 import type { BlobFiles } from './blob-files.js'
@@ -93,7 +93,7 @@ export class SiteBlobs {
     const mediaType = checkMediaType(req.mediaType)
     if (!Number.isSafeInteger(req.size) || req.size < 0) throw new NodeError('INVALID_ARGUMENT', 'a file\'s size is a byte count')
     if (req.size > this.opts.limits.maxAttachmentBytes) throw new NodeError('ATTACHMENT_TOO_LARGE', `an attachment is at most ${this.opts.limits.maxAttachmentBytes} bytes (maxAttachmentBytes)`)
-    const id = uint8ArrayToString(randomBytes(BLOB_ID_BYTES), 'base16')
+    const id = toHex(randomBytes(BLOB_ID_BYTES))
     const taken = await this.opts.files.take(id, req.size, req.body)
     const now = this.opts.now()
     const record: BlobRecord = {
@@ -101,8 +101,8 @@ export class SiteBlobs {
       name,
       mediaType,
       size: taken.size,
-      sha256: uint8ArrayToString(taken.sha256, 'base16'),
-      key: uint8ArrayToString(taken.key, 'base16'),
+      sha256: toHex(taken.sha256),
+      key: toHex(taken.key),
       created: now,
       holdUntil: now + this.opts.limits.attachmentHoldMs
     }
@@ -144,7 +144,7 @@ export class SiteBlobs {
       throw new NodeError('ATTACHMENTS_TOO_LARGE', `a message's attachments are at most ${this.opts.limits.maxMessageAttachmentBytes} bytes together (maxMessageAttachmentBytes)`)
     }
     const removals = this.removals
-    const pending = uint8ArrayToString(randomBytes(16), 'base16')
+    const pending = toHex(randomBytes(16))
     // if the node stops before the send is known to have finished, its copies may live this long
     await this.store.write(this.store.listIn(ids, pending, { expires: now + this.opts.maxTtlMs + SEND_MARGIN_MS }))
     let result: SendResult
@@ -171,7 +171,7 @@ export class SiteBlobs {
         if (!await isMember(peerIdToString(remote))) throw new TmtpError(ErrorCode.NOT_MEMBER, 'you are not a member device of this site')
       },
       open: async (blob, remote, proof) => {
-        const record = await this.store.blob(uint8ArrayToString(blob, 'base16'))
+        const record = await this.store.blob(toHex(blob))
         // one answer for a blob that does not exist and one the device was not sent
         if (record === undefined || !checkBlobProof(uint8ArrayFromString(record.key, 'base16'), remote, proof)) {
           throw new TmtpError(ErrorCode.UNKNOWN_BLOB, 'no such blob for you')
@@ -179,7 +179,7 @@ export class SiteBlobs {
         return this.served(record)
       },
       fetched: async (blob, remote) => {
-        const id = uint8ArrayToString(blob, 'base16')
+        const id = toHex(blob)
         try {
           await this.store.write(this.store.fetched(id, [peerIdToString(remote)]))
         } catch (err) {

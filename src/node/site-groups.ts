@@ -1,6 +1,5 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { randomBytes } from '../crypto/index.js'
-import { Mutex, NodeError } from '../util/index.js'
+import { Mutex, NodeError, toHex } from '../util/index.js'
 import type { GroupRecord, GroupView, MemberRecord, SiteStore } from '../store/index.js'
 import { checkGroupName, checkMemberNames, checkPageSize } from './group-rules.js'
 
@@ -168,5 +167,5 @@ function unknownMember (name: string): NodeError {
 
 /** A fresh group id, of GROUP_ID_PATTERN's shape. */
 function newGroupId (): string {
-  return 'g' + uint8ArrayToString(randomBytes(8), 'base16')
+  return 'g' + toHex(randomBytes(8))
 }

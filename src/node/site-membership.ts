@@ -1,6 +1,5 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { createInviteToken, inviteSecretHash, openDeviceKey, openInvite, openLeave, peerIdToString, randomBytes, type Ed25519Signer } from '../crypto/index.js'
-import { Mutex, NodeError, RateLimiter } from '../util/index.js'
+import { Mutex, NodeError, RateLimiter, toHex } from '../util/index.js'
 import { codeToWire, decodeMessage, ErrorCode, INVITE_SECRET_BYTES, JoinRequest, JoinResponse, MAX_NAME_BYTES, MAX_REF_BYTES, requireMaxBytes, TmtpError } from '../protocol/index.js'
 import { isMemberId, type DeviceRecord, type InviteRecord, type MemberRecord, type SiteStore, type Write } from '../store/index.js'
 import type { SiteOutbox } from '../delivery/index.js'
@@ -84,7 +83,7 @@ export class SiteMembership {
       ref,
       siteName: this.opts.siteName
     })
-    const hash = uint8ArrayToString(inviteSecretHash(secret), 'base16')
+    const hash = toHex(inviteSecretHash(secret))
     const record: InviteRecord = { hash, ref, created: now, expires }
     await this.store.write(this.store.putInvite(record))
     return { token, ref, expires }
@@ -110,7 +109,7 @@ export class SiteMembership {
     requireMaxBytes(request.deviceName, MAX_NAME_BYTES, 'device name')
     const invite = openInvite(request.invite, this.opts.signer.peerId, this.opts.now())
     const deviceKey = openDeviceKey(request.deviceKey, remote)
-    const hash = uint8ArrayToString(inviteSecretHash(invite.secret), 'base16')
+    const hash = toHex(inviteSecretHash(invite.secret))
 
     const member = await this.lock.run(async () => {
       const record = await this.store.invite(hash)
@@ -136,7 +135,7 @@ export class SiteMembership {
       const device: DeviceRecord = {
         peerId: peer,
         member: member.id,
-        x25519: uint8ArrayToString(deviceKey.x25519, 'base16'),
+        x25519: toHex(deviceKey.x25519),
         name: request.deviceName,
         joined: now,
         addrs
@@ -213,5 +212,5 @@ export class SiteMembership {
 
 /** A fresh member id, of MEMBER_ID_PATTERN's shape. */
 function newMemberId (): string {
-  return 'm' + uint8ArrayToString(randomBytes(8), 'base16')
+  return 'm' + toHex(randomBytes(8))
 }

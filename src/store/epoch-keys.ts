@@ -1,5 +1,6 @@
-import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { directionKey, type DirectionKey, type EpochKeys } from '../crypto/index.js'
+import { toHex } from '../util/index.js'
 
 /** The exported keys of a key epoch as both roles store them (hex). */
 export interface StoredEpochKeys {
@@ -10,8 +11,8 @@ export interface StoredEpochKeys {
 /** Epoch keys as stored in LevelDB (hex), and back. */
 export function epochKeysToRecord (keys: EpochKeys): StoredEpochKeys {
   const hex = (d: DirectionKey): { key: string, nonce: string } => ({
-    key: uint8ArrayToString(d.keyBytes, 'base16'),
-    nonce: uint8ArrayToString(d.baseNonce, 'base16')
+    key: toHex(d.keyBytes),
+    nonce: toHex(d.baseNonce)
   })
   return { siteToDevice: hex(keys.siteToDevice), deviceToSite: hex(keys.deviceToSite) }
 }

@@ -1,9 +1,9 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { randomBytes } from '../crypto/index.js'
 import { decodeJson, del, pad, put, type Database, type Write } from './database.js'
 import type { Reply } from './site-store.js'
 import type { SettledState } from './states.js'
 import type { CopyCounts } from './broadcast-store.js'
+import { toHex } from '../util/index.js'
 
 /**
  * The site's journal of events for its backend (webhooks), kept in the same LevelDB and
@@ -69,7 +69,7 @@ export class EventJournal {
   /** The writes that journal these events, for the batch of the change they report. */
   append (events: JournalEvent[]): Write[] {
     // a broadcast's event is no member's: it has a queue of its own
-    return events.map(event => put(`${PREFIX}${event.type === 'broadcast' || event.member === '' ? '-' : event.member}:${pad(event.at)}:${uint8ArrayToString(randomBytes(16), 'base16')}`, event))
+    return events.map(event => put(`${PREFIX}${event.type === 'broadcast' || event.member === '' ? '-' : event.member}:${pad(event.at)}:${toHex(randomBytes(16))}`, event))
   }
 
   /**

@@ -1,7 +1,8 @@
-import { fromString as uint8ArrayFromString, toString as uint8ArrayToString } from 'uint8arrays'
+import { fromString as uint8ArrayFromString } from 'uint8arrays'
 import { add, decodeJson, del, put, type Database, type Write } from './database.js'
 import { cursorOfKey, keyOfCursor } from './cursor.js'
 import { isGroupId } from './group-id.js'
+import { toHex } from '../util/index.js'
 
 /**
  * The site's groups of members: records, both indexes of who is in which group, and their
@@ -40,7 +41,7 @@ const EMPTY = new Uint8Array(0)
 
 const key = {
   group: (id: string) => `grp:${id}`,
-  name: (name: string) => `gn:${uint8ArrayToString(uint8ArrayFromString(name), 'base16')}`,
+  name: (name: string) => `gn:${toHex(uint8ArrayFromString(name))}`,
   member: (group: string, member: string) => `gm:${group}:${member}`,
   membersOf: (group: string) => `gm:${group}:`,
   groupOf: (member: string, group: string) => `mg:${member}:${group}`,

@@ -1,8 +1,8 @@
-import { toString as uint8ArrayToString } from 'uint8arrays'
 import { Envelope, EnvelopeHeader } from '../protocol/index.js'
 import { decodeJson, del, pad, put, type Database, type Write } from './database.js'
 import type { OutboxEntry } from './site-store.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
+import { toHex } from '../util/index.js'
 
 /**
  * The member device's LevelDB layout (spec section 3, "Roles and state"). Only this file
@@ -85,7 +85,7 @@ export function decodeInboxEntry (site: string, bytes: Uint8Array): InboxRecord 
   const envelope = bytes.subarray(ENTRY_PREFIX)
   const header = EnvelopeHeader.decode(Envelope.decode(envelope).header)
   return {
-    id: uint8ArrayToString(header.id, 'base16'),
+    id: toHex(header.id),
     site,
     seq: header.seq,
     epoch: header.epoch,

@@ -8,6 +8,7 @@ import { isMemberId } from './member-id.js'
 import { cursorOfReplyKey, replyKeyFromCursor } from './reply-cursor.js'
 import { DELIVERY_STATES, type CopyState, type DeliveryState, type SettledState } from './states.js'
 import type { StoredEpochKeys } from './epoch-keys.js'
+import { toHex } from '../util/index.js'
 
 /**
  * The site's LevelDB layout (spec section 3, "Roles and state"). Only this file knows it:
@@ -424,7 +425,7 @@ export class SiteStore {
     const writes: Write[] = []
     let settled: SettledRecord = record
     if (proof !== undefined) {
-      const ack = uint8ArrayToString(sha256(proof), 'base16')
+      const ack = toHex(sha256(proof))
       writes.push(put(key.ack(ack), proof))
       settled = { ...record, ack }
     }

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { MAX_ACK_IDS, MAX_FRAME_SIZE, MAX_INVITE_ADDRS } from '../../src/protocol/constants.js'
 import { ErrorCode, codeFromWire, codeToWire, isTmtpError } from '../../src/protocol/errors.js'
-import { decodeCanonical, decodeMessage, requireLength, requireMaxBytes } from '../../src/protocol/messages.js'
+import { decodeCanonical, decodeMessage, pushedEnvelopeHeader, requireLength, requireMaxBytes } from '../../src/protocol/messages.js'
 import * as pb from '../../src/protocol/pb/tmtp.js'
-import { ALL_CODECS, CODEC_CASES } from '../support/arbitraries.js'
+import { ALL_CODECS, CODEC_CASES, envelopeHeader } from '../support/arbitraries.js'
 import { bytesOf, throwsTmtp } from '../support/assertions.js'
 import type { MessageCodec } from '../../src/protocol/messages.js'
 
@@ -191,6 +191,15 @@ describe('protocol/messages', () => {
       const twice = bytesOf(...pb.Content.encode({ subject: 'a' }), ...pb.Content.encode({ subject: 'b' }), 0x40, 1)
       assert.deepStrictEqual(decodeMessage(pb.Content, twice, 'content'), pb.Content.decode(twice))
       assert.equal(decodeMessage(pb.Content, twice, 'content').subject, 'b')
+    })
+
+    it('reads the header of the envelope in a Push frame as protons decodes it; BAD_FRAME without one (pushedEnvelopeHeader)', () => {
+      fc.assert(fc.property(envelopeHeader(), fc.uint8Array({ maxLength: 64 }), (header, ciphertext) => {
+        const frame = pb.Push.encode({ envelope: { header: pb.EnvelopeHeader.encode(header), ciphertext } })
+        assert.deepStrictEqual(pushedEnvelopeHeader(frame), pb.EnvelopeHeader.decode(pb.Push.decode(frame).envelope?.header ?? new Uint8Array(0)))
+      }), { numRuns: 200 })
+      throwsTmtp(() => pushedEnvelopeHeader(pb.Push.encode({ epoch: { payload: new Uint8Array(4), signature: new Uint8Array(64) } })), ErrorCode.BAD_FRAME)
+      throwsTmtp(() => pushedEnvelopeHeader(bytesOf(0x12, 0x05, 0x0a)), ErrorCode.BAD_FRAME)
     })
 
     it('returns the value of a well-formed message', () => {
