@@ -16,8 +16,8 @@ export interface MessageCodec<T> {
  */
 export function decodeMessage<T> (codec: MessageCodec<T>, bytes: Uint8Array, what: string, opts?: Partial<DecodeOptions<NoInfer<T>>>): T {
   try {
-    const plan = FLAT_PLANS.get(codec)
-    if (plan !== undefined) return readFlat(bytes, plan) as T
+    const flat = FLAT_DECODERS.get(codec)
+    if (flat !== undefined) return readFlat(bytes, flat) as T
     const schema = WIRE_SCHEMAS.get(codec)
     if (schema !== undefined) checkWire(bytes, schema)
     return codec.decode(bytes, opts)
@@ -174,48 +174,62 @@ function named (what: string | number): string {
  * The messages of the per-envelope path that hold no embedded message (the Content, the
  * EnvelopeHeader) are decoded by checkWire's own pass, with the values it reads anyway:
  * strings through the native TextDecoder that checks them, where protons would decode them
- * again in JavaScript (~5 µs for a 1 KiB body). Property names as protons generates them;
- * test/protocol/messages.spec.ts holds these decodes to protons' for any message.
+ * again in JavaScript (~5 µs for a 1 KiB body). Each has a hand-written value with every field
+ * at its default (one object shape) and a setter by field number: fixed property stores,
+ * where setting fields by a computed name cost ~1 µs per EnvelopeHeader (issue #14). Property
+ * names as protons generates them; test/protocol/messages.spec.ts holds these decodes to
+ * protons' for any message.
  */
-/** A repeated embedded message of a flat-decoded message: its elements, checked by checkWire's pass, decoded by protons. */
-interface RepeatedMessage { name: string, codec: MessageCodec<unknown> }
-
-const FLAT_FIELDS = new Map<object, Readonly<Record<number, string | RepeatedMessage>>>([
-  [pb.Content, { 1: 'subject', 2: 'body', 3: 'contentType', 4: 'thread', 5: 'replyTo', 6: 'group', 7: { name: 'attachments', codec: pb.Attachment } }],
-  [pb.EnvelopeHeader, { 1: 'version', 2: 'id', 3: 'sender', 4: 'recipient', 5: 'epoch', 6: 'seq', 7: 'created', 8: 'expires' }]
-])
-
-/** What readFlat needs of a message, worked out once: its fields in order with their defaults, and each field number's name. */
-interface FlatPlan {
+interface FlatDecoder<T> {
   schema: WireSchema
-  /** Each field's name and default: a string, a number, or a new (empty) byte array or list per message. */
-  defaults: ReadonlyArray<{ name: string, kind: 'string' | 'number' | 'bytes' | 'list' }>
-  byField: ReadonlyArray<string | RepeatedMessage | undefined>
+  /** A value with every field at its default. */
+  make: () => T
+  /** Sets a declared field from checkWire's value; the last one read wins, as in protobuf. */
+  set: (out: T, field: number, value: number | string | Uint8Array) => void
 }
 
-const FLAT_PLANS = new Map<object, FlatPlan>()
-for (const [codec, names] of FLAT_FIELDS) {
-  const schema = WIRE_SCHEMAS.get(codec) as WireSchema
-  const byField: Array<string | RepeatedMessage | undefined> = []
-  const defaults = Object.entries(names).map(([field, name]) => {
-    byField[Number(field)] = name
-    const declared = schema[Number(field)]
-    return typeof name === 'object'
-      ? { name: name.name, kind: 'list' as const }
-      : { name, kind: declared === STR ? 'string' as const : declared === LEN ? 'bytes' as const : 'number' as const }
-  })
-  FLAT_PLANS.set(codec, { schema, defaults, byField })
+const EMPTY: Uint8Array<ArrayBuffer> = new Uint8Array(0)
+
+const CONTENT: FlatDecoder<pb.Content> = {
+  schema: WIRE_SCHEMAS.get(pb.Content) as WireSchema,
+  make: () => ({ subject: '', body: '', contentType: '', thread: EMPTY, replyTo: EMPTY, group: '', attachments: [] }),
+  set: (c, field, value) => {
+    switch (field) {
+      case 1: c.subject = value as string; break
+      case 2: c.body = value as string; break
+      case 3: c.contentType = value as string; break
+      case 4: c.thread = value as Uint8Array<ArrayBuffer>; break
+      case 5: c.replyTo = value as Uint8Array<ArrayBuffer>; break
+      case 6: c.group = value as string; break
+      // checkWire checked the attachment's own fields
+      case 7: c.attachments.push(pb.Attachment.decode(value as Uint8Array)); break
+    }
+  }
 }
 
-/** checkWire, then the declared fields by name (absent ones at their defaults; the last one read wins, as in protobuf). */
-function readFlat (bytes: Uint8Array, plan: FlatPlan): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const d of plan.defaults) out[d.name] = d.kind === 'string' ? '' : d.kind === 'number' ? 0 : d.kind === 'bytes' ? new Uint8Array(0) : []
-  checkWire(bytes, plan.schema, (field, value) => {
-    const name = plan.byField[field]
-    if (typeof name === 'object') (out[name.name] as unknown[]).push(name.codec.decode(value as Uint8Array))
-    else if (name !== undefined) out[name] = value
-  })
+const ENVELOPE_HEADER: FlatDecoder<pb.EnvelopeHeader> = {
+  schema: WIRE_SCHEMAS.get(pb.EnvelopeHeader) as WireSchema,
+  make: () => ({ version: 0, id: EMPTY, sender: EMPTY, recipient: EMPTY, epoch: 0, seq: 0, created: 0, expires: 0 }),
+  set: (h, field, value) => {
+    switch (field) {
+      case 1: h.version = value as number; break
+      case 2: h.id = value as Uint8Array<ArrayBuffer>; break
+      case 3: h.sender = value as Uint8Array<ArrayBuffer>; break
+      case 4: h.recipient = value as Uint8Array<ArrayBuffer>; break
+      case 5: h.epoch = value as number; break
+      case 6: h.seq = value as number; break
+      case 7: h.created = value as number; break
+      case 8: h.expires = value as number; break
+    }
+  }
+}
+
+const FLAT_DECODERS = new Map<object, FlatDecoder<any>>([[pb.Content, CONTENT], [pb.EnvelopeHeader, ENVELOPE_HEADER]])
+
+/** checkWire, then the declared fields (absent ones at their defaults). */
+function readFlat<T> (bytes: Uint8Array, decoder: FlatDecoder<T>): T {
+  const out = decoder.make()
+  checkWire(bytes, decoder.schema, (field, value) => { decoder.set(out, field, value) })
   return out
 }
 
