@@ -35,11 +35,18 @@ export function decodeMessage<T> (codec: MessageCodec<T>, bytes: Uint8Array, wha
  */
 export function decodeCanonical<T> (codec: MessageCodec<T>, bytes: Uint8Array, what: string, opts?: Partial<DecodeOptions<NoInfer<T>>>): T {
   const value = decodeMessage(codec, bytes, what, opts)
-  const again = codec.encode(value)
-  // uint8arrays' compare is Buffer.compare on Node: a byte loop cost ~20 µs per envelope
-  if (again.byteLength !== bytes.byteLength || compare(again, bytes) !== 0) {
-    throw new TmtpError(ErrorCode.BAD_FRAME, `${what} is not canonically encoded`)
+  const schema = CANONICAL.get(codec)
+  let canonical = false
+  if (schema === undefined) {
+    // any other message: encoded again and compared (uint8arrays' compare is Buffer.compare on Node)
+    const again = codec.encode(value)
+    canonical = again.byteLength === bytes.byteLength && compare(again, bytes) === 0
+  } else {
+    try {
+      canonical = isCanonical(bytes, schema)
+    } catch {}
   }
+  if (!canonical) throw new TmtpError(ErrorCode.BAD_FRAME, `${what} is not canonically encoded`)
   return value
 }
 
@@ -116,6 +123,7 @@ const STREAM_ERROR: WireSchema = { 1: U32, 2: STR }
 const ATTACHMENT: WireSchema = { 1: LEN, 2: STR, 3: STR, 4: U64, 5: LEN, 6: LEN }
 const BLOB_CHUNK: WireSchema = { 1: U64, 2: LEN }
 const PUSH: WireSchema = { 1: SIGNED_PAYLOAD, 2: ENVELOPE }
+const RECEIPT: WireSchema = { 1: SIGNED_PAYLOAD, 2: REJECT, 3: STREAM_ERROR }
 
 const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.SignedPayload, SIGNED_PAYLOAD],
@@ -132,7 +140,7 @@ const WIRE_SCHEMAS = new Map<object, WireSchema>([
   [pb.Reject, REJECT],
   [pb.StreamError, STREAM_ERROR],
   [pb.Push, PUSH],
-  [pb.Receipt, { 1: SIGNED_PAYLOAD, 2: REJECT, 3: STREAM_ERROR }],
+  [pb.Receipt, RECEIPT],
   [pb.Leave, { 1: LEN, 2: LEN, 3: U64 }],
   [pb.Result, { 1: U32, 2: STR }],
   [pb.AddressRecord, { 1: LEN, 2: LEN, 3: U64, 4: U64 }],
@@ -168,6 +176,41 @@ function readVarint (bytes: Uint8Array, pos: number, maxBytes: number, minimal: 
 
 function named (what: string | number): string {
   return typeof what === 'number' ? `field ${what}` : what
+}
+
+/** The wrappers decodeCanonical reads canonical off their bytes, and the schemas whose fields are all one oneof (spec/tmtp.proto). */
+const CANONICAL = new Map<object, WireSchema>([[pb.SignedPayload, SIGNED_PAYLOAD], [pb.Envelope, ENVELOPE], [pb.Push, PUSH], [pb.Receipt, RECEIPT]])
+const ONEOFS = new Set<WireSchema>([PUSH, RECEIPT])
+
+/**
+ * Whether bytes that checkWire accepted are exactly the encoding protons writes for the value
+ * they decode to, read off the bytes rather than by encoding the value again (which copied
+ * each envelope once more on receipt, issue #14): every field known, at most once and in
+ * field-number order, tags and lengths as minimal varints, a scalar, string or bytes field
+ * left out at its default while an embedded message is written even when empty, and one
+ * member at most of a oneof. Throws (as false) on a varint that is not minimal.
+ */
+function isCanonical (bytes: Uint8Array, schema: WireSchema): boolean {
+  let pos = 0
+  let last = 0
+  while (pos < bytes.byteLength) {
+    const field = Math.floor(readVarint(bytes, pos, 5, true, 'tag') / 8)
+    pos = varintEnd
+    if (field <= last || (last !== 0 && ONEOFS.has(schema))) return false
+    last = field
+    const declared = schema[field]
+    if (declared === undefined) return false
+    if (declared === U32 || declared === U64) {
+      if (readVarint(bytes, pos, 10, true, field) === 0) return false
+      pos = varintEnd
+      continue
+    }
+    const length = readVarint(bytes, pos, 5, true, 'length')
+    const from = varintEnd
+    pos = from + length
+    if (typeof declared === 'object' ? !isCanonical(bytes.subarray(from, pos), declared) : length === 0) return false
+  }
+  return true
 }
 
 /*

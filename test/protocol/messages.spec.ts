@@ -338,6 +338,34 @@ describe('protocol/messages', () => {
       throwsTmtp(() => decodeCanonical(pb.Push, Uint8Array.from([0x12, envelope.length, ...envelope]), 'push'), ErrorCode.BAD_FRAME)
     })
 
+    it('decides as encoding the decoded value again and comparing would, for any bytes near a canonical encoding (property)', () => {
+      const cases = wrappers.map(({ name, codec, arbitrary }) => arbitrary().map(value => ({ name, codec, value })))
+      const edit = fc.oneof(
+        fc.record({ at: fc.nat(), byte: fc.nat(255) }).map(e => (b: number[]) => { if (b.length > 0) b[e.at % b.length] = e.byte }),
+        fc.record({ at: fc.nat(), bytes: fc.array(fc.nat(255), { minLength: 1, maxLength: 4 }) }).map(e => (b: number[]) => { b.splice(e.at % (b.length + 1), 0, ...e.bytes) }),
+        fc.record({ at: fc.nat(), n: fc.integer({ min: 1, max: 3 }) }).map(e => (b: number[]) => { b.splice(e.at % (b.length + 1), e.n) })
+      )
+      fc.assert(fc.property(fc.oneof(...cases), fc.array(edit, { minLength: 1, maxLength: 3 }), ({ name, codec, value }, edits) => {
+        const list = [...codec.encode(value)]
+        for (const e of edits) e(list)
+        const bytes = Uint8Array.from(list)
+        let reference: boolean
+        try {
+          reference = Buffer.from(codec.encode(decodeMessage(codec, bytes, name))).equals(bytes)
+        } catch {
+          reference = false
+        }
+        let accepted = true
+        try {
+          decodeCanonical(codec, bytes, name)
+        } catch (err) {
+          assert.ok(isTmtpError(err, ErrorCode.BAD_FRAME), String(err))
+          accepted = false
+        }
+        assert.equal(accepted, reference, `${name} ${Buffer.from(bytes).toString('hex')}`)
+      }), { numRuns: 3000 })
+    })
+
     it('never decodes a single-bit change of a wrapper to the same value (property)', () => {
       const cases = wrappers.map(({ name, codec, arbitrary }) => arbitrary().filter(v => codec.encode(v).byteLength > 0).map(value => ({ name, codec, value })))
       fc.assert(fc.property(fc.oneof(...cases), fc.nat(), ({ name, codec, value }, at) => {
