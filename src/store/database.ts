@@ -154,6 +154,15 @@ export class Database {
     return (await this.range(prefix, { ...options, limit: 1 }))[0]
   }
 
+  /** The last entry whose key starts with prefix and sorts at or before `atOrBefore`. */
+  async last (prefix: string, atOrBefore: string): Promise<[string, Uint8Array] | undefined> {
+    try {
+      return (await this.level.iterator({ gte: prefix, lte: atOrBefore, limit: 1, reverse: true }).all())[0]
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
+  }
+
   /** The number of keys that start with prefix (a scan of keys only). */
   async count (prefix: string): Promise<number> {
     let n = 0

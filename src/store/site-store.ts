@@ -25,9 +25,14 @@ import { toHex } from '../util/index.js'
  *   seq:<device PeerId>                 last sequence number sealed for the device
  *   ep:<device PeerId>:<epoch>          EpochRecord (with the exported keys: the site cannot re-derive them)
  *   ob:<device PeerId>:<rank>:<seq>     outbox: the encoded Push{envelope}; rank orders urgency
- *   st:<message id hex>:<device PeerId> SettledRecord: the final state of a message for a device
- *   msg:<message id hex>                MessageRecord (with its recipients: no st record means queued; a
- *                                       broadcast's are in pages, its copies in rd: records)
+ *   st:<message id hex>:<device PeerId> SettledRecord: the final state of a message for a device, but
+ *                                       a delivery's (older nodes wrote one for deliveries too)
+ *   dl:<device PeerId>:<first seq>      DeliveryRun: the device's copies with the sequence numbers from
+ *                                       `first` to `last` were delivered, by one signed acknowledgement
+ *                                       (ack:): a delivery writes no record per message (issue #14)
+ *   msg:<message id hex>                MessageRecord (with its recipients; a broadcast's are in pages, its
+ *                                       copies in rd: records). A copy with no st record is queued while
+ *                                       its envelope is in the outbox, and delivered (dl:) once it is not
  *   idem:<idempotency key>              message id hex of an earlier send with that key
  *   tp:<member id>:<topic>              message id hex of the newest message with that topic
  *   ack:<sha256 of proof hex>           a signed acknowledgement (SignedPayload bytes)
@@ -108,6 +113,22 @@ export interface SettledRecord {
   ack?: string
 }
 
+/**
+ * Consecutive sequence numbers of one device, from the key's `first` to `last`, delivered by
+ * one acknowledgement: the record of a delivery, one per run of an acknowledged batch instead
+ * of one per message. Runs never overlap: a sequence number is sealed once, and settled once.
+ * (A site that lost its last writes in an unclean start without fsync may seal a number
+ * again, but LevelDB loses a suffix of its log: the run of that number's first copy went
+ * with the counter.)
+ */
+interface DeliveryRun {
+  last: number
+  /** When it was acknowledged. */
+  at: number
+  /** Key of the signed acknowledgement. */
+  ack: string
+}
+
 /** A message's state for one device. */
 export interface StatusRecord extends Recipient {
   /** When the message was sent (sealed and queued). */
@@ -185,6 +206,8 @@ const key = {
   epochPrefix: (peer: string) => `ep:${peer}:`,
   outbox: (peer: string, rank: number, seq: number) => `ob:${peer}:${rank}:${pad(seq)}`,
   outboxPrefix: (peer: string) => `ob:${peer}:`,
+  delivery: (peer: string, first: number) => `dl:${peer}:${pad(first)}`,
+  deliveryPrefix: (peer: string) => `dl:${peer}:`,
   status: (id: string, peer: string) => `st:${id}:${peer}`,
   message: (id: string) => `msg:${id}`,
   idempotency: (k: string) => `idem:${k}`,
@@ -194,6 +217,11 @@ const key = {
   replyId: (id: string, device: string) => `rid:${id}:${device}`,
   count: (state: DeliveryState) => `cnt:${state}`,
   replyBytes: (member: string) => `rb:${member}`
+}
+
+/** The sequence number an outbox key ends with (key.outbox). */
+function seqOfOutboxKey (outboxKey: string): number {
+  return Number(outboxKey.slice(outboxKey.lastIndexOf(':') + 1))
 }
 
 /** A queued envelope as the outbox holds it: `key` is opaque to callers (a cursor, an id to settle). */
@@ -418,19 +446,25 @@ export class SiteStore {
   }
 
   /**
-   * Queued entries leave the device's outbox in a final state, with the signed
-   * acknowledgement that proves a delivery.
+   * Queued entries leave the device's outbox in a final state: delivered, with the signed
+   * acknowledgement that proves it (a record per run of consecutive sequence numbers), or
+   * another (a record per message).
    */
   settle (device: string, entries: Array<{ key: string, idHex: string }>, record: Omit<SettledRecord, 'ack'>, proof?: Uint8Array): Write[] {
     const writes: Write[] = []
-    let settled: SettledRecord = record
     if (proof !== undefined) {
       const ack = toHex(sha256(proof))
       writes.push(put(key.ack(ack), proof))
-      settled = { ...record, ack }
+      const seqs = entries.map(entry => seqOfOutboxKey(entry.key)).sort((a, b) => a - b)
+      for (let i = 0, j = 0; i < seqs.length; i = ++j) {
+        while (j + 1 < seqs.length && seqs[j + 1] === seqs[j] + 1) j++
+        writes.push(put(key.delivery(device, seqs[i]), { last: seqs[j], at: record.at, ack } satisfies DeliveryRun))
+      }
+      for (const entry of entries) writes.push(del(entry.key))
+    } else {
+      const value = encodeJson(record)
+      for (const entry of entries) writes.push(del(entry.key), { key: key.status(entry.idHex, device), value })
     }
-    const value = encodeJson(settled)
-    for (const entry of entries) writes.push(del(entry.key), { key: key.status(entry.idHex, device), value })
     writes.push(add(key.count(record.state), entries.length), add(key.count('queued'), -entries.length))
     return writes
   }
@@ -474,12 +508,35 @@ export class SiteStore {
   /** The message's state for each of its devices (from index `start` to `end`), in the order they were sealed; not for a broadcast. */
   async statuses (message: MessageRecord, start = 0, end = message.recipients.length): Promise<StatusRecord[]> {
     const recipients = message.recipients.slice(start, end)
-    const settled = await this.db.getMany(recipients.map(r => key.status(message.id, r.device)))
-    return recipients.map((r, i) => {
-      const raw = settled[i]
-      const base = { ...r, created: message.created }
-      return raw === undefined ? { ...base, state: 'queued', at: message.created } : { ...base, ...decodeJson<SettledRecord>(raw) }
-    })
+    const states = await this.copyStates(message, recipients)
+    return recipients.map((r, i) => ({ ...r, created: message.created, ...states[i] }))
+  }
+
+  /**
+   * The state of each of a message's copies: its settled record if it has one; else
+   * queued while its envelope is in the outbox, and delivered, by the run that holds its
+   * sequence number, once it is not.
+   */
+  private async copyStates (message: MessageRecord, copies: Array<{ device: string, seq: number, rank: number }>): Promise<Array<Omit<SettledRecord, 'state'> & { state: DeliveryState }>> {
+    const settled = await this.db.getMany(copies.map(c => key.status(message.id, c.device)))
+    // a copy never sealed (seq 0: a broadcast's not reached yet) has no envelope and no delivery
+    const open = copies.flatMap((c, i) => settled[i] === undefined && c.seq > 0 ? [i] : [])
+    const queued = await this.db.getMany(open.map(i => key.outbox(copies[i].device, copies[i].rank, copies[i].seq)))
+    const states: Array<Omit<SettledRecord, 'state'> & { state: DeliveryState }> = settled.map(raw => raw === undefined ? { state: 'queued', at: message.created } : decodeJson<SettledRecord>(raw))
+    await Promise.all(open.map(async (i, k) => {
+      if (queued[k] !== undefined) return
+      const run = await this.deliveryRun(copies[i].device, copies[i].seq)
+      states[i] = run === undefined ? { state: 'delivered', at: message.created } : { state: 'delivered', at: run.at, ack: run.ack }
+    }))
+    return states
+  }
+
+  /** The run of the device's deliveries that holds this sequence number. */
+  private async deliveryRun (device: string, seq: number): Promise<DeliveryRun | undefined> {
+    const found = await this.db.last(key.deliveryPrefix(device), key.delivery(device, seq))
+    if (found === undefined) return undefined
+    const run = decodeJson<DeliveryRun>(found[1])
+    return run.last >= seq ? run : undefined
   }
 
   /** The message's copies for the devices a member has now, sealed and not settled or settled (a topic replaces the queued ones). */
@@ -488,12 +545,8 @@ export class SiteStore {
     const devices = (await this.member(member))?.devices ?? []
     const copies = await this.broadcasts.copies(message.id, devices)
     const sealed = copies.filter(c => c !== undefined)
-    const settled = await this.db.getMany(sealed.map(c => key.status(message.id, c.device)))
-    return sealed.map((c, i) => {
-      const raw = settled[i]
-      const base = { ...c, created: message.created }
-      return raw === undefined ? { ...base, state: 'queued', at: message.created } : { ...base, ...decodeJson<SettledRecord>(raw) }
-    })
+    const states = await this.copyStates(message, sealed)
+    return sealed.map((c, i) => ({ ...c, created: message.created, ...states[i] }))
   }
 
   /**
@@ -531,13 +584,12 @@ export class SiteStore {
   /** A broadcast's copies from index `start` to `end`: pending where the fan-out has not sealed one yet. */
   private async broadcastCopies (record: MessageRecord, start: number, end: number): Promise<CopyRow[]> {
     const planned = await this.broadcasts.planned(record.id, start, end)
-    const devices = planned.map(p => p.device)
-    const [copies, settled] = await Promise.all([this.broadcasts.copies(record.id, devices), this.db.getMany(devices.map(d => key.status(record.id, d)))])
+    // a copy not sealed yet is pending, or settled without being queued; a sealed one as any other
+    const copies = (await this.broadcasts.copies(record.id, planned.map(p => p.device))).map((c, i) => c ?? { device: planned[i].device, seq: 0, rank: 0 })
+    const states = await this.copyStates(record, copies)
     return planned.map((p, i) => {
-      const raw = settled[i]
-      const seq = copies[i]?.seq ?? 0
-      if (raw !== undefined) return { member: p.member, device: p.device, seq, ...decodeJson<SettledRecord>(raw) }
-      return { member: p.member, device: p.device, seq, state: copies[i] === undefined ? 'pending' : 'queued', at: record.created }
+      const state = copies[i].seq === 0 && states[i].state === 'queued' ? { ...states[i], state: 'pending' as const } : states[i]
+      return { member: p.member, device: p.device, seq: copies[i].seq, ...state }
     })
   }
 
