@@ -15,7 +15,7 @@
 import { join } from 'node:path'
 import { hrtime } from 'node:process'
 import { toString as uint8ArrayToString } from 'uint8arrays'
-import { checkEnvelopeHeader, decryptEnvelope, directionKey, Ed25519Signer, encodeContent, openAck, parseEnvelope, peerIdToString, randomBytes, sealEnvelopeMessage, signAck, type DirectionKey } from '../../src/crypto/index.js'
+import { checkEnvelopeHeader, decryptEnvelope, directionKey, Ed25519Signer, encodeContent, openAck, parseEnvelope, peerIdToString, randomBytes, sealPushFrame, signAck, type DirectionKey } from '../../src/crypto/index.js'
 import { decodeCanonical, encodeFrames, Envelope, FrameDecoder, MAX_FRAME_SIZE, Push, Receipt, SignedPayload, WIRE_VERSION } from '../../src/protocol/index.js'
 import { Database, del, pad, put, type Write } from '../../src/store/database.js'
 import { newMessageId } from '../../src/delivery/ids.js'
@@ -100,8 +100,7 @@ async function oneBatch (e: Ends, first: number, n: number, bodyBytes: number, i
     const content = encodeContent({ subject: `floor-${k}`, body: body(bodyBytes, k) })
     const id = newMessageId()
     const seq = ++e.seq
-    const envelope = sealEnvelopeMessage(e.key, { version: WIRE_VERSION, id, sender: e.site.peerId as Uint8Array<ArrayBuffer>, recipient: e.device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: now, expires: now + 86_400_000 }, content)
-    const frame = Push.encode({ envelope })
+    const frame = sealPushFrame(e.key, { version: WIRE_VERSION, id, sender: e.site.peerId as Uint8Array<ArrayBuffer>, recipient: e.device.peerId as Uint8Array<ArrayBuffer>, epoch: 1, seq, created: now, expires: now + 86_400_000 }, content)
     const outboxKey = `ob:${e.devicePeer}:1:${pad(seq)}`
     frames.push(frame)
     outbox.push(put(outboxKey, frame))

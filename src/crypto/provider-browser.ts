@@ -3,7 +3,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { scryptAsync } from '@noble/hashes/scrypt.js'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { bytesToNumberLE, concatBytes, equalBytes } from '@noble/curves/utils.js'
-import type { CryptoProvider } from './provider.js'
+import { sealedInto, type CryptoProvider } from './provider.js'
 
 /**
  * The crypto provider for browsers, and for any platform without Node's crypto module: the audited
@@ -43,7 +43,7 @@ export const provider: CryptoProvider = {
   chacha20Poly1305: keyBytes => {
     const key = Uint8Array.from(keyBytes)
     return {
-      seal: (nonce, aad, plaintext) => chacha20poly1305(key, nonce, aad).encrypt(plaintext),
+      seal: (nonce, aad, plaintext, into) => sealedInto(chacha20poly1305(key, nonce, aad).encrypt(plaintext) as Uint8Array<ArrayBuffer>, into),
       open: (nonce, aad, sealed) => chacha20poly1305(key, nonce, aad).decrypt(sealed)
     }
   },

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomFillSync, scrypt as scryptCallback, sign, verify, type KeyObject } from 'node:crypto'
 import { sodiumPrimitives } from './sodium.js'
-import type { AeadKey, CryptoProvider, Ed25519PrivateKey, ScryptParams } from './provider.js'
+import { sealedInto, type AeadKey, type CryptoProvider, type Ed25519PrivateKey, type ScryptParams } from './provider.js'
 
 /**
  * The crypto provider on Node: node:crypto, with KeyObjects made once per key and kept,
@@ -71,10 +71,10 @@ export function nodeCryptoX25519 (privateKey: Uint8Array, publicKey: Uint8Array)
 export function nodeCryptoChaCha20Poly1305 (keyBytes: Uint8Array): AeadKey {
   const key = createSecretKey(keyBytes)
   return {
-    seal (nonce, aad, plaintext) {
+    seal (nonce, aad, plaintext, into) {
       const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
       cipher.setAAD(aad, { plaintextLength: plaintext.byteLength })
-      return view(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]))
+      return sealedInto(view(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])), into)
     },
     open (nonce, aad, sealed) {
       const body = sealed.subarray(0, sealed.byteLength - TAG_BYTES)

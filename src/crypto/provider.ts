@@ -21,8 +21,11 @@ export interface Ed25519PrivateKey {
 
 /** ChaCha20-Poly1305 (RFC 8439) under one key, prepared once and used for every message. */
 export interface AeadKey {
-  /** The ciphertext followed by its 16-byte tag. */
-  seal: (nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => Uint8Array<ArrayBuffer>
+  /**
+   * The ciphertext followed by its 16-byte tag; written into `into` (exactly that long) when
+   * given, so that a frame holds it without another copy.
+   */
+  seal: (nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>
   /** The plaintext of ciphertext || tag; throws if it does not authenticate. */
   open: (nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => Uint8Array
 }
@@ -54,4 +57,12 @@ export interface CryptoProvider {
   scrypt: (password: Uint8Array, salt: Uint8Array, params: ScryptParams) => Promise<Uint8Array>
   /** Bytes from the platform's CSPRNG, in a buffer of their own. */
   randomBytes: (length: number) => Uint8Array<ArrayBuffer>
+}
+
+/** What an AeadKey's seal returns: `sealed`, or `into` holding it (see AeadKey.seal). */
+export function sealedInto (sealed: Uint8Array<ArrayBuffer>, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  if (into === undefined) return sealed
+  if (into.byteLength !== sealed.byteLength) throw new RangeError(`sealing into ${into.byteLength} bytes, not ${sealed.byteLength}`)
+  into.set(sealed)
+  return into
 }

@@ -48,8 +48,9 @@ function primitives (sodium: Sodium): SodiumPrimitives {
     chacha20Poly1305 (keyBytes) {
       const key = Uint8Array.from(keyBytes)
       return {
-        seal (nonce, aad, plaintext) {
-          const sealed = new Uint8Array(plaintext.byteLength + TAG_BYTES)
+        seal (nonce, aad, plaintext, into) {
+          const sealed = into ?? new Uint8Array(plaintext.byteLength + TAG_BYTES)
+          if (sealed.byteLength !== plaintext.byteLength + TAG_BYTES) throw new RangeError(`sealing into ${sealed.byteLength} bytes, not ${plaintext.byteLength + TAG_BYTES}`)
           sodium.crypto_aead_chacha20poly1305_ietf_encrypt(sealed, plaintext, aad, null, nonce, key)
           return sealed
         },

@@ -1,6 +1,6 @@
 import { fromString as uint8ArrayFromString } from 'uint8arrays'
-import { createKeyEpoch, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer } from '../crypto/index.js'
-import { MAX_EPOCH_ENVELOPES, Push, pushedEnvelopeHeader, WIRE_VERSION } from '../protocol/index.js'
+import { createKeyEpoch, peerIdFromString, sealPushFrame, type Ed25519Signer } from '../crypto/index.js'
+import { MAX_EPOCH_ENVELOPES, pushedEnvelopeHeader, WIRE_VERSION } from '../protocol/index.js'
 import { epochKeysFromRecord, epochKeysToRecord, type EpochRecord, type OutboxEntry, type SiteStore, type Write } from '../store/index.js'
 import { DeviceStates, type DeviceState } from './device-states.js'
 import type { QueuedEnvelope } from './sender.js'
@@ -59,7 +59,7 @@ export class CopySealer {
     const epoch = await this.currentEpoch(device, state, message.created, writes)
     const seq = ++state.seq
     this.states.pin([device])
-    const envelope = sealEnvelopeMessage(epoch.keys.siteToDevice, {
+    const frame = sealPushFrame(epoch.keys.siteToDevice, {
       version: WIRE_VERSION,
       id: message.idBytes as Uint8Array<ArrayBuffer>,
       sender: this.opts.signer.peerId as Uint8Array<ArrayBuffer>,
@@ -69,7 +69,6 @@ export class CopySealer {
       created: message.created,
       expires: message.expires
     }, content)
-    const frame = Push.encode({ envelope })
     const queued = this.opts.store.queueEnvelope(device, message.rank, seq, frame)
     writes.push(...queued.writes)
     state.queued++

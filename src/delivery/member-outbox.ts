@@ -1,5 +1,5 @@
-import { encodeContent, peerIdFromString, sealEnvelopeMessage, type Ed25519Signer } from '../crypto/index.js'
-import { EnvelopeHeader, isTmtpError, Push, WIRE_VERSION } from '../protocol/index.js'
+import { encodeContent, peerIdFromString, sealPushFrame, type Ed25519Signer } from '../crypto/index.js'
+import { isTmtpError, pushedEnvelopeHeader, WIRE_VERSION } from '../protocol/index.js'
 import type { MemberStore, PostStatus } from '../store/index.js'
 import { Mutex, NodeError, toHex } from '../util/index.js'
 import { messageIdFromHex, newMessageId } from './ids.js'
@@ -65,7 +65,7 @@ export class MemberOutbox {
       this.seqs.set(site, seq)
       const now = this.opts.now()
       const id = newMessageId()
-      const envelope = sealEnvelopeMessage(epoch.keys.deviceToSite, {
+      const frame = sealPushFrame(epoch.keys.deviceToSite, {
         version: WIRE_VERSION,
         id: id as Uint8Array<ArrayBuffer>,
         sender: this.opts.signer.peerId as Uint8Array<ArrayBuffer>,
@@ -88,7 +88,7 @@ export class MemberOutbox {
       // enqueued inside the lock, so batches reach LevelDB in counter order, and awaited outside
       // it, so that concurrent posts share a group commit. Synced whatever the fsync setting: a
       // post counter that a power loss rolled back would seal two posts under one nonce (spec 11.4)
-      const done = this.opts.store.write(this.opts.store.queuePost(post, Push.encode({ envelope })), { sync: true }).catch((err: unknown) => {
+      const done = this.opts.store.write(this.opts.store.queuePost(post, frame), { sync: true }).catch((err: unknown) => {
         this.seqs.delete(site)
         throw err
       })
@@ -119,7 +119,7 @@ export class MemberOutbox {
         // posts are few: one page holds those in flight and `limit` more
         const page = await this.opts.store.postPage(site, { after, limit: limit + exclude.size })
         return page.filter(e => !exclude.has(e.key)).slice(0, limit).map(({ key, frame }) => {
-          const header = EnvelopeHeader.decode(Push.decode(frame).envelope?.header ?? new Uint8Array(0))
+          const header = pushedEnvelopeHeader(frame)
           return { key, idHex: toHex(header.id), epoch: header.epoch, frame }
         })
       },

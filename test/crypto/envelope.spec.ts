@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { checkEnvelopeHeader, decodeContent, decryptContent, decryptEnvelope, encodeContent, messageNonce, parseEnvelope, sealEnvelope, type CheckEnvelopeOptions } from '../../src/crypto/envelope.js'
+import { checkEnvelopeHeader, decodeContent, decryptContent, decryptEnvelope, encodeContent, messageNonce, parseEnvelope, sealEnvelope, sealEnvelopeMessage, sealPushFrame, type CheckEnvelopeOptions } from '../../src/crypto/envelope.js'
 import { createKeyEpoch, openKeyEpoch, type DirectionKey, type EpochKeys } from '../../src/crypto/epoch.js'
 import { DEFAULT_CONTENT_TYPE, DEFAULT_MEDIA_TYPE, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_GROUP_NAME_BYTES, MAX_SUBJECT_BYTES } from '../../src/protocol/constants.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -157,6 +157,15 @@ describe('crypto/envelope', () => {
           attachments: c.attachments.map(a => ({ ...a, mediaType: a.mediaType === '' ? DEFAULT_MEDIA_TYPE : a.mediaType }))
         })
       }), { numRuns: 150 })
+    })
+
+    it('seals a Push frame in place: the bytes protons writes for the sealed envelope, whatever the lengths (property)', () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 20_000 }), (seq, bodyBytes) => {
+        const header = siteHeader({ seq })
+        const content = encodeContent({ subject: 's', body: 'x'.repeat(bodyBytes) })
+        assert.deepStrictEqual(sealPushFrame(siteKeys.siteToDevice, header, content), Push.encode({ envelope: sealEnvelopeMessage(siteKeys.siteToDevice, header, content) }))
+      }), { numRuns: 100 })
+      throwsTmtp(() => sealPushFrame(siteKeys.siteToDevice, siteHeader({ seq: 0 }), new Uint8Array(0)), ErrorCode.BAD_FRAME)
     })
   })
 

@@ -114,6 +114,13 @@ describe('crypto/provider', () => {
       for (const aead of aeads.map(make => make(key))) {
         assert.deepEqual(aead.seal(nonce, aad, plaintext), sealed)
         assert.deepEqual(aead.open(nonce, aad, sealed), plaintext)
+        // sealed into a view of a larger buffer, the bytes around it untouched
+        const frame = new Uint8Array(sealed.byteLength + 4).fill(0xee)
+        const into = frame.subarray(2, 2 + sealed.byteLength)
+        assert.equal(aead.seal(nonce, aad, plaintext, into), into)
+        assert.deepEqual(into, sealed)
+        assert.deepEqual([...frame.subarray(0, 2), ...frame.subarray(-2)], [0xee, 0xee, 0xee, 0xee])
+        assert.throws(() => aead.seal(nonce, aad, plaintext, new Uint8Array(sealed.byteLength + 1)), RangeError)
       }
     }), { numRuns: 100 })
   })
