@@ -68,4 +68,3 @@ describe('store/site-store', () => {
     assert.deepEqual(await state(6), ['delivered', 7000, 'ee'])
   })
 })
-
