@@ -37,6 +37,12 @@ export interface SiteOutboxOptions {
   fanoutBatch: number
   /** Device states kept in memory at most. */
   deviceCacheSize: number
+  /**
+   * Frames the device streams together may hold in flight beyond IN_FLIGHT_PER_STREAM each (a
+   * window above it draws on this budget): what bounds the site's memory of frames in flight
+   * across all its streams. @default SHARED_IN_FLIGHT
+   */
+  sharedInFlight?: number
   onEvent: (event: SiteEvent) => void
   /** Every copy of a broadcast settled. */
   onBroadcast: (event: BroadcastEvent) => void
@@ -53,6 +59,15 @@ const SWEEP_BATCH = 1000
 const TAIL_LIMITS = { perDevice: 2048, total: 16_384 }
 /** A fan-out batch that failed is tried again after this long. */
 const FANOUT_RETRY_MS = 1_000
+/** Frames every device stream may hold in flight whatever the others hold (the window 256 allowed before the budget). */
+export const IN_FLIGHT_PER_STREAM = 256
+/**
+ * Frames the streams together may hold in flight beyond IN_FLIGHT_PER_STREAM each: ~20 MB of
+ * 1 KiB frames. A wider window costs W1 fewer acknowledgements and group commits (+14 % at
+ * 1,024, docs/BENCHMARKS.md row 13), and this keeps 1,000 devices reconnecting with backlogs
+ * from holding ~1.2 GB of frames at once.
+ */
+export const SHARED_IN_FLIGHT = 16_384
 
 /** The broadcast being fanned out, as its batches need it (what is durable is re-read at a restart). */
 interface FanoutJob {
@@ -87,6 +102,10 @@ export class SiteOutbox {
   /** The broadcast being fanned out (one at a time). */
   private job?: FanoutJob
   private queuedListener?: (peer: string) => void
+  /** Frames handed to each device's running sender and not settled through it yet. */
+  private readonly inFlight = new Map<string, number>()
+  /** What is left of the shared budget (SiteOutboxOptions.sharedInFlight). */
+  private sharedFree: number
 
   constructor (opts: SiteOutboxOptions) {
     this.opts = opts
@@ -95,6 +114,7 @@ export class SiteOutbox {
     this.sealer = new CopySealer({ store: opts.store, signer: opts.signer, epochAgeMs: opts.epochAgeMs, maxQueuePerDevice: opts.maxQueuePerDevice, sealSince: opts.sealSince ?? 0, cacheSize: opts.deviceCacheSize })
     this.tally = new BroadcastTally(opts.store)
     this.fanout = new FanoutRunner({ step: async id => await this.fanoutStep(id), log: opts.log, retryMs: FANOUT_RETRY_MS })
+    this.sharedFree = opts.sharedInFlight ?? SHARED_IN_FLIGHT
   }
 
   /** Loads the counts of the broadcasts not settled yet: before any copy settles. */
@@ -409,8 +429,14 @@ export class SiteOutbox {
         if (record === undefined) throw new NodeError('UNKNOWN_MESSAGE', `epoch ${epoch} of ${device} is missing`)
         return uint8ArrayFromString(record.signed, 'base16')
       },
-      acknowledged: async (entries, proof, at) => { await this.settle(device, entries, 'delivered', at, { ack: proof }) },
-      rejected: async (entry, code, detail) => { await this.settle(device, [entry], 'rejected', this.opts.now(), { code, detail }) },
+      acknowledged: async (entries, proof, at) => {
+        await this.settle(device, entries, 'delivered', at, { ack: proof })
+        this.returned(device, entries.length)
+      },
+      rejected: async (entry, code, detail) => {
+        await this.settle(device, [entry], 'rejected', this.opts.now(), { code, detail })
+        this.returned(device, 1)
+      },
       subscribe: (listener) => {
         let set = this.listeners.get(device)
         if (set === undefined) {
@@ -423,12 +449,45 @@ export class SiteOutbox {
           if (set.size > 0) return
           this.listeners.delete(device)
           this.tails.ended(device)
+          // its senders stopped: what they held in flight stays in the outbox, and is theirs no more
+          this.returned(device, Infinity)
         }
       }
     }
   }
 
-  private async next (device: string, limit: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<SiteQueued[]> {
+  private async next (device: string, wanted: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<SiteQueued[]> {
+    const limit = this.grant(device, wanted)
+    if (limit === 0) return []
+    const out = await this.read(device, limit, after, exclude)
+    this.handed(device, out.length)
+    return out
+  }
+
+  /** How many of `wanted` more frames the device's sender may hold: up to IN_FLIGHT_PER_STREAM in all, beyond it what the shared budget has left. */
+  private grant (device: string, wanted: number): number {
+    const held = this.inFlight.get(device) ?? 0
+    return Math.min(wanted, Math.max(0, IN_FLIGHT_PER_STREAM - held) + this.sharedFree)
+  }
+
+  private handed (device: string, count: number): void {
+    this.moveInFlight(device, (this.inFlight.get(device) ?? 0) + count)
+  }
+
+  /** Frames the device's sender no longer holds (settled through it, or all of them once it stopped). */
+  private returned (device: string, count: number): void {
+    this.moveInFlight(device, Math.max(0, (this.inFlight.get(device) ?? 0) - count))
+  }
+
+  /** Sets what the device's senders hold in flight; the part above IN_FLIGHT_PER_STREAM is taken from (or given back to) the shared budget. */
+  private moveInFlight (device: string, held: number): void {
+    const beyond = (n: number): number => Math.max(0, n - IN_FLIGHT_PER_STREAM)
+    this.sharedFree -= beyond(held) - beyond(this.inFlight.get(device) ?? 0)
+    if (held === 0) this.inFlight.delete(device)
+    else this.inFlight.set(device, held)
+  }
+
+  private async read (device: string, limit: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<SiteQueued[]> {
     const now = this.opts.now()
     const isExpired = (entry: SiteQueued): boolean => entry.expires !== 0 && now >= entry.expires
     const taken = this.tails.take(device, after, limit)

@@ -17,8 +17,12 @@ export const DEFAULTS = {
   listen: ['/ip4/127.0.0.1/tcp/0'],
   /** A site listens on WebSockets too: members in a browser tab reach it there (a tab has no TCP). */
   siteListen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
-  /** Envelopes a sender keeps unacknowledged on one stream (spec 15.2, "/tmtp/deliver/1.0.0"; at most MAX_IN_FLIGHT). */
-  window: 256,
+  /**
+   * Envelopes a sender keeps unacknowledged on one stream (spec 15.2, "/tmtp/deliver/1.0.0"; at
+   * most MAX_IN_FLIGHT). A site's streams hold 256 each at least and the rest from a budget they
+   * share (src/delivery/site-outbox.ts, SHARED_IN_FLIGHT), which bounds the frames it holds.
+   */
+  window: 1024,
   /** Retry delays: exponential from 1 s with full jitter, capped at 5 minutes (spec 15.2, "Retry"). */
   retryBaseMs: 1_000,
   retryCapMs: 5 * 60_000,

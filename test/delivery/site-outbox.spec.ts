@@ -63,6 +63,28 @@ describe('delivery/site-outbox', () => {
     ...more
   })
 
+  it('hands each device stream 256 frames in flight whatever the others hold, and more only from the budget they share; a stopped stream gives its share back', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    const [bob] = await member(handle.store, 'bob')
+    const box = outbox(handle.store, 1000, undefined, { sharedInFlight: 50 })
+    for (let n = 0; n < 400; n++) await box.send({ to: ['ann', 'bob'], subject: `s${n}`, body: 'b' })
+    const [a, b] = [box.queue(ann.peer), box.queue(bob.peer)]
+    const stops = [a.subscribe(() => {}), b.subscribe(() => {})]
+    const aFirst = await a.next(1024, undefined, new Set())
+    assert.equal(aFirst.length, 256 + 50, 'its own 256 and the whole budget')
+    const bFirst = await b.next(1024, undefined, new Set())
+    assert.equal(bFirst.length, 256, 'its own 256: nothing left to share')
+    // ann's device acknowledges 100: it holds 206, below its own 256, and the budget is whole again
+    await a.acknowledged(aFirst.slice(0, 100), signAck(ann.signer, site.peerId, aFirst.slice(0, 100).map(e => uint8ArrayFromString(e.idHex, 'base16')), now), now)
+    const bMore = await b.next(1024, bFirst.at(-1)?.key, new Set(bFirst.map(e => e.key)))
+    assert.equal(bMore.length, 50)
+    assert.equal((await a.next(1024, aFirst.at(-1)?.key, new Set(aFirst.slice(100).map(e => e.key)))).length, 50, 'its own 256 less the 206 it holds')
+    // bob's sender stops: what it held comes back to the budget
+    stops[1]()
+    assert.equal((await a.next(1024, undefined, new Set())).length, 50)
+    stops[0]()
+  })
+
   it('queues one sealed envelope per device, settles acknowledged ones with the proof, and counts both in the same writes', async () => {
     const [ann] = await member(handle.store, 'ann')
     const box = outbox(handle.store)
