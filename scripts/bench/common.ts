@@ -66,6 +66,8 @@ export interface Workload {
   title: string
   /** Its bound, when not WORKLOAD_TIMEOUT_MS. */
   boundMs?: number
+  /** Runs only when named with --only: it takes far longer than the rest of the suite together. */
+  onlyWhenNamed?: boolean
   run: (ctx: BenchContext) => Promise<WorkloadResult>
 }
 

@@ -21,6 +21,7 @@ export const w8: Workload = {
   id: 'W8',
   title: 'W8 broadcast: one message to 10,000 member devices',
   boundMs: W8_BOUND_MS,
+  onlyWhenNamed: true,
   run: async (ctx: BenchContext): Promise<WorkloadResult> => {
     const members = scaled(ctx, 10_000, 10)
     const processes = Math.ceil(members / MEMBERS_PER_PROCESS)
