@@ -459,8 +459,14 @@ export class SiteOutbox {
   private async next (device: string, wanted: number, after: string | undefined, exclude: ReadonlySet<string>): Promise<SiteQueued[]> {
     const limit = this.grant(device, wanted)
     if (limit === 0) return []
-    const out = await this.read(device, limit, after, exclude)
-    this.handed(device, out.length)
+    // reserved while the store is read: two streams reading at once cannot both take what is left
+    this.handed(device, limit)
+    let out: SiteQueued[] = []
+    try {
+      out = await this.read(device, limit, after, exclude)
+    } finally {
+      this.returned(device, limit - out.length)
+    }
     return out
   }
 

@@ -83,6 +83,12 @@ describe('delivery/site-outbox', () => {
     stops[1]()
     assert.equal((await a.next(1024, undefined, new Set())).length, 50)
     stops[0]()
+    // two streams reading at once: the first holds the budget while it reads, so the second gets
+    // its own 256 only, though the first found 300 entries (ann's 400 less 100 delivered), not 306
+    const again = [a.subscribe(() => {}), b.subscribe(() => {})]
+    const [aNow, bNow] = await Promise.all([a.next(1024, undefined, new Set()), b.next(1024, undefined, new Set())])
+    assert.deepEqual([aNow.length, bNow.length], [300, 256])
+    for (const stop of again) stop()
   })
 
   it('queues one sealed envelope per device, settles acknowledged ones with the proof, and counts both in the same writes', async () => {
