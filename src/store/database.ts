@@ -128,6 +128,16 @@ export class Database {
     }
   }
 
+  /** Whether each key is stored, without reading its value. */
+  async hasMany (keys: string[]): Promise<boolean[]> {
+    if (keys.length === 0) return []
+    try {
+      return await this.level.hasMany(keys)
+    } catch (err) {
+      throw storageError(err, 'database read failed')
+    }
+  }
+
   /** Entries whose keys start with prefix, in key order, from after `after` if given. */
   async * entries (prefix: string, options: { after?: string, limit?: number } = {}): AsyncGenerator<[string, Uint8Array]> {
     const range = { gt: after(prefix, options.after), lt: prefix + '\xff', limit: options.limit ?? -1 }

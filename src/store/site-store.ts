@@ -521,10 +521,11 @@ export class SiteStore {
     const settled = await this.db.getMany(copies.map(c => key.status(message.id, c.device)))
     // a copy never sealed (seq 0: a broadcast's not reached yet) has no envelope and no delivery
     const open = copies.flatMap((c, i) => settled[i] === undefined && c.seq > 0 ? [i] : [])
-    const queued = await this.db.getMany(open.map(i => key.outbox(copies[i].device, copies[i].rank, copies[i].seq)))
+    // whether its envelope is still in the outbox, without reading the envelope
+    const queued = await this.db.hasMany(open.map(i => key.outbox(copies[i].device, copies[i].rank, copies[i].seq)))
     const states: Array<Omit<SettledRecord, 'state'> & { state: DeliveryState }> = settled.map(raw => raw === undefined ? { state: 'queued', at: message.created } : decodeJson<SettledRecord>(raw))
     await Promise.all(open.map(async (i, k) => {
-      if (queued[k] !== undefined) return
+      if (queued[k]) return
       const run = await this.deliveryRun(copies[i].device, copies[i].seq)
       states[i] = run === undefined ? { state: 'delivered', at: message.created } : { state: 'delivered', at: run.at, ack: run.ack }
     }))
