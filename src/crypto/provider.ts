@@ -59,10 +59,16 @@ export interface CryptoProvider {
   randomBytes: (length: number) => Uint8Array<ArrayBuffer>
 }
 
-/** What an AeadKey's seal returns: `sealed`, or `into` holding it (see AeadKey.seal). */
+/** Where an AeadKey seals `length` bytes: `into` if given (exactly that long), else a new buffer (see AeadKey.seal). */
+export function sealTarget (length: number, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  if (into === undefined) return new Uint8Array(length)
+  if (into.byteLength !== length) throw new RangeError(`sealing into ${into.byteLength} bytes, not ${length}`)
+  return into
+}
+
+/** What an AeadKey that seals into a buffer of its own returns: `sealed`, or `into` holding it (see AeadKey.seal). */
 export function sealedInto (sealed: Uint8Array<ArrayBuffer>, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   if (into === undefined) return sealed
-  if (into.byteLength !== sealed.byteLength) throw new RangeError(`sealing into ${into.byteLength} bytes, not ${sealed.byteLength}`)
-  into.set(sealed)
+  sealTarget(sealed.byteLength, into).set(sealed)
   return into
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { CryptoProvider } from './provider.js'
+import { sealTarget, type CryptoProvider } from './provider.js'
 
 /**
  * ChaCha20-Poly1305 (IETF, RFC 8439), Ed25519 and X25519 through libsodium, when the optional
@@ -49,8 +49,7 @@ function primitives (sodium: Sodium): SodiumPrimitives {
       const key = Uint8Array.from(keyBytes)
       return {
         seal (nonce, aad, plaintext, into) {
-          const sealed = into ?? new Uint8Array(plaintext.byteLength + TAG_BYTES)
-          if (sealed.byteLength !== plaintext.byteLength + TAG_BYTES) throw new RangeError(`sealing into ${sealed.byteLength} bytes, not ${plaintext.byteLength + TAG_BYTES}`)
+          const sealed = sealTarget(plaintext.byteLength + TAG_BYTES, into)
           sodium.crypto_aead_chacha20poly1305_ietf_encrypt(sealed, plaintext, aad, null, nonce, key)
           return sealed
         },
