@@ -10,6 +10,7 @@
  * bundle, and a setCryptoProvider() would have to be called by every entry point (the nodes,
  * each test, each script) before any key is made.
  */
+import { allocUnsafe } from 'uint8arrays/alloc'
 
 /** An Ed25519 private key prepared once for signing. */
 export interface Ed25519PrivateKey {
@@ -61,7 +62,8 @@ export interface CryptoProvider {
 
 /** Where an AeadKey seals `length` bytes: `into` if given (exactly that long), else a new buffer (see AeadKey.seal). */
 export function sealTarget (length: number, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
-  if (into === undefined) return new Uint8Array(length)
+  // from the pool: the AEAD writes every byte
+  if (into === undefined) return allocUnsafe(length) as Uint8Array<ArrayBuffer>
   if (into.byteLength !== length) throw new RangeError(`sealing into ${into.byteLength} bytes, not ${length}`)
   return into
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { sealTarget, type CryptoProvider } from './provider.js'
+import { allocUnsafe } from 'uint8arrays/alloc'
 
 /**
  * ChaCha20-Poly1305 (IETF, RFC 8439), Ed25519 and X25519 through libsodium, when the optional
@@ -55,7 +56,8 @@ function primitives (sodium: Sodium): SodiumPrimitives {
         },
         open (nonce, aad, sealed) {
           if (sealed.byteLength < TAG_BYTES) throw new Error('ciphertext shorter than its tag')
-          const plaintext = new Uint8Array(sealed.byteLength - TAG_BYTES)
+          // from the pool: decrypt writes every byte, or throws and the buffer is dropped
+          const plaintext = allocUnsafe(sealed.byteLength - TAG_BYTES)
           sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plaintext, null, sealed, aad, nonce, key)
           return plaintext
         }
