@@ -1,5 +1,5 @@
 import { checkEnvelopeHeader, decryptEnvelope, openKeyEpoch, peerIdToString } from '../crypto/index.js'
-import { Envelope, ErrorCode, MAX_CLOCK_SKEW_MS, TmtpError, type Content } from '../protocol/index.js'
+import { ErrorCode, MAX_CLOCK_SKEW_MS, TmtpError, type Content } from '../protocol/index.js'
 import { epochKeysToRecord, type InboxRecord, type MemberEpochRecord, type MemberStore } from '../store/index.js'
 import type { CachedEpoch, EpochCache } from './epoch-cache.js'
 import type { InboundSink } from './receiver.js'
@@ -72,7 +72,7 @@ export function memberInboxSink (opts: MemberInboxOptions): InboundSink<Content>
           expires: a.parsed.header.expires,
           received,
           read: false,
-          envelope: Envelope.encode({ header: a.parsed.headerBytes as Uint8Array<ArrayBuffer>, ciphertext: a.parsed.ciphertext as Uint8Array<ArrayBuffer> })
+          envelope: a.envelope
         } satisfies InboxRecord,
         content: a.value
       }))

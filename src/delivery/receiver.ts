@@ -9,6 +9,8 @@ export interface Accepted<T> {
   idHex: string
   id: Uint8Array
   parsed: ParsedEnvelope
+  /** The encoded Envelope as received (a view into its frame): canonical, so what Envelope.encode would write again. */
+  envelope: Uint8Array
   value: T
 }
 
@@ -206,7 +208,7 @@ export async function receiveEnvelopes<T> (framed: FramedStream, sink: InboundSi
         }
         if (push.envelope === undefined) throw new TmtpError(ErrorCode.BAD_FRAME, 'push frame carries nothing this node knows')
         if (++inFlight > MAX_IN_FLIGHT) throw new TmtpError(ErrorCode.WINDOW_EXCEEDED, `more than ${MAX_IN_FLIGHT} envelopes unacknowledged`)
-        const outcome = accept(push.envelope, sink, opts.remote)
+        const outcome = accept(push.envelope, envelopeBytes(frame), sink, opts.remote)
         if ('reject' in outcome) {
           refused.push(outcome)
         } else if (!pendingIds.has(outcome.idHex)) {
@@ -245,12 +247,12 @@ type Outcome<T> = Accepted<T> | Refused
 /** Steps 4 and 5 of "Receiving an envelope": they come before the duplicate check. */
 const BEFORE_DUPLICATE_CHECK = new Set<string>([ErrorCode.WRONG_RECIPIENT, ErrorCode.WRONG_SIGNER])
 
-function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array): Outcome<T> {
+function accept<T> (envelope: Envelope, bytes: Uint8Array, sink: InboundSink<T>, remote: Uint8Array): Outcome<T> {
   let parsed: ParsedEnvelope | undefined
   try {
     parsed = parseEnvelope(envelope)
     const value = sink.open(remote, parsed)
-    return { id: parsed.header.id, idHex: toHex(parsed.header.id), parsed, value }
+    return { id: parsed.header.id, idHex: toHex(parsed.header.id), parsed, envelope: bytes, value }
   } catch (err) {
     if (!isTmtpError(err)) throw err
     const id = parsed?.header.id ?? readId(envelope)
@@ -260,6 +262,17 @@ function accept<T> (envelope: Envelope, sink: InboundSink<T>, remote: Uint8Array
     const afterStep5 = parsed !== undefined && !BEFORE_DUPLICATE_CHECK.has(err.code)
     return { reject: { id, code: codeToWire(err.code), detail: err.message }, afterStep5 }
   }
+}
+
+/**
+ * The envelope's bytes in a canonical Push{envelope} frame (decodeCanonical checked it): after
+ * the field's one tag byte and its length (a varint), the rest of the frame. Stored as they came, where
+ * encoding the decoded envelope again copied each one more time (issue #14).
+ */
+function envelopeBytes (frame: Uint8Array): Uint8Array {
+  let pos = 1
+  while (frame[pos] >= 0x80) pos++
+  return frame.subarray(pos + 1)
 }
 
 function readId (envelope: Envelope): Uint8Array | undefined {

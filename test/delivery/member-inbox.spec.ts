@@ -17,6 +17,7 @@ import { Envelope, EnvelopeHeader, Push, Receipt } from '../../src/protocol/pb/t
 import { Database } from '../../src/store/database.js'
 import { epochKeysToRecord } from '../../src/store/epoch-keys.js'
 import { MemberStore } from '../../src/store/member-store.js'
+import { toHex } from '../../src/util/hex.js'
 
 interface DuplicateCase {
   name: string
@@ -75,6 +76,11 @@ describe('delivery/member-inbox', () => {
         else assert.fail(`${c.name}: no receipt`)
         assert.equal(outcome, c.outcome, c.name)
         if (outcome === 'acknowledge') assert.deepEqual(delivered, [], `${c.name}: not stored again`)
+        if (outcome === 'store') {
+          // kept as it came, byte for byte: the envelope as it was in the Push frame
+          const stored = await store.inboxById(delivered[0])
+          assert.deepEqual(stored.filter(r => r.site === site).map(r => toHex(r.envelope)), [c.input.envelope], `${c.name}: the envelope stored as received`)
+        }
       } finally {
         await db.close()
       }
