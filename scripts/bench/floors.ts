@@ -72,6 +72,8 @@ export async function connectionFloor (ctx: BenchContext, count: number, settleM
     await dialler.request('clients', { count }, left(ctx))
     const waitMs = Math.max(1_000, left(ctx) - 10_000)
     const watch = receiver.request<{ identified: number, cpuUs: number, rssBytes: number }>('connections', { count, settleMs, timeoutMs: waitMs }, waitMs + settleMs + 5_000)
+    // awaited below; if the dials fail first, stopping the receiver rejects it unawaited, which must not end the bench
+    watch.catch(() => {})
     await dialler.request('dialAll', { addr, timeoutMs: waitMs }, waitMs + 5_000)
     const { identified, cpuUs, rssBytes } = await watch
     return identified === 0 ? undefined : { connections: identified, cpuUs: cpuUs / identified, rssBytes: rssBytes / identified }
