@@ -20,18 +20,6 @@ export interface DatabaseOptions {
   fsync: boolean
 }
 
-/**
- * LevelDB's memtable (`write_buffer_size`): 32 MiB, where LevelDB's default is 4 MiB. A
- * member's inbox only grows, and each batch first looks its ids up (deduplication): with the
- * small memtable the lookups of new ids went through more level-0 tables, and the tables were
- * merged again and again. In W1 (paired runs) the member's CPU per message went 60-63 -> 49-51
- * µs, the site's within its noise; in the required-work floor over 400,000 messages, 65-70 ->
- * 57 µs (docs/BENCHMARKS.md, issue #14). The memory grows with what is written since the last
- * flush, up to twice this while a full one is written out (a busy site's RSS ~50 MB higher in
- * W6); a crash leaves at most this much log to replay at open.
- */
-const WRITE_BUFFER_BYTES = 32 * 1024 * 1024
-
 interface Pending {
   writes: Write[]
   /** This batch must reach stable storage even when the database does not fsync every batch. */
@@ -107,11 +95,7 @@ export class Database {
   }
 
   static async open (path: string, options: DatabaseOptions): Promise<Database> {
-    const level = new Level<string, Uint8Array>(path, {
-      keyEncoding: 'utf8',
-      valueEncoding: 'view',
-      writeBufferSize: WRITE_BUFFER_BYTES
-    })
+    const level = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     try {
       await level.open()
       // the marker is there only between a close and the next open: an empty database is new, not crashed
