@@ -1,6 +1,7 @@
 import { allocUnsafe } from 'uint8arrays/alloc'
+import * as varint from 'uint8-varint'
 import { equalBytes, publicKeyFromPeerId } from './ed25519.js'
-import { BLOB_ID_BYTES, Content, CONTENT_KEY_BYTES, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, envelopeHeaderLength, DEFAULT_MEDIA_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_MEDIA_TYPE_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, SHA256_BYTES, TmtpError, varintLength, WIRE_VERSION, writeEnvelopeHeader, writeLength, type Attachment } from '../protocol/index.js'
+import { BLOB_ID_BYTES, Content, CONTENT_KEY_BYTES, decodeCanonical, decodeMessage, DEFAULT_CONTENT_TYPE, envelopeHeaderLength, DEFAULT_MEDIA_TYPE, Envelope, EnvelopeHeader, ErrorCode, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, MAX_CONTENT_TYPE_BYTES, MAX_GROUP_NAME_BYTES, MAX_MEDIA_TYPE_BYTES, MAX_SUBJECT_BYTES, MESSAGE_ID_BYTES, requireLength, requireMaxBytes, SHA256_BYTES, TmtpError, WIRE_VERSION, writeEnvelopeHeader, writeLength, type Attachment } from '../protocol/index.js'
 import type { DirectionKey } from './epoch.js'
 
 /**
@@ -102,8 +103,8 @@ export function sealPushFrame (key: DirectionKey, header: EnvelopeHeader, conten
   const headerLength = envelopeHeaderLength(header)
   const sealedLength = content.byteLength + TAG_BYTES
   // Envelope { 1: header, 2: ciphertext } inside Push { 2: envelope }: a tag byte and a length each
-  const envelopeLength = 1 + varintLength(headerLength) + headerLength + 1 + varintLength(sealedLength) + sealedLength
-  const frame = allocUnsafe(1 + varintLength(envelopeLength) + envelopeLength) as Uint8Array<ArrayBuffer>
+  const envelopeLength = 1 + varint.encodingLength(headerLength) + headerLength + 1 + varint.encodingLength(sealedLength) + sealedLength
+  const frame = allocUnsafe(1 + varint.encodingLength(envelopeLength) + envelopeLength) as Uint8Array<ArrayBuffer>
   let pos = writeLength(frame, 0, PUSH_ENVELOPE_TAG, envelopeLength)
   pos = writeLength(frame, pos, ENVELOPE_HEADER_TAG, headerLength)
   const headerAt = pos

@@ -1,3 +1,4 @@
+import * as varint from 'uint8-varint'
 import { ACK_DEFER_MAX_IDS, codeToWire, decodeCanonical, decodeMessage, Envelope, EnvelopeHeader, ErrorCode, isTmtpError, MAX_ACK_IDS, MAX_IN_FLIGHT, MESSAGE_ID_BYTES, Push, Receipt, SignedPayload, TmtpError, type Reject } from '../protocol/index.js'
 import { parseEnvelope, signAck, type Ed25519Signer, type ParsedEnvelope } from '../crypto/index.js'
 import { nextTurn, toHex } from '../util/index.js'
@@ -270,9 +271,7 @@ function accept<T> (envelope: Envelope, bytes: Uint8Array, sink: InboundSink<T>,
  * encoding the decoded envelope again copied each one more time (issue #14).
  */
 function envelopeBytes (frame: Uint8Array): Uint8Array {
-  let pos = 1
-  while (frame[pos] >= 0x80) pos++
-  return frame.subarray(pos + 1)
+  return frame.subarray(1 + varint.encodingLength(varint.decode(frame, 1)))
 }
 
 function readId (envelope: Envelope): Uint8Array | undefined {

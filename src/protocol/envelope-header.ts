@@ -1,3 +1,4 @@
+import * as varint from 'uint8-varint'
 import * as pb from './pb/tmtp.js'
 
 /*
@@ -28,39 +29,25 @@ export function writeEnvelopeHeader (header: pb.EnvelopeHeader, out: Uint8Array,
   return writeVarintField(out, pos, 0x40, header.expires)
 }
 
-/** A varint's bytes: values are non-negative safe integers. */
-export function varintLength (value: number): number {
-  let length = 1
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80)
-    length++
-  }
-  return length
-}
-
-/** Writes value as a varint at pos; returns the offset after it. */
-export function writeVarint (out: Uint8Array, pos: number, value: number): number {
-  while (value >= 0x80) {
-    out[pos++] = (value % 0x80) | 0x80
-    value = Math.floor(value / 0x80)
-  }
-  out[pos++] = value
-  return pos
-}
-
 /** A one-byte tag and a length (the value's bytes follow): the position of the value. */
 export function writeLength (out: Uint8Array, pos: number, tag: number, length: number): number {
   out[pos] = tag
   return writeVarint(out, pos + 1, length)
 }
 
+/** Writes value as a varint at pos; returns the offset after it. */
+function writeVarint (out: Uint8Array, pos: number, value: number): number {
+  varint.encode(value, out, pos)
+  return pos + varint.encodingLength(value)
+}
+
 /** A length-delimited field of `length` bytes with a one-byte tag, left out when empty (proto3). */
 function fieldLength (length: number): number {
-  return length === 0 ? 0 : 1 + varintLength(length) + length
+  return length === 0 ? 0 : 1 + varint.encodingLength(length) + length
 }
 
 function varintField (value: number): number {
-  return value === 0 ? 0 : 1 + varintLength(value)
+  return value === 0 ? 0 : 1 + varint.encodingLength(value)
 }
 
 function writeVarintField (out: Uint8Array, pos: number, tag: number, value: number): number {
