@@ -506,8 +506,9 @@ export class SiteOutbox {
     const version = this.tails.version(device)
     const out: SiteQueued[] = []
     const expired: SiteQueued[] = []
-    // pages big enough to hold `limit` entries besides those in flight, read in one call each
-    const pageSize = limit + exclude.size
+    // pages big enough to hold `limit` entries besides those in flight that the range can hold, read
+    // in one call each: reading on from the cursor, what is in flight mostly sorts before it
+    const pageSize = limit + excludedAfter(exclude, after)
     const full = (): boolean => out.length >= limit || expired.length >= SWEEP_BATCH
     let cursor = after
     let end = false
@@ -628,6 +629,14 @@ export class SiteOutbox {
       this.forget(device)
     })
   }
+}
+
+/** How many of the keys to skip sort after `after` (all of them from the start): what a page of the outbox read from there may hold of them. */
+function excludedAfter (exclude: ReadonlySet<string>, after: string | undefined): number {
+  if (after === undefined) return exclude.size
+  let n = 0
+  for (const key of exclude) if (key > after) n++
+  return n
 }
 
 /** The record of an accepted message: the send's attributes, and who it is for as the path that accepted it keeps that. */

@@ -170,6 +170,31 @@ describe('delivery/site-outbox', () => {
     unsubscribe()
   })
 
+  it('reads a page of the outbox sized by what is in flight after the cursor: none when reading on, all of them from the start', async () => {
+    const [ann] = await member(handle.store, 'ann')
+    const box = outbox(handle.store)
+    const queue = box.queue(ann.peer)
+    const limits: number[] = []
+    const outboxPage = handle.store.outboxPage.bind(handle.store)
+    handle.store.outboxPage = async (device, options) => { limits.push(options.limit); return await outboxPage(device, options) }
+    const sent: string[] = []
+    for (const subject of ['s1', 's2', 's3', 's4', 's5', 's6']) sent.push((await box.send({ to: ['ann'], subject, body: 'b' })).id)
+    const first = await queue.next(2, undefined, new Set())
+    const inFlight = new Set(first.map(e => e.key))
+    const more = await queue.next(2, first[1].key, inFlight)
+    assert.deepEqual(more.map(e => e.idHex), sent.slice(2, 4))
+    assert.deepEqual(limits, [2, 2], 'reading on from the cursor, what is in flight sorts before it')
+
+    // a higher urgency read from the start leaves the cursor before the four in flight
+    for (const e of more) inFlight.add(e.key)
+    const urgent = await box.send({ to: ['ann'], subject: 'u', body: 'b', urgency: 'high' })
+    const [u] = await queue.next(1, undefined, inFlight)
+    assert.equal(u.idHex, urgent.id)
+    const rest = await queue.next(2, u.key, inFlight)
+    assert.deepEqual(rest.map(e => e.idHex), sent.slice(4))
+    assert.deepEqual(limits, [2, 2, 5, 6], 'one page each, past the four in flight')
+  })
+
   it('drops a device\'s queue once when two drop it at the same time (a removal, and the courier finding it gone)', async () => {
     const [ann] = await member(handle.store, 'ann')
     const box = outbox(handle.store)
