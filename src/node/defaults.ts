@@ -132,6 +132,15 @@ export const DEFAULTS = {
    */
   fsync: true,
   /**
+   * A member device's LevelDB memtable, 16 MiB against LevelDB's 4: its inbox only grows, and
+   * each batch looks its new ids up first, so with 4 MiB those lookups went through more level-0
+   * tables, which were merged again and again (W1: the member's CPU per message -10 to -20 %,
+   * docs/BENCHMARKS.md rows 18-19). The memtable holds what was written since its last flush:
+   * a device's memory grows with what it receives, up to twice this while one is written out.
+   * The site keeps LevelDB's default: it gained nothing measurable.
+   */
+  memberMemtableBytes: 16 * 1024 * 1024,
+  /**
    * Connection limits. Sites serve many members; a member device keeps few connections.
    *
    * Liveness: a member device pings its connections (libp2p's connection monitor, every

@@ -565,6 +565,7 @@ export async function createMemberNode (options: MemberNodeOptions): Promise<Mem
   const shell = await NodeShell.open({
     dataDir: options.dataDir,
     fsync: options.fsync ?? DEFAULTS.fsync,
+    memtableBytes: DEFAULTS.memberMemtableBytes,
     listen: options.listen ?? [...DEFAULTS.listen],
     connections: { ...DEFAULTS.member, maxConnections: options.maxConnections ?? DEFAULTS.member.maxConnections, pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.member.pingIntervalMs },
     dht: options.dht === false ? undefined : { role: 'member' },

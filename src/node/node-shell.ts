@@ -15,6 +15,8 @@ export interface NodeShellInit {
   /** The node's data folder: identity key and LevelDB. */
   dataDir: string
   fsync: boolean
+  /** LevelDB's memtable; absent: LevelDB's default. */
+  memtableBytes?: number
   listen: string[]
   connections: Libp2pOptions['connections']
   /** The TMTP DHT, as `createTmtpLibp2p` takes it but for its limits (from `limits`); absent: the node runs no DHT. */
@@ -62,7 +64,7 @@ export class NodeShell {
   /** Loads (or creates) the identity, opens the database and builds libp2p, not yet started. */
   static async open (init: NodeShellInit): Promise<NodeShell> {
     const signer = await platform.loadIdentity(init.dataDir)
-    const db = await platform.openDatabase(init.dataDir, { fsync: init.fsync })
+    const db = await platform.openDatabase(init.dataDir, init.memtableBytes === undefined ? { fsync: init.fsync } : { fsync: init.fsync, memtableBytes: init.memtableBytes })
     try {
       const logger = init.logger ?? defaultLogger()
       const log = logger.forComponent(init.component)

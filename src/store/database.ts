@@ -18,6 +18,8 @@ export interface Write {
 export interface DatabaseOptions {
   /** fsync every batch before it counts as written: power-loss safe (spec 3, "stored durably"). */
   fsync: boolean
+  /** LevelDB's memtable (`write_buffer_size`): what is written before it is flushed to a table. @default LevelDB's 4 MiB */
+  memtableBytes?: number
 }
 
 interface Pending {
@@ -95,7 +97,9 @@ export class Database {
   }
 
   static async open (path: string, options: DatabaseOptions): Promise<Database> {
-    const level = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    // classic-level reads an option that is present but undefined as garbage: set it only when given
+    const memtable = options.memtableBytes === undefined ? {} : { writeBufferSize: options.memtableBytes }
+    const level = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view', ...memtable })
     try {
       await level.open()
       // the marker is there only between a close and the next open: an empty database is new, not crashed
