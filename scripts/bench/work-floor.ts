@@ -19,6 +19,7 @@ import { checkEnvelopeHeader, decryptEnvelope, directionKey, Ed25519Signer, enco
 import { decodeCanonical, encodeFrames, Envelope, FrameDecoder, MAX_FRAME_SIZE, Push, Receipt, SignedPayload, WIRE_VERSION } from '../../src/protocol/index.js'
 import { Database, del, pad, put, type Write } from '../../src/store/database.js'
 import { newMessageId } from '../../src/delivery/ids.js'
+import { DEFAULTS } from '../../src/node/defaults.js'
 
 /** The steps, in order; each one's CPU and wall time are summed over the run. */
 export const WORK_STEPS = ['seal', 'site store', 'frame', 'open', 'device store', 'sign ack', 'verify ack', 'settle'] as const
@@ -157,7 +158,8 @@ export async function requiredWork (dir: string, args: WorkArgs): Promise<WorkRe
   const device = Ed25519Signer.generate()
   const [siteDb, deviceDb] = await Promise.all([
     Database.open(join(dir, 'site'), { fsync: args.fsync }),
-    Database.open(join(dir, 'device'), { fsync: args.fsync })
+    // as a member node opens its own
+    Database.open(join(dir, 'device'), { fsync: args.fsync, memtableBytes: DEFAULTS.memberMemtableBytes })
   ])
   const ends: Ends = { site, device, key: directionKey(randomBytes(32), randomBytes(12)), siteDb, deviceDb, devicePeer: peerIdToString(device.peerId), sitePeer: peerIdToString(site.peerId), seq: 0 }
   const steps = Object.fromEntries(WORK_STEPS.map(s => [s, { cpuUs: 0, wallMs: 0 }])) as WorkResult['steps']
