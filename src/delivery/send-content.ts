@@ -19,20 +19,15 @@ export interface ResolvedSend extends SendRequest {
  * fails the send before anything is resolved (INVALID_ARGUMENT).
  */
 export function contentEncoder (req: ResolvedSend): (group?: string) => Uint8Array {
-  const fields = {
-    subject: req.subject,
-    body: req.body,
-    contentType: req.contentType ?? '',
-    thread: messageIdFromHex(req.thread, 'thread'),
-    replyTo: messageIdFromHex(req.replyTo, 'replyTo'),
-    attachments: req.sealedAttachments ?? []
-  }
+  const thread = messageIdFromHex(req.thread, 'thread')
+  const replyTo = messageIdFromHex(req.replyTo, 'replyTo')
   const encoded = new Map<string, Uint8Array>()
   const contentFor = (group = ''): Uint8Array => {
     let content = encoded.get(group)
     if (content === undefined) {
       try {
-        content = encodeContent({ ...fields, group })
+        // the fields written out: spreading a shared object into each cost ~2 µs a send (issue #14)
+        content = encodeContent({ subject: req.subject, body: req.body, contentType: req.contentType ?? '', thread, replyTo, attachments: req.sealedAttachments ?? [], group })
       } catch (err) {
         if (isTmtpError(err)) throw new NodeError('INVALID_ARGUMENT', err.message)
         throw err

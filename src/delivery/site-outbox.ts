@@ -259,6 +259,8 @@ export class SiteOutbox {
       }
       /** Per member this batch reached: the newer message of the topic that replaces its copies, if one does. */
       const newerOf = new Map<string, string | undefined>()
+      /** The message as this batch seals every copy of it. */
+      const copy: CopyMessage = { ...job.copy, created: now }
       await this.sealing(touched, async () => {
         for (const p of planned) {
           if (now >= message.expires) {
@@ -274,7 +276,7 @@ export class SiteOutbox {
             }
           }
           const content = job.contentFor(p.label < 0 ? undefined : job.labels[p.label])
-          const outcome = await this.sealer.seal(p.device, { ...job.copy, created: now }, content, writes)
+          const outcome = await this.sealer.seal(p.device, copy, content, writes)
           if ('gone' in outcome) settleUnqueued(p, { state: 'dropped', at: now, detail: 'the device is no longer a member' })
           else if ('full' in outcome) settleUnqueued(p, { state: 'dropped', at: now, code: 'QUEUE_FULL', detail: `${this.opts.maxQueuePerDevice} messages already queued for the device` })
           else {
