@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString as libp2pPeerIdFromString } from '@libp2p/peer-id'
 import fc from 'fast-check'
-import { Ed25519Signer, PEER_ID_BYTES, SIGNATURE_BYTES, equalBytes, peerIdFromPublicKey, peerIdFromString, peerIdToString, publicKeyFromPeerId, verifyEd25519 } from '../../src/crypto/ed25519.js'
+import { Ed25519Signer, PEER_ID_BYTES, SIGNATURE_BYTES, equalBytes, strictPointEncoding, peerIdFromPublicKey, peerIdFromString, peerIdToString, publicKeyFromPeerId, verifyEd25519 } from '../../src/crypto/ed25519.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { bytesOf, flipBit, hex, onlyTmtpErrors, throwsTmtp } from '../support/assertions.js'
 import { device, site } from '../support/keys.js'
@@ -86,6 +86,36 @@ describe('crypto/ed25519', () => {
       fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), (key, sig) => {
         assert.equal(verifyEd25519(key, message, sig), false)
       }), { numRuns: 200 })
+    })
+  })
+
+  describe('strictPointEncoding', () => {
+    // spec 7, rules 2 and 3, read as numbers: y < p, and y none of the small-order points'
+    const P = 2n ** 255n - 19n
+    const SMALL_ORDER_Y = [0n, 1n, P - 1n, 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n, 0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n]
+    const yOf = (bytes: Uint8Array): bigint => bytes.reduceRight((y, b, i) => (y << 8n) | BigInt(i === 31 ? b & 0x7f : b), 0n)
+    const encode = (y: bigint, sign: boolean): Uint8Array => {
+      const bytes = new Uint8Array(32)
+      for (let i = 0; i < 32; i++) bytes[i] = Number((y >> BigInt(8 * i)) & 0xffn)
+      if (sign) bytes[31] |= 0x80
+      return bytes
+    }
+    const reference = (bytes: Uint8Array): boolean => yOf(bytes) < P && !SMALL_ORDER_Y.includes(yOf(bytes))
+
+    it('refuses y of p and above, and each small-order y, whatever the sign bit; takes p - 20 and p - 2', () => {
+      for (const sign of [false, true]) {
+        for (const y of [P, P + 1n, P + 18n, 2n ** 255n - 1n, ...SMALL_ORDER_Y]) assert.equal(strictPointEncoding(encode(y, sign)), false, `y ${y} sign ${sign}`)
+        for (const y of [P - 20n, P - 2n, 2n, 2n ** 254n]) assert.equal(strictPointEncoding(encode(y, sign)), true, `y ${y} sign ${sign}`)
+      }
+    })
+
+    it('agrees with y read as a number, for random encodings and ones next to p and the small-order points', () => {
+      const near = fc.tuple(fc.constantFrom(P, ...SMALL_ORDER_Y), fc.integer({ min: -300, max: 300 }), fc.boolean())
+        .filter(([y, d]) => y + BigInt(d) >= 0n && y + BigInt(d) < 2n ** 255n)
+        .map(([y, d, sign]) => encode(y + BigInt(d), sign))
+      fc.assert(fc.property(fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), near), bytes => {
+        assert.equal(strictPointEncoding(bytes), reference(bytes))
+      }), { numRuns: 5000 })
     })
   })
 
