@@ -64,7 +64,7 @@ export class NodeShell {
   /** Loads (or creates) the identity, opens the database and builds libp2p, not yet started. */
   static async open (init: NodeShellInit): Promise<NodeShell> {
     const signer = await platform.loadIdentity(init.dataDir)
-    const db = await platform.openDatabase(init.dataDir, init.memtableBytes === undefined ? { fsync: init.fsync } : { fsync: init.fsync, memtableBytes: init.memtableBytes })
+    const db = await platform.openDatabase(init.dataDir, { fsync: init.fsync, memtableBytes: init.memtableBytes })
     try {
       const logger = init.logger ?? defaultLogger()
       const log = logger.forComponent(init.component)
