@@ -57,6 +57,8 @@ export interface BenchContext {
   peer: boolean
   /** The site's delivery window (envelopes in flight per device), when not the default. */
   window?: number
+  /** Deferred acks (spec 15.2) of every node, ms, when not the default. */
+  ackDelayMs?: number
   /** Extra node flags for the member children. */
   memberExecArgv?: string[]
 }
@@ -123,7 +125,7 @@ const BENCH_NODES: Omit<HostOptions, 'dataDir'> = { dht: false, stopGraceMs: 3_0
 /** A TMTP site in its own process. W6 queues 200,000 messages for one device: above the default bound per device. */
 export async function startSite (ctx: BenchContext, opts: { fsync?: boolean, name?: string, listen?: string } = {}): Promise<NodeProcess> {
   const site = await NodeProcess.start('site', {
-    ...BENCH_NODES, dataDir: join(ctx.dir, opts.name ?? 'site'), name: 'Bench site', fsync: opts.fsync, listen: opts.listen, window: ctx.window, maxQueuePerDevice: 1_000_000
+    ...BENCH_NODES, dataDir: join(ctx.dir, opts.name ?? 'site'), name: 'Bench site', fsync: opts.fsync, listen: opts.listen, window: ctx.window, ackDelayMs: ctx.ackDelayMs, maxQueuePerDevice: 1_000_000
   }, { execArgv: ctx.siteExecArgv, maxOutput: 32 * 1024 })
   keepLog(site)
   return site
@@ -166,7 +168,7 @@ export async function startMembers (ctx: BenchContext, site: NodeProcess, count:
   // a few processes start at a time: W8's hundred loading at once on two cores took longer than a start may
   const workers = new Array<NodeProcess>(n)
   await concurrently(n, 4, async p => {
-    workers[p] = await NodeProcess.start('members', { ...BENCH_NODES, dataDir: join(ctx.dir, `members-${group}-${p}`), name: 'bench device', fsync: opts.fsync }, { execArgv: ctx.memberExecArgv, maxOutput: 32 * 1024 })
+    workers[p] = await NodeProcess.start('members', { ...BENCH_NODES, dataDir: join(ctx.dir, `members-${group}-${p}`), name: 'bench device', fsync: opts.fsync, ackDelayMs: ctx.ackDelayMs }, { execArgv: ctx.memberExecArgv, maxOutput: 32 * 1024 })
     keepLog(workers[p])
   })
   const refs: string[] = []

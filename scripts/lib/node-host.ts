@@ -152,6 +152,7 @@ function siteHandlers (site: SiteNode): Handlers {
       let failed = 0
       let next = 0
       let late = 0
+      const sentAt = new Array<number>(args.count)
       const t0 = now()
       const interval = 1000 / args.rate
       const end = Date.now() + args.timeoutMs
@@ -160,7 +161,7 @@ function siteHandlers (site: SiteNode): Handlers {
         while (next < args.count && t0 + next * interval <= t) {
           const i = next++
           if (t - (t0 + i * interval) > 5) late++
-          const s = now()
+          const s = sentAt[i] = now()
           site.send({ to: [args.to[i % args.to.length]], subject: `w5-${i}`, body: body(args.bodyBytes, i) }).then(result => {
             const at = early.get(result.id)
             if (at === undefined) {
@@ -182,6 +183,7 @@ function siteHandlers (site: SiteNode): Handlers {
         failed,
         lateTicks: late,
         durationMs: now() - t0,
+        sentAt: sentAt.slice(0, next),
         p50: percentile(sorted, 0.5),
         p99: percentile(sorted, 0.99),
         p999: percentile(sorted, 0.999),
@@ -241,6 +243,8 @@ interface Hosted {
 class Members {
   private readonly hosted = new Map<string, Hosted>()
   private readonly opts: HostOptions
+  /** Arrival times being recorded (watchArrivals). */
+  private watched?: { prefix: string, arrivals: Array<[number, number]> }
 
   constructor (opts: HostOptions) {
     this.opts = opts
@@ -276,10 +280,11 @@ class Members {
 
   async start (m: Hosted): Promise<MemberNode> {
     if (m.node !== undefined) throw new Error(`member ${JSON.stringify(m.ref)} is already running`)
-    const node = await createMemberNode({ dataDir: m.dir, deviceName: this.opts.name ?? 'harness device', listen: this.opts.listen === undefined ? undefined : [this.opts.listen], fsync: this.opts.fsync, dht: this.opts.dht })
+    const node = await createMemberNode({ dataDir: m.dir, deviceName: this.opts.name ?? 'harness device', listen: this.opts.listen === undefined ? undefined : [this.opts.listen], fsync: this.opts.fsync, dht: this.opts.dht, ackDelayMs: this.opts.ackDelayMs })
     node.addEventListener('message', event => {
       m.events++
       m.seen.add(event.detail.id)
+      if (this.watched !== undefined && event.detail.subject.startsWith(this.watched.prefix)) this.watched.arrivals.push([Number(event.detail.subject.slice(this.watched.prefix.length)), now()])
     })
     m.node = node
     if (!m.started) {
@@ -346,6 +351,11 @@ class Members {
       },
       inbox: async ({ ref }) => (await this.node(ref).inbox()).map(m => ({ id: m.id, seq: m.seq, subject: m.subject })),
       received: async () => this.received(),
+      watchArrivals: async ({ prefix }) => {
+        this.watched = { prefix, arrivals: [] }
+        return null
+      },
+      arrivals: async () => this.watched?.arrivals ?? [],
       waitReceived: async ({ count, timeoutMs }) => await waitFor(() => `${count} messages (${this.received()} so far)`, () => { const n = this.received(); return n >= count && n }, timeoutMs, POLL_MS),
       check: async ({ expected, missing }) => {
         const total: HostCheck = { members: 0, received: 0, lost: 0, duplicated: 0, unexpected: 0, extraEvents: 0, lostSamples: [], missing: missing === true ? [] : undefined }
@@ -388,6 +398,7 @@ async function main (): Promise<void> {
       maxQueuePerDevice: opts.maxQueuePerDevice,
       directMaxDevices: opts.directMaxDevices,
       fanoutBatch: opts.fanoutBatch,
+      ackDelayMs: opts.ackDelayMs,
       // every member of the harness comes from 127.0.0.1: the bounds per address would hold them back
       joinsPerMinutePerIp: LIMIT_RANGES.joinsPerMinutePerIp[1],
       maxConnectionsPerIp: LIMIT_RANGES.maxConnectionsPerIp[1]

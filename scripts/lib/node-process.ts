@@ -33,6 +33,8 @@ export interface HostOptions {
   directMaxDevices?: number
   /** Site: devices a broadcast's fan-out seals per batch. */
   fanoutBatch?: number
+  /** Deferred acks (spec 15.2): how long stored ids may wait for one ack, ms. @default the library's */
+  ackDelayMs?: number
   /** How long `stop` waits for the nodes to stop before the process exits anyway. @default 15 s */
   stopGraceMs?: number
 }
@@ -108,6 +110,8 @@ export interface LatencyResult {
   /** Sends that left more than 5 ms after their tick. */
   lateTicks: number
   durationMs: number
+  /** When each message's send() was called (`now()`, comparable across the processes of one machine), by message number. */
+  sentAt: number[]
   p50: number
   p99: number
   p999: number
@@ -203,6 +207,10 @@ export interface HostCommands {
   received: { args: None, result: number }
   /** Resolves once `received` reaches `count`. */
   waitReceived: { args: { count: number, timeoutMs: number }, result: number }
+  /** Starts recording when each message whose subject starts with `prefix` arrives (its 'message' event), forgetting earlier ones. */
+  watchArrivals: { args: { prefix: string }, result: null }
+  /** The arrivals recorded since watchArrivals: [the subject after the prefix, as a number; `now()` at its 'message' event]. */
+  arrivals: { args: None, result: Array<[number, number]> }
   /** Each listed member's inbox against the subjects sent to it; with `missing`, every lost `ref:subject` too. */
   check: { args: { expected: Record<string, string[]>, missing?: boolean }, result: HostCheck }
 }

@@ -22,7 +22,7 @@ import type { StorageFailure } from './storage-health.js'
 import type { ComponentLogger, Stream } from '@libp2p/interface'
 
 /** The limits that apply to a device (src/node/limits.ts) are options too. */
-export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | 'maxInboundStreams' | 'refusalsPerMinute' | 'banMs' | 'streamIdleMs' | 'autoFetchBytes'>> {
+export interface MemberNodeOptions extends Partial<Pick<NodeLimits, 'window' | 'maxInboundStreams' | 'refusalsPerMinute' | 'banMs' | 'streamIdleMs' | 'autoFetchBytes' | 'ackDelayMs'>> {
   dataDir: string
   /** Display name of this device, shown to sites. */
   deviceName?: string
