@@ -1,7 +1,7 @@
 /**
  * The TMTP benchmarks (docs/BENCHMARKS.md):
  *
- *   npm run bench [-- --only W1,W4] [--json] [--scale 0.1] [--keep] [--no-peer] [--window N] [--ack-delay MS] [--profile-site DIR] [--profile-members DIR]
+ *   npm run bench [-- --only W1,W4] [--json] [--scale 0.1] [--keep] [--no-peer] [--window N] [--ack-delay MS] [--node-flags="--flag …"] [--profile-site DIR] [--profile-members DIR]
  *
  * Progress lines go to stderr, a table per workload to stdout (or, with --json, one JSON
  * object with every figure and ratio). Each workload is bounded to 2 minutes and the suite to 10;
@@ -41,15 +41,19 @@ const { values } = parseArgs({
     'profile-members': { type: 'string' },
     window: { type: 'string' },
     'ack-delay': { type: 'string' },
+    'node-flags': { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
 
 if (values.help) {
-  process.stdout.write('usage: npm run bench -- [--only F,W1,W2,W3,W4,W5,W6,W7,W8] [--json] [--scale 0.1] [--keep] [--no-peer] [--window N] [--ack-delay MS] [--profile-site DIR] [--profile-members DIR]\n')
+  process.stdout.write('usage: npm run bench -- [--only F,W1,W2,W3,W4,W5,W6,W7,W8] [--json] [--scale 0.1] [--keep] [--no-peer] [--window N] [--ack-delay MS] [--node-flags="--flag …"] [--profile-site DIR] [--profile-members DIR]\n')
   process.exit(0)
 }
+
+/** Node.js flags for every site and member child (V8's heap sizes, say), besides the profiling ones. */
+const nodeFlags = values['node-flags']?.split(' ').filter(flag => flag !== '') ?? []
 
 const suiteStart = Date.now()
 const progress = (message: string): void => {
@@ -89,8 +93,8 @@ async function main (): Promise<number> {
         peer: !values['no-peer'],
         window: values.window === undefined ? undefined : Number(values.window),
         ackDelayMs: values['ack-delay'] === undefined ? undefined : Number(values['ack-delay']),
-        siteExecArgv: values['profile-site'] === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${values['profile-site']}`],
-        memberExecArgv: values['profile-members'] === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${values['profile-members']}`]
+        siteExecArgv: [...nodeFlags, ...(values['profile-site'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-site']}`])],
+        memberExecArgv: [...nodeFlags, ...(values['profile-members'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-members']}`])]
       }
       const t = Date.now()
       let timer: NodeJS.Timeout | undefined
