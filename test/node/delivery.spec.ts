@@ -86,6 +86,33 @@ describe('node: delivery', () => {
     assert.equal(status.devices.length, 2)
   })
 
+  it('acknowledges a trickle with fewer signed acks than messages by default (spec 15.2, deferred acks), each message in the inbox first', async () => {
+    const site = await net.site()
+    const member = await net.member()
+    await member.join((await site.createInvite({ ref: 'dave' })).token)
+    const arrived = new Map<string, number>()
+    member.addEventListener('message', e => { arrived.set(e.detail.id, Date.now()) })
+    const copy = async (id: string): Promise<{ state: string, at: number, proof?: string }> => (await site.message(id)).devices[0]
+    // the first message opens the stream and is acknowledged at once: nothing was acknowledged on it before
+    const first = await site.send({ to: ['dave'], subject: 'first', body: '' })
+    await waitFor('the first acknowledged', async () => (await copy(first.id)).state === 'delivered')
+    // the next ones follow closely: stored within ACK_DELAY_MS of that ack, they wait to share one
+    const trickle: string[] = []
+    for (let i = 0; i < 4; i++) {
+      trickle.push((await site.send({ to: ['dave'], subject: `trickle ${i}`, body: '' })).id)
+      await delay(20)
+    }
+    const copies = await waitFor('the trickle acknowledged', async () => {
+      const all = await Promise.all(trickle.map(copy))
+      return all.every(c => c.state === 'delivered') && all
+    })
+    const acks = new Set(copies.map(c => c.proof))
+    assert.ok(!acks.has(undefined), 'each copy keeps its signed ack')
+    assert.ok(acks.size < trickle.length, `${trickle.length} messages in ${acks.size} acks`)
+    // what is held is the ack, not the message: each was in the inbox no later than the site learnt of it
+    trickle.forEach((id, i) => { assert.ok((arrived.get(id) ?? Infinity) <= copies[i].at, `trickle ${i} arrived before its ack was stored`) })
+  })
+
   it('sends the higher urgency first and numbers messages per device in sealing order', async () => {
     const site = await net.site()
     const member = await net.member()
