@@ -54,13 +54,13 @@ async function readFrames (framed: FramedStream, count: number, ms: number): Pro
 }
 
 /** A sender on one end of a stream pair, draining `queue`; `ack(n)` acknowledges entry n from the other end. */
-async function startSender (queue: OutboundQueue): Promise<{ receiving: FramedStream, done: Promise<SenderResult>, ack: (n: number) => Promise<void> }> {
+async function startSender (queue: OutboundQueue, timeouts: { receiptTimeoutMs: number, idleTimeoutMs: number } = { receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS }): Promise<{ receiving: FramedStream, done: Promise<SenderResult>, ack: (n: number) => Promise<void> }> {
   const [outbound, inbound] = await streamPair()
   const receiving = new FramedStream(inbound, MAX_FRAME_SIZE)
   const site = Ed25519Signer.generate()
   const device = Ed25519Signer.generate()
   const done = sendEnvelopes(new FramedStream(outbound, MAX_FRAME_SIZE), queue, {
-    self: site.peerId, remote: device.peerId, window: 8, receiptTimeoutMs: IDLE_MS, idleTimeoutMs: IDLE_MS, log: logger('test:sender')
+    self: site.peerId, remote: device.peerId, window: 8, ...timeouts, log: logger('test:sender')
   })
   const ack = async (n: number): Promise<void> => {
     const proof = signAck(device, site.peerId, [uint8ArrayFromString(entry(n).idHex, 'base16')], Date.now())
@@ -202,6 +202,37 @@ describe('delivery/sender', () => {
     const result = await done
     assert.deepEqual(result, { drained: true }, 'the normal end of the stream: no error, no backoff')
     assert.ok(Date.now() - started < 2_000, `ended after ${Date.now() - started} ms (idle timeout ${IDLE_MS} ms)`)
+  })
+
+  it('ends with TIMEOUT when no receipt comes within the receipt timeout, counted from the last receipt', async () => {
+    const timeouts = { receiptTimeoutMs: 400, idleTimeoutMs: IDLE_MS }
+    const { receiving, done, ack } = await startSender(queueOf(scriptedQueue([() => [entry(1), entry(2)]]).next), timeouts)
+    assert.deepEqual((await readFrames(receiving, 2, 2_000)).map(f => f[0]), [1, 2])
+    await new Promise(resolve => setTimeout(resolve, 250))
+    // a receipt before the deadline: the receiver has the whole timeout again for entry 2
+    await ack(1)
+    const acked = Date.now()
+    const result = await done
+    const waited = Date.now() - acked
+    assert.equal(result.drained ? undefined : result.error.code, ErrorCode.TIMEOUT)
+    assert.equal(!result.drained && result.delivered, true)
+    assert.ok(waited >= timeouts.receiptTimeoutMs - 50 && waited < timeouts.receiptTimeoutMs + 1_000, `ended ${waited} ms after the last receipt (timeout ${timeouts.receiptTimeoutMs} ms)`)
+  })
+
+  it('closes a stream idle for the idle timeout, drained, whatever receipts came before', async () => {
+    const timeouts = { receiptTimeoutMs: 300, idleTimeoutMs: 400 }
+    const pending = [entry(1)]
+    const { receiving, done, ack } = await startSender(queueOf(async () => pending.splice(0)), timeouts)
+    assert.deepEqual((await readFrames(receiving, 1, 2_000)).map(f => f[0]), [1])
+    await ack(1)
+    const idle = Date.now()
+    // past the receipt timeout with nothing in flight: no TIMEOUT, only the idle close of the
+    // sender's side, which the device answers by closing its own (spec 15.2, "Ending")
+    for await (const batch of receiving.batches()) assert.fail(`no frame after the last ack, got ${batch.length}`)
+    const waited = Date.now() - idle
+    await receiving.close()
+    assert.deepEqual(await done, { drained: true })
+    assert.ok(waited >= timeouts.idleTimeoutMs - 50 && waited < timeouts.idleTimeoutMs + 1_000, `closed ${waited} ms after going idle (idle timeout ${timeouts.idleTimeoutMs} ms)`)
   })
 
   it('fails when the device closes the stream with envelopes in flight: they stay queued', async () => {
