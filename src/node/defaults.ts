@@ -124,7 +124,8 @@ export const DEFAULTS = {
    * acknowledged at once. The price: a sender learns of such deliveries up to 250 ms later (a
    * site's 'delivered' events and webhooks); the message itself reaches the member's inbox no
    * later. W5 at 1,000 messages/s to 100 members: the site's CPU per message -16 to -27 %, the
-   * member's -0 to -18 %, inbox latency unchanged (docs/BENCHMARKS.md row 25).
+   * member's -0 to -18 %, inbox latency unchanged; W1: +17 to +33 % messages/s, a member's
+   * batches under 32 ids now sharing an ack (docs/BENCHMARKS.md row 25).
    */
   ackDelayMs: 250,
   /**
