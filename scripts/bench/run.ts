@@ -55,6 +55,11 @@ if (values.help) {
 /** Node.js flags for every site and member child (V8's heap sizes, say), besides the profiling ones. */
 const nodeFlags = values['node-flags']?.split(' ').filter(flag => flag !== '') ?? []
 
+/** A child's Node.js flags: those of --node-flags, and --cpu-prof into `profileDir` when one is given. */
+function childFlags (profileDir: string | undefined): string[] {
+  return profileDir === undefined ? nodeFlags : [...nodeFlags, '--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+}
+
 const suiteStart = Date.now()
 const progress = (message: string): void => {
   process.stderr.write(`[bench ${((Date.now() - suiteStart) / 1000).toFixed(1).padStart(6)} s] ${message}\n`)
@@ -93,8 +98,8 @@ async function main (): Promise<number> {
         peer: !values['no-peer'],
         window: values.window === undefined ? undefined : Number(values.window),
         ackDelayMs: values['ack-delay'] === undefined ? undefined : Number(values['ack-delay']),
-        siteExecArgv: [...nodeFlags, ...(values['profile-site'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-site']}`])],
-        memberExecArgv: [...nodeFlags, ...(values['profile-members'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-members']}`])]
+        siteExecArgv: childFlags(values['profile-site']),
+        memberExecArgv: childFlags(values['profile-members'])
       }
       const t = Date.now()
       let timer: NodeJS.Timeout | undefined

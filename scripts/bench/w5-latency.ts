@@ -5,14 +5,10 @@
  */
 import { BODY_BYTES, cpuOf, left, scaled, startMembers, startSite, stopAll, type BenchContext, type Workload, type WorkloadResult } from './common.js'
 import type { NodeProcess } from '../lib/node-process.js'
+import { summarizeLatencies, type LatencySummary } from '../lib/latency.js'
 
 /** Subjects of the measured messages: `w5-<number>`. */
 const PREFIX = 'w5-'
-
-function percentile (sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
-}
 
 export const w5: Workload = {
   id: 'W5',
@@ -38,19 +34,18 @@ export const w5: Workload = {
       const membersCpuUs = cpuAfter.slice(1).reduce((sum, c, i) => sum + c - cpuBefore[i + 1], 0) / r.sent
       // every arrival was stored before its ack, which the site waited for: none is still to come
       const arrivals = (await Promise.all(workers.map(async w => await w.call('arrivals', {}, left(ctx))))).flat()
-      const inbox = arrivals.filter(([i]) => r.sentAt[i] !== undefined).map(([i, at]) => at - r.sentAt[i]).sort((a, b) => a - b)
-      const row = (what: string, n: number, p50: number, p99: number, p999: number, max: number, mean: number): Array<string | number> =>
-        [what, members, n, r.sent / (r.durationMs / 1000), p50.toFixed(2), p99.toFixed(2), p999.toFixed(2), max.toFixed(1), mean.toFixed(2)]
-      const inboxMean = inbox.reduce((a, b) => a + b, 0) / inbox.length
-      const inboxP99 = percentile(inbox, 0.99)
+      const inboxLatencies = arrivals.filter(([i]) => r.sentAt[i] !== undefined).map(([i, at]) => at - r.sentAt[i])
+      const inbox = summarizeLatencies(inboxLatencies)
+      const row = (what: string, n: number, l: LatencySummary): Array<string | number> =>
+        [what, members, n, r.sent / (r.durationMs / 1000), l.p50.toFixed(2), l.p99.toFixed(2), l.p999.toFixed(2), l.max.toFixed(1), l.mean.toFixed(2)]
       return {
         id: 'W5',
         title: w5.title,
         table: {
           columns: ['TMTP, send() →', 'members', 'messages', 'achieved/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'mean ms'],
           rows: [
-            row('the member\'s inbox', inbox.length, percentile(inbox, 0.5), inboxP99, percentile(inbox, 0.999), inbox[inbox.length - 1], inboxMean),
-            row('the acknowledgement at the site', r.acknowledged, r.p50, r.p99, r.p999, r.max, r.mean)
+            row('the member\'s inbox', inboxLatencies.length, inbox),
+            row('the acknowledgement at the site', r.acknowledged, r)
           ]
         },
         figures: {
@@ -58,21 +53,21 @@ export const w5: Workload = {
           rate: rateTarget,
           ackDelayMs: ctx.ackDelayMs ?? null,
           sent: r.sent,
-          arrived: inbox.length,
+          arrived: inboxLatencies.length,
           acknowledged: r.acknowledged,
           failed: r.failed,
-          p50Ms: percentile(inbox, 0.5),
-          p99Ms: inboxP99,
-          p999Ms: percentile(inbox, 0.999),
-          maxMs: inbox[inbox.length - 1],
-          meanMs: inboxMean,
+          p50Ms: inbox.p50,
+          p99Ms: inbox.p99,
+          p999Ms: inbox.p999,
+          maxMs: inbox.max,
+          meanMs: inbox.mean,
           ackP50Ms: r.p50,
           ackP99Ms: r.p99,
           ackP999Ms: r.p999,
           ackMaxMs: r.max,
           siteCpuUsPerMessage: siteCpuUs,
           membersCpuUsPerMessage: membersCpuUs,
-          p99TargetMet: inboxP99 < 5
+          p99TargetMet: inbox.p99 < 5
         },
         notes: [
           'the member\'s inbox: its \'message\' event (the envelope opened, checked and stored durably in a group commit) minus the send() call at the site; both times from performance.timeOrigin + performance.now() in their own processes, on one machine',

@@ -17,6 +17,7 @@ import { createMemberNode, createSiteNode, LIMIT_RANGES, type MemberNode, type S
 import { checkInbox } from '../../src/cli/exactly-once.js'
 import { concurrently, now, waitFor, withTimeout } from '../../src/cli/time.js'
 import { serveIpc, type IpcHandlers } from './ipc-child.js'
+import { summarizeLatencies } from './latency.js'
 import type { BroadcastSettled, Delivered, HostCheck, HostCommand, HostCommands, HostOptions, HostReady, HostRole, PeersSnapshot, SendArgs, SendOutcome, Sent } from './node-process.js'
 
 type Handlers = { [C in HostCommand]?: (args: HostCommands[C]['args']) => Promise<HostCommands[C]['result']> }
@@ -32,11 +33,6 @@ const POLL_MS = 5
 function body (bytes: number, k: number): string {
   const head = `message ${k} `
   return head + 'x'.repeat(Math.max(0, bytes - head.length))
-}
-
-function percentile (sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
 }
 
 /** The handlers of a process that runs one node (site, member). */
@@ -176,19 +172,14 @@ function siteHandlers (site: SiteNode): Handlers {
       }
       await waitFor(() => `${next} acknowledgements (${measured.length} so far)`, () => measured.length + failed >= next, Math.max(1000, end - Date.now()), POLL_MS)
       latencies = undefined
-      const sorted = measured.sort((a, b) => a - b)
       return {
         sent: next,
-        acknowledged: sorted.length,
+        acknowledged: measured.length,
         failed,
         lateTicks: late,
         durationMs: now() - t0,
         sentAt: sentAt.slice(0, next),
-        p50: percentile(sorted, 0.5),
-        p99: percentile(sorted, 0.99),
-        p999: percentile(sorted, 0.999),
-        max: sorted[sorted.length - 1],
-        mean: sorted.reduce((a, b) => a + b, 0) / sorted.length
+        ...summarizeLatencies(measured)
       }
     },
     broadcast: async ({ subject, bodyBytes, report }) => {

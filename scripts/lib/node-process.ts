@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { StorageFailure } from 'tmtp'
 import { IpcChild } from './ipc-child.js'
+import type { LatencySummary } from './latency.js'
 
 /**
  * TMTP nodes in a child process (scripts/lib/node-host.ts), driven over its IPC channel: a
@@ -103,7 +104,8 @@ export interface Delivered {
   lastAt: number
 }
 
-export interface LatencyResult {
+/** W5's send → acknowledgement latencies at the site, in ms, and how the sends went. */
+export interface LatencyResult extends LatencySummary {
   sent: number
   acknowledged: number
   failed: number
@@ -112,11 +114,6 @@ export interface LatencyResult {
   durationMs: number
   /** When each message's send() was called (`now()`, comparable across the processes of one machine), by message number. */
   sentAt: number[]
-  p50: number
-  p99: number
-  p999: number
-  max: number
-  mean: number
 }
 
 /** Members' inboxes against what was sent to them (src/cli/exactly-once.ts), summed. */
